@@ -1,0 +1,62 @@
+"""The result of grading one submission, as every engine returns it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["COMPLETED", "GradingOutcome"]
+
+COMPLETED = "Completed"
+"""``grading_status`` of a submission that was executed and tested (as in otter's table)."""
+
+
+@dataclass
+class GradingOutcome:
+    """Scores and feedback of one submission.
+
+    Attributes:
+        label: the submission's unique label (the ``file`` column).
+        scores: question name -> points earned (float, points). Empty when grading failed
+            before any test ran; the grade table then shows 0 for every question.
+        status: ``"Completed"``, or why the submission could not be (fully) graded.
+        results: the Gradescope-format ``results.json`` dict (``score``, ``tests[]``...),
+            always present, also for failures.
+        seconds: wall-clock grading time in seconds.
+    """
+
+    label: str
+    scores: dict[str, float]
+    status: str
+    results: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def total(self) -> float:
+        """Points earned over all questions."""
+        return float(sum(self.scores.values()))
+
+    @classmethod
+    def failure(cls, label: str, reason: str, seconds: float = 0.0) -> "GradingOutcome":
+        """An outcome for a submission that could not be graded, with a results.json.
+
+        Args:
+            label: the submission's label.
+            reason: why, naming the file; becomes ``grading_status`` and the test output.
+            seconds: time spent, in seconds.
+        """
+        results = {
+            "score": 0,
+            "output": f"This submission could not be graded: {reason}",
+            "tests": [
+                {
+                    "name": "Submission could not be graded",
+                    "status": "failed",
+                    "score": 0,
+                    "max_score": 0,
+                    "output": reason,
+                    "visibility": "visible",
+                }
+            ],
+        }
+        return cls(label=label, scores={}, status=reason, results=results, seconds=seconds)

@@ -1,0 +1,1 @@
+"""gradkit's instructor side: building assignments, grading a class, the ``gradkit`` CLI."""

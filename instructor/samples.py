@@ -1,0 +1,188 @@
+"""Sample submissions written as answer fills for the student notebook.
+
+A sample file (``*.py``) holds only what a student would type, so a sample follows the
+student notebook whenever the template changes::
+
+    # sample: q1 uses math.log, which cuts the autograd graph
+    # expect: q1=0.5 q2=3 q3=5
+    # feedback: q1: leaves the autograd graph
+
+    # %% f1
+    import math
+    def f1(x):
+        return math.log(x) + x ** 3
+    ...
+
+* ``# %% NAME`` replaces the answer cell (tagged ``otter_answer_cell`` by Otter Assign)
+  whose template defines ``NAME`` (``NAME = ...`` or ``def NAME``);
+* ``# %% after NAME`` inserts an extra code cell after that answer cell (and after any
+  cell inserted there before), as a student who splits an answer over several cells;
+* answer cells no section names keep the template's ``...``;
+* ``# expect:`` gives the exact points per question, ``# feedback:`` (repeatable) a
+  fragment the feedback for that question must contain.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["ANSWER_CELL_TAG", "Sample", "SampleError", "fill_notebook", "load_sample", "load_samples", "write_samples"]
+
+ANSWER_CELL_TAG = "otter_answer_cell"
+"""Tag Otter Assign puts on every answer cell of the student notebook."""
+
+_SECTION = re.compile(r"^# %% (after )?([A-Za-z_][A-Za-z0-9_]*)\s*$")
+
+
+class SampleError(Exception):
+    """A sample file is malformed or does not fit the student notebook; names the file."""
+
+
+@dataclass
+class Sample:
+    """One sample submission.
+
+    Attributes:
+        name: the file's stem (``solution``, ``q1-math-log``...).
+        description: the ``# sample:`` line.
+        expected: question -> exact points it must earn (points).
+        feedback: question -> fragments its feedback must contain.
+        fills: (mode, answer name, code) in file order; mode is ``"replace"`` or ``"after"``.
+        path: the file it was read from.
+    """
+
+    name: str
+    description: str
+    expected: dict[str, float]
+    feedback: dict[str, list[str]] = field(default_factory=dict)
+    fills: list[tuple[str, str, str]] = field(default_factory=list)
+    path: Path | None = None
+
+
+def load_sample(path: Path) -> Sample:
+    """Parse one sample file (format in the module docstring).
+
+    Raises:
+        SampleError: no ``# expect:`` line, a malformed header or section line.
+    """
+    path = Path(path)
+    sample = Sample(name=path.stem, description="", expected={}, path=path)
+    section: tuple[str, str] | None = None
+    body: list[str] = []
+
+    def flush() -> None:
+        if section is not None:
+            sample.fills.append((section[0], section[1], "\n".join(body).strip("\n")))
+
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("# %%"):
+            match = _SECTION.match(line)
+            if not match:
+                raise SampleError(f"{path}:{lineno}: expected '# %% NAME' or '# %% after NAME', got {line!r}")
+            flush()
+            section, body = ("after" if match.group(1) else "replace", match.group(2)), []
+        elif section is not None:
+            body.append(line)
+        elif line.startswith("# sample:"):
+            sample.description = line.split(":", 1)[1].strip()
+        elif line.startswith("# expect:"):
+            for item in line.split(":", 1)[1].split():
+                question, _, points = item.partition("=")
+                try:
+                    sample.expected[question] = float(points)
+                except ValueError:
+                    raise SampleError(f"{path}:{lineno}: bad expectation {item!r}; write q1=2") from None
+        elif line.startswith("# feedback:"):
+            question, _, fragment = line.split(":", 1)[1].strip().partition(":")
+            if not fragment.strip():
+                raise SampleError(f"{path}:{lineno}: write '# feedback: q1: text the feedback contains'")
+            sample.feedback.setdefault(question.strip(), []).append(fragment.strip())
+    flush()
+    if not sample.expected:
+        raise SampleError(f"{path}: no '# expect: q1=... q2=...' line")
+    return sample
+
+
+def load_samples(folder: Path) -> list[Sample]:
+    """All ``*.py`` sample files of ``folder``, sorted by name."""
+    return [load_sample(p) for p in sorted(Path(folder).glob("*.py"))]
+
+
+def _defined_names(source: str) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            for target in node.targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+    return names
+
+
+def fill_notebook(student: nbformat.NotebookNode, sample: Sample) -> nbformat.NotebookNode:
+    """A copy of the student notebook with the sample's answers typed in.
+
+    Args:
+        student: the student notebook from ``gradkit build``.
+        sample: the answers.
+
+    Returns:
+        nbformat.NotebookNode: the filled notebook (outputs empty, as a fresh submission
+        would be before the grader runs it).
+
+    Raises:
+        SampleError: a section names something no answer cell defines.
+    """
+    nb = copy.deepcopy(student)
+    answer_cells = [c for c in nb.cells if ANSWER_CELL_TAG in c.metadata.get("tags", [])]
+    owner = {}
+    for cell in answer_cells:
+        for name in _defined_names(cell.source):
+            owner.setdefault(name, cell)
+    inserted: dict[int, int] = {}
+    for mode, name, code in sample.fills:
+        cell = owner.get(name)
+        if cell is None:
+            raise SampleError(
+                f"{sample.path or sample.name}: no answer cell of the student notebook defines {name!r} "
+                f"(answer cells define: {', '.join(sorted(owner))})"
+            )
+        if mode == "replace":
+            cell.source = code
+        else:
+            index = nb.cells.index(cell) + 1 + inserted.get(id(cell), 0)
+            nb.cells.insert(index, nbformat.v4.new_code_cell(code))
+            inserted[id(cell)] = inserted.get(id(cell), 0) + 1
+    return nb
+
+
+def write_samples(student_notebook: Path, samples: list[Sample], out_dir: Path) -> list[Path]:
+    """Write ``out_dir/<sample name>.ipynb`` for every sample.
+
+    Args:
+        student_notebook: the built student notebook.
+        samples: the samples to write.
+        out_dir: created if missing.
+
+    Returns:
+        list[Path]: the written notebooks, in the order of ``samples``.
+    """
+    student = nbformat.read(student_notebook, as_version=4)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for sample in samples:
+        path = out_dir / f"{sample.name}.ipynb"
+        nbformat.write(fill_notebook(student, sample), path)
+        paths.append(path)
+    return paths

@@ -1,0 +1,1 @@
+"""gradkit's student side: checking and exporting a notebook before hand-in."""

@@ -1,0 +1,123 @@
+"""gradkit build: Otter Assign output at stable paths, with nothing secret in the student version."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+
+import nbformat
+import pytest
+
+from autograder.autograder_zip import question_points
+from instructor.build import BuildError, build_assignment
+
+SOLUTION_SUFFIX = re.compile(r"\s*#\s*SOLUTION\s*$")
+
+
+def _solution_lines(master) -> list[str]:
+    """Code lines that Otter Assign must strip: `# SOLUTION` lines and BEGIN/END SOLUTION blocks."""
+    lines, inside = [], False
+    for cell in master.cells:
+        if cell.cell_type != "code":
+            continue
+        for line in cell.source.splitlines():
+            if line.strip().startswith("# BEGIN SOLUTION"):
+                inside = True
+            elif line.strip().startswith("# END SOLUTION"):
+                inside = False
+            elif inside or SOLUTION_SUFFIX.search(line):
+                code = SOLUTION_SUFFIX.sub("", line).strip()
+                if code:
+                    lines.append(code)
+    return lines
+
+
+def _hidden_test_cells(master) -> list[str]:
+    return [c.source for c in master.cells if c.cell_type == "code" and re.search(r"^hidden:\s*true", c.source, re.M)]
+
+
+def test_layout_and_points(built):
+    assert built.student_notebook.is_file()
+    assert built.solution_notebook.is_file()
+    assert built.autograder_zip.name == "autograd-basics-autograder.zip"
+    assert (built.student_notebook.parent / "gradkit_checks.py").is_file()
+    assert built.points == {"q1": 2.0, "q2": 3.0, "q3": 5.0}
+    with zipfile.ZipFile(built.autograder_zip) as z:
+        names = set(z.namelist())
+    assert {"run_autograder", "setup.sh", "files/gradkit_checks.py", "tests/q1.py", "tests/q2.py", "tests/q3.py"} <= names
+
+
+def test_student_notebook_is_valid_and_holds_no_solution(built, master):
+    student = nbformat.read(built.student_notebook, as_version=4)
+    nbformat.validate(student)
+    text = json.dumps(student)
+    code = "\n".join(  # code cells without comment lines (comments restate the prompt)
+        line for c in student.cells if c.cell_type == "code"
+        for line in c.source.splitlines() if not line.strip().startswith("#")
+    )
+    sources = "\n".join(c.source for c in student.cells)
+    solution = _solution_lines(master)
+    assert len(solution) >= 20, "the master notebook's solutions were not found"
+    leaked = [line for line in solution if line in code]
+    assert not leaked, f"solution code in the student notebook: {leaked}"
+    assert "SOLUTION" not in text
+    # every answer name of the brief is still asked for
+    for name in ["f1", "x1", "y1", "grad1", "f2", "x2", "y2", "z2", "w2", "grad_x2", "grad_y2", "grad_z2",
+                 "model3", "loss_fn3", "loss3", "weight_grad3", "bias_grad3", "optimizer3", "linear_grads"]:
+        assert re.search(rf"\b{name}\b", sources), name
+
+
+def test_student_notebook_holds_no_hidden_test(built, master):
+    student_text = json.dumps(nbformat.read(built.student_notebook, as_version=4))
+    hidden = _hidden_test_cells(master)
+    assert len(hidden) == 7
+    for cell in hidden:
+        name = re.search(r"def (test_\w+)", cell).group(1)
+        assert name not in student_text
+        for line in cell.splitlines():
+            line = line.strip()
+            if line.startswith(("ref_", "reference", "derivative", "gc.check_function", "gc.check_sgd", "gc.check_linear_grads")):
+                assert line not in student_text, line
+    # public tests are there, for grader.check
+    assert "test_q1_public" in student_text and "test_q3_public" in student_text
+
+
+def test_export_cell_has_pdfs_off_and_check_all_is_on(built):
+    sources = [c.source for c in nbformat.read(built.student_notebook, as_version=4).cells]
+    export = [s for s in sources if "grader.export(" in s]
+    assert export and "pdf=False" in export[0]
+    assert any("grader.check_all()" in s for s in sources)
+
+
+def test_build_fails_clearly_when_solution_fails_a_test(tmp_path, master):
+    folder = tmp_path / "broken"
+    folder.mkdir()
+    nb = nbformat.from_dict(json.loads(json.dumps(master)))
+    for cell in nb.cells:  # a wrong solution for q1
+        cell.source = cell.source.replace("return torch.log(x) + x ** 3  # SOLUTION", "return torch.log(x) + x ** 2  # SOLUTION")
+    nbformat.write(nb, folder / "broken.ipynb")
+    with pytest.raises(BuildError, match=r"solution does not pass every test.*q1"):
+        build_assignment(folder, tmp_path / "dist")
+
+
+def test_build_fails_clearly_when_blank_notebook_earns_points(tmp_path, master):
+    folder = tmp_path / "lenient"
+    folder.mkdir()
+    nb = nbformat.from_dict(json.loads(json.dumps(master)))
+    for cell in nb.cells:  # a public test that passes whatever the student writes
+        if "def test_q1_public" in cell.source:
+            cell.source = cell.source.split("def test_q1_public")[0] + "def test_q1_public(x1):\n    assert True\n"
+    nbformat.write(nb, folder / "lenient.ipynb")
+    with pytest.raises(BuildError, match="blank student notebook earns points"):
+        build_assignment(folder, tmp_path / "dist")
+
+
+def test_build_names_a_folder_without_master(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(BuildError, match="empty.ipynb"):
+        build_assignment(tmp_path / "empty", tmp_path / "dist")
+
+
+def test_question_points_read_without_executing(built):
+    assert sum(question_points(built.autograder_zip).values()) == 10
