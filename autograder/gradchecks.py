@@ -49,6 +49,7 @@ __all__ = [
     "linear_mse_reference",
     "require_defined",
     "seeded_points",
+    "summed_loss_mistakes",
 ]
 
 RTOL = 1e-5
@@ -148,13 +149,15 @@ def _graph_leaves(output: torch.Tensor) -> list[torch.Tensor]:
 
 
 def _integer_multiple(got: torch.Tensor, ref: torch.Tensor) -> int | None:
-    """The integer k >= 2 with got == k * ref (elementwise, within tolerance), if any."""
+    """The integer 2 <= k <= 10 with got == k * ref (elementwise, within tolerance), if any.
+
+    Larger factors are not accumulation but another mistake (a summed loss, say)."""
     mask = ref.abs() > 1e-8
     if not bool(mask.any()):
         return None
     ratios = got[mask] / ref[mask]
     k = round(float(ratios.mean()))
-    if k < 2 or k > 1000:
+    if k < 2 or k > 10:
         return None
     if torch.allclose(got, k * ref, rtol=RTOL, atol=ATOL):
         return k
@@ -197,10 +200,12 @@ def check_gradient_answer(value: object, name: str, *, shape: Sequence[int]) -> 
     """
     if value is None:
         raise CheckFailed(
-            f"`{name}` is None: the gradient was never filled in. Call .backward() on the "
-            "result before reading .grad, and read .grad of the leaf tensor you created "
-            "with requires_grad=True (a tensor computed from it, e.g. by .double() or "
-            "* 1.0, is not a leaf and gets no .grad)."
+            f"`{name}` is None (or not defined): the gradient was never filled in. Call "
+            ".backward() on the result before reading .grad, read .grad of the leaf tensor "
+            "you created with requires_grad=True (a tensor computed from it, e.g. by "
+            ".double() or * 1.0, is not a leaf and gets no .grad), and do not call "
+            "zero_grad() before reading it. A cell that raised an error stops before the "
+            "lines after the error."
         )
     t = _as_tensor(value, name, allow_number=tuple(shape) == ())
     if not t.is_floating_point():
@@ -286,6 +291,7 @@ def check_layer_gradient(
     name: str,
     *,
     moved_reference: torch.Tensor | None = None,
+    known_mistakes: Sequence[tuple[torch.Tensor, str]] = (),
 ) -> torch.Tensor:
     """:func:`check_gradient` for a layer parameter, also diagnosing gradients read late.
 
@@ -296,6 +302,7 @@ def check_layer_gradient(
         moved_reference: float64 gradient at the parameters as they are now (after the
             student's optimiser step); a match means the gradient was computed after the
             parameters had moved.
+        known_mistakes: passed to :func:`check_gradient`.
 
     Returns:
         torch.Tensor: ``got`` as float64.
@@ -305,7 +312,7 @@ def check_layer_gradient(
             before reading) and gradients taken after the step.
     """
     try:
-        return check_gradient(got, reference, name)
+        return check_gradient(got, reference, name, known_mistakes=known_mistakes)
     except CheckFailed:
         if isinstance(got, torch.Tensor) and tuple(got.shape) == tuple(reference.shape):
             value = got.detach().double()
@@ -467,6 +474,8 @@ def check_gradient(
     got: object,
     reference: torch.Tensor | float,
     name: str,
+    *,
+    known_mistakes: Sequence[tuple[torch.Tensor, str]] = (),
 ) -> torch.Tensor:
     """Check a gradient against its float64 reference and diagnose the usual mistakes.
 
@@ -480,6 +489,9 @@ def check_gradient(
             for a single-element reference).
         reference: the correct gradient in float64, same shape as expected of ``got``.
         name: the student's variable name.
+        known_mistakes: (wrong value, message) pairs: a ``got`` that matches a wrong value
+            (same shape, within tolerance) fails with its message, before the generic
+            diagnoses. The wrong values are never printed either.
 
     Returns:
         torch.Tensor: ``got`` as a float64 tensor.
@@ -490,10 +502,12 @@ def check_gradient(
     ref = torch.as_tensor(reference, dtype=torch.float64)
     if got is None:
         raise CheckFailed(
-            f"`{name}` is None: the gradient was never filled in. Call .backward() on the "
-            "result before reading .grad, and read .grad of the leaf tensor you created "
-            "with requires_grad=True (a tensor computed from it, e.g. by .double() or "
-            "* 1.0, is not a leaf and gets no .grad)."
+            f"`{name}` is None (or not defined): the gradient was never filled in. Call "
+            ".backward() on the result before reading .grad, read .grad of the leaf tensor "
+            "you created with requires_grad=True (a tensor computed from it, e.g. by "
+            ".double() or * 1.0, is not a leaf and gets no .grad), and do not call "
+            "zero_grad() before reading it. A cell that raised an error stops before the "
+            "lines after the error."
         )
     t = _as_tensor(got, name, allow_number=ref.numel() == 1)
     if not (t.is_floating_point() or t.is_complex()):
@@ -518,6 +532,10 @@ def check_gradient(
         raise CheckFailed(f"`{name}` holds NaN or infinity: it is {describe(t)}.")
     if torch.allclose(value, ref, rtol=RTOL, atol=ATOL):
         return value
+    for wrong, message in known_mistakes:
+        wrong = torch.as_tensor(wrong, dtype=torch.float64)
+        if wrong.shape == value.shape and torch.allclose(value, wrong, rtol=RTOL, atol=ATOL):
+            raise CheckFailed(f"`{name}` has the wrong value ({describe(t)}): {message}")
     k = _integer_multiple(value, ref)
     if k is not None:
         raise CheckFailed(
@@ -592,8 +610,12 @@ def _graph_was_differentiated(output: torch.Tensor, leaf: torch.Tensor) -> bool:
     an intact graph answers. Graphs that save no tensors (sums, subtractions) cannot tell,
     and count as differentiated.
     """
+    # Differentiate with respect to every leaf of the graph, not only ``leaf``: autograd
+    # runs only the nodes a requested input needs, and the path to one leaf (through a
+    # subtraction, say) may save nothing although the rest of the graph was freed.
+    leaves = _graph_leaves(output) or [leaf]
     try:
-        torch.autograd.grad(output.sum(), leaf, retain_graph=True, allow_unused=True)
+        torch.autograd.grad(output.sum(), leaves, retain_graph=True, allow_unused=True)
     except RuntimeError as error:
         return "second time" in str(error) or "freed" in str(error)
     return _saves_no_tensors(output)
@@ -745,6 +767,26 @@ def _check_function_at(func, name, reference, reference_grads, points, dtype) ->
             )
 
 
+SUMMED_LOSS = (
+    "it looks like the gradient of the summed squared error. Use torch.nn.MSELoss() with "
+    "its default reduction='mean' (the mean over all elements of Y)."
+)
+"""Feedback for a linear-layer gradient that is ``Y.numel()`` times the mean-loss one."""
+
+
+def summed_loss_mistakes(reference: torch.Tensor, Y: torch.Tensor) -> list[tuple[torch.Tensor, str]]:
+    """``known_mistakes`` for :func:`check_gradient`: the gradient of a summed MSE loss.
+
+    Args:
+        reference: float64 gradient of the mean loss.
+        Y: the targets, whose element count is the factor between the two losses.
+
+    Returns:
+        list: one ``(reference * Y.numel(), SUMMED_LOSS)`` pair.
+    """
+    return [(reference * Y.numel(), SUMMED_LOSS)]
+
+
 def linear_mse_reference(
     weight: torch.Tensor, bias: torch.Tensor, X: torch.Tensor, Y: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -856,8 +898,10 @@ def check_linear_grads_function(func: object, name: str, *, seed: int) -> None:
                 f"`{name}` changed the model's parameters: it must only compute the "
                 "gradients (no optimizer.step(), no in-place update)."
             )
-        check_gradient(first[0], ref_w, f"{name}(...)[0] (weight_grad) on nn.Linear(4, 2)")
-        check_gradient(first[1], ref_b, f"{name}(...)[1] (bias_grad) on nn.Linear(4, 2)")
+        check_gradient(first[0], ref_w, f"{name}(...)[0] (weight_grad) on nn.Linear(4, 2)",
+                       known_mistakes=summed_loss_mistakes(ref_w, Y))
+        check_gradient(first[1], ref_b, f"{name}(...)[1] (bias_grad) on nn.Linear(4, 2)",
+                       known_mistakes=summed_loss_mistakes(ref_b, Y))
         second = _call_linear_grads(func, name, model, X, Y)
         for got, ref, label in ((second[0], ref_w, "weight_grad"), (second[1], ref_b, "bias_grad")):
             k = _integer_multiple(got.detach().double(), ref) if got.shape == ref.shape else None

@@ -19,7 +19,8 @@ student notebook whenever the template changes::
   cell inserted there before), as a student who splits an answer over several cells;
 * answer cells no section names keep the template's ``...``;
 * ``# expect:`` gives the exact points per question, ``# feedback:`` (repeatable) a
-  fragment the feedback for that question must contain.
+  fragment the grader's feedback for that question must contain, and
+  ``# public-feedback:`` one that the student's own ``grader.check`` must print too.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class Sample:
         description: the ``# sample:`` line.
         expected: question -> exact points it must earn (points).
         feedback: question -> fragments its feedback must contain.
+        public_feedback: question -> fragments ``grader.check`` must print (a public test's).
         fills: (mode, answer name, code) in file order; mode is ``"replace"`` or ``"after"``.
         path: the file it was read from.
     """
@@ -61,6 +63,7 @@ class Sample:
     description: str
     expected: dict[str, float]
     feedback: dict[str, list[str]] = field(default_factory=dict)
+    public_feedback: dict[str, list[str]] = field(default_factory=dict)
     fills: list[tuple[str, str, str]] = field(default_factory=list)
     path: Path | None = None
 
@@ -98,11 +101,14 @@ def load_sample(path: Path) -> Sample:
                     sample.expected[question] = float(points)
                 except ValueError:
                     raise SampleError(f"{path}:{lineno}: bad expectation {item!r}; write q1=2") from None
-        elif line.startswith("# feedback:"):
-            question, _, fragment = line.split(":", 1)[1].strip().partition(":")
+        elif line.startswith(("# feedback:", "# public-feedback:")):
+            key, rest = line[2:].split(":", 1)
+            question, _, fragment = rest.strip().partition(":")
             if not fragment.strip():
-                raise SampleError(f"{path}:{lineno}: write '# feedback: q1: text the feedback contains'")
+                raise SampleError(f"{path}:{lineno}: write '# {key}: q1: text the feedback contains'")
             sample.feedback.setdefault(question.strip(), []).append(fragment.strip())
+            if key == "public-feedback":
+                sample.public_feedback.setdefault(question.strip(), []).append(fragment.strip())
     flush()
     if not sample.expected:
         raise SampleError(f"{path}: no '# expect: q1=... q2=...' line")
