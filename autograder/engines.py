@@ -7,6 +7,7 @@ own non-containerised runner (``otter run``) in a child process per submission.
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import signal
@@ -20,7 +21,9 @@ from typing import ClassVar
 
 import nbformat
 
-from .outcome import GradingOutcome
+from .limits import Limits
+from .otter_worker import CELL_INDEX_KEY, truncate_notebook
+from .outcome import COMPLETED, GradingOutcome
 from .submissions import Submission, SubmissionError, read_submission_notebook
 
 __all__ = ["DEFAULT_ENGINE", "Engine", "OtterEngine", "available_engines", "get_engine", "register_engine"]
@@ -60,13 +63,13 @@ class Engine(ABC):
 
     name: ClassVar[str]
 
-    def grade(self, submission: Submission, autograder_zip: Path, *, timeout: float) -> GradingOutcome:
+    def grade(self, submission: Submission, autograder_zip: Path, *, limits: Limits) -> GradingOutcome:
         """Grade ``submission``; never raises for a bad submission.
 
         Args:
             submission: the file to grade.
             autograder_zip: the Otter autograder zip built by ``gradkit build``.
-            timeout: wall-clock limit in seconds for the whole submission.
+            limits: time, memory and output limits.
 
         Returns:
             GradingOutcome: scores, status and results.json; a failure outcome (all
@@ -74,17 +77,15 @@ class Engine(ABC):
         """
         start = time.monotonic()
         try:
-            notebook = read_submission_notebook(submission.path)
+            notebook = read_submission_notebook(submission)
         except SubmissionError as error:
             return GradingOutcome.failure(submission.label, str(error), time.monotonic() - start)
-        outcome = self.grade_notebook(notebook, submission.label, Path(autograder_zip), timeout=timeout)
+        outcome = self.grade_notebook(notebook, submission.label, Path(autograder_zip), limits=limits)
         outcome.seconds = time.monotonic() - start
         return outcome
 
     @abstractmethod
-    def grade_notebook(
-        self, notebook: nbformat.NotebookNode, label: str, autograder_zip: Path, *, timeout: float
-    ) -> GradingOutcome:
+    def grade_notebook(self, notebook: nbformat.NotebookNode, label: str, autograder_zip: Path, *, limits: Limits) -> GradingOutcome:
         """Execute ``notebook`` and run the autograder's tests on it (see :meth:`grade`)."""
 
 
@@ -92,37 +93,86 @@ class Engine(ABC):
 class OtterEngine(Engine):
     """The reference engine: otter-grader's ``otter run`` in a fresh Python process.
 
-    The child runs :mod:`autograder.otter_worker` in its own session (process group), so a
-    timeout kills it together with the Jupyter kernel it started.
+    The child (:mod:`autograder.otter_worker`) runs in its own session with the memory
+    cap applied, so a timeout kills it together with the Jupyter kernel it started. A
+    cell that runs past ``limits.cell_timeout`` is interrupted and the notebook goes on;
+    a kernel that dies, or a submission that runs past ``limits.timeout``, is graded again
+    without the cell that was running and the cells after it.
     """
 
     name = "otter"
 
-    def grade_notebook(
-        self, notebook: nbformat.NotebookNode, label: str, autograder_zip: Path, *, timeout: float
-    ) -> GradingOutcome:
+    def grade_notebook(self, notebook: nbformat.NotebookNode, label: str, autograder_zip: Path, *, limits: Limits) -> GradingOutcome:
         # Grade with the standard kernel of this Python: a student's own kernelspec name
         # ("conda-env-ml", "python3.12") does not exist on the grading machine.
         notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        for index, cell in enumerate(notebook.cells):
+            cell.metadata[CELL_INDEX_KEY] = index
         with tempfile.TemporaryDirectory(prefix="gradkit-sub-") as tmp:
             nb_path = Path(tmp, "submission.ipynb")
-            out_path = Path(tmp, "outcome.json")
             nbformat.write(notebook, nb_path)
-            cmd = [sys.executable, "-m", "autograder.otter_worker", str(autograder_zip.resolve()), str(nb_path), str(out_path)]
-            env = {**os.environ, "PYTHONPATH": _package_root() + os.pathsep + os.environ.get("PYTHONPATH", "")}
-            proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-            try:
-                _, stderr = proc.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                _kill_group(proc)
-                return GradingOutcome.failure(label, f"timed out after {timeout:g} s")
-            finally:
-                _kill_group(proc)  # the kernel and anything it spawned
-            if not out_path.exists():
-                tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
-                return GradingOutcome.failure(label, f"grading process died: {tail[0]}")
-            payload = json.loads(out_path.read_text(encoding="utf-8"))
+            payload = self._run_worker(nb_path, autograder_zip, limits, Path(tmp))
+            if payload is None:  # wall-clock timeout: grade what ran before the stuck cell
+                # Cut at the first cell that was interrupted (a cell that ignores the
+                # interrupt keeps the kernel busy for every later cell), else at the cell
+                # that was running.
+                progress = Path(tmp, "progress.json")
+                state = json.loads(progress.read_text()) if progress.exists() else {}
+                cell = min(state.get("interrupted") or [state.get("cell", 0)])
+                status = (f"timed out after {limits.timeout:g} s in cell {cell + 1}; "
+                          "questions after that cell were not reached")
+                payload = self._run_worker(truncate_notebook(nb_path, cell), autograder_zip, limits, Path(tmp))
+                if payload is None:
+                    return GradingOutcome.failure(label, f"timed out after {limits.timeout:g} s")
+                if payload["status"] == COMPLETED:
+                    payload["status"] = status
         return GradingOutcome(label=label, scores=payload["scores"], status=payload["status"], results=payload["results"])
+
+    @staticmethod
+    def _run_worker(nb_path: Path, autograder_zip: Path, limits: Limits, tmp: Path) -> dict | None:
+        """Run one worker; its payload, or None on a wall-clock timeout."""
+        out = tmp / "outcome.json"
+        out.unlink(missing_ok=True)
+        job = {
+            "autograder_zip": str(autograder_zip.resolve()),
+            "notebook": str(nb_path),
+            "out": str(out),
+            "progress": str(tmp / "progress.json"),
+            "cell_timeout": min(limits.cell_timeout, limits.timeout),
+            "output_bytes": limits.output_bytes,
+        }
+        job_path = tmp / "job.json"
+        job_path.write_text(json.dumps(job), encoding="utf-8")
+        cmd = [sys.executable, "-m", "autograder.otter_worker", str(job_path)]
+        env = {**os.environ, "PYTHONPATH": _package_root() + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        proc = subprocess.Popen(cmd, cwd=tmp, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                start_new_session=True, preexec_fn=_child_setup(limits))
+        try:
+            _, stderr = proc.communicate(timeout=limits.timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        finally:
+            _kill_group(proc)  # the kernel and anything it spawned
+        if not out.exists():
+            tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+            reason = f"grading process died: {tail[0]}"
+            return {"scores": {}, "status": reason, "results": GradingOutcome.failure("", reason).results}
+        return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _child_setup(limits: Limits):
+    """``preexec_fn`` of a worker: the memory cap, and SIGKILL when gradkit dies
+    (``PR_SET_PDEATHSIG``), so a killed grading run leaves no worker behind; the worker's
+    kernel then exits by itself (ipykernel polls its parent)."""
+
+    def setup() -> None:
+        limits.apply_to_current_process()
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+
+    return setup
 
 
 def _package_root() -> str:

@@ -1,10 +1,19 @@
 """Child-process entry point of the ``otter`` engine: grade one notebook with ``otter run``.
 
-Run as ``python -m autograder.otter_worker AUTOGRADER_ZIP NOTEBOOK OUT_JSON``. It calls
-otter-grader's non-containerised runner (the same code as ``otter run``), then writes
-``OUT_JSON`` with ``{"scores": {question: points}, "status": str, "results": {...}}``,
-where ``results`` is the Gradescope-format ``results.json`` that otter wrote. The parent
-reads only that JSON file.
+Run as ``python -m autograder.otter_worker JOB_JSON``, where the job file holds
+``autograder_zip``, ``notebook``, ``out`` (result path), ``progress`` (path), and the
+limits ``cell_timeout`` (seconds) and ``output_bytes``. It calls otter-grader's
+non-containerised runner (the same code as ``otter run``) and writes ``out`` as JSON:
+``{"scores": {question: points}, "status": str, "results": {...}, "fatal_cell": int|null}``
+where ``results`` is the Gradescope-format ``results.json`` otter wrote. The parent reads
+only that file.
+
+otter builds nbconvert's ``ExecutePreprocessor`` itself and exposes neither a per-cell
+timeout nor an output cap, so this process (gradkit's own, never the student's kernel)
+substitutes a subclass with both before calling otter. The subclass also records, in the
+``progress`` file, which of the submission's cells is running: when the kernel dies there
+(``os._exit``, a segfault), the notebook is graded again without that cell and the ones
+after it, so the submission loses only the questions it had not reached.
 """
 
 from __future__ import annotations
@@ -12,48 +21,158 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import sys
 import tempfile
 import traceback
 from pathlib import Path
 
+import nbformat
 
-def grade(autograder_zip: Path, notebook: Path) -> dict:
-    """Grade ``notebook`` with otter and return the worker's JSON payload (see module doc)."""
+CELL_INDEX_KEY = "gradkit_cell"
+"""Cell metadata key holding the cell's index in the submitted notebook."""
+
+
+def limited_preprocessor_class(*, cell_timeout: float, output_bytes: int, progress: Path):
+    """A subclass of nbconvert's ``ExecutePreprocessor`` with this run's limits bound.
+
+    A new class per run (not class-level mutable state on a shared class).
+
+    Args:
+        cell_timeout: seconds before a cell is interrupted.
+        output_bytes: bytes of output kept in total.
+        progress: file that gets ``{"cell": index, "events": [...], "interrupted": [...]}``
+            as each submitted cell starts; events are notes such as an interrupted cell or
+            capped output, ``interrupted`` the indices of cells interrupted on timeout.
+    """
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    class LimitedExecutePreprocessor(ExecutePreprocessor):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.timeout = int(cell_timeout)
+            self.interrupt_on_timeout = True
+            self.error_on_timeout = {
+                "ename": "CellTimeout",
+                "evalue": f"the cell ran longer than {cell_timeout:g} s and was interrupted",
+                "traceback": [],
+            }
+            self._output_budget = output_bytes
+            self._output_noted = False
+            self._events: list[str] = []
+            self._events_cell = 0
+            self._interrupted: list[int] = []
+
+        def preprocess_cell(self, cell, resources, index):
+            # nbconvert runs every cell through here (NotebookClient.execute_cell is bound
+            # to the base class's coroutine, so overriding that would not be called)
+            position = cell.get("metadata", {}).get(CELL_INDEX_KEY)
+            if position is not None:
+                self._events_cell = position
+                self._note()
+            return super().preprocess_cell(cell, resources, index)
+
+        async def _async_handle_timeout(self, timeout, cell=None):
+            self._interrupted.append(self._events_cell)
+            self._note(f"cell {self._events_cell + 1} ran past {cell_timeout:g} s and was interrupted")
+            return await super()._async_handle_timeout(timeout, cell)
+
+        def _note(self, event: str | None = None) -> None:
+            if event is not None and event not in self._events:
+                self._events.append(event)
+            progress.write_text(json.dumps({"cell": self._events_cell, "events": self._events, "interrupted": self._interrupted}), encoding="utf-8")
+
+        def output(self, outs, msg, display_id, cell_index):
+            size = len(json.dumps(msg.get("content", {})))
+            if self._output_budget - size < 0:
+                self._output_budget = -1
+                if not self._output_noted:
+                    self._output_noted = True
+                    self._note(f"output past {output_bytes} bytes was dropped (from cell {self._events_cell + 1})")
+                    outs.append(nbformat.v4.new_output("stream", name="stderr", text="[gradkit: output cap reached; further output dropped]\n"))
+                return None
+            self._output_budget -= size
+            return super().output(outs, msg, display_id, cell_index)
+
+    return LimitedExecutePreprocessor
+
+
+def grade(job: dict) -> dict:
+    """Grade the job's notebook with otter and return the payload (see module doc)."""
+    import nbconvert.preprocessors
+    from nbclient.exceptions import DeadKernelError
     from otter.run import main as otter_run
 
     from .outcome import COMPLETED
 
+    progress = Path(job["progress"])
+    nbconvert.preprocessors.ExecutePreprocessor = limited_preprocessor_class(
+        cell_timeout=job["cell_timeout"], output_bytes=job["output_bytes"], progress=progress
+    )
+    notebook = Path(job["notebook"])
+    fatal_cell = None
+    status = COMPLETED
+    for attempt in range(2):
+        try:
+            results, results_json = _otter_run(otter_run, notebook, job["autograder_zip"])
+            break
+        except DeadKernelError:
+            if attempt == 1:
+                raise
+            fatal_cell = json.loads(progress.read_text())["cell"] if progress.exists() else 0
+            status = (f"the kernel died in cell {fatal_cell + 1} (os._exit, a crash or a signal); "
+                      "questions after that cell were not reached")
+            notebook = truncate_notebook(notebook, fatal_cell)
+    if results.has_catastrophic_failure():
+        return {"scores": {}, "status": f"grading failed: {results.catastrophic_error}", "results": results_json, "fatal_cell": fatal_cell}
+    events = json.loads(progress.read_text()).get("events", []) if progress.exists() else []
+    if events:
+        status = f"{status}; " + "; ".join(events)
+    scores = {name: float(tf.score) for name, tf in results.results.items()}
+    return {"scores": scores, "status": status, "results": results_json, "fatal_cell": fatal_cell}
+
+
+def _otter_run(otter_run, notebook: Path, autograder_zip: str):
     with tempfile.TemporaryDirectory(prefix="gradkit-otter-") as tmp:
         log = io.StringIO()
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            results = otter_run(
-                str(notebook), autograder=str(autograder_zip), output_dir=tmp, no_logo=True
-            )
-        results_json = json.loads(Path(tmp, "results.json").read_text(encoding="utf-8"))
-    if results.has_catastrophic_failure():
-        return {"scores": {}, "status": f"grading failed: {results.catastrophic_error}", "results": results_json}
-    scores = {name: float(tf.score) for name, tf in results.results.items()}
-    return {"scores": scores, "status": COMPLETED, "results": results_json}
+            results = otter_run(str(notebook), autograder=str(autograder_zip), output_dir=tmp, no_logo=True)
+        return results, json.loads(Path(tmp, "results.json").read_text(encoding="utf-8"))
+
+
+def truncate_notebook(notebook: Path, fatal_cell: int) -> Path:
+    """Write a copy of ``notebook`` without its cell ``fatal_cell`` and the cells after it.
+
+    Args:
+        notebook: a notebook whose cells carry ``metadata[CELL_INDEX_KEY]``.
+        fatal_cell: index (0-based) of the first cell to drop.
+
+    Returns:
+        Path: the truncated copy, beside ``notebook``.
+    """
+    nb = nbformat.read(notebook, as_version=4)
+    nb.cells = [c for c in nb.cells if c.metadata.get(CELL_INDEX_KEY, -1) < fatal_cell]
+    path = notebook.with_name(f"{notebook.stem}-before-cell-{fatal_cell + 1}.ipynb")
+    nbformat.write(nb, path)
+    return path
 
 
 def main(argv: list[str]) -> int:
-    """Grade ``argv = [zip, notebook, out_json]``; always writes ``out_json`` (exit 0) unless
-    the arguments are wrong (exit 2)."""
-    if len(argv) != 3:
-        print("usage: python -m autograder.otter_worker AUTOGRADER_ZIP NOTEBOOK OUT_JSON", file=sys.stderr)
+    """Run the job in ``argv[0]``; always writes the job's ``out`` file (exit 0) unless the
+    arguments are wrong (exit 2)."""
+    if len(argv) != 1:
+        print("usage: python -m autograder.otter_worker JOB_JSON", file=sys.stderr)
         return 2
-    autograder_zip, notebook, out = map(Path, argv)
+    job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     try:
-        payload = grade(autograder_zip, notebook)
+        payload = grade(job)
     except Exception as error:  # noqa: BLE001 - a result file is written even when grading crashes
         reason = f"grading crashed: {type(error).__name__}: {error}"
-        payload = {
-            "scores": {},
-            "status": reason,
-            "results": {"score": 0, "output": reason + "\n\n" + traceback.format_exc(), "tests": []},
-        }
-    out.write_text(json.dumps(payload), encoding="utf-8")
+        payload = {"scores": {}, "status": reason, "fatal_cell": None,
+                   "results": {"score": 0, "output": reason + "\n\n" + traceback.format_exc(), "tests": []}}
+    tmp = Path(job["out"]).with_suffix(".partial")
+    tmp.write_text(json.dumps(payload), encoding="utf-8")
+    os.replace(tmp, job["out"])
     return 0
 
 

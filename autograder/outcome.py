@@ -5,10 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["COMPLETED", "GradingOutcome"]
+__all__ = ["COMPLETED", "GradingOutcome", "is_completed"]
 
 COMPLETED = "Completed"
-"""``grading_status`` of a submission that was executed and tested (as in otter's table)."""
+"""``grading_status`` of a submission that was executed and tested (as in otter's table).
+Notes may follow after ``"; "`` (an interrupted cell, capped output)."""
+
+
+def is_completed(status: str) -> bool:
+    """Whether a ``grading_status`` says every test ran (``"Completed"``, possibly with notes)."""
+    return status == COMPLETED or status.startswith(COMPLETED + "; ")
 
 
 @dataclass

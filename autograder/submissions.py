@@ -1,12 +1,14 @@
-"""Finding submissions on disk and reading the notebook out of each one.
+"""One submission, and reading the notebook out of it.
 
-A submission is an ``.ipynb`` file, an Otter export ``.zip`` holding one notebook, or a
-folder holding any number of them (searched recursively). Junk that archivers and Jupyter
-add (``__MACOSX``, ``.ipynb_checkpoints``, hidden files) is ignored.
+A submission is an ``.ipynb`` file, or an Otter export ``.zip`` holding one notebook,
+possibly stored inside an LMS bulk-download zip. Junk that archivers and Jupyter add
+(``__MACOSX``, ``.ipynb_checkpoints``, hidden files) is ignored. Finding submissions among
+an instructor's files is :mod:`instructor.discovery`'s job.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from dataclasses import dataclass
@@ -14,7 +16,7 @@ from pathlib import Path, PurePosixPath
 
 import nbformat
 
-__all__ = ["Submission", "SubmissionError", "discover_submissions", "read_submission_notebook"]
+__all__ = ["SUBMISSION_SUFFIXES", "Submission", "SubmissionError", "is_junk", "read_submission_notebook"]
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 _JUNK_PARTS = ("__MACOSX", ".ipynb_checkpoints")
@@ -29,59 +31,54 @@ class Submission:
     """One file to grade.
 
     Attributes:
-        path: the ``.ipynb`` or ``.zip`` file.
+        path: the ``.ipynb`` or ``.zip`` file on disk (for a ``member``, the bulk-download
+            zip holding it).
         label: a name unique within the batch (the path relative to the folder it was
             found in, or the file name), used as the ``file`` column of ``grades.csv``.
+        member: the submission's path inside ``path`` when ``path`` is a bulk download
+            (an LMS zip of many students' files); ``None`` otherwise.
+        student: who submitted it, when the input says (an LMS user id, a Gradescope
+            submitter's email or student id); ``None`` when unknown.
     """
 
     path: Path
     label: str
+    member: str | None = None
+    student: str | None = None
+
+    def read_bytes(self) -> bytes:
+        """The submission file's bytes (read from the bulk-download zip for a member).
+
+        Raises:
+            SubmissionError: the bulk-download zip or the member cannot be read.
+        """
+        if self.member is None:
+            if Path(self.path).is_dir():
+                raise SubmissionError(f"{self.label}: a folder without exactly one notebook (.ipynb) in it")
+            try:
+                return Path(self.path).read_bytes()
+            except OSError as error:
+                raise SubmissionError(f"{self.label}: cannot be read ({error.strerror or error})") from None
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                return archive.read(self.member)
+        except (zipfile.BadZipFile, KeyError) as error:
+            raise SubmissionError(f"{self.label}: cannot read it from {Path(self.path).name} ({error})") from None
 
 
-def _is_junk(parts: tuple[str, ...]) -> bool:
+def is_junk(parts: tuple[str, ...]) -> bool:
+    """Whether a path (as its parts) is archiver or Jupyter junk: ``__MACOSX``,
+    ``.ipynb_checkpoints`` or a hidden file or folder."""
     return any(p in _JUNK_PARTS or p.startswith(".") for p in parts)
 
 
-def discover_submissions(paths: list[Path]) -> list[Submission]:
-    """Expand files and folders into a list of submissions, in a stable order.
-
-    Args:
-        paths: ``.ipynb``/``.zip`` files and folders. A file with another suffix is still
-            returned (it gets a row saying why it cannot be graded); nothing is dropped.
-
-    Returns:
-        list[Submission]: one per file, labels unique (a numeric suffix resolves clashes).
-
-    Raises:
-        FileNotFoundError: a path does not exist.
-    """
-    found: list[tuple[Path, str]] = []
-    for path in paths:
-        path = Path(path)
-        if not path.exists():
-            raise FileNotFoundError(f"{path}: no such file or folder")
-        if path.is_dir():
-            for item in sorted(path.rglob("*")):
-                rel = item.relative_to(path)
-                if item.is_file() and item.suffix.lower() in SUBMISSION_SUFFIXES and not _is_junk(rel.parts):
-                    found.append((item, str(PurePosixPath(path.name, *rel.parts))))
-        else:
-            found.append((path, path.name))
-    seen: dict[str, int] = {}
-    result = []
-    for item, label in found:
-        count = seen.get(label, 0)
-        seen[label] = count + 1
-        result.append(Submission(item, label if count == 0 else f"{label}~{count + 1}"))
-    return result
-
-
-def read_submission_notebook(path: Path) -> nbformat.NotebookNode:
+def read_submission_notebook(submission: "Submission | Path") -> nbformat.NotebookNode:
     """Read and validate the notebook of a submission.
 
     Args:
-        path: an ``.ipynb`` file, or a ``.zip`` (an Otter export) holding exactly one
-            notebook outside ``__MACOSX``/``.ipynb_checkpoints``.
+        submission: a :class:`Submission` (or a path) of an ``.ipynb`` file, or of a
+            ``.zip`` (an Otter export) holding exactly one notebook outside
+            ``__MACOSX``/``.ipynb_checkpoints``.
 
     Returns:
         nbformat.NotebookNode: the notebook, as nbformat version 4.
@@ -90,31 +87,37 @@ def read_submission_notebook(path: Path) -> nbformat.NotebookNode:
         SubmissionError: not a notebook or zip, a broken zip, no or several notebooks,
             undecodable or truncated JSON, or JSON that is not a valid notebook.
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
+    if not isinstance(submission, Submission):
+        submission = Submission(Path(submission), Path(submission).name)
+    name = PurePosixPath(submission.member).name if submission.member else Path(submission.path).name
+    suffix = PurePosixPath(name).suffix.lower()
+    if suffix not in SUBMISSION_SUFFIXES:
+        raise SubmissionError(f"{name}: not a notebook (.ipynb) or an Otter export (.zip)")
+    data = submission.read_bytes()
     if suffix == ".zip":
         try:
-            with zipfile.ZipFile(path) as archive:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 names = [
                     n for n in archive.namelist()
-                    if n.lower().endswith(".ipynb") and not _is_junk(PurePosixPath(n).parts)
+                    if n.lower().endswith(".ipynb") and not is_junk(PurePosixPath(n).parts)
                 ]
                 if not names:
-                    raise SubmissionError(f"{path.name}: the zip holds no notebook (.ipynb)")
+                    raise SubmissionError(f"{name}: the zip holds no notebook (.ipynb)")
                 if len(names) > 1:
                     raise SubmissionError(
-                        f"{path.name}: the zip holds {len(names)} notebooks ({', '.join(sorted(names))}); "
+                        f"{name}: the zip holds {len(names)} notebooks ({', '.join(sorted(names))}); "
                         "expected exactly one"
                     )
                 raw = archive.read(names[0])
-                where = f"{path.name}:{names[0]}"
+                where = f"{name}:{names[0]}"
         except zipfile.BadZipFile as error:
-            raise SubmissionError(f"{path.name}: not a readable zip file ({error})") from None
-    elif suffix == ".ipynb":
-        raw = path.read_bytes()
-        where = path.name
+            raise SubmissionError(f"{name}: not a readable zip file ({error})") from None
     else:
-        raise SubmissionError(f"{path.name}: not a notebook (.ipynb) or an Otter export (.zip)")
+        raw, where = data, name
+    return _parse_notebook(raw, where)
+
+
+def _parse_notebook(raw: bytes, where: str) -> nbformat.NotebookNode:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -124,6 +127,8 @@ def read_submission_notebook(path: Path) -> nbformat.NotebookNode:
     except json.JSONDecodeError as error:
         hint = " (is it an HTML page saved as .ipynb?)" if text.lstrip()[:1] == "<" else ""
         raise SubmissionError(f"{where}: not valid notebook JSON{hint}: {error}") from None
+    if not isinstance(data, dict) or "cells" not in data:
+        raise SubmissionError(f"{where}: JSON that is not a Jupyter notebook (no cells)")
     try:
         nb = nbformat.reads(json.dumps(data), as_version=4)
         nbformat.validate(nb)

@@ -3,26 +3,47 @@
 Runs Otter Assign on a staged copy of the assignment folder (with the check library
 added as ``gradkit_checks.py``), lays the output out at stable paths, then proves the
 result: the solution notebook must earn every point and the blank student notebook none.
+
+gradkit's own assignment settings live under a ``gradkit:`` key of the master notebook's
+``# ASSIGNMENT CONFIG`` cell; the staged copy is rewritten into plain Otter configuration
+before Otter Assign (which rejects unknown keys) sees it::
+
+    gradkit:
+      hidden_results: after_due_date   # or after_published (default), hidden
+
+``hidden_results`` says when students see hidden test results on Gradescope (see
+:mod:`autograder.gradescope_visibility`); it replaces Otter's ``generate: show_hidden``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import re
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import gradchecks
+from autograder import gradchecks, gradescope_visibility
 from autograder.autograder_zip import question_points
 from autograder.engines import DEFAULT_ENGINE, get_engine
+from autograder.limits import Limits
 from autograder.submissions import Submission
 
 __all__ = ["BuildError", "BuiltAssignment", "build_assignment", "find_master_notebook"]
 
 CHECKS_MODULE = "gradkit_checks.py"
 """File name under which the check library ships to students and into the zip."""
+
+VISIBILITY_SCRIPT = "gradkit_visibility.py"
+"""File name of :mod:`autograder.gradescope_visibility` at the root of the zip (``source/``)."""
+
+GRADKIT_CONFIG_KEY = "gradkit"
+"""Key of gradkit's own settings in the ``# ASSIGNMENT CONFIG`` cell."""
+
+_GRADKIT_SETTINGS = {"hidden_results"}
 
 _STAGING_IGNORE = shutil.ignore_patterns("dist", ".ipynb_checkpoints", "__pycache__", ".*")
 
@@ -41,6 +62,8 @@ class BuiltAssignment:
         solution_notebook: ``<out>/<name>/autograder/<name>.ipynb``.
         autograder_zip: ``<out>/<name>/autograder/<name>-autograder.zip``.
         points: question name -> points possible.
+        hidden_results: when Gradescope shows students the hidden test results, one of
+            ``autograder.gradescope_visibility.HIDDEN_RESULTS_CHOICES``.
     """
 
     name: str
@@ -48,6 +71,7 @@ class BuiltAssignment:
     solution_notebook: Path
     autograder_zip: Path
     points: dict[str, float]
+    hidden_results: str = gradescope_visibility.DEFAULT_HIDDEN_RESULTS
 
 
 def find_master_notebook(assignment_dir: Path) -> Path:
@@ -75,7 +99,8 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
     Args:
         assignment_dir: folder holding the master notebook ``<name>.ipynb`` (Otter Assign
             format) and any support files it lists.
-        out_dir: output root (``dist/``); ``out_dir/<name>`` is replaced.
+        out_dir: output root (``dist/``); ``out_dir/<name>/student`` and
+            ``out_dir/<name>/autograder`` are replaced, other folders there are kept.
         verify: grade the solution (must earn every point) and the blank student notebook
             (must earn none) with the built zip.
         timeout: seconds allowed for each verification run.
@@ -84,7 +109,8 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         BuiltAssignment: the output paths and points.
 
     Raises:
-        BuildError: no master notebook, Otter Assign failed, or verification failed.
+        BuildError: no master notebook, a bad ``gradkit:`` setting, Otter Assign failed, the
+            zip's requirements ask for a non-CPU torch, or verification failed.
     """
     assignment_dir = Path(assignment_dir).resolve()
     master = find_master_notebook(assignment_dir)
@@ -94,13 +120,17 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         stage = Path(tmp, name)
         shutil.copytree(assignment_dir, stage, ignore=_STAGING_IGNORE)
         shutil.copyfile(gradchecks.__file__, stage / CHECKS_MODULE)
+        hidden_results = _apply_gradkit_settings(stage / master.name, master)
         result = Path(tmp, "otter-output")
         _run_otter_assign(stage / master.name, result)
         zips = sorted((result / "autograder").glob("*.zip"))
         if len(zips) != 1:
             raise BuildError(f"{master}: Otter Assign wrote {len(zips)} autograder zips, expected 1")
-        if target.exists():
-            shutil.rmtree(target)
+        _check_cpu_torch(zips[0], master)
+        if hidden_results == "after_due_date":
+            _add_visibility_step(zips[0], hidden_results)
+        for part in ("student", "autograder"):  # other folders (samples, grading output) stay
+            shutil.rmtree(target / part, ignore_errors=True)
         shutil.copytree(result / "student", target / "student")
         shutil.copytree(result / "autograder", target / "autograder", ignore=shutil.ignore_patterns("*.zip"))
         zip_path = target / "autograder" / f"{name}-autograder.zip"
@@ -111,10 +141,126 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         solution_notebook=target / "autograder" / master.name,
         autograder_zip=zip_path,
         points=question_points(zip_path),
+        hidden_results=hidden_results,
     )
     if verify:
         _verify(built, master, timeout=timeout)
     return built
+
+
+def _apply_gradkit_settings(staged: Path, master: Path) -> str:
+    """Turn the ``gradkit:`` settings of the staged master into Otter configuration.
+
+    Rewrites the staged notebook's ``# ASSIGNMENT CONFIG`` cell without the ``gradkit`` key
+    and with ``generate: show_hidden`` set from ``hidden_results`` (false for ``hidden``,
+    true otherwise; ``after_due_date`` is finished by :func:`_add_visibility_step`).
+
+    Args:
+        staged: the staged copy of the master notebook (rewritten in place).
+        master: the original master notebook, for messages.
+
+    Returns:
+        str: the ``hidden_results`` setting (its default when not given).
+
+    Raises:
+        BuildError: no config cell, config not a mapping, an unknown gradkit setting or
+            value, or ``generate: show_hidden`` set by hand.
+    """
+    import nbformat
+    import yaml
+    from otter.assign.blocks import get_cell_config, is_assignment_config_cell
+
+    nb = nbformat.read(staged, as_version=4)
+    cell = next((c for c in nb.cells if c.source.strip() and is_assignment_config_cell(c)), None)
+    if cell is None:
+        raise BuildError(f"{master}: no '# ASSIGNMENT CONFIG' raw cell")
+    try:
+        config = get_cell_config(cell)
+    except yaml.YAMLError as error:
+        raise BuildError(f"{master}: the ASSIGNMENT CONFIG cell is not valid YAML: {error}") from None
+    if not isinstance(config, dict):
+        raise BuildError(f"{master}: the ASSIGNMENT CONFIG cell must be a YAML mapping")
+    settings = config.pop(GRADKIT_CONFIG_KEY, None) or {}
+    where = f"{master}: ASSIGNMENT CONFIG `{GRADKIT_CONFIG_KEY}:`"
+    if not isinstance(settings, dict):
+        raise BuildError(f"{where} must be a mapping, e.g. `hidden_results: after_published`")
+    unknown = sorted(set(settings) - _GRADKIT_SETTINGS)
+    if unknown:
+        raise BuildError(f"{where} unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_GRADKIT_SETTINGS))}")
+    hidden_results = settings.get("hidden_results", gradescope_visibility.DEFAULT_HIDDEN_RESULTS)
+    if hidden_results not in gradescope_visibility.HIDDEN_RESULTS_CHOICES:
+        raise BuildError(f"{where} hidden_results is {hidden_results!r}; use one of {', '.join(gradescope_visibility.HIDDEN_RESULTS_CHOICES)}")
+    generate = config.get("generate")
+    if generate is None or generate is True:
+        generate = config["generate"] = {}
+    if not isinstance(generate, dict):
+        raise BuildError(f"{master}: ASSIGNMENT CONFIG `generate:` must be a mapping")
+    if "show_hidden" in generate:
+        raise BuildError(f"{master}: ASSIGNMENT CONFIG sets `generate: show_hidden`; remove it and set `{GRADKIT_CONFIG_KEY}: hidden_results:` instead (one of {', '.join(gradescope_visibility.HIDDEN_RESULTS_CHOICES)})")
+    generate["show_hidden"] = hidden_results != "hidden"
+    cell.cell_type = "raw"
+    cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+    nbformat.write(nb, staged)
+    return hidden_results
+
+
+def _check_cpu_torch(zip_path: Path, master: Path) -> None:
+    """Refuse a zip whose environment would install a CUDA torch on Gradescope.
+
+    Otter puts the assignment's ``requirements:`` lines in the zip's ``environment.yml``
+    (pip section). A torch requirement must pin a ``+cpu`` build or come with the CPU
+    index ``https://download.pytorch.org/whl/cpu``.
+
+    Raises:
+        BuildError: torch is required without either.
+    """
+    import yaml
+
+    with zipfile.ZipFile(zip_path) as archive:
+        env = yaml.safe_load(archive.read("environment.yml"))
+    pip = [line for dep in env.get("dependencies", []) if isinstance(dep, dict) for line in dep.get("pip", [])]
+    torch = [line for line in pip if re.match(r"torch\b(?![-_.\w])", line.strip(), flags=re.IGNORECASE)]
+    cpu_index = any("download.pytorch.org/whl/cpu" in line for line in pip if line.strip().startswith("-"))
+    if torch and not cpu_index and not all("+cpu" in line for line in torch):
+        raise BuildError(
+            f"{master}: the requirements ask for {', '.join(torch)} without the CPU-only build; on Gradescope "
+            "that installs the multi-GB CUDA torch. Add `--extra-index-url https://download.pytorch.org/whl/cpu` "
+            "and pin e.g. `torch==2.13.0+cpu` in the assignment's requirements file"
+        )
+
+
+def _add_visibility_step(zip_path: Path, visibility: str) -> None:
+    """Ship :mod:`autograder.gradescope_visibility` in the zip and run it after Otter.
+
+    Adds ``gradkit_visibility.py`` at the zip's root and appends to Otter's
+    ``run_autograder`` (after its ``python <dir>/source/run_otter.py`` line, whose exit code
+    is kept) a line that rewrites ``<dir>/results/results.json``; ``<dir>`` is the
+    autograder directory Otter wrote into that line (``/autograder`` on Gradescope).
+
+    Raises:
+        BuildError: Otter's ``run_autograder`` has no ``run_otter.py`` line to follow.
+    """
+    with zipfile.ZipFile(zip_path) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    by_name = {info.filename: data for info, data in members}
+    run_autograder = by_name.get("run_autograder", b"").decode("utf-8")
+    match = re.search(r"^python (\S+)/source/run_otter\.py\s*$", run_autograder, flags=re.MULTILINE)
+    if match is None or not run_autograder.rstrip("\n").endswith(match.group(0).rstrip()):
+        raise BuildError(f"{zip_path.name}: Otter's run_autograder does not end by running run_otter.py; cannot add the visibility step")
+    ag_dir = match.group(1)
+    step = (
+        f"otter_status=$?\n"
+        f"# gradkit: entries with hidden test results get visibility {visibility} (Otter's\n"
+        f"# show_hidden gives only hidden or after_published); see source/{VISIBILITY_SCRIPT}\n"
+        f"python {ag_dir}/source/{VISIBILITY_SCRIPT} {ag_dir}/results/results.json {visibility} || exit 1\n"
+        f"exit $otter_status\n"
+    )
+    by_name["run_autograder"] = (run_autograder.rstrip("\n") + "\n" + step).encode("utf-8")
+    script = Path(gradescope_visibility.__file__).read_bytes()
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info, _ in members:
+            archive.writestr(info, by_name[info.filename])
+        archive.writestr(zipfile.ZipInfo(VISIBILITY_SCRIPT, date_time=members[0][0].date_time), script)
 
 
 def _run_otter_assign(master: Path, result: Path) -> None:
@@ -131,7 +277,7 @@ def _run_otter_assign(master: Path, result: Path) -> None:
 def _verify(built: BuiltAssignment, master: Path, *, timeout: float) -> None:
     engine = get_engine(DEFAULT_ENGINE)
     possible = sum(built.points.values())
-    solution = engine.grade(Submission(built.solution_notebook, "solution"), built.autograder_zip, timeout=timeout)
+    solution = engine.grade(Submission(built.solution_notebook, "solution"), built.autograder_zip, limits=Limits(timeout=timeout))
     if solution.total != possible:
         lost = {q: f"{solution.scores.get(q, 0):g}/{p:g}" for q, p in built.points.items() if solution.scores.get(q, 0) != p}
         raise BuildError(
@@ -139,7 +285,7 @@ def _verify(built: BuiltAssignment, master: Path, *, timeout: float) -> None:
             f"status: {solution.status}; questions short of full marks: {lost}). "
             f"Failing output:\n{_failing_output(solution.results)}"
         )
-    blank = engine.grade(Submission(built.student_notebook, "student"), built.autograder_zip, timeout=timeout)
+    blank = engine.grade(Submission(built.student_notebook, "student"), built.autograder_zip, limits=Limits(timeout=timeout))
     if blank.status != "Completed" or blank.total != 0:
         earned = {q: s for q, s in blank.scores.items() if s}
         raise BuildError(

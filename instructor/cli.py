@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from autograder.autograder_zip import AutograderZipError
-from autograder.batch import DEFAULT_TIMEOUT, grade_batch
 from autograder.engines import DEFAULT_ENGINE, available_engines
+from autograder.limits import Limits
 
 DEFAULT_ASSIGNMENTS = Path("assignments")
 DEFAULT_OUT = Path("dist")
@@ -48,23 +48,50 @@ def build(assignment_dirs: tuple[Path, ...], out_dir: Path, no_verify: bool) -> 
 
 @main.command()
 @click.option("--autograder", "autograder_zip", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Autograder zip from `gradkit build`.")
-@click.option("--out", "out_dir", default=Path("grading-output"), show_default=True, type=click.Path(path_type=Path), help="Grading output folder.")
+@click.option("--out", "out_dir", default=Path("grading-output"), show_default=True, type=click.Path(path_type=Path), help="Grading output folder (resumed if it exists).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Submissions graded at once [default: CPU cores].")
-@click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT, show_default=True, help="Seconds allowed per submission.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=Limits.timeout, show_default=True, help="Wall-clock seconds per submission.")
+@click.option("--cell-timeout", type=click.FloatRange(min=1), default=Limits.cell_timeout, show_default=True, help="Seconds per cell before it is interrupted.")
+@click.option("--memory-mb", type=click.IntRange(min=256), default=Limits.memory_mb, show_default=True, help="Memory cap per grading process, MiB.")
+@click.option("--max-output", "output_bytes", type=click.IntRange(min=0), default=Limits.output_bytes, show_default=True, help="Captured output kept per submission, bytes.")
 @click.option("--engine", type=click.Choice(available_engines()), default=DEFAULT_ENGINE, show_default=True, help="Grading engine.")
+@click.option("--regrade", is_flag=True, help="Grade every submission again, even if the gradebook has it.")
+@click.option("--show-hidden", is_flag=True, help="Put hidden test details in the students' feedback files.")
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-def grade(autograder_zip: Path, out_dir: Path, jobs: int | None, timeout: float, engine: str, submissions: tuple[Path, ...]) -> None:
-    """Grade SUBMISSIONS (.ipynb files, otter export zips, or folders of them).
+def grade(autograder_zip: Path, out_dir: Path, jobs: int | None, timeout: float, cell_timeout: float, memory_mb: int,
+          output_bytes: int, engine: str, regrade: bool, show_hidden: bool, submissions: tuple[Path, ...]) -> None:
+    """Grade SUBMISSIONS: .ipynb files, otter export zips, folders, LMS bulk downloads.
 
-    Writes OUT/grades.csv and OUT/results/<submission>.json. Submissions that cannot be
+    Writes OUT/gradebook.sqlite, OUT/grades.csv, OUT/students.csv, OUT/results/*.json,
+    OUT/feedback/*.md and OUT/report.html. Running it again resumes: submissions already
+    graded with the same autograder are not graded again. Submissions that cannot be
     graded get a row with the reason; the exit code is non-zero only on usage errors.
     """
+    from instructor.batch import grade_batch
+
+    limits = Limits(timeout=timeout, cell_timeout=cell_timeout, memory_mb=memory_mb, output_bytes=output_bytes)
     try:
-        table = grade_batch(autograder_zip=autograder_zip, submissions=list(submissions), out_dir=out_dir, jobs=jobs, timeout=timeout, engine=engine, progress=sys.stderr.isatty())
-    except AutograderZipError as error:
+        summary = grade_batch(autograder_zip=autograder_zip, submissions=list(submissions), out_dir=out_dir, jobs=jobs,
+                              limits=limits, engine=engine, regrade=regrade, show_hidden=show_hidden, progress=True)
+    except (AutograderZipError, ValueError) as error:
         raise click.UsageError(str(error)) from None
-    click.echo(table.to_string(index=False))
-    click.echo(f"\nwrote {out_dir / 'grades.csv'} and {len(table) - 1} results files in {out_dir / 'results'}")
+    if len(summary.table) == 1:
+        raise click.UsageError(f"no submissions found in {', '.join(map(str, submissions))}")
+    click.echo(summary.table.to_string(index=False))
+    click.echo("\n" + summary.text())
+
+
+@main.command()
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def report(out_dir: Path) -> None:
+    """Rebuild OUT_DIR/report.html from the grading output folder's gradebook."""
+    from instructor.report import report_from_folder
+
+    try:
+        path = report_from_folder(out_dir)
+    except FileNotFoundError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(f"wrote {path}")
 
 
 @main.command()
@@ -81,7 +108,7 @@ def demo(assignment_dirs: tuple[Path, ...], out_dir: Path, jobs: int | None) -> 
     from instructor.samples import SampleError
 
     try:
-        table = run_demo(_assignment_dirs(assignment_dirs), out_dir, jobs=jobs, progress=sys.stderr.isatty())
+        table = run_demo(_assignment_dirs(assignment_dirs), out_dir, jobs=jobs, progress=True)
     except (BuildError, SampleError) as error:
         raise click.ClickException(str(error)) from None
     if table.empty:
@@ -90,4 +117,19 @@ def demo(assignment_dirs: tuple[Path, ...], out_dir: Path, jobs: int | None) -> 
     bad = table[~table["as_expected"]]
     if not bad.empty:
         raise click.ClickException(f"{len(bad)} sample(s) did not earn their expected points: {', '.join(bad['sample'])}")
-    click.echo(f"\nall {len(table)} samples earned exactly their expected points; outputs in {out_dir}/")
+    click.echo(f"\nall {len(table)} samples earned exactly their expected points")
+    for name in table["assignment"].unique():
+        click.echo(f"{name}: sample notebooks in {out_dir / name / 'samples'}/, grading output (grades.csv, report.html) in {out_dir / name / 'grading'}/")
+
+
+from instructor.lms.cli import export as _export_group  # noqa: E402  (gradkit export canvas|moodle)
+
+main.add_command(_export_group)
+
+from student.check import check_command  # noqa: E402 - the student side's command, registered here
+
+main.add_command(check_command)
+
+
+if __name__ == "__main__":
+    main()

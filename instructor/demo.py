@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from autograder.batch import grade_batch
+from instructor.batch import grade_batch
 from instructor.build import build_assignment
 from instructor.samples import load_samples, write_samples
 
@@ -55,7 +55,7 @@ def run_demo(assignment_dirs: list[Path], out_dir: Path, *, jobs: int | None = N
             out_dir=Path(out_dir) / built.name / "grading",
             jobs=jobs,
             progress=progress,
-        ).iloc[1:]
+        ).table.iloc[1:]
         for sample, (_, row) in zip(samples, table.iterrows()):
             earned = {q: float(row[q]) for q in built.points}
             rows.append(

@@ -18,6 +18,9 @@ student notebook whenever the template changes::
 * ``# %% after NAME`` inserts an extra code cell after that answer cell (and after any
   cell inserted there before), as a student who splits an answer over several cells;
 * answer cells no section names keep the template's ``...``;
+* ``# base: PATH`` (relative to the sample file) starts from another sample's sections:
+  a section of this file replaces the base's section of the same name, so a mistake is
+  written as the one cell that differs from the solution;
 * ``# expect:`` gives the exact points per question, ``# feedback:`` (repeatable) a
   fragment the grader's feedback for that question must contain, and
   ``# public-feedback:`` one that the student's own ``grader.check`` must print too.
@@ -78,6 +81,7 @@ def load_sample(path: Path) -> Sample:
     sample = Sample(name=path.stem, description="", expected={}, path=path)
     section: tuple[str, str] | None = None
     body: list[str] = []
+    base: Path | None = None
 
     def flush() -> None:
         if section is not None:
@@ -92,6 +96,10 @@ def load_sample(path: Path) -> Sample:
             section, body = ("after" if match.group(1) else "replace", match.group(2)), []
         elif section is not None:
             body.append(line)
+        elif line.startswith("# base:"):
+            base = (path.parent / line.split(":", 1)[1].strip()).resolve()
+            if not base.is_file():
+                raise SampleError(f"{path}:{lineno}: base sample {base} does not exist")
         elif line.startswith("# sample:"):
             sample.description = line.split(":", 1)[1].strip()
         elif line.startswith("# expect:"):
@@ -112,6 +120,10 @@ def load_sample(path: Path) -> Sample:
     flush()
     if not sample.expected:
         raise SampleError(f"{path}: no '# expect: q1=... q2=...' line")
+    if base is not None:
+        own = {(mode, name): code for mode, name, code in sample.fills if mode == "replace"}
+        merged = [(mode, name, own.pop((mode, name), code)) for mode, name, code in load_sample(base).fills]
+        sample.fills = merged + [f for f in sample.fills if f[0] != "replace" or (f[0], f[1]) in own]
     return sample
 
 

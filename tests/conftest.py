@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder.batch import grade_batch
+from instructor.batch import grade_batch
 from instructor.build import build_assignment
 from instructor.samples import load_samples, write_samples
 
@@ -41,5 +41,5 @@ def graded_samples(built, bundled_samples, tmp_path_factory):
     root = tmp_path_factory.mktemp("samples")
     paths = write_samples(built.student_notebook, bundled_samples, root / "submissions")
     out = root / "grading"
-    table = grade_batch(autograder_zip=built.autograder_zip, submissions=paths, out_dir=out, progress=False)
+    table = grade_batch(autograder_zip=built.autograder_zip, submissions=paths, out_dir=out, progress=False).table
     return bundled_samples, table, out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
 
 import nbformat
@@ -11,6 +12,8 @@ import pytest
 
 from autograder.autograder_zip import question_points
 from instructor.build import BuildError, build_assignment
+
+from .conftest import ASSIGNMENT
 
 SOLUTION_SUFFIX = re.compile(r"\s*#\s*SOLUTION\s*$")
 
@@ -90,9 +93,15 @@ def test_export_cell_has_pdfs_off_and_check_all_is_on(built):
     assert any("grader.check_all()" in s for s in sources)
 
 
+def _copy_assignment(tmp_path, name):
+    """The bundled assignment folder (support files included) under a new name."""
+    folder = tmp_path / name
+    shutil.copytree(ASSIGNMENT, folder, ignore=shutil.ignore_patterns("samples", "*.ipynb"))
+    return folder
+
+
 def test_build_fails_clearly_when_solution_fails_a_test(tmp_path, master):
-    folder = tmp_path / "broken"
-    folder.mkdir()
+    folder = _copy_assignment(tmp_path, "broken")
     nb = nbformat.from_dict(json.loads(json.dumps(master)))
     for cell in nb.cells:  # a wrong solution for q1
         cell.source = cell.source.replace("return torch.log(x) + x ** 3  # SOLUTION", "return torch.log(x) + x ** 2  # SOLUTION")
@@ -102,8 +111,7 @@ def test_build_fails_clearly_when_solution_fails_a_test(tmp_path, master):
 
 
 def test_build_fails_clearly_when_blank_notebook_earns_points(tmp_path, master):
-    folder = tmp_path / "lenient"
-    folder.mkdir()
+    folder = _copy_assignment(tmp_path, "lenient")
     nb = nbformat.from_dict(json.loads(json.dumps(master)))
     for cell in nb.cells:  # a public test that passes whatever the student writes
         if "def test_q1_public" in cell.source:

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 from nbclient import NotebookClient
 
-from autograder.batch import results_file_name
+from instructor.batch import results_file_name
 from instructor.cli import main as cli
 from instructor.samples import fill_notebook, load_samples, write_samples
 

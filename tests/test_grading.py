@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from autograder.batch import results_file_name
+from instructor.batch import results_file_name
 from instructor.cli import main as cli
 
 OTTER_COLUMNS = ["file", "q1", "q2", "q3", "total_points_earned", "percent_correct", "grading_status"]

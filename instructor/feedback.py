@@ -1,0 +1,59 @@
+"""A feedback file per submission, for the student: score per question and test output.
+
+Public test results are always shown. Hidden test details (which hidden check failed and
+its message) are shown only with ``show_hidden=True``; by default a student sees the
+points each question earned and the public feedback, as on Gradescope before grades are
+published.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from autograder.outcome import COMPLETED, is_completed
+
+from .gradebook import GradebookRow
+
+__all__ = ["FEEDBACK_DIR", "feedback_text", "write_feedback"]
+
+FEEDBACK_DIR = "feedback"
+
+
+def feedback_text(row: GradebookRow, points: dict[str, float], *, show_hidden: bool = False) -> str:
+    """Markdown feedback for one submission.
+
+    Args:
+        row: the gradebook row.
+        points: question -> points possible.
+        show_hidden: include the hidden tests' output per question.
+
+    Returns:
+        str: Markdown text.
+    """
+    possible = sum(points.values())
+    lines = [f"# Feedback for {row.label}", "", f"**Score: {row.total:g} / {possible:g} points**", ""]
+    if row.status != COMPLETED:
+        lines += [f"Grading note: {row.status}", ""]
+    lines += ["| question | points |", "|---|---|"]
+    lines += [f"| {q} | {row.scores.get(q, 0):g} / {p:g} |" for q, p in points.items()]
+    tests = {t.get("name"): t for t in row.results.get("tests", [])}
+    public = tests.get("Public Tests")
+    if public is not None:
+        lines += ["", "## Public tests", "", "```", public.get("output", "").strip(), "```"]
+    if show_hidden:
+        for q in points:
+            if q in tests:
+                lines += ["", f"## {q}: all tests", "", "```", tests[q].get("output", "").strip(), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def write_feedback(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, show_hidden: bool = False) -> None:
+    """Write ``out_dir/feedback/<safe label>.md`` for every row."""
+    folder = Path(out_dir) / FEEDBACK_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.md"):  # from an earlier run's submissions
+        stale.unlink()
+    for row in rows:
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", row.label) + ".md"
+        (folder / name).write_text(feedback_text(row, points, show_hidden=show_hidden), encoding="utf-8")

@@ -1,0 +1,145 @@
+"""Tying groups of submissions (one group per LMS student id) to roster rows, the same way
+for every platform: a group fills a row only if it points at exactly one row and no other
+group points at that row; everything else is reported, never guessed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .common import CsvTable, GradedSubmission, format_points
+from .report import ExportReport, MatchedRow, RosterRow, SubmissionNote
+
+
+@dataclass
+class Claim:
+    """All submissions carrying one LMS student id, and the roster rows they point at.
+
+    Attributes:
+        who: how the group is named in messages (``Canvas user id 12345``).
+        kept: the submission whose score counts, or None if the group's own files
+            conflict (``problem`` says why).
+        others: the group's other files, each with the reason it was not used.
+        rows: candidate roster rows (record numbers, header = 1).
+        matched_on: how ``rows`` were found, for the report.
+        no_row_reason: the message when ``rows`` is empty.
+        problem: set when the group cannot be used whatever the rows.
+    """
+
+    who: str
+    kept: GradedSubmission | None
+    others: list[tuple[GradedSubmission, str]] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+    matched_on: str = ""
+    no_row_reason: str = ""
+    problem: str | None = None
+
+    @property
+    def files(self) -> list[GradedSubmission]:
+        return ([self.kept] if self.kept else []) + [s for s, _ in self.others]
+
+
+@dataclass
+class Roster:
+    """The student rows of the instructor's CSV.
+
+    Attributes:
+        table: the CSV read.
+        student_rows: record number (header = 1) -> index into ``table.rows``.
+        names: record number -> the roster's name for the student.
+        keys: record number -> the roster's identifier (``ID 12345``).
+    """
+
+    table: CsvTable
+    student_rows: dict[int, int]
+    names: dict[int, str]
+    keys: dict[int, str]
+
+    def describe(self, rows: list[int]) -> str:
+        return ", ".join(f"row {r} ({self.names[r]})" for r in rows)
+
+
+def settle(claims: list[Claim], roster: Roster, report: ExportReport) -> dict[int, Claim]:
+    """Decide which claim fills which row; fill the report's submission lists.
+
+    Returns:
+        dict[int, Claim]: record number -> the claim that fills it.
+    """
+    tentative: dict[int, list[Claim]] = {}
+    for claim in claims:
+        if claim.problem:
+            report.ambiguous += [SubmissionNote(s.label, claim.problem, tuple(claim.rows)) for s in claim.files]
+        elif not claim.rows:
+            report.unmatched += [SubmissionNote(s.label, claim.no_row_reason) for s in claim.files]
+        elif len(claim.rows) > 1:
+            reason = f"{claim.who} matches {len(claim.rows)} roster rows by {claim.matched_on}: {roster.describe(claim.rows)}"
+            report.ambiguous += [SubmissionNote(s.label, reason, tuple(claim.rows)) for s in claim.files]
+        else:
+            tentative.setdefault(claim.rows[0], []).append(claim)
+    assigned: dict[int, Claim] = {}
+    for row, competing in tentative.items():
+        if len(competing) == 1:
+            assigned[row] = competing[0]
+            continue
+        whos = ", ".join(c.who for c in competing)
+        reason = f"{len(competing)} different students' submissions ({whos}) all match {roster.describe([row])}"
+        for claim in competing:
+            report.ambiguous += [SubmissionNote(s.label, reason, (row,)) for s in claim.files]
+    for row, claim in sorted(assigned.items()):
+        report.superseded += [SubmissionNote(s.label, reason, (row,)) for s, reason in claim.others]
+    return assigned
+
+
+def fill(roster: Roster, assigned: dict[int, Claim], column: int, keep: list[int], report: ExportReport,
+         pending: dict[int, str]) -> list[list[str]]:
+    """The output rows: every record kept, in order, cut to the ``keep`` columns; the
+    ``column`` cell of each assigned student row set to its score.
+
+    Args:
+        roster: the instructor's file.
+        assigned: record number -> claim (from :func:`settle`).
+        column: index of the filled column in the instructor's header.
+        keep: indices of the columns written, in order (``column`` among them).
+        report: ``matched``, ``not_completed`` and ``without_submission`` are appended to.
+        pending: record number -> why a row without a fill got none (default "no submission").
+
+    Returns:
+        list[list[str]]: the data records to write after the header.
+    """
+    out: list[list[str]] = []
+    by_index = {index: row for row, index in roster.student_rows.items()}
+    for index, record in enumerate(roster.table.rows):
+        if not record:
+            out.append([])
+            continue
+        cells = record + [""] * (max(keep) + 1 - len(record))
+        row = by_index.get(index)
+        if row is not None:
+            claim = assigned.get(row)
+            if claim is not None and claim.kept is not None:
+                sub = claim.kept
+                report.matched.append(MatchedRow(
+                    row=row, student=roster.names[row], key=roster.keys[row], submission=sub.label,
+                    matched_on=claim.matched_on, points=sub.points, status=sub.status,
+                    late=sub.identity.late, previous=cells[column],
+                ))
+                if not sub.completed:
+                    report.not_completed.append(SubmissionNote(
+                        sub.label, f"grading_status is {sub.status!r}; {format_points(sub.points)} points written to "
+                        f"{roster.names[row]}'s row", (row,)))
+                cells = list(cells)
+                cells[column] = format_points(sub.points)
+            else:
+                report.without_submission.append(RosterRow(
+                    row=row, student=roster.names[row], key=roster.keys[row], value=cells[column],
+                    reason=pending.get(row, "no submission")))
+        out.append([cells[i] for i in keep])
+    return out
+
+
+def pending_reasons(report: ExportReport) -> dict[int, str]:
+    """Record number -> a reason for rows that only ambiguous submissions pointed at."""
+    reasons: dict[int, list[str]] = {}
+    for note in report.ambiguous:
+        for row in note.rows:
+            reasons.setdefault(row, []).append(note.submission)
+    return {row: f"only ambiguous submissions point here ({', '.join(labels)}); see 'ambiguous'" for row, labels in reasons.items()}

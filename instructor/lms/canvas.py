@@ -1,0 +1,196 @@
+"""Canvas: fill one assignment column of the instructor's gradebook export from grades.csv.
+
+Canvas facts used (``shared/brief/lms.md``, "Canvas gradebook import"):
+
+* the export's header is ``Student``, ``ID``, then optionally ``SIS User ID``,
+  ``SIS Login ID`` (and ``Integration ID``), with ``Section`` as the last student column,
+  then one column per assignment titled ``Assignment Name (assignment id)``, and score
+  columns (Current/Final Score...) that the import ignores;
+* a row whose first cell is ``Points Possible`` (Canvas writes it indented by spaces) sets
+  the points; exports may also hold a ``Muted`` / ``Manual Posting`` row; both have an
+  empty ``ID``;
+* on import, rows are matched to students by Canvas ``ID`` first;
+* "Download Submissions" names files ``lastnamefirstname_[LATE_]<user id>_<attachment
+  id>_<original file name>``, a resubmission's original name getting ``-1``, ``-2`` ...
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._match import Claim, Roster, fill, pending_reasons, settle
+from .common import (
+    CsvTable, ExportError, GradedSubmission, check_output_path, format_points, read_csv_table, read_grading_dir,
+    write_csv_atomic,
+)
+from .names import CANVAS, MOODLE
+from .report import ExportReport, SubmissionNote
+
+__all__ = ["CANVAS_MATCH_RULE", "STUDENT_COLUMNS", "export_canvas"]
+
+STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section")
+"""Header names of Canvas's student columns (``Root Account`` appears in some exports)."""
+POINTS_POSSIBLE = "Points Possible"
+
+CANVAS_MATCH_RULE = (
+    "the Canvas user id in each download name (lastnamefirstname_[LATE_]<user id>_<attachment id>_<file>) "
+    "must equal exactly one roster row's ID; when one user id has several files, the latest attempt counts: "
+    "the highest resubmission number (-N Canvas appends to the original file name's stem; none = 0), "
+    "ties broken by the higher attachment id (Canvas numbers uploads in increasing order), then by the label"
+)
+
+
+def _attempt_order(sub: GradedSubmission) -> tuple[int, int, str]:
+    """Sort key of the latest-attempt rule: (resubmission number, attachment id, label)."""
+    ident = sub.identity
+    return ident.attempt, int(ident.attachment_id or 0), sub.label
+
+
+def _student_columns(table: CsvTable) -> int:
+    """Number of leading student columns: up to ``Section`` or the last known identity column."""
+    header = [h.strip() for h in table.header]
+    if len(header) < 2 or header[0] != "Student" or header[1] != "ID":
+        found = ", ".join(repr(h) for h in table.header[:4])
+        hint = " (the file looks ';'-separated; Canvas exports use ',')" if table.delimiter == ";" else ""
+        raise ExportError(
+            f"{table.path}: not a Canvas gradebook export: its header must begin with 'Student', 'ID'{hint}; found {found}"
+        )
+    if "Section" in header:
+        return header.index("Section") + 1
+    count = 0
+    while count < len(header) and header[count] in STUDENT_COLUMNS:
+        count += 1
+    return count
+
+
+def _find_column(table: CsvTable, column: str, first_assignment: int) -> int:
+    """Index of the assignment column named ``column`` (exact, or equal once trimmed)."""
+    header = table.header
+    for candidates in ([i for i, h in enumerate(header) if h == column], [i for i, h in enumerate(header) if h.strip() == column.strip()]):
+        if len(candidates) > 1:
+            raise ExportError(f"{table.path}: the header has {len(candidates)} columns named {column!r}; rename the extra ones")
+        if candidates:
+            if candidates[0] < first_assignment:
+                raise ExportError(f"{table.path}: {column!r} is a student column, not an assignment column")
+            return candidates[0]
+    assignments = header[first_assignment:]
+    like = [h for h in assignments if h.strip().casefold().startswith(column.strip().casefold())]
+    hint = f"; did you mean {', '.join(repr(h) for h in like)}?" if like else ""
+    listed = ", ".join(repr(h) for h in assignments) or "none"
+    raise ExportError(f"{table.path}: no column {column!r} in the header{hint} (assignment columns: {listed})")
+
+
+def export_canvas(*, gradebook_csv: Path, column: str, grading_dir: Path, out_csv: Path) -> ExportReport:
+    """Write a Canvas gradebook import file with one assignment column filled from grades.csv.
+
+    The file written has the instructor's student columns (``Student`` ... ``Section``)
+    and every row of the export, unchanged and in the same order, plus the one assignment
+    column ``column``. Other assignment and score columns are dropped on purpose: Canvas
+    imports every assignment column it is given, so re-importing stale copies of other
+    assignments could overwrite grades entered since the export (lms.md: "write a file
+    with the same student columns and one filled assignment column"); Canvas ignores
+    missing columns.
+
+    * Student rows (non-empty ``ID``): the cell gets ``total_points_earned`` of the
+      matched submission (``10``, ``7.5``); a row with no usable submission keeps its
+      exported value (blank for an ungraded assignment; an ``EX`` stays ``EX``) and is
+      reported. A matched row's non-blank previous value is replaced and reported.
+    * Rows with an empty ``ID`` (``Points Possible``, ``Muted``/``Manual Posting``) are
+      kept unchanged, except that the ``Points Possible`` cell of the column is set to the
+      assignment's points possible; without such a row, nothing is added (Canvas keeps the
+      assignment's points) and the report says so.
+    * Matching: :data:`CANVAS_MATCH_RULE`. A submission without a Canvas download name,
+      or whose user id is in no row or several rows, is reported and fills nothing.
+      Superseded attempts are reported. A used submission whose ``grading_status`` is not
+      ``Completed`` has its score (0) written and is flagged in ``not_completed``.
+
+    Both files are written atomically: ``out_csv`` (UTF-8, the export's BOM, delimiter and
+    line endings kept) and the JSON report beside it (``<out stem>.report.json``).
+
+    Args:
+        gradebook_csv: the instructor's Canvas gradebook export (Grades > Export > CSV).
+        column: the assignment column header, e.g. ``"Autograd Basics (12345)"``.
+        grading_dir: a ``gradkit grade`` output folder holding ``grades.csv``.
+        out_csv: the import file to write; must not be ``gradebook_csv``.
+
+    Returns:
+        ExportReport: what matched what; ``platform == "canvas"``.
+
+    Raises:
+        ExportError: the gradebook is unreadable or not a Canvas export (names the file),
+            ``column`` is not an assignment column of its header, grades.csv is missing
+            or malformed, or ``out_csv`` would overwrite an input.
+    """
+    gradebook_csv, grading_dir = Path(gradebook_csv), Path(grading_dir)
+    out_csv = check_output_path(Path(out_csv), gradebook_csv, grading_dir / "grades.csv")
+    table = read_csv_table(gradebook_csv, "Canvas gradebook export")
+    n_student = _student_columns(table)
+    col = _find_column(table, column, n_student)
+    run = read_grading_dir(grading_dir)
+
+    student_rows: dict[int, int] = {}
+    names: dict[int, str] = {}
+    keys: dict[int, str] = {}
+    by_id: dict[str, list[int]] = {}
+    points_rows: list[int] = []
+    for index, record in enumerate(table.rows):
+        row = index + 2
+        cells = record + [""] * (2 - len(record))
+        if cells[1].strip():
+            student_rows[row], names[row], keys[row] = index, cells[0], f"ID {cells[1].strip()}"
+            by_id.setdefault(cells[1].strip(), []).append(row)
+        elif cells[0].strip().casefold() == POINTS_POSSIBLE.casefold():
+            points_rows.append(index)
+    roster = Roster(table=table, student_rows=student_rows, names=names, keys=keys)
+
+    report = ExportReport(
+        platform=CANVAS, source_csv=str(gradebook_csv), grades_csv=str(run.grades_csv), out_csv=str(out_csv),
+        column=table.header[col], points_possible=run.points_possible, match_rule=CANVAS_MATCH_RULE,
+    )
+    groups: dict[str, list[GradedSubmission]] = {}
+    for sub in run.submissions:
+        ident = sub.identity
+        if ident.platform == CANVAS:
+            groups.setdefault(ident.lms_id, []).append(sub)
+        elif ident.platform == MOODLE:
+            report.unmatched.append(SubmissionNote(sub.label, "a Moodle download name, not a Canvas one: it carries no Canvas user id (use `gradkit export moodle`)"))
+        else:
+            report.unmatched.append(SubmissionNote(
+                sub.label, "not a Canvas download name (lastnamefirstname_[LATE_]<user id>_<attachment id>_<file>), so it carries no Canvas user id"))
+
+    claims = []
+    for uid, subs in groups.items():
+        ordered = sorted(subs, key=_attempt_order, reverse=True)
+        kept = ordered[0]
+
+        def attempt(s: GradedSubmission) -> str:
+            return f"resubmission {s.identity.attempt}, attachment {s.identity.attachment_id}"
+
+        others = [(s, f"an earlier attempt ({attempt(s)}) of Canvas user id {uid}; the latest, {kept.label} ({attempt(kept)}), counts")
+                  for s in ordered[1:]]
+        claims.append(Claim(
+            who=f"Canvas user id {uid}", kept=kept, others=others, rows=by_id.get(uid, []),
+            matched_on=f"Canvas user id {uid} = ID column",
+            no_row_reason=f"Canvas user id {uid} ({kept.identity.name}) is in no roster row's ID column "
+                          "(dropped the course, a test student, or a download from another course?)",
+        ))
+    assigned = settle(claims, roster, report)
+    keep = list(range(n_student)) + [col]
+    rows = fill(roster, assigned, col, keep, report, pending_reasons(report))
+
+    possible = format_points(run.points_possible)
+    if not points_rows:
+        report.notes.append(f"{gradebook_csv} has no 'Points Possible' row, so none was written; Canvas keeps the points the assignment has")
+    for index in points_rows:
+        previous = table.rows[index][col] if col < len(table.rows[index]) else ""
+        if previous.strip() and previous.strip() != possible:
+            try:
+                same = float(previous) == run.points_possible
+            except ValueError:
+                same = False
+            if not same:
+                report.notes.append(f"Points Possible changed from {previous!r} to {possible} (the autograder's total)")
+        rows[index][-1] = possible
+    write_csv_atomic(out_csv, [table.header[i] for i in keep], rows, like=table)
+    report.write_json()
+    return report

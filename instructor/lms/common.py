@@ -1,0 +1,254 @@
+"""What the Canvas and Moodle exports share: reading ``grades.csv``, reading and writing
+the instructor's CSV files without changing a value, atomic writes, point formatting.
+
+CSV files are handled with the :mod:`csv` module, not pandas: every cell stays the exact
+string the LMS wrote (pandas would turn IDs into floats, drop leading zeros of SIS ids,
+read ``EX`` or ``N/A`` as missing and reformat numbers). The byte-order mark, delimiter
+and line ending of the instructor's file are kept in the file written back.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .names import SubmissionIdentity, parse_submission_name
+
+__all__ = [
+    "COMPLETED", "ExportError", "GRADES_CSV", "GradedSubmission", "GradingRun", "POINTS_POSSIBLE_LABEL",
+    "CsvTable", "check_output_path", "format_points", "read_csv_table", "read_grading_dir", "write_csv_atomic",
+    "write_text_atomic",
+]
+
+GRADES_CSV = "grades.csv"
+"""The grade table ``gradkit grade`` writes in its output folder (otter's final_grades.csv layout)."""
+POINTS_POSSIBLE_LABEL = "points-per-question"
+"""``file`` value of grades.csv's first row, which holds the points possible (as in otter)."""
+COMPLETED = "Completed"
+"""``grading_status`` of a submission that was executed and tested."""
+_BOM = "\ufeff"
+
+
+class ExportError(Exception):
+    """An export cannot be made from the given files; ``str(error)`` names the file and
+    what is wrong (a missing column, an unreadable CSV, a missing ``grades.csv``...)."""
+
+
+@dataclass(frozen=True)
+class GradedSubmission:
+    """One submission row of ``grades.csv``.
+
+    Attributes:
+        label: the ``file`` column (see :mod:`instructor.lms.names`).
+        points: ``total_points_earned``, float, points.
+        status: ``grading_status``: ``"Completed"`` or why it was not fully graded.
+        identity: the LMS identity parsed from the label.
+        row: the record's position in grades.csv (header = 1).
+    """
+
+    label: str
+    points: float
+    status: str
+    identity: SubmissionIdentity
+    row: int
+
+    @property
+    def completed(self) -> bool:
+        """True if grading ran to the end (``grading_status == "Completed"``)."""
+        return self.status == COMPLETED
+
+
+@dataclass(frozen=True)
+class GradingRun:
+    """The content of a grading output folder's ``grades.csv``.
+
+    Attributes:
+        grades_csv: path of the file read.
+        points_possible: ``total_points_earned`` of the ``points-per-question`` row (float, points).
+        submissions: every other row, in file order.
+    """
+
+    grades_csv: Path
+    points_possible: float
+    submissions: tuple[GradedSubmission, ...]
+
+
+@dataclass
+class CsvTable:
+    """A CSV file as exact strings.
+
+    Attributes:
+        path: the file read.
+        header: the first record's cells.
+        rows: every later record (a blank line is ``[]``), cells unchanged.
+        delimiter: ``","``, ``";"`` or ``"\\t"``.
+        newline: ``"\\r\\n"`` or ``"\\n"``, as the file used.
+        bom: the file started with a UTF-8 byte-order mark.
+    """
+
+    path: Path
+    header: list[str]
+    rows: list[list[str]]
+    delimiter: str = ","
+    newline: str = "\r\n"
+    bom: bool = False
+
+
+def read_csv_table(path: Path, what: str) -> CsvTable:
+    """Read a UTF-8 CSV file (with or without BOM) into exact strings.
+
+    The delimiter is the one of ``,`` ``;`` TAB that occurs most in the first line (Moodle
+    lets the exporter choose; spreadsheet programs in some locales write ``;``).
+
+    Args:
+        path: the file.
+        what: what the file should be, for messages (``"Canvas gradebook export"``).
+
+    Returns:
+        CsvTable
+
+    Raises:
+        ExportError: unreadable, not UTF-8, empty, or malformed CSV (names the file and line).
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ExportError(f"{path}: cannot read the {what}: {error.strerror or error}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ExportError(
+            f"{path}: the {what} is not UTF-8 text (byte {error.start}); Canvas and Moodle export UTF-8 — "
+            "if a spreadsheet program re-saved it, save it again as 'CSV UTF-8'"
+        ) from None
+    bom = text.startswith(_BOM)
+    text = text.removeprefix(_BOM)
+    if not text.strip():
+        raise ExportError(f"{path}: the {what} is empty")
+    first_line = text.splitlines()[0]
+    delimiter = max(",;\t", key=first_line.count) if any(d in first_line for d in ",;\t") else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        records = list(reader)
+    except csv.Error as error:
+        raise ExportError(f"{path}, line {reader.line_num}: the {what} is not well-formed CSV: {error}") from None
+    return CsvTable(
+        path=path, header=records[0], rows=records[1:], delimiter=delimiter,
+        newline="\r\n" if "\r\n" in text else "\n", bom=bom,
+    )
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder and
+    an atomic rename, so a reader never sees half a file. Creates missing parent folders.
+
+    Raises:
+        ExportError: the folder cannot be created or the file cannot be written (names it).
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as error:
+        raise ExportError(f"{path}: cannot write here: {error.strerror or error}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as error:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise ExportError(f"{path}: cannot write: {error.strerror or error}") from None
+        raise
+
+
+def write_csv_atomic(path: Path, header: list[str], rows: list[list[str]], *, like: CsvTable) -> None:
+    """Write a CSV atomically with the BOM, delimiter and line ending of ``like``.
+
+    Cells are written as given (quoted only where the CSV syntax needs it).
+    """
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=like.delimiter, lineterminator=like.newline, quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(header)
+    writer.writerows(rows)
+    write_text_atomic(path, (_BOM if like.bom else "") + buffer.getvalue())
+
+
+def check_output_path(out_csv: Path, *inputs: Path) -> Path:
+    """Refuse to overwrite an input file with the export.
+
+    Returns:
+        Path: ``out_csv``.
+
+    Raises:
+        ExportError: ``out_csv`` is one of ``inputs`` or an existing folder.
+    """
+    out_csv = Path(out_csv)
+    if out_csv.is_dir():
+        raise ExportError(f"{out_csv}: is a folder; give the output CSV file's path")
+    for given in inputs:
+        if Path(given).exists() and out_csv.exists() and out_csv.resolve() == Path(given).resolve():
+            raise ExportError(f"{out_csv}: the output would overwrite an input file; choose another --out")
+    return out_csv
+
+
+def format_points(points: float) -> str:
+    """Points as an LMS import cell: ``10``, ``7.5``, ``2.3333`` (at most 4 decimals, no
+    trailing zeros; a decimal point, as both Canvas and Moodle CSV imports read it)."""
+    text = f"{round(float(points), 4):.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def read_grading_dir(grading_dir: Path) -> GradingRun:
+    """Read ``grading_dir/grades.csv`` as written by ``gradkit grade``.
+
+    Only the columns ``file``, ``total_points_earned`` and ``grading_status`` are used
+    (other columns, such as per-question points, are ignored).
+
+    Args:
+        grading_dir: the grading output folder.
+
+    Returns:
+        GradingRun: points possible and one :class:`GradedSubmission` per submission row.
+
+    Raises:
+        ExportError: the folder or grades.csv is missing, a needed column is missing, the
+            ``points-per-question`` row is missing, or a points cell is not a number.
+    """
+    grading_dir = Path(grading_dir)
+    path = grading_dir / GRADES_CSV
+    if not grading_dir.is_dir():
+        raise ExportError(f"{grading_dir}: no such grading output folder")
+    if not path.is_file():
+        raise ExportError(f"{path}: no grades.csv in the grading output folder; run `gradkit grade --out {grading_dir} ...` first")
+    table = read_csv_table(path, "grade table")
+    header = [h.strip() for h in table.header]
+    missing = [c for c in ("file", "total_points_earned", "grading_status") if c not in header]
+    if missing:
+        raise ExportError(f"{path}: not a gradkit grade table: no {', '.join(repr(c) for c in missing)} column (header: {', '.join(header)})")
+    i_file, i_total, i_status = (header.index(c) for c in ("file", "total_points_earned", "grading_status"))
+    possible: float | None = None
+    submissions = []
+    for number, record in enumerate(table.rows, start=2):
+        if not record:
+            continue
+        cells = record + [""] * (len(header) - len(record))
+        label = cells[i_file]
+        try:
+            points = float(cells[i_total])
+        except ValueError:
+            raise ExportError(f"{path}, row {number} ({label!r}): total_points_earned {cells[i_total]!r} is not a number") from None
+        if label == POINTS_POSSIBLE_LABEL:
+            possible = points
+        else:
+            submissions.append(GradedSubmission(label, points, cells[i_status], parse_submission_name(label), number))
+    if possible is None:
+        raise ExportError(f"{path}: no {POINTS_POSSIBLE_LABEL!r} row, so the points possible are unknown")
+    return GradingRun(grades_csv=path, points_possible=possible, submissions=tuple(submissions))

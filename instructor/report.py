@@ -1,0 +1,112 @@
+"""The instructor's HTML report of a grading run (``gradkit report DIR``).
+
+One self-contained HTML file (plots embedded as PNG): the score distribution, the pass
+rate of each question (share of submissions with full marks), the most frequent failure
+messages of the checks, the submissions with problems, and the slowest submissions.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+from collections import Counter
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from autograder.outcome import COMPLETED, is_completed
+
+from .gradebook import Gradebook, GradebookRow  # noqa: E402
+
+__all__ = ["REPORT_FILE", "failure_messages", "report_from_folder", "write_report"]
+
+REPORT_FILE = "report.html"
+_MESSAGE = re.compile(r"^\s*(?:CheckFailed|AssertionError|[A-Za-z]+Error): (.+)$", re.M)
+
+
+def failure_messages(row: GradebookRow) -> list[tuple[str, str]]:
+    """(question, message) of every failed test case in a submission's results.
+
+    Messages are the first line of each check's feedback, with the student's own numbers
+    replaced by ``#`` so that the same mistake counts once across submissions.
+    """
+    found = []
+    for test in row.results.get("tests", []):
+        name = test.get("name", "")
+        if name == "Public Tests":
+            continue
+        for message in _MESSAGE.findall(test.get("output", "")):
+            found.append((name, re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "#", message.split(":", 1)[0] if len(message) > 160 else message)))
+    return found
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def write_report(rows: list[GradebookRow], points: dict[str, float], out_dir: Path) -> Path:
+    """Write ``out_dir/report.html`` for the given submissions.
+
+    Args:
+        rows: gradebook rows.
+        points: question -> points possible.
+        out_dir: output folder.
+
+    Returns:
+        Path: the report's path.
+    """
+    possible = sum(points.values()) or 1.0
+    totals = [r.total for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist(totals, bins=min(20, max(5, len(set(totals)))), range=(0, possible), color="#4c72b0")
+    ax.set_xlabel("points")
+    ax.set_ylabel("submissions")
+    ax.set_title("Score distribution")
+    dist = _png(fig)
+    rates = {q: (sum(1 for r in rows if r.scores.get(q, 0) >= p) / len(rows) if rows else 0.0) for q, p in points.items()}
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.bar(list(rates), [100 * v for v in rates.values()], color="#55a868")
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("% with full marks")
+    ax.set_title("Pass rate per question")
+    passes = _png(fig)
+    counts = Counter(m for r in rows for m in failure_messages(r))
+    common = pd.DataFrame([(q, m, n) for (q, m), n in counts.most_common(15)], columns=["question", "message", "submissions"])
+    slow = pd.DataFrame([(r.label, round(r.seconds, 2), r.status) for r in sorted(rows, key=lambda r: -r.seconds)[:10]],
+                        columns=["submission", "seconds", "status"])
+    problems = pd.DataFrame([(r.label, r.status) for r in rows if not is_completed(r.status)], columns=["submission", "grading_status"])
+    mean = sum(totals) / len(totals) if totals else 0.0
+    body = f"""<!doctype html><html><head><meta charset="utf-8"><title>gradkit report</title>
+<style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left}}</style></head><body>
+<h1>Grading report</h1>
+<p>{len(rows)} submissions, mean {mean:.2f} / {possible:g} points; {len(problems)} with grading problems.</p>
+<img alt="score distribution" src="data:image/png;base64,{dist}">
+<img alt="pass rate per question" src="data:image/png;base64,{passes}">
+<h2>Most frequent failure messages</h2>{common.to_html(index=False, escape=True)}
+<h2>Submissions with grading problems</h2>{problems.to_html(index=False, escape=True)}
+<h2>Slowest submissions</h2>{slow.to_html(index=False, escape=True)}
+</body></html>"""
+    path = Path(out_dir) / REPORT_FILE
+    path.write_text(body, encoding="utf-8")
+    return path
+
+
+def report_from_folder(out_dir: Path) -> Path:
+    """Rebuild ``report.html`` of a grading output folder from its gradebook.
+
+    Raises:
+        FileNotFoundError: the folder has no gradebook.
+    """
+    if not (Path(out_dir) / "gradebook.sqlite").is_file():
+        raise FileNotFoundError(f"{out_dir}: no gradebook.sqlite here; run `gradkit grade --out {out_dir} ...` first")
+    with Gradebook(out_dir) as book:
+        return write_report(book.rows(), book.points(), out_dir)

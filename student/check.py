@@ -1,0 +1,256 @@
+"""``gradkit check``: run a student's notebook and its public tests, as the student would.
+
+The notebook runs top to bottom in a fresh Jupyter kernel (nbclient), in the notebook's own
+folder (so ``gradkit_checks.py`` beside it is importable, as in Jupyter). Then, in the same
+kernel, otter-grader's own ``otter.Notebook(...).check(question)`` runs each question's
+public tests: the ones Otter Assign stored in the student notebook's metadata
+(``metadata.otter.tests``; hidden tests are never in a student notebook). The messages are
+exactly what ``grader.check("q1")`` prints in the notebook.
+
+Cells that call ``grader.export(`` are not run: checking must not write a submission zip.
+Like ``grader.check`` in Jupyter, the checks append to ``.OTTER_LOG`` in the notebook's folder.
+
+Imports nothing from gradkit's instructor side.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import click
+import nbformat
+
+__all__ = ["CellError", "CheckReport", "CheckUsageError", "QuestionCheck", "check_command", "check_notebook", "public_questions"]
+
+DEFAULT_CELL_TIMEOUT = 300.0
+"""Seconds one cell may run before the check gives up."""
+
+_EXPORT_CALL = re.compile(r"\bgrader\s*\.\s*export\s*\(")
+
+_CHECK_CELL = """\
+def _gradkit_check():
+    import json, otter
+    grader = otter.Notebook({notebook!r})
+    found = {{}}
+    for question in {questions!r}:
+        try:
+            result = grader.check(question, globals())
+        except Exception as error:
+            found[question] = {{"error": f"{{type(error).__name__}}: {{error}}"}}
+            continue
+        found[question] = {{
+            "passed": bool(result.passed_all),
+            "score": float(result.score),
+            "possible": float(result.possible),
+            "output": result.summary(),
+        }}
+    with open({out!r}, "w", encoding="utf-8") as f:
+        json.dump(found, f)
+_gradkit_check()
+del _gradkit_check
+"""
+
+
+class CheckUsageError(ValueError):
+    """The file cannot be checked: missing, not a notebook, no Otter tests, unknown question.
+    The message names the file and what is wrong."""
+
+
+@dataclass
+class QuestionCheck:
+    """The public tests of one question.
+
+    Attributes:
+        name: the question (``"q1"``).
+        passed: every public test case passed.
+        score: points of the public test cases passed (points; hidden tests add more when graded).
+        possible: points of the public test cases (points).
+        output: otter's message, as ``grader.check`` prints it; for a question whose checks
+            could not run, why.
+    """
+
+    name: str
+    passed: bool
+    score: float
+    possible: float
+    output: str
+
+
+@dataclass
+class CellError:
+    """A cell that raised while the notebook ran.
+
+    Attributes:
+        index: the cell's position in the notebook, 1-based (as counted top to bottom).
+        error: ``"NameError: name 'x1' is not defined"``.
+    """
+
+    index: int
+    error: str
+
+
+@dataclass
+class CheckReport:
+    """What :func:`check_notebook` found.
+
+    Attributes:
+        notebook: the checked notebook.
+        questions: one entry per checked question, in the order asked.
+        cell_errors: cells that raised an exception (the run continues past them, as in grading).
+        failure: why the run stopped early (cell timeout, kernel died), else ``None``; the
+            questions then all fail with that reason.
+    """
+
+    notebook: Path
+    questions: list[QuestionCheck] = field(default_factory=list)
+    cell_errors: list[CellError] = field(default_factory=list)
+    failure: str | None = None
+
+    @property
+    def all_passed(self) -> bool:
+        """Every checked question passed its public tests."""
+        return self.failure is None and all(q.passed for q in self.questions)
+
+
+def public_questions(notebook: nbformat.NotebookNode, path: Path) -> list[str]:
+    """Questions with tests in a student notebook's metadata (``metadata.otter.tests``).
+
+    Raises:
+        CheckUsageError: the notebook has no Otter tests (not a student notebook from
+            ``gradkit build``, or its metadata was stripped).
+    """
+    tests = notebook.metadata.get("otter", {}).get("tests")
+    if not tests:
+        raise CheckUsageError(
+            f"{path}: no Otter tests in the notebook's metadata; check the student notebook that "
+            "`gradkit build` wrote (an editor that strips metadata removes the tests)"
+        )
+    return sorted(tests)
+
+
+def check_notebook(path: Path, questions: list[str] | None = None, *, timeout: float = DEFAULT_CELL_TIMEOUT, kernel_name: str = "python3") -> CheckReport:
+    """Run ``path`` in a fresh kernel in its own folder, then the public tests of ``questions``.
+
+    Args:
+        path: the student notebook (``.ipynb``, nbformat 4, as ``gradkit build`` wrote it).
+        questions: question names (``["q1"]``); ``None`` checks every question with tests.
+        timeout: seconds each cell may run.
+        kernel_name: the Jupyter kernel to use; ``python3`` is the Python running this code.
+
+    Returns:
+        CheckReport: per question passed/failed with otter's messages, plus cells that raised.
+
+    Raises:
+        CheckUsageError: the file is missing or not a notebook, has no Otter tests, or a
+            question is unknown.
+    """
+    from nbclient import NotebookClient
+
+    path = Path(path).resolve()
+    notebook = _read_notebook(path)
+    known = public_questions(notebook, path)
+    selected = list(dict.fromkeys(questions)) if questions else known
+    unknown = [q for q in selected if q not in known]
+    if unknown:
+        raise CheckUsageError(f"{path}: no tests for {', '.join(unknown)} in this notebook; its questions are {', '.join(known)}")
+
+    original_indices = [i for i, cell in enumerate(notebook.cells, 1) if not _is_export_cell(cell)]
+    notebook.cells = [cell for cell in notebook.cells if not _is_export_cell(cell)]
+    notebook.metadata["kernelspec"] = {"name": kernel_name, "display_name": kernel_name, "language": "python"}
+    report = CheckReport(notebook=path)
+    handle, out = tempfile.mkstemp(prefix="gradkit-check-", suffix=".json")
+    os.close(handle)
+    try:
+        notebook.cells.append(nbformat.v4.new_code_cell(_CHECK_CELL.format(notebook=path.name, questions=selected, out=out)))
+        client = NotebookClient(notebook, kernel_name=kernel_name, timeout=timeout, allow_errors=True, resources={"metadata": {"path": str(path.parent)}})
+        try:
+            client.execute()
+        except Exception as error:  # noqa: BLE001 - nbclient: CellTimeoutError, DeadKernelError, kernel start failures
+            report.failure = f"the notebook did not finish running: {type(error).__name__}: {error}".strip()
+        found = _read_found(out)
+    finally:
+        Path(out).unlink(missing_ok=True)
+
+    for index, cell in zip(original_indices, notebook.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                report.cell_errors.append(CellError(index, f"{output.get('ename')}: {output.get('evalue')}"))
+    if report.failure is None and not found:
+        report.failure = "the public tests did not run (the check cell raised: " + _last_error(notebook.cells[-1]) + ")"
+    for question in selected:
+        got = found.get(question)
+        if got is None:
+            report.questions.append(QuestionCheck(question, False, 0.0, 0.0, report.failure or "not checked"))
+        elif "error" in got:
+            report.questions.append(QuestionCheck(question, False, 0.0, 0.0, f"the check could not run: {got['error']}"))
+        else:
+            report.questions.append(QuestionCheck(question, got["passed"], got["score"], got["possible"], got["output"]))
+    return report
+
+
+def format_report(report: CheckReport) -> str:
+    """The report as ``gradkit check`` prints it: cell errors, then each question's result
+    (``q1: passed`` / ``q1: FAILED`` with otter's message indented)."""
+    lines = [f"{report.notebook.name}: public tests (hidden tests run only when your submission is graded)"]
+    if report.failure:
+        lines.append(f"  {report.failure}")
+    for error in report.cell_errors:
+        lines.append(f"  cell {error.index} raised {error.error}")
+    lines.append("")
+    for question in report.questions:
+        lines.append(f"{question.name}: {'passed' if question.passed else 'FAILED'}")
+        lines += ["    " + line if line else "" for line in question.output.strip().splitlines()]
+        lines.append("")
+    passed = sum(q.passed for q in report.questions)
+    lines.append(f"{passed} of {len(report.questions)} questions pass their public tests")
+    return "\n".join(lines)
+
+
+@click.command("check")
+@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-q", "--question", "questions", multiple=True, help="Check only this question (repeatable) [default: all].")
+@click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_CELL_TIMEOUT, show_default=True, help="Seconds each cell may run.")
+def check_command(notebook: Path, questions: tuple[str, ...], timeout: float) -> None:
+    """Run NOTEBOOK in a fresh kernel in its folder, then its public tests.
+
+    Prints pass/fail and otter's message per question. Save the notebook first: the file on
+    disk is what runs. Exit code 0 whatever the tests say; 2 for a usage error (no such
+    file, not a notebook, no Otter tests in it, unknown question).
+    """
+    try:
+        report = check_notebook(notebook, list(questions) or None, timeout=timeout)
+    except CheckUsageError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(format_report(report))
+
+
+def _read_notebook(path: Path) -> nbformat.NotebookNode:
+    if not path.is_file():
+        raise CheckUsageError(f"{path}: no such file")
+    try:
+        notebook = nbformat.read(path, as_version=4)
+    except Exception as error:  # noqa: BLE001 - nbformat raises JSON, validation and version errors
+        raise CheckUsageError(f"{path}: not a readable Jupyter notebook ({type(error).__name__}: {error})") from None
+    return notebook
+
+
+def _is_export_cell(cell: nbformat.NotebookNode) -> bool:
+    return cell.cell_type == "code" and bool(_EXPORT_CALL.search(cell.source))
+
+
+def _read_found(out: str) -> dict:
+    try:
+        text = Path(out).read_text(encoding="utf-8")
+        return json.loads(text) if text.strip() else {}
+    except (OSError, json.JSONDecodeError):
+        return {}
+
+
+def _last_error(cell: nbformat.NotebookNode) -> str:
+    errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+    return f"{errors[-1].get('ename')}: {errors[-1].get('evalue')}" if errors else "no output"

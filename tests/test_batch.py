@@ -1,0 +1,178 @@
+"""Grading a whole class: hostile submissions, limits, LMS inputs, the gradebook, resuming."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import psutil
+import pytest
+from click.testing import CliRunner
+
+from instructor.cli import main as cli
+from instructor.samples import load_samples, write_samples
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _with_cell(solution: Path, after: str, code: str, dest: Path) -> Path:
+    """The solution notebook with one extra code cell after the answer cell defining ``after``."""
+    nb = nbformat.read(solution, as_version=4)
+    index = next(i for i, c in enumerate(nb.cells) if f"def {after}(" in c.source or f"{after} = " in c.source)
+    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(code))
+    nbformat.write(nb, dest)
+    return dest
+
+
+@pytest.fixture(scope="module")
+def samples_dir(built, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("samples")
+    write_samples(built.student_notebook, load_samples(REPO / "assignments" / "autograd-basics" / "samples"), folder)
+    return folder
+
+
+def _our_processes(marker: str) -> list[psutil.Process]:
+    found = []
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            if any(marker in part for part in (p.info["cmdline"] or [])):
+                found.append(p)
+        except psutil.Error:
+            continue
+    return found
+
+
+def test_hostile_batch_every_submission_gets_one_row(built, samples_dir, tmp_path):
+    solution = samples_dir / "solution.ipynb"
+    subs = tmp_path / "class"
+    subs.mkdir()
+    # after q2: q1 and q2 are graded, q3's cells are never reached when the kernel dies
+    _with_cell(solution, "f2", "while True:\n    pass", subs / "loop.ipynb")
+    _with_cell(solution, "f2", "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass", subs / "stubborn.ipynb")
+    _with_cell(solution, "f1", "name = input('your name? ')", subs / "ask.ipynb")
+    _with_cell(solution, "f2", "import os\nos._exit(1)", subs / "exit.ipynb")
+    _with_cell(solution, "f2", "import ctypes\nctypes.string_at(0)", subs / "segfault.ipynb")
+    _with_cell(solution, "f1", "import torch\nbig = torch.ones(3_000_000_000, dtype=torch.float64)", subs / "bigalloc.ipynb")
+    _with_cell(solution, "f1", "for _ in range(50_000):\n    print('y' * 1000)", subs / "flood.ipynb")
+    (subs / "corrupt.ipynb").write_bytes(b'{"cells": [{"cell_type": "code", "sou')
+    (subs / "page.ipynb").write_text("<!DOCTYPE html><html><body>Sign in</body></html>", encoding="utf-8")
+    with zipfile.ZipFile(subs / "empty.zip", "w") as z:
+        z.writestr("__MACOSX/._x.ipynb", b"junk")
+        z.writestr("readme.txt", "no notebook")
+    with zipfile.ZipFile(subs / "two.zip", "w") as z:
+        z.write(solution, "a.ipynb")
+        z.write(solution, "b.ipynb")
+    # a Canvas-named duplicate attempt: the resubmission (-1) is the one that counts
+    shutil.copy(solution, subs / "smithjohn_1234_5678_autograd-basics.ipynb")
+    shutil.copy(samples_dir / "q1-math-log.ipynb", subs / "smithjohn_1234_5679_autograd-basics-1.ipynb")
+    (subs / "notes.txt").write_text("not a submission")
+
+    marker = str(tmp_path)
+    out = tmp_path / "out"
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
+                                      "--timeout", "60", "--cell-timeout", "8", "--memory-mb", "4096", str(subs)])
+    assert result.exit_code == 0, result.output
+    assert "notes.txt" in result.output  # skipped, and said so
+
+    table = pd.read_csv(out / "grades.csv").iloc[1:].set_index("file")
+    status = table["grading_status"]
+    expected_rows = {"loop", "stubborn", "ask", "exit", "segfault", "bigalloc", "flood", "corrupt", "page", "empty", "two",
+                     "smithjohn_1234_5678_autograd-basics", "smithjohn_1234_5679_autograd-basics-1"}
+    assert sorted(table.index) == sorted(f"class/{n}.{'zip' if n in ('empty', 'two') else 'ipynb'}" for n in expected_rows)
+
+    def score(name):
+        return tuple(table.loc[name, ["q1", "q2", "q3"]])
+
+    assert score("class/loop.ipynb") == (2, 3, 5)
+    assert "ran past 8 s and was interrupted" in status["class/loop.ipynb"]
+    assert score("class/stubborn.ipynb") == (2, 3, 0)
+    assert status["class/stubborn.ipynb"].startswith("timed out after 60 s in cell")
+    assert score("class/ask.ipynb") == (2, 3, 5)
+    assert status["class/ask.ipynb"] == "Completed"
+    for crash in ("class/exit.ipynb", "class/segfault.ipynb"):
+        assert score(crash) == (2, 3, 0)
+        assert "the kernel died in cell" in status[crash]
+    assert score("class/bigalloc.ipynb") == (2, 3, 5)
+    assert score("class/flood.ipynb") == (2, 3, 5)
+    assert "output past 1000000 bytes was dropped" in status["class/flood.ipynb"]
+    assert "not valid notebook JSON" in status["class/corrupt.ipynb"]
+    assert "HTML page" in status["class/page.ipynb"]
+    assert "holds no notebook" in status["class/empty.zip"]
+    assert "holds 2 notebooks" in status["class/two.zip"]
+    for bad in ("class/corrupt.ipynb", "class/page.ipynb", "class/empty.zip", "class/two.zip"):
+        assert score(bad) == (0, 0, 0)
+
+    students = pd.read_csv(out / "students.csv").set_index("student")
+    smith = students.loc["canvas:1234"]
+    assert smith["attempts"] == 2 and smith["file"] == "class/smithjohn_1234_5679_autograd-basics-1.ipynb"
+    assert smith["total_points_earned"] == 8.5
+
+    assert (out / "report.html").read_text().count("<img") == 2
+    assert len(list((out / "feedback").glob("*.md"))) == len(table)
+    feedback = (out / "feedback" / "class_smithjohn_1234_5679_autograd-basics-1.ipynb.md").read_text()
+    assert "8.5 / 10" in feedback and "has the wrong value" not in feedback  # hidden details off by default
+
+    time.sleep(1)
+    assert {p.pid for p in psutil.Process().children(recursive=True)} <= before
+    assert _our_processes(marker) == []
+
+
+def test_killed_run_resumes_without_regrading(built, samples_dir, tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    names = sorted(p.name for p in samples_dir.glob("*.ipynb"))
+    for name in names:
+        shutil.copy(samples_dir / name, subs / name)
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "instructor.cli", "grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "1", str(subs)]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    db = out / "gradebook.sqlite"
+    deadline = time.monotonic() + 300
+    done_before = 0
+    while time.monotonic() < deadline and proc.poll() is None:
+        if db.exists():
+            with sqlite3.connect(db) as con:
+                try:
+                    done_before = con.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+                except sqlite3.OperationalError:
+                    done_before = 0
+            if done_before >= 2:
+                break
+        time.sleep(0.2)
+    assert proc.poll() is None, "the grader finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    with sqlite3.connect(db) as con:
+        first = dict(con.execute("SELECT label, graded_at FROM submissions").fetchall())
+    assert 2 <= len(first) < len(names)
+    time.sleep(3)
+    assert _our_processes(str(subs)) == [], "a worker or kernel outlived the killed grader"
+
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert f"{len(names) - len(first)} graded now, {len(first)} already in the gradebook" in result.stdout
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT label, graded_at, executions, total FROM submissions").fetchall()
+    assert sorted(r[0] for r in rows) == sorted(f"subs/{n}" for n in names)
+    assert all(r[2] == 1 for r in rows), "a submission was graded twice"
+    assert all(first[label] == graded_at for label, graded_at, _, _ in rows if label in first)
+    totals = {label: total for label, _, _, total in rows}
+    assert totals["subs/solution.ipynb"] == 10 and totals["subs/untouched.ipynb"] == 0
+    table = pd.read_csv(out / "grades.csv")
+    assert len(table) == len(names) + 1
+
+    # --regrade grades everything again
+    result = subprocess.run(cmd + ["--regrade"], env=env, capture_output=True, text=True)
+    assert f"{len(names)} graded now, 0 already in the gradebook" in result.stdout
