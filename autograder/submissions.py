@@ -90,6 +90,8 @@ def read_submission_notebook(submission: "Submission | Path") -> nbformat.Notebo
     if not isinstance(submission, Submission):
         submission = Submission(Path(submission), Path(submission).name)
     name = PurePosixPath(submission.member).name if submission.member else Path(submission.path).name
+    if submission.member is None and Path(submission.path).is_dir():
+        raise SubmissionError(f"{submission.label}: a folder without exactly one notebook (.ipynb) in it")
     suffix = PurePosixPath(name).suffix.lower()
     if suffix not in SUBMISSION_SUFFIXES:
         raise SubmissionError(f"{name}: not a notebook (.ipynb) or an Otter export (.zip)")

@@ -79,7 +79,7 @@ def _gradescope_export(folder: Path) -> list[tuple[Path, str, str | None]]:
         student = "gradescope:" + "+".join(k for k in keys if k) if any(keys) else None
         files = sorted(p for p in sub_dir.rglob("*") if p.is_file() and _gradable(str(p.relative_to(sub_dir))))
         notebooks = [p for p in files if p.suffix.lower() == ".ipynb"] or files
-        target = notebooks[0] if len(notebooks) == 1 else (sub_dir / "(no single notebook)")
+        target = notebooks[0] if len(notebooks) == 1 else sub_dir  # a folder: graded as "no single notebook"
         found.append((target, f"{folder.name}/{sub_dir.name}", student))
     return found
 

@@ -124,3 +124,11 @@ def test_identity_is_frozen():
 ])
 def test_normalize_name(given, expected):
     assert normalize_name(given) == expected
+
+
+def test_an_otter_export_zip_name_is_not_a_canvas_name():
+    # grader.export() writes <stem>_YYYY_MM_DDTHH_MM_SS.zip: digits where Canvas puts ids
+    assert parse_submission_name("autograd-basics_2026_11_29T10_00_00.zip").platform is None
+    assert parse_submission_name("class/hw_2026_01_02T03_04_05.zip").platform is None
+    renamed = parse_submission_name("doejane_2001_7001_autograd-basics_2026_11_29T10_00_00.zip")
+    assert (renamed.platform, renamed.lms_id, renamed.original_name) == ("canvas", "2001", "autograd-basics_2026_11_29T10_00_00.zip")

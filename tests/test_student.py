@@ -138,6 +138,53 @@ def test_exported_zip_earns_full_marks_with_gradkit_grade(built, student_run, tm
     assert {q: row[q] for q in ("q1", "q2", "q3")} == {"q1": 2, "q2": 3, "q3": 5}
 
 
+def test_exported_zip_round_trips_through_a_canvas_download_and_import(built, student_run, samples_for_canvas, tmp_path):
+    """The student's own export zip, renamed as Canvas's "Download Submissions" names it,
+    graded with others, and imported into a 5-student Canvas gradebook export."""
+    import csv
+
+    folder, _, _ = student_run
+    export = next(folder.glob("autograd-basics_*.zip"))
+    download = tmp_path / "canvas-download"
+    download.mkdir()
+    shutil.copy(export, download / f"doejane_2001_7001_{export.name}")
+    shutil.copy(samples_for_canvas / "q1-math-log.ipynb", download / "roerichard_2002_7002_autograd-basics.ipynb")
+    shutil.copy(samples_for_canvas / "solution.ipynb", download / "strangerx_9999_7003_autograd-basics.ipynb")
+    out = tmp_path / "grading"
+    result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), str(download)])
+    assert result.exit_code == 0, result.output
+    roster = tmp_path / "canvas-export.csv"
+    roster.write_text(
+        "Student,ID,SIS User ID,SIS Login ID,Section,Autograd Basics (12345)\r\n"
+        "    Points Possible,,,,,\r\n"
+        '"Doe, Jane",2001,S1,jdoe,A,\r\n'
+        '"Roe, Richard",2002,S2,rroe,A,\r\n'
+        '"Poe, Edgar",2003,S3,epoe,B,\r\n'
+        '"Loe, Ann",2004,S4,aloe,B,\r\n'
+        '"Moe, Sam",2005,S5,smoe,B,\r\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["export", "canvas", "--gradebook", str(roster), "--column", "Autograd Basics (12345)", str(out)])
+    assert result.exit_code == 0, result.output
+    with open(out / "canvas-import.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    assert [r[:5] for r in rows] == [r[:5] for r in csv.reader(roster.read_text(encoding="utf-8").splitlines())]
+    scores = {r[1]: r[5] for r in rows[2:]}
+    assert scores == {"2001": "10", "2002": "8.5", "2003": "", "2004": "", "2005": ""}
+    assert rows[1][5] == "10"
+    assert "strangerx_9999" in result.output  # a submission that matches nobody is reported
+    assert "Poe, Edgar" in result.output      # a roster row without a submission is reported
+
+
+@pytest.fixture(scope="module")
+def samples_for_canvas(built, tmp_path_factory):
+    from instructor.samples import load_samples, write_samples
+
+    folder = tmp_path_factory.mktemp("canvas-samples")
+    write_samples(built.student_notebook, load_samples(REPO / "assignments" / "autograd-basics" / "samples"), folder)
+    return folder
+
+
 def test_gradkit_check_prints_the_public_message(built, tmp_path):
     sample = load_sample(CORPUS / "m04-double-non-leaf-q1.py")
     assert sample.public_feedback == {"q1": ["`x1` is not a leaf tensor"]}

@@ -37,6 +37,10 @@ MOODLE = "moodle"
 _CANVAS_RE = re.compile(r"^(?P<name>.+?)_(?:(?P<late>(?i:late))_)?(?P<user>\d+)_(?P<attachment>\d+)_(?P<file>.+)$", re.DOTALL)
 # Folder form: nothing (or nothing but the trailing "_") after the plugin name.
 _MOODLE_RE = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assignsubmission_(?P<plugin>[a-z]+)(?:_(?P<file>.*))?$", re.DOTALL)
+# Otter's grader.export() names its zip <notebook stem>_YYYY_MM_DDTHH_MM_SS.zip, which the
+# Canvas pattern would misread (user id 2026, attachment 11): such a name is Canvas's only
+# when what follows its ids is itself a whole Otter export name.
+_OTTER_EXPORT_RE = re.compile(r"^.+_\d{4}_\d{2}_\d{2}T\d{2}_\d{2}_\d{2}(?:-\d+)?\.zip$", re.DOTALL)
 _RESUBMISSION_RE = re.compile(r"^(?P<base>.+)-(?P<n>\d{1,4})$", re.DOTALL)
 _CLASH_SUFFIX_RE = re.compile(r"~\d+$")
 # Characters Moodle's clean_filename (PARAM_FILE) removes, plus typographic apostrophes.
@@ -128,6 +132,8 @@ def parse_submission_name(label: str) -> SubmissionIdentity:
             )
     for index in range(len(parts) - 1, -1, -1):
         m = _CANVAS_RE.match(parts[index])
+        if m and _OTTER_EXPORT_RE.match(parts[index]) and not _OTTER_EXPORT_RE.match(m["file"]):
+            continue  # a student's own export zip, not a Canvas download name
         if m:
             original, attempt = _split_resubmission(m["file"])
             return SubmissionIdentity(

@@ -1,0 +1,118 @@
+"""Finding submissions among the files instructors get (no grading: pure file handling)."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import nbformat
+import pytest
+
+from autograder.submissions import SubmissionError, read_submission_notebook
+from instructor.discovery import discover_submissions
+
+NOTEBOOK = nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")]))
+
+
+def test_canvas_bulk_zip_holds_one_submission_per_student(tmp_path):
+    bulk = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(bulk, "w") as z:
+        z.writestr("smithjohn_1001_5001_autograd-basics.ipynb", NOTEBOOK)
+        z.writestr("smithjohn_LATE_1001_5002_autograd-basics-1.ipynb", NOTEBOOK)
+        z.writestr("doejane_1002_5003_autograd-basics.zip", _export_zip())
+        z.writestr("__MACOSX/._smithjohn_1001_5001_autograd-basics.ipynb", b"junk")
+    found = discover_submissions([bulk])
+    assert [(s.label, s.member, s.student) for s in found] == [
+        ("submissions.zip/doejane_1002_5003_autograd-basics.zip", "doejane_1002_5003_autograd-basics.zip", "canvas:1002"),
+        ("submissions.zip/smithjohn_1001_5001_autograd-basics.ipynb", "smithjohn_1001_5001_autograd-basics.ipynb", "canvas:1001"),
+        ("submissions.zip/smithjohn_LATE_1001_5002_autograd-basics-1.ipynb", "smithjohn_LATE_1001_5002_autograd-basics-1.ipynb", "canvas:1001"),
+    ]
+    # a member is read from inside the bulk zip, and an export zip inside it too
+    for sub in found:
+        assert read_submission_notebook(sub).cells[0].source == "x = 1"
+
+
+def test_otter_export_zip_is_one_submission(tmp_path):
+    export = tmp_path / "autograd-basics_2026_11_29T10_00_00.zip"
+    export.write_bytes(_export_zip())
+    (sub,) = discover_submissions([export])
+    assert sub.member is None and sub.student is None
+    assert read_submission_notebook(sub).cells[0].source == "x = 1"
+
+
+def test_moodle_folder_per_student_and_skipped_files(tmp_path):
+    root = tmp_path / "moodle"
+    (root / "Lucía García_501_assignsubmission_file_").mkdir(parents=True)
+    (root / "Lucía García_501_assignsubmission_file_" / "autograd-basics.ipynb").write_text(NOTEBOOK)
+    (root / "John Smith_502_assignsubmission_file_homework.pdf").write_bytes(b"%PDF-1.4")
+    (root / "data.csv").write_text("a,b")
+    (root / ".ipynb_checkpoints").mkdir()
+    (root / ".ipynb_checkpoints" / "x-checkpoint.ipynb").write_text(NOTEBOOK)
+    skipped = []
+    found = discover_submissions([root], skipped)
+    assert [(s.label, s.student) for s in found] == [
+        ("moodle/John Smith_502_assignsubmission_file_homework.pdf", "moodle:502"),  # a hand-in: it gets a row
+        ("moodle/Lucía García_501_assignsubmission_file_/autograd-basics.ipynb", "moodle:501"),
+    ]
+    assert [p.name for p in skipped] == ["data.csv"]
+    with pytest.raises(SubmissionError, match="homework.pdf: not a notebook"):
+        read_submission_notebook(found[0])
+
+
+def test_gradescope_export_maps_folders_to_submitters(tmp_path):
+    root = tmp_path / "assignment_123_export"
+    for name in ("submission_1", "submission_2", "submission_3"):
+        (root / name).mkdir(parents=True)
+    (root / "submission_1" / "autograd-basics.ipynb").write_text(NOTEBOOK)
+    (root / "submission_2" / "autograd-basics_2026.zip").write_bytes(_export_zip())
+    (root / "submission_3" / "notes.txt").write_text("forgot the notebook")
+    (root / "submission_metadata.yml").write_text(
+        "submission_1:\n  :submitters:\n  - :name: Jane Doe\n    :email: jane@example.edu\n    :sid: '001'\n"
+        "submission_2:\n  :submitters:\n  - :name: Ann Loe\n    :email: ann@example.edu\n  - :name: Bo Li\n    :email: bo@example.edu\n"
+        "submission_3:\n  :submitters:\n  - :name: Sam Moe\n    :email: sam@example.edu\n",
+        encoding="utf-8",
+    )
+    found = discover_submissions([root])
+    assert [(s.label, s.student) for s in found] == [
+        ("assignment_123_export/submission_1", "gradescope:jane@example.edu"),
+        ("assignment_123_export/submission_2", "gradescope:ann@example.edu+bo@example.edu"),
+        ("assignment_123_export/submission_3", "gradescope:sam@example.edu"),
+    ]
+    assert read_submission_notebook(found[0]).cells[0].source == "x = 1"
+    assert read_submission_notebook(found[1]).cells[0].source == "x = 1"
+    with pytest.raises(SubmissionError, match="submission_3: a folder without exactly one notebook"):
+        read_submission_notebook(found[2])
+
+
+def test_same_file_name_in_two_places_gets_two_labels(tmp_path):
+    for part in ("a", "b"):
+        (tmp_path / part).mkdir()
+        (tmp_path / part / "hw.ipynb").write_text(NOTEBOOK)
+    found = discover_submissions([tmp_path / "a" / "hw.ipynb", tmp_path / "b" / "hw.ipynb"])
+    assert [s.label for s in found] == ["hw.ipynb", "hw.ipynb~2"]
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"", "not valid notebook JSON"),
+    (b"\xff\xfe\x00garbage", "not UTF-8"),
+    (b'{"cells": [', "not valid notebook JSON"),
+    (b"<html><body>login</body></html>", "HTML page"),
+    (json.dumps({"hello": "world"}).encode(), "not a Jupyter notebook"),
+    (json.dumps({"cells": [{"cell_type": "banana"}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}).encode(), "not a valid Jupyter notebook"),
+])
+def test_bad_files_get_a_reason_naming_the_file(tmp_path, content, reason):
+    path = tmp_path / "alice.ipynb"
+    path.write_bytes(content)
+    with pytest.raises(SubmissionError, match=reason) as error:
+        read_submission_notebook(path)
+    assert "alice.ipynb" in str(error.value)
+
+
+def _export_zip() -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("autograd-basics.ipynb", NOTEBOOK)
+        z.writestr(".OTTER_LOG", b"log")
+    return buffer.getvalue()
