@@ -124,6 +124,17 @@ def require_defined(value: object, name: str) -> None:
         )
 
 
+def _none_gradient_message(name: str) -> str:
+    return (
+        f"`{name}` is None (or not defined): the gradient was never filled in. Call "
+        ".backward() on the result before reading .grad, read .grad of the leaf tensor "
+        "you created with requires_grad=True (a tensor computed from it, e.g. by "
+        ".double() or * 1.0, is not a leaf and gets no .grad), and do not call "
+        "zero_grad() before reading it. A cell that raised an error stops before the "
+        "lines after the error."
+    )
+
+
 def _as_tensor(value: object, name: str, *, allow_number: bool = False) -> torch.Tensor:
     require_defined(value, name)
     if isinstance(value, torch.Tensor):
@@ -199,14 +210,7 @@ def check_gradient_answer(value: object, name: str, *, shape: Sequence[int]) -> 
             integer dtype, transposed or other wrong shape.
     """
     if value is None:
-        raise CheckFailed(
-            f"`{name}` is None (or not defined): the gradient was never filled in. Call "
-            ".backward() on the result before reading .grad, read .grad of the leaf tensor "
-            "you created with requires_grad=True (a tensor computed from it, e.g. by "
-            ".double() or * 1.0, is not a leaf and gets no .grad), and do not call "
-            "zero_grad() before reading it. A cell that raised an error stops before the "
-            "lines after the error."
-        )
+        raise CheckFailed(_none_gradient_message(name))
     t = _as_tensor(value, name, allow_number=tuple(shape) == ())
     if not t.is_floating_point():
         raise CheckFailed(f"`{name}` has the integer dtype {t.dtype}; a gradient is a float tensor.")
@@ -501,14 +505,7 @@ def check_gradient(
     """
     ref = torch.as_tensor(reference, dtype=torch.float64)
     if got is None:
-        raise CheckFailed(
-            f"`{name}` is None (or not defined): the gradient was never filled in. Call "
-            ".backward() on the result before reading .grad, read .grad of the leaf tensor "
-            "you created with requires_grad=True (a tensor computed from it, e.g. by "
-            ".double() or * 1.0, is not a leaf and gets no .grad), and do not call "
-            "zero_grad() before reading it. A cell that raised an error stops before the "
-            "lines after the error."
-        )
+        raise CheckFailed(_none_gradient_message(name))
     t = _as_tensor(got, name, allow_number=ref.numel() == 1)
     if not (t.is_floating_point() or t.is_complex()):
         raise CheckFailed(
