@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from autograder.outcome import COMPLETED, is_completed
+from autograder.outcome import COMPLETED
 
 from .gradebook import GradebookRow
 

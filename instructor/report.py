@@ -19,7 +19,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from autograder.outcome import COMPLETED, is_completed
+from autograder.outcome import is_completed
 
 from .gradebook import Gradebook, GradebookRow  # noqa: E402
 

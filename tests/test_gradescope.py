@@ -15,7 +15,6 @@ is the zip's own files, executed as they are.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import stat
