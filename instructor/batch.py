@@ -128,6 +128,8 @@ def grade_batch(
         FileNotFoundError: a submission path does not exist.
         autograder.autograder_zip.AutograderZipError: the zip is not an autograder zip.
         KeyError: unknown engine.
+        ValueError: no submissions among ``submissions``, or an unreadable Gradescope
+            ``submission_metadata.yml``.
     """
     autograder_zip = Path(autograder_zip).resolve()
     points = question_points(autograder_zip)
@@ -135,6 +137,8 @@ def grade_batch(
     grader = get_engine(engine)
     skipped: list[Path] = []
     found = discover_submissions([Path(p) for p in submissions], skipped)
+    if not found:
+        raise ValueError(f"no submissions found in {', '.join(map(str, submissions))}")
     out_dir = Path(out_dir)
     (out_dir / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -154,7 +158,7 @@ def grade_batch(
         try:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
                 futures = {pool.submit(grader.grade, sub, autograder_zip, limits=limits): (sub, h) for sub, h in todo}
-                bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress,
+                bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress or not todo,
                            mininterval=0.5 if _stderr_is_tty() else 10.0)
                 for future in as_completed(futures):
                     sub, file_hash = futures[future]
@@ -266,6 +270,9 @@ def _write_atomic(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as f:
         f.write(text)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give what open() would
     os.replace(tmp, path)
 
 

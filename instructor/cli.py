@@ -74,8 +74,6 @@ def grade(autograder_zip: Path, out_dir: Path, jobs: int | None, timeout: float,
                               limits=limits, engine=engine, regrade=regrade, show_hidden=show_hidden, progress=True)
     except (AutograderZipError, ValueError) as error:
         raise click.UsageError(str(error)) from None
-    if len(summary.table) == 1:
-        raise click.UsageError(f"no submissions found in {', '.join(map(str, submissions))}")
     click.echo(summary.table.to_string(index=False))
     click.echo("\n" + summary.text())
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from autograder.outcome import COMPLETED
+from autograder.outcome import COMPLETED, is_completed
 
 from .gradebook import GradebookRow
 
@@ -41,6 +41,9 @@ def feedback_text(row: GradebookRow, points: dict[str, float], *, show_hidden: b
     public = tests.get("Public Tests")
     if public is not None:
         lines += ["", "## Public tests", "", "```", public.get("output", "").strip(), "```"]
+    if not show_hidden and row.total < possible and is_completed(row.status):
+        lines += ["", "Points missing above were lost in hidden tests (values, unseen points, how each "
+                  "gradient was computed); their details are not shown here."]
     if show_hidden:
         for q in points:
             if q in tests:

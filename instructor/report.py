@@ -26,6 +26,7 @@ from .gradebook import Gradebook, GradebookRow  # noqa: E402
 __all__ = ["REPORT_FILE", "failure_messages", "report_from_folder", "write_report"]
 
 REPORT_FILE = "report.html"
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e-?\d+)?(?![\w])")
 _MESSAGE = re.compile(r"^\s*(?:CheckFailed|AssertionError|[A-Za-z]+Error): (.+)$", re.M)
 
 
@@ -33,7 +34,8 @@ def failure_messages(row: GradebookRow) -> list[tuple[str, str]]:
     """(question, message) of every failed test case in a submission's results.
 
     Messages are the first line of each check's feedback, with the student's own numbers
-    replaced by ``#`` so that the same mistake counts once across submissions.
+    replaced by ``#`` (standalone numbers only, not the digits of names such as ``x1``)
+    so that the same mistake counts once across submissions.
     """
     found = []
     for test in row.results.get("tests", []):
@@ -41,8 +43,14 @@ def failure_messages(row: GradebookRow) -> list[tuple[str, str]]:
         if name == "Public Tests":
             continue
         for message in _MESSAGE.findall(test.get("output", "")):
-            found.append((name, re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "#", message.split(":", 1)[0] if len(message) > 160 else message)))
+            text = message.split(":", 1)[0] if len(message) > 160 else message
+            # the student's own numbers (not digits inside names such as x1, float64)
+            found.append((name, _NUMBER.sub("#", text)))
     return found
+
+
+def _table(df: pd.DataFrame) -> str:
+    return df.to_html(index=False, escape=True) if len(df) else "<p>None.</p>"
 
 
 def _png(fig) -> str:
@@ -91,8 +99,8 @@ td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left}}</style></head><
 <p>{len(rows)} submissions, mean {mean:.2f} / {possible:g} points; {len(problems)} with grading problems.</p>
 <img alt="score distribution" src="data:image/png;base64,{dist}">
 <img alt="pass rate per question" src="data:image/png;base64,{passes}">
-<h2>Most frequent failure messages</h2>{common.to_html(index=False, escape=True)}
-<h2>Submissions with grading problems</h2>{problems.to_html(index=False, escape=True)}
+<h2>Most frequent failure messages</h2>{_table(common)}
+<h2>Submissions with grading problems</h2>{_table(problems)}
 <h2>Slowest submissions</h2>{slow.to_html(index=False, escape=True)}
 </body></html>"""
     path = Path(out_dir) / REPORT_FILE

@@ -121,6 +121,11 @@ def test_hostile_batch_every_submission_gets_one_row(built, samples_dir, tmp_pat
     assert len(list((out / "feedback").glob("*.md"))) == len(table)
     feedback = (out / "feedback" / "class_smithjohn_1234_5679_autograd-basics-1.ipynb.md").read_text()
     assert "8.5 / 10" in feedback and "has the wrong value" not in feedback  # hidden details off by default
+    assert "lost in hidden tests" in feedback
+    umask = os.umask(0)
+    os.umask(umask)
+    for exported in (out / "grades.csv", out / "students.csv", next((out / "results").glob("*.json"))):
+        assert exported.stat().st_mode & 0o777 == 0o666 & ~umask, exported  # as open() would create it
 
     time.sleep(1)
     assert {p.pid for p in psutil.Process().children(recursive=True)} <= before

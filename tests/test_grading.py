@@ -97,3 +97,12 @@ def test_grade_command_usage_errors_exit_non_zero(tmp_path):
     assert result.exit_code == 2 and "not an Otter autograder zip" in result.output
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(not_a_zip), str(tmp_path / "missing.ipynb")])
     assert result.exit_code == 2
+
+
+def test_grading_an_empty_folder_is_a_usage_error_that_writes_nothing(built, tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), str(empty)])
+    assert result.exit_code == 2 and "no submissions found" in result.output
+    assert not out.exists()

@@ -143,6 +143,12 @@ def read_csv_table(path: Path, what: str) -> CsvTable:
     )
 
 
+def _default_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_text_atomic(path: Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder and
     an atomic rename, so a reader never sees half a file. Creates missing parent folders.
@@ -161,6 +167,7 @@ def write_text_atomic(path: Path, text: str) -> None:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(tmp, _default_file_mode())  # mkstemp makes 0600; give what open() would
         os.replace(tmp, path)
     except BaseException as error:
         Path(tmp).unlink(missing_ok=True)
