@@ -17,10 +17,10 @@ file hash and autograder hash are not graded again (``regrade=True`` forces it).
 from __future__ import annotations
 
 import ctypes
+import json
 import os
-import re
 import signal
-import tempfile
+import sys
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +37,8 @@ from autograder.outcome import GradingOutcome, is_completed
 from autograder.submissions import Submission, SubmissionError
 
 from .discovery import discover_submissions
-from .gradebook import Gradebook, GradebookRow, sha256_bytes, sha256_file
+from .gradebook import Gradebook, GradebookRow, safe_name, sha256_bytes, sha256_file
+from .lms.common import write_text_atomic
 from .lms.names import parse_submission_name
 
 __all__ = ["BatchSummary", "GRADES_CSV", "RESULTS_DIR", "STUDENTS_CSV", "grade_batch", "results_file_name", "safe_name", "students_table", "write_exports"]
@@ -45,12 +46,6 @@ __all__ = ["BatchSummary", "GRADES_CSV", "RESULTS_DIR", "STUDENTS_CSV", "grade_b
 GRADES_CSV = "grades.csv"
 STUDENTS_CSV = "students.csv"
 RESULTS_DIR = "results"
-
-
-def safe_name(label: str) -> str:
-    """A submission's label as a file name: every character outside ``[A-Za-z0-9._-]``
-    replaced by ``_`` (used under ``results/`` and ``feedback/``)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", label)
 
 
 def results_file_name(label: str) -> str:
@@ -159,7 +154,7 @@ def grade_batch(
             with ThreadPoolExecutor(max_workers=jobs) as pool:
                 futures = {pool.submit(grader.grade, sub, autograder_zip, limits=limits): (sub, h) for sub, h in todo}
                 bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress or not todo,
-                           mininterval=0.5 if _stderr_is_tty() else 10.0)
+                           mininterval=0.5 if sys.stderr.isatty() else 10.0)
                 for future in as_completed(futures):
                     sub, file_hash = futures[future]
                     try:
@@ -195,14 +190,14 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
 
     outcomes = [GradingOutcome(r.label, r.scores, r.status, r.results, r.seconds) for r in rows]
     table = grades_table(outcomes, points)
-    _write_atomic(out_dir / GRADES_CSV, table.to_csv(index=False))
-    _write_atomic(out_dir / STUDENTS_CSV, students_table(rows, points).to_csv(index=False))
+    write_text_atomic(out_dir / GRADES_CSV, table.to_csv(index=False))
+    write_text_atomic(out_dir / STUDENTS_CSV, students_table(rows, points).to_csv(index=False))
     current = {results_file_name(row.label) for row in rows}
     for stale in (out_dir / RESULTS_DIR).glob("*.json"):  # from an earlier run's submissions
         if stale.name not in current:
             stale.unlink()
     for row in rows:
-        _write_atomic(out_dir / RESULTS_DIR / results_file_name(row.label), _json(row.results))
+        write_text_atomic(out_dir / RESULTS_DIR / results_file_name(row.label), json.dumps(row.results, indent=2))
     write_feedback(rows, points, out_dir, show_hidden=show_hidden)
     write_report(rows, points, out_dir)
     return table
@@ -226,7 +221,7 @@ def students_table(rows: list[GradebookRow], points: dict[str, float]) -> pd.Dat
         groups.setdefault(row.student or row.label, []).append(row)
     records = []
     for student, attempts in groups.items():
-        attempts.sort(key=lambda r: _attempt_order(r.label))
+        attempts.sort(key=lambda r: (*parse_submission_name(r.label).attempt_order, r.label))
         last = attempts[-1]
         records.append({
             "student": student,
@@ -240,40 +235,11 @@ def students_table(rows: list[GradebookRow], points: dict[str, float]) -> pd.Dat
     return pd.DataFrame(records, columns=["student", "file", *points, "total_points_earned", "grading_status", "attempts", "all_files"])
 
 
-def _attempt_order(label: str) -> tuple:
-    identity = parse_submission_name(label)
-    attachment = int(identity.attachment_id) if (identity.attachment_id or "").isdigit() else -1
-    return identity.attempt, attachment, label
-
-
-def _stderr_is_tty() -> bool:
-    import sys
-
-    return sys.stderr.isatty()
-
-
 def _hash(sub: Submission) -> str:
     try:
         return sha256_bytes(sub.read_bytes())
     except SubmissionError:
         return "unreadable"
-
-
-def _json(data: dict) -> str:
-    import json
-
-    return json.dumps(data, indent=2)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give what open() would
-    os.replace(tmp, path)
 
 
 def _become_subreaper() -> None:

@@ -8,12 +8,11 @@ published.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from autograder.outcome import COMPLETED, is_completed
 
-from .gradebook import GradebookRow
+from .gradebook import GradebookRow, safe_name
 
 __all__ = ["FEEDBACK_DIR", "feedback_text", "write_feedback"]
 
@@ -58,5 +57,4 @@ def write_feedback(rows: list[GradebookRow], points: dict[str, float], out_dir: 
     for stale in folder.glob("*.md"):  # from an earlier run's submissions
         stale.unlink()
     for row in rows:
-        name = re.sub(r"[^A-Za-z0-9._-]", "_", row.label) + ".md"
-        (folder / name).write_text(feedback_text(row, points, show_hidden=show_hidden), encoding="utf-8")
+        (folder / (safe_name(row.label) + ".md")).write_text(feedback_text(row, points, show_hidden=show_hidden), encoding="utf-8")

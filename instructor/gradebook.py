@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -19,7 +20,7 @@ from pathlib import Path
 
 from autograder.outcome import GradingOutcome
 
-__all__ = ["GRADEBOOK_FILE", "Gradebook", "GradebookRow", "sha256_bytes", "sha256_file"]
+__all__ = ["GRADEBOOK_FILE", "Gradebook", "GradebookRow", "safe_name", "sha256_bytes", "sha256_file"]
 
 GRADEBOOK_FILE = "gradebook.sqlite"
 
@@ -42,6 +43,12 @@ CREATE TABLE IF NOT EXISTS submissions (
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+
+
+def safe_name(label: str) -> str:
+    """A submission's label as a file name: every character outside ``[A-Za-z0-9._-]``
+    replaced by ``_`` (used for its files under ``results/`` and ``feedback/``)."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", label)
 
 
 def sha256_bytes(data: bytes) -> str:

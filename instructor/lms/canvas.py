@@ -42,8 +42,7 @@ CANVAS_MATCH_RULE = (
 
 def _attempt_order(sub: GradedSubmission) -> tuple[int, int, str]:
     """Sort key of the latest-attempt rule: (resubmission number, attachment id, label)."""
-    ident = sub.identity
-    return ident.attempt, int(ident.attachment_id or 0), sub.label
+    return (*sub.identity.attempt_order, sub.label)
 
 
 def _student_columns(table: CsvTable) -> int:

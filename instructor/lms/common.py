@@ -16,6 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from autograder.grade_table import POINTS_POSSIBLE_LABEL
+from autograder.outcome import COMPLETED, is_completed
+
 from .names import SubmissionIdentity, parse_submission_name
 
 __all__ = [
@@ -26,10 +29,6 @@ __all__ = [
 
 GRADES_CSV = "grades.csv"
 """The grade table ``gradkit grade`` writes in its output folder (otter's final_grades.csv layout)."""
-POINTS_POSSIBLE_LABEL = "points-per-question"
-"""``file`` value of grades.csv's first row, which holds the points possible (as in otter)."""
-COMPLETED = "Completed"
-"""``grading_status`` of a submission that was executed and tested."""
 _BOM = "\ufeff"
 
 
@@ -58,8 +57,9 @@ class GradedSubmission:
 
     @property
     def completed(self) -> bool:
-        """True if grading ran to the end (``grading_status == "Completed"``)."""
-        return self.status == COMPLETED
+        """True if grading ran to the end: ``"Completed"``, possibly with notes (see
+        :func:`autograder.outcome.is_completed`)."""
+        return is_completed(self.status)
 
 
 @dataclass(frozen=True)

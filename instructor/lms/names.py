@@ -84,6 +84,14 @@ class SubmissionIdentity:
     component: str | None = None
 
     @property
+    def attempt_order(self) -> tuple[int, int]:
+        """Sort key of the latest-attempt rule: (resubmission number, attachment id as int,
+        -1 if none). The highest key is the latest attempt; Canvas appends ``-1``, ``-2``...
+        to a resubmission's file name (lms.md), and ties assume attachment ids grow."""
+        attachment = int(self.attachment_id) if (self.attachment_id or "").isdigit() else -1
+        return self.attempt, attachment
+
+    @property
     def student_key(self) -> str | None:
         """``"canvas:<user id>"`` / ``"moodle:<participant id>"``, or None if unparsed."""
         return f"{self.platform}:{self.lms_id}" if self.platform else None

@@ -11,6 +11,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from autograder.outcome import is_completed
+
 from .common import format_points, write_text_atomic
 
 __all__ = ["ExportReport", "MatchedRow", "RosterRow", "SubmissionNote", "report_json_path"]
@@ -179,7 +181,7 @@ class ExportReport:
 
         section("matched", [
             f"row {m.row}: {m.student} [{m.key}] <- {m.submission}: {format_points(m.points)} points"
-            f"{' (LATE)' if m.late else ''}{'' if m.status == 'Completed' else ' (NOT COMPLETED)'} — {m.matched_on}"
+            f"{' (LATE)' if m.late else ''}{'' if is_completed(m.status) else ' (NOT COMPLETED)'} — {m.matched_on}"
             for m in self.matched
         ])
         section("NOT COMPLETED grading — score written, check these", [
