@@ -24,6 +24,7 @@ import nbformat
 from .limits import Limits
 from .otter_worker import CELL_INDEX_KEY, truncate_notebook
 from .outcome import COMPLETED, GradingOutcome
+from .screen import screen_notebook
 from .submissions import Submission, SubmissionError, read_submission_notebook
 
 __all__ = ["DEFAULT_ENGINE", "Engine", "OtterEngine", "available_engines", "get_engine", "register_engine"]
@@ -72,15 +73,19 @@ class Engine(ABC):
             limits: time, memory and output limits.
 
         Returns:
-            GradingOutcome: scores, status and results.json; a failure outcome (all
-            questions 0) when the file is not a gradable notebook or grading failed.
+            GradingOutcome: scores, status and results.json as the tests gave them, with
+            the static screen's findings (:mod:`autograder.screen`) added to those the
+            engine made; a failure outcome (all questions 0) when the file is not a
+            gradable notebook or grading failed.
         """
         start = time.monotonic()
         try:
             notebook = read_submission_notebook(submission)
         except SubmissionError as error:
             return GradingOutcome.failure(submission.label, str(error), time.monotonic() - start)
+        findings = [f.to_dict() for f in screen_notebook(notebook)]  # before anything runs
         outcome = self.grade_notebook(notebook, submission.label, Path(autograder_zip), limits=limits)
+        outcome.findings = findings + outcome.findings
         outcome.seconds = time.monotonic() - start
         return outcome
 

@@ -29,6 +29,10 @@ class GradingOutcome:
         results: the Gradescope-format ``results.json`` dict (``score``, ``tests[]``...),
             always present, also for failures.
         seconds: wall-clock grading time in seconds.
+        findings: tampering found in the submission, as
+            :meth:`autograder.screen.Finding.to_dict` dicts (the static screen, plus what an
+            engine saw at run time); any finding means ``needs review``
+            (:mod:`autograder.review`). ``scores`` and ``status`` stay what the tests gave.
     """
 
     label: str
@@ -36,6 +40,7 @@ class GradingOutcome:
     status: str
     results: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    findings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def total(self) -> float:

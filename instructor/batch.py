@@ -34,6 +34,7 @@ from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.grade_table import grades_table
 from autograder.limits import Limits
 from autograder.outcome import GradingOutcome, is_completed
+from autograder.review import NEEDS_REVIEW
 from autograder.submissions import Submission, SubmissionError
 
 from .discovery import discover_submissions
@@ -81,6 +82,9 @@ class BatchSummary:
             f"{len(rows)} submissions: {len(self.graded)} graded now, {len(self.reused)} already in the gradebook",
             f"{len(done)} completed, {len(rows) - len(done)} could not be fully graded (see grading_status)",
         ]
+        review = rows[rows["grading_status"].str.startswith(NEEDS_REVIEW)]
+        if len(review):
+            lines.append(f"{len(review)} need review (suspicious code; 0 points until decided): gradkit review {self.out_dir}")
         if len(rows):
             lines.append(f"mean {rows['total_points_earned'].mean():.2f} / {possible:g} points, median {rows['total_points_earned'].median():.2f}")
         if self.skipped:
@@ -143,6 +147,7 @@ def grade_batch(
     graded, reused = [], []
     with Gradebook(out_dir) as book:
         book.set_points(points)
+        book.set_meta("show_hidden", show_hidden)
         todo = []
         for sub in found:
             file_hash = _hash(sub)

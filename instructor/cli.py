@@ -91,6 +91,26 @@ def report(out_dir: Path) -> None:
     click.echo(f"wrote {path}")
 
 
+@main.command("review")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--clear", multiple=True, metavar="LABEL", help="Let the tests' scores count (repeatable).")
+@click.option("--reject", multiple=True, metavar="LABEL", help="Keep 0 points (repeatable).")
+@click.option("--reopen", multiple=True, metavar="LABEL", help="Back to needs review (repeatable).")
+@click.option("--note", default="", help="Text kept with the decisions made now.")
+def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...], reopen: tuple[str, ...], note: str) -> None:
+    """List submissions flagged for review in OUT_DIR, and decide on them.
+
+    LABEL is the submission's `file` column in grades.csv. Decisions rewrite every export.
+    """
+    from instructor.review import ReviewError, review, review_listing
+
+    try:
+        rows = review(out_dir=out_dir, clear=clear, reject=reject, reopen=reopen, note=note)
+    except ReviewError as error:
+        raise click.UsageError(str(error)) from None
+    click.echo(review_listing(rows))
+
+
 @main.command()
 @click.argument("assignment_dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path), help="Output root.")

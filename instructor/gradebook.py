@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.outcome import GradingOutcome
+from autograder.review import CLEARED, PENDING, REJECTED, apply_review
 
 __all__ = ["GRADEBOOK_FILE", "Gradebook", "GradebookRow", "safe_name", "sha256_bytes", "sha256_file"]
 
@@ -39,7 +40,10 @@ CREATE TABLE IF NOT EXISTS submissions (
     seconds REAL NOT NULL,
     graded_at TEXT NOT NULL,
     executions INTEGER NOT NULL,
-    results TEXT NOT NULL
+    results TEXT NOT NULL,
+    findings TEXT NOT NULL DEFAULT '[]',
+    review TEXT NOT NULL DEFAULT '',
+    review_note TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -76,13 +80,18 @@ class GradebookRow:
             or None.
         file_sha256, autograder_sha256: hashes the row is valid for.
         engine: grading engine name.
-        scores: question -> points earned.
-        total: points earned.
-        status: ``grading_status``.
+        scores: question -> points the submission counts for (after the review rule of
+            :mod:`autograder.review`: 0 while it needs review).
+        total: points counted.
+        status: ``grading_status`` (``needs review: ...`` while pending).
         seconds: grading wall-clock time, seconds.
         graded_at: ISO 8601 UTC time the row was written.
         executions: how many times this submission has been graded into this database.
-        results: the Gradescope-format results.json dict.
+        results: the Gradescope-format results.json dict, as counted.
+        findings: tampering findings (:class:`autograder.screen.Finding` dicts).
+        review: ``""`` (pending or nothing to review), ``"cleared"`` or ``"rejected"``.
+        review_note: the instructor's note with the decision.
+        raw_scores, raw_status: what the tests gave, before the review rule.
     """
 
     label: str
@@ -99,6 +108,16 @@ class GradebookRow:
     graded_at: str
     executions: int
     results: dict
+    findings: list = ()
+    review: str = ""
+    review_note: str = ""
+    raw_scores: dict | None = None
+    raw_status: str = ""
+
+    @property
+    def needs_review(self) -> bool:
+        """Flagged and not yet decided."""
+        return bool(self.findings) and self.review == PENDING
 
 
 class Gradebook:
@@ -117,6 +136,11 @@ class Gradebook:
         self._db = sqlite3.connect(self.path)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
+        columns = {r[1] for r in self._db.execute("PRAGMA table_info(submissions)")}
+        for column in ("findings TEXT NOT NULL DEFAULT '[]'", "review TEXT NOT NULL DEFAULT ''", "review_note TEXT NOT NULL DEFAULT ''"):
+            if column.split()[0] not in columns:  # a gradebook written before reviews existed
+                self._db.execute(f"ALTER TABLE submissions ADD COLUMN {column}")
+        self._db.commit()
 
     def close(self) -> None:
         """Close the database."""
@@ -149,29 +173,71 @@ class Gradebook:
     def record(self, outcome: GradingOutcome, *, path: str, member: str | None, student: str | None,
                file_sha256: str, autograder_sha256: str, engine: str) -> None:
         """Store one submission's outcome (replacing an older row of the same label) and commit."""
-        previous = self._db.execute("SELECT executions FROM submissions WHERE label = ?", (outcome.label,)).fetchone()
+        previous = self._db.execute("SELECT executions, file_sha256, review, review_note FROM submissions WHERE label = ?",
+                                    (outcome.label,)).fetchone()
+        # a decision stands for the file it was made on; a changed file is reviewed afresh
+        review, note = (previous[2], previous[3]) if previous and previous[1] == file_sha256 and outcome.findings else ("", "")
         self._db.execute(
-            "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 outcome.label, path, member, student, file_sha256, autograder_sha256, engine,
                 json.dumps(outcome.scores), outcome.total, outcome.status, outcome.seconds,
                 datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 (previous[0] if previous else 0) + 1, json.dumps(outcome.results),
+                json.dumps(outcome.findings), review, note,
             ),
         )
         self._db.commit()
 
     def rows(self, labels: list[str] | None = None) -> list[GradebookRow]:
         """Stored rows, in ``labels`` order (missing labels skipped), or all by label."""
-        cursor = self._db.execute("SELECT * FROM submissions ORDER BY label")
+        cursor = self._db.execute(
+            "SELECT label, path, member, student, file_sha256, autograder_sha256, engine, scores, status, seconds, graded_at,"
+            " executions, results, findings, review, review_note FROM submissions ORDER BY label")
         by_label = {}
         for r in cursor.fetchall():
+            raw_scores, findings = json.loads(r[7]), json.loads(r[13])
+            scores, status, results = apply_review(raw_scores, r[8], json.loads(r[12]), findings, r[14])
             row = GradebookRow(
                 label=r[0], path=r[1], member=r[2], student=r[3], file_sha256=r[4], autograder_sha256=r[5],
-                engine=r[6], scores=json.loads(r[7]), total=r[8], status=r[9], seconds=r[10], graded_at=r[11],
-                executions=r[12], results=json.loads(r[13]),
+                engine=r[6], scores=scores, total=float(sum(scores.values())), status=status, seconds=r[9], graded_at=r[10],
+                executions=r[11], results=results, findings=findings, review=r[14], review_note=r[15],
+                raw_scores=raw_scores, raw_status=r[8],
             )
             by_label[row.label] = row
         if labels is None:
             return list(by_label.values())
         return [by_label[label] for label in labels if label in by_label]
+
+    def decide(self, label: str, decision: str, note: str = "") -> None:
+        """Record an instructor's review decision for a flagged submission and commit.
+
+        Args:
+            label: the submission's label.
+            decision: ``"cleared"`` (the tests' scores count), ``"rejected"`` (0 stands)
+                or ``""`` (back to pending).
+            note: free text kept with the decision.
+
+        Raises:
+            KeyError: no submission has that label.
+            ValueError: an unknown decision, or the submission has no findings to review.
+        """
+        if decision not in (PENDING, CLEARED, REJECTED):
+            raise ValueError(f"unknown review decision {decision!r}")
+        row = self._db.execute("SELECT findings FROM submissions WHERE label = ?", (label,)).fetchone()
+        if row is None:
+            raise KeyError(f"no submission labelled {label!r} in {self.path}")
+        if not json.loads(row[0]):
+            raise ValueError(f"{label}: nothing to review (the screen found nothing)")
+        self._db.execute("UPDATE submissions SET review = ?, review_note = ? WHERE label = ?", (decision, note, label))
+        self._db.commit()
+
+    def set_meta(self, key: str, value) -> None:
+        """Store a JSON value under ``key`` (e.g. the last run's ``show_hidden``)."""
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
+        self._db.commit()
+
+    def meta(self, key: str, default=None):
+        """The JSON value stored under ``key``, or ``default``."""
+        row = self._db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default

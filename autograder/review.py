@@ -1,0 +1,74 @@
+"""What a screened submission counts for: the ``needs review`` rule.
+
+A submission with findings (:mod:`autograder.screen`, or tampering the fork engine saw
+while the code ran) is graded in full, but until an instructor decides (``gradkit
+review``) its questions count 0 and its ``grading_status`` starts with ``needs review``.
+Every question is affected: all tests run after every cell, so code anywhere in the
+notebook can change any question's result. ``cleared`` restores the scores the tests
+gave; ``rejected`` keeps the zeros. This module is the one place that rule lives; the
+gradebook applies it to every export (grades.csv, students.csv, results/, feedback/, the
+report, Canvas and Moodle).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+__all__ = ["CLEARED", "NEEDS_REVIEW", "PENDING", "REJECTED", "apply_review", "findings_summary"]
+
+NEEDS_REVIEW = "needs review"
+"""Prefix of the ``grading_status`` of a flagged submission nobody has reviewed yet."""
+PENDING, CLEARED, REJECTED = "", "cleared", "rejected"
+"""Review decisions as stored in the gradebook ("" while pending)."""
+
+
+def findings_summary(findings: list[dict[str, Any]]) -> str:
+    """``cell 12, line 3: <message>: `<code>``` of the first finding, and how many more."""
+    first = findings[0]
+    text = f"cell {first['cell']}, line {first['line']}: {first['message']}: `{first['code']}`"
+    return text + (f" (and {len(findings) - 1} more)" if len(findings) > 1 else "")
+
+
+def apply_review(scores: dict[str, float], status: str, results: dict[str, Any], findings: list[dict[str, Any]],
+                 decision: str) -> tuple[dict[str, float], str, dict[str, Any]]:
+    """The scores, status and results.json a submission counts for.
+
+    Args:
+        scores: question -> points the tests gave (points).
+        status: the engine's ``grading_status``.
+        results: the engine's Gradescope-format results.json dict (not modified).
+        findings: :class:`autograder.screen.Finding` dicts; none means nothing to review.
+        decision: ``PENDING`` (""), ``CLEARED`` or ``REJECTED``.
+
+    Returns:
+        (scores, status, results): unchanged without findings or when cleared (the status
+        then notes the clearance); otherwise every question 0, the status
+        ``needs review: <first finding>; graded: <status>`` (``rejected after review: ...``
+        once rejected), and a results.json whose score is 0 with a visible test entry
+        listing the findings.
+
+    Raises:
+        ValueError: an unknown decision.
+    """
+    if decision not in (PENDING, CLEARED, REJECTED):
+        raise ValueError(f"unknown review decision {decision!r}")
+    if not findings:
+        return scores, status, results
+    if decision == CLEARED:
+        return scores, f"{status}; cleared after review", results
+    head = NEEDS_REVIEW if decision == PENDING else "rejected after review"
+    new_status = f"{head}: {findings_summary(findings)}; graded: {status}"
+    counted = copy.deepcopy(results)
+    counted["score"] = 0
+    listing = "\n".join(f"- cell {f['cell']}, line {f['line']}: {f['message']}: `{f['code']}`" for f in findings)
+    counted.setdefault("tests", []).insert(0, {
+        "name": "Needs instructor review" if decision == PENDING else "Rejected after instructor review",
+        "status": "failed",
+        "score": 0,
+        "max_score": 0,
+        "output": ("This submission contains code that can change how it is graded, so it counts 0 points "
+                   f"until an instructor reviews it:\n{listing}"),
+        "visibility": "visible",
+    })
+    return {q: 0.0 for q in scores}, new_status, counted

@@ -1,0 +1,76 @@
+"""``gradkit review``: list flagged submissions and record the instructor's decisions.
+
+A submission the screen flags (:mod:`autograder.screen`) counts 0 until it is reviewed
+(:mod:`autograder.review`). Clearing it restores what the tests gave; rejecting it keeps
+the zeros. Decisions live in the gradebook, survive re-runs of ``gradkit grade`` (until
+the submission's file changes) and every export is rewritten at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from autograder.review import CLEARED, PENDING, REJECTED
+
+from .batch import write_exports
+from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow
+
+__all__ = ["ReviewError", "review", "review_listing"]
+
+
+class ReviewError(Exception):
+    """The grading folder or a label given to ``gradkit review`` is wrong; says which."""
+
+
+def review(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...] = (), reopen: tuple[str, ...] = (),
+           note: str = "") -> list[GradebookRow]:
+    """Record decisions, rewrite the exports, and return every flagged submission.
+
+    Args:
+        out_dir: a grading output folder written by ``gradkit grade``.
+        clear: labels whose scores from the tests should count.
+        reject: labels that keep 0 points.
+        reopen: labels that go back to pending.
+        note: text stored with each decision made in this call.
+
+    Returns:
+        list[GradebookRow]: the flagged submissions (pending, cleared and rejected), by label.
+
+    Raises:
+        ReviewError: no gradebook in ``out_dir``, an unknown label, a label with nothing to
+            review, or a label given two decisions.
+    """
+    out_dir = Path(out_dir)
+    if not (out_dir / GRADEBOOK_FILE).is_file():
+        raise ReviewError(f"{out_dir}: no {GRADEBOOK_FILE} here; give the --out folder of `gradkit grade`")
+    decisions = [(label, CLEARED) for label in clear] + [(label, REJECTED) for label in reject] + [(label, PENDING) for label in reopen]
+    labels = [label for label, _ in decisions]
+    twice = sorted({label for label in labels if labels.count(label) > 1})
+    if twice:
+        raise ReviewError(f"given more than one decision: {', '.join(twice)}")
+    with Gradebook(out_dir) as book:
+        for label, decision in decisions:
+            try:
+                book.decide(label, decision, note)
+            except (KeyError, ValueError) as error:
+                raise ReviewError(f"{out_dir / GRADEBOOK_FILE}: {error.args[0]}") from None
+        rows = book.rows()
+        if decisions:
+            write_exports(rows, book.points(), out_dir, show_hidden=bool(book.meta("show_hidden", False)))
+    return [row for row in rows if row.findings]
+
+
+def review_listing(rows: list[GradebookRow]) -> str:
+    """A terminal listing: each flagged submission, its decision, raw score and findings."""
+    if not rows:
+        return "No submission was flagged."
+    out = []
+    for row in rows:
+        state = {PENDING: "NEEDS REVIEW", CLEARED: "cleared", REJECTED: "rejected"}[row.review]
+        raw = sum((row.raw_scores or {}).values())
+        out.append(f"{row.label}: {state} (tests gave {raw:g} points; counts {row.total:g})" + (f" - note: {row.review_note}" if row.review_note else ""))
+        out += [f"    cell {f['cell']}, line {f['line']}: {f['message']}: `{f['code']}`" for f in row.findings]
+    pending = sum(1 for r in rows if r.needs_review)
+    out.append(f"{len(rows)} flagged, {pending} pending. Decide with: gradkit review DIR --clear LABEL | --reject LABEL")
+    return "\n".join(out)
+
