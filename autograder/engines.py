@@ -23,7 +23,7 @@ import nbformat
 
 from .limits import Limits
 from .otter_worker import CELL_INDEX_KEY, truncate_notebook
-from .outcome import COMPLETED, GradingOutcome
+from .outcome import COMPLETED, GradingOutcome, timed_out_status
 from .screen import screen_notebook
 from .submissions import Submission, SubmissionError, read_submission_notebook
 
@@ -89,6 +89,9 @@ class Engine(ABC):
         outcome.seconds = time.monotonic() - start
         return outcome
 
+    def close(self) -> None:
+        """Release what the engine keeps between submissions (processes); idempotent."""
+
     @abstractmethod
     def grade_notebook(self, notebook: nbformat.NotebookNode, label: str, autograder_zip: Path, *, limits: Limits) -> GradingOutcome:
         """Execute ``notebook`` and run the autograder's tests on it (see :meth:`grade`)."""
@@ -124,8 +127,7 @@ class OtterEngine(Engine):
                 progress = Path(tmp, "progress.json")
                 state = json.loads(progress.read_text()) if progress.exists() else {}
                 cell = min(state.get("interrupted") or [state.get("cell", 0)])
-                status = (f"timed out after {limits.timeout:g} s in cell {cell + 1}; "
-                          "questions after that cell were not reached")
+                status = timed_out_status(limits.timeout, cell)
                 payload = self._run_worker(truncate_notebook(nb_path, cell), autograder_zip, limits, Path(tmp))
                 if payload is None:
                     return GradingOutcome.failure(label, f"timed out after {limits.timeout:g} s")
@@ -191,6 +193,8 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
     proc.wait()
 
+
+from . import fork_engine  # noqa: E402 - registers the "fork" engine (it subclasses Engine)
 
 DEFAULT_ENGINE = OtterEngine.name
 """The engine ``gradkit grade`` uses unless ``--engine`` says otherwise."""

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import nbformat
 
+from .outcome import interrupted_note, output_capped_note
+
 CELL_INDEX_KEY = "gradkit_cell"
 """Cell metadata key holding the cell's index in the submitted notebook."""
 
@@ -74,7 +76,7 @@ def limited_preprocessor_class(*, cell_timeout: float, output_bytes: int, progre
 
         async def _async_handle_timeout(self, timeout, cell=None):
             self._interrupted.append(self._events_cell)
-            self._note(f"cell {self._events_cell + 1} ran past {cell_timeout:g} s and was interrupted")
+            self._note(interrupted_note(self._events_cell, cell_timeout))
             return await super()._async_handle_timeout(timeout, cell)
 
         def _note(self, event: str | None = None) -> None:
@@ -88,7 +90,7 @@ def limited_preprocessor_class(*, cell_timeout: float, output_bytes: int, progre
                 self._output_budget = -1
                 if not self._output_noted:
                     self._output_noted = True
-                    self._note(f"output past {output_bytes} bytes was dropped (from cell {self._events_cell + 1})")
+                    self._note(output_capped_note(output_bytes, self._events_cell))
                     outs.append(nbformat.v4.new_output("stream", name="stderr", text="[gradkit: output cap reached; further output dropped]\n"))
                 return None
             self._output_budget -= size
@@ -103,7 +105,7 @@ def grade(job: dict) -> dict:
     from nbclient.exceptions import DeadKernelError
     from otter.run import main as otter_run
 
-    from .outcome import COMPLETED
+    from .outcome import COMPLETED, kernel_died_status
 
     progress = Path(job["progress"])
     nbconvert.preprocessors.ExecutePreprocessor = limited_preprocessor_class(
@@ -120,8 +122,7 @@ def grade(job: dict) -> dict:
             if attempt == 1:
                 raise
             fatal_cell = json.loads(progress.read_text())["cell"] if progress.exists() else 0
-            status = (f"the kernel died in cell {fatal_cell + 1} (os._exit, a crash or a signal); "
-                      "questions after that cell were not reached")
+            status = kernel_died_status(fatal_cell)
             notebook = truncate_notebook(notebook, fatal_cell)
     if results.has_catastrophic_failure():
         return {"scores": {}, "status": f"grading failed: {results.catastrophic_error}", "results": results_json, "fatal_cell": fatal_cell}

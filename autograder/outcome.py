@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["COMPLETED", "GradingOutcome", "is_completed"]
+__all__ = ["COMPLETED", "GradingOutcome", "interrupted_note", "is_completed", "kernel_died_status", "output_capped_note", "timed_out_status"]
 
 COMPLETED = "Completed"
 """``grading_status`` of a submission that was executed and tested (as in otter's table).
@@ -71,3 +71,24 @@ class GradingOutcome:
             ],
         }
         return cls(label=label, scores={}, status=reason, results=results, seconds=seconds)
+
+
+def kernel_died_status(cell: int) -> str:
+    """``grading_status`` when the process running the notebook died in ``cell`` (0-based)."""
+    return (f"the kernel died in cell {cell + 1} (os._exit, a crash or a signal); "
+            "questions after that cell were not reached")
+
+
+def timed_out_status(timeout: float, cell: int) -> str:
+    """``grading_status`` when the submission ran past ``timeout`` seconds in ``cell`` (0-based)."""
+    return f"timed out after {timeout:g} s in cell {cell + 1}; questions after that cell were not reached"
+
+
+def interrupted_note(cell: int, cell_timeout: float) -> str:
+    """Status note for a cell (0-based) interrupted after ``cell_timeout`` seconds."""
+    return f"cell {cell + 1} ran past {cell_timeout:g} s and was interrupted"
+
+
+def output_capped_note(output_bytes: int, cell: int) -> str:
+    """Status note when captured output passed ``output_bytes`` bytes in ``cell`` (0-based)."""
+    return f"output past {output_bytes} bytes was dropped (from cell {cell + 1})"

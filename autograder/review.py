@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["CLEARED", "NEEDS_REVIEW", "PENDING", "REJECTED", "apply_review", "findings_summary"]
+__all__ = ["CLEARED", "NEEDS_REVIEW", "PENDING", "REJECTED", "apply_review", "finding_text", "findings_summary"]
 
 NEEDS_REVIEW = "needs review"
 """Prefix of the ``grading_status`` of a flagged submission nobody has reviewed yet."""
@@ -23,11 +23,16 @@ PENDING, CLEARED, REJECTED = "", "cleared", "rejected"
 """Review decisions as stored in the gradebook ("" while pending)."""
 
 
+def finding_text(finding: dict[str, Any]) -> str:
+    """``cell 12, line 3: <message>: `<code>``` (static), ``at run time: <message>`` (runtime)."""
+    if finding.get("rule") == "runtime":
+        return f"at run time: {finding['message']}"
+    return f"cell {finding['cell']}, line {finding['line']}: {finding['message']}: `{finding['code']}`"
+
+
 def findings_summary(findings: list[dict[str, Any]]) -> str:
-    """``cell 12, line 3: <message>: `<code>``` of the first finding, and how many more."""
-    first = findings[0]
-    text = f"cell {first['cell']}, line {first['line']}: {first['message']}: `{first['code']}`"
-    return text + (f" (and {len(findings) - 1} more)" if len(findings) > 1 else "")
+    """The first finding's :func:`finding_text`, and how many more there are."""
+    return finding_text(findings[0]) + (f" (and {len(findings) - 1} more)" if len(findings) > 1 else "")
 
 
 def apply_review(scores: dict[str, float], status: str, results: dict[str, Any], findings: list[dict[str, Any]],
@@ -61,7 +66,7 @@ def apply_review(scores: dict[str, float], status: str, results: dict[str, Any],
     new_status = f"{head}: {findings_summary(findings)}; graded: {status}"
     counted = copy.deepcopy(results)
     counted["score"] = 0
-    listing = "\n".join(f"- cell {f['cell']}, line {f['line']}: {f['message']}: `{f['code']}`" for f in findings)
+    listing = "\n".join(f"- {finding_text(f)}" for f in findings)
     counted.setdefault("tests", []).insert(0, {
         "name": "Needs instructor review" if decision == PENDING else "Rejected after instructor review",
         "status": "failed",

@@ -172,6 +172,7 @@ def grade_batch(
                     bar.update()
                 bar.close()
         finally:
+            grader.close()
             _reap_descendants(before)
         rows = book.rows([s.label for s in found])
     table = write_exports(rows, points, out_dir, show_hidden=show_hidden)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.review import CLEARED, PENDING, REJECTED
+from autograder.review import CLEARED, PENDING, REJECTED, finding_text
 
 from .batch import write_exports
 from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow
@@ -69,7 +69,7 @@ def review_listing(rows: list[GradebookRow]) -> str:
         state = {PENDING: "NEEDS REVIEW", CLEARED: "cleared", REJECTED: "rejected"}[row.review]
         raw = sum((row.raw_scores or {}).values())
         out.append(f"{row.label}: {state} (tests gave {raw:g} points; counts {row.total:g})" + (f" - note: {row.review_note}" if row.review_note else ""))
-        out += [f"    cell {f['cell']}, line {f['line']}: {f['message']}: `{f['code']}`" for f in row.findings]
+        out += [f"    {finding_text(f)}" for f in row.findings]
     pending = sum(1 for r in rows if r.needs_review)
     out.append(f"{len(rows)} flagged, {pending} pending. Decide with: gradkit review DIR --clear LABEL | --reject LABEL")
     return "\n".join(out)

@@ -23,7 +23,11 @@ student notebook whenever the template changes::
   written as the one cell that differs from the solution;
 * ``# expect:`` gives the exact points per question, ``# feedback:`` (repeatable) a
   fragment the grader's feedback for that question must contain, and
-  ``# public-feedback:`` one that the student's own ``grader.check`` must print too.
+  ``# public-feedback:`` one that the student's own ``grader.check`` must print too;
+* anti-cheat samples also say whether the static screen (:mod:`autograder.screen`) must
+  flag them, ``# flagged: yes`` or ``# flagged: no``, and ``# honest: q1=.. q2=..`` the
+  points their honest answers earn (the same file without the cheating code); a flagged
+  sample's ``# expect:`` is then 0 for every question (it counts 0 until reviewed).
 """
 
 from __future__ import annotations
@@ -60,6 +64,8 @@ class Sample:
         public_feedback: question -> fragments ``grader.check`` must print (a public test's).
         fills: (mode, answer name, code) in file order; mode is ``"replace"`` or ``"after"``.
         path: the file it was read from.
+        flagged: the ``# flagged:`` line (True for ``yes``, False for ``no``), None without one.
+        honest: question -> points the honest answers earn (``# honest:``); {} without one.
     """
 
     name: str
@@ -69,6 +75,20 @@ class Sample:
     public_feedback: dict[str, list[str]] = field(default_factory=dict)
     fills: list[tuple[str, str, str]] = field(default_factory=list)
     path: Path | None = None
+    flagged: bool | None = None
+    honest: dict[str, float] = field(default_factory=dict)
+
+
+def _points(path: Path, lineno: int, line: str) -> dict[str, float]:
+    """``q1=2 q2=0.5`` after the header's colon, as question -> points."""
+    points = {}
+    for item in line.split(":", 1)[1].split():
+        question, _, value = item.partition("=")
+        try:
+            points[question] = float(value)
+        except ValueError:
+            raise SampleError(f"{path}:{lineno}: bad expectation {item!r}; write q1=2") from None
+    return points
 
 
 def load_sample(path: Path) -> Sample:
@@ -103,12 +123,14 @@ def load_sample(path: Path) -> Sample:
         elif line.startswith("# sample:"):
             sample.description = line.split(":", 1)[1].strip()
         elif line.startswith("# expect:"):
-            for item in line.split(":", 1)[1].split():
-                question, _, points = item.partition("=")
-                try:
-                    sample.expected[question] = float(points)
-                except ValueError:
-                    raise SampleError(f"{path}:{lineno}: bad expectation {item!r}; write q1=2") from None
+            sample.expected.update(_points(path, lineno, line))
+        elif line.startswith("# honest:"):
+            sample.honest.update(_points(path, lineno, line))
+        elif line.startswith("# flagged:"):
+            answer = line.split(":", 1)[1].strip().lower()
+            if answer not in ("yes", "no"):
+                raise SampleError(f"{path}:{lineno}: write '# flagged: yes' or '# flagged: no', got {line!r}")
+            sample.flagged = answer == "yes"
         elif line.startswith(("# feedback:", "# public-feedback:")):
             key, rest = line[2:].split(":", 1)
             question, _, fragment = rest.strip().partition(":")

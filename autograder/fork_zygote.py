@@ -1,0 +1,350 @@
+"""The fork engine's zygote: a Python process with torch, otter and IPython imported once,
+forking one fresh child per submission.
+
+Run as ``python -m autograder.fork_zygote FD``, where FD is one end of a Unix socket pair
+held by :class:`autograder.fork_engine.ForkEngine`. The zygote never sees a test: it only
+forks. Protocol on the socket, one JSON object per line:
+
+* engine -> zygote: a job ``{"workdir", "cells": [[index, source], ...], "stop_before",
+  "cell_timeout", "memory_mb", "output_bytes", "seed", "read_roots"}`` with two file
+  descriptors attached (``SCM_RIGHTS``): the child's event pipe (write end) and its test
+  pipe (read end);
+* zygote -> engine: ``{"pid": N}`` once the child is forked, then
+  ``{"exit": code, "signal": sig}`` once it has ended and every process it left was killed.
+
+The child (:func:`run_child`) puts itself in its own session, drops every other file
+descriptor, applies the memory cap and the Landlock sandbox (:mod:`autograder.sandbox`),
+runs the cells with IPython, undoes and reports tampering (:mod:`autograder.integrity`),
+writes ``{"ready": true, "runtime": [...]}`` on its event pipe, and only then reads the
+tests from its test pipe, runs them against the notebook's namespace and writes
+``{"results": {test file: [[passed, message], ...]}}``. Other events: ``{"cell": index}``
+before each cell and ``{"note": text}`` (an interrupted cell, capped output).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import resource
+import signal
+import socket
+import sys
+import time
+import warnings
+
+_HEAVY_IMPORTS_DONE = False
+
+
+def _warm_up():
+    """Import and exercise everything a submission and the tests use, once, in the zygote."""
+    global _HEAVY_IMPORTS_DONE
+    warnings.simplefilter("ignore")
+    import numpy  # noqa: F401
+    import torch
+    import torch.nn  # noqa: F401
+    import torch.nn.functional  # noqa: F401
+    import torch.optim
+    torch.set_num_threads(1)  # one submission per core; also no thread pool left to fork
+    # the first optimizer imports torch._dynamo (about 2 s); pay it here, not per submission
+    param = torch.zeros(2, requires_grad=True)
+    optimizer = torch.optim.SGD([param], lr=0.1)
+    (param * 2).sum().backward()
+    optimizer.step()
+    torch.autograd.grad((param ** 2).sum(), [param])
+    torch.nn.MSELoss()(torch.nn.Linear(2, 1)(torch.ones(3, 2)), torch.ones(3, 1)).backward()
+    import copy  # noqa: F401
+    import math  # noqa: F401
+    import random  # noqa: F401
+
+    import otter
+    import otter.check.notebook  # noqa: F401
+    import otter.execute  # noqa: F401
+    from otter.test_files import GradingResults  # noqa: F401
+    from otter.test_files.exception_test import ExceptionTestFile, test_case  # noqa: F401
+
+    # otter's grading mode, as `otter run` sets it: export() and check_all() do nothing.
+    # grader.check() in the student's cells does nothing either: every test runs once,
+    # after the last cell, so no test is in this process before the student code ends.
+    otter.Notebook.init_grading_mode("tests")
+    otter.execute.Checker.disable_tracking()
+    otter.Notebook.check = _no_check
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.InteractiveShell.colors = "NoColor"
+    shell = InteractiveShell.instance(config=config)
+    shell.run_cell("1/0", store_history=False, silent=True)  # loads the traceback formatter
+    shell.reset(new_session=False)
+    _HEAVY_IMPORTS_DONE = True
+    return shell
+
+
+def _no_check(self, question, global_env=None):  # noqa: ARG001 - otter.Notebook.check's signature
+    """``grader.check`` while grading with the fork engine: tests run after the last cell."""
+    return None
+
+
+class _CappedStream:
+    """A text stream that keeps count and drops everything past the output cap."""
+
+    def __init__(self, budget: dict, on_cap):
+        self._budget = budget
+        self._on_cap = on_cap
+        self.encoding = "utf-8"
+
+    def write(self, text) -> int:
+        size = len(str(text).encode("utf-8", "replace"))
+        self._budget["left"] -= size
+        if self._budget["left"] < 0 and not self._budget["noted"]:
+            self._budget["noted"] = True
+            self._on_cap()
+        return len(str(text))
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        raise OSError("no file descriptor while grading")
+
+
+def _send(fd: int, message: dict) -> None:
+    data = (json.dumps(message) + "\n").encode("utf-8")
+    while data:
+        data = data[os.write(fd, data):]
+
+
+def _read_all(fd: int) -> bytes:
+    chunks = []
+    while True:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+class _CellTimeout(KeyboardInterrupt):
+    """Raised in the main thread when a cell runs past the cell timeout (like Jupyter's
+    interrupt, so ``except Exception`` in student code does not swallow it)."""
+
+
+def run_child(job: dict, events: int, tests: int, shell, snapshot, audit_record, audit_events: list, zygote_pid: int) -> None:
+    """Grade one submission in this freshly forked process; never returns (``os._exit``)."""
+    try:
+        _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, zygote_pid)
+        code = 0
+    except BaseException as error:  # noqa: BLE001 - report, then exit; the engine decides
+        try:
+            _send(events, {"crash": f"{type(error).__name__}: {error}", "token": job["token"]})
+        except OSError:
+            pass
+        code = 70
+    os._exit(code)
+
+
+def _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, zygote_pid) -> None:
+    from otter.test_files.exception_test import ExceptionTestFile
+
+    from . import integrity, sandbox
+    from .outcome import interrupted_note, output_capped_note
+
+    token = job["token"]
+
+    def send(message: dict) -> None:
+        _send(events, {**message, "token": token})
+
+    os.setsid()
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # die with the zygote
+    null = os.open(os.devnull, os.O_RDWR)
+    for target in (0, 1, 2):
+        os.dup2(null, target)
+    os.close(null)
+    os.closerange(3, events)
+    os.closerange(events + 1, tests)
+    os.closerange(tests + 1, 1 << 16)
+    workdir = job["workdir"]
+    os.chdir(workdir)
+    for name in ("HOME", "TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
+        os.environ[name] = workdir
+    sys.path[:0] = [workdir]
+    cap = job["memory_mb"] * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (256 << 20, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    # the support files (the check library) are the instructor's: import them before the
+    # student code, so they are snapshotted with the rest
+    for module in job.get("support_modules", []):
+        __import__(module)
+    snapshot.add_modules(job.get("support_modules", []))
+    sandbox.restrict(read=job["read_roots"], write=[workdir])
+
+    state = {"cell": None, "timer": False}
+    budget = {"left": job["output_bytes"], "noted": False}
+
+    def on_cap():
+        send({"note": output_capped_note(job["output_bytes"], state["cell"] or 0)})
+
+    def on_alarm(signum, frame):  # noqa: ARG001
+        state["timer"] = True
+        raise _CellTimeout()
+
+    stream = _CappedStream(budget, on_cap)
+    seed = job.get("seed")
+    interrupted = []
+    for index, source in job["cells"]:
+        if job.get("stop_before") is not None and index >= job["stop_before"]:
+            break
+        state["cell"], state["timer"] = index, False
+        send({"cell": index})
+        sys.stdout = sys.stderr = stream
+        signal.signal(signal.SIGALRM, on_alarm)
+        if seed is not None and job.get("seed_variable") is None:
+            import random
+
+            import numpy
+            numpy.random.seed(seed)
+            random.seed(seed)
+        elif seed is not None:
+            source = f"{job['seed_variable']} = {seed}\n{source}"
+        audit_record(True)
+        try:
+            signal.setitimer(signal.ITIMER_REAL, job["cell_timeout"])
+            shell.run_cell(source, store_history=True)
+        except BaseException:  # noqa: BLE001 - an interrupt that escaped IPython's own handler
+            pass
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            audit_record(False)
+        if state["timer"] and index not in interrupted:
+            interrupted.append(index)
+            send({"note": interrupted_note(index, job["cell_timeout"]), "interrupted": index})
+
+    # the student code has finished: undo and report what it changed, before any test exists here
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.signal(signal.SIGALRM, on_alarm)
+    sys.stdout = sys.stderr = stream
+    runtime = [f"changed the grader's libraries: {change}" for change in snapshot.restore()]
+    runtime += [f"while running: {event}" for event in dict.fromkeys(audit_events)]
+    runtime += [f"left a thread running: {name}" for name in integrity.foreign_threads()]
+    strays = integrity.kill_strays({zygote_pid})
+    if strays:
+        runtime.append(f"left {len(strays)} process(es) running; they were killed before the tests ran")
+    send({"ready": True, "runtime": runtime})
+
+    payload = json.loads(_read_all(tests).decode("utf-8"))
+    os.close(tests)
+    if integrity.foreign_threads():
+        send({"crash": "a thread started by the submission is still running; tests not run"})
+        return
+    namespace = shell.user_ns
+    results = {}
+    for path, source in payload["tests"]:
+        test_file = ExceptionTestFile.from_string(source, path=path)
+        signal.setitimer(signal.ITIMER_REAL, job["cell_timeout"])
+        try:
+            test_file.run(namespace)
+        except BaseException as error:  # noqa: BLE001 - a test interrupted on timeout
+            done = len(test_file.test_case_results or [])
+            failed = [[False, f"❌ Test case failed\nthe test was interrupted: {type(error).__name__}"]] * (len(test_file.test_cases) - done)
+            results[path] = [[bool(r.passed), str(r.message)] for r in test_file.test_case_results or []] + failed
+            continue
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        results[path] = [[r.passed is True, str(r.message)] for r in test_file.test_case_results]
+    send({"results": results})
+
+
+def serve(sock: socket.socket) -> None:
+    """The zygote's loop: one job at a time, until the engine closes the socket."""
+    from . import outcome, sandbox  # noqa: F401 - imported before the fork: the child cannot read our files
+    from .integrity import StateSnapshot, install_audit_hook
+
+    shell = _warm_up()
+    audit_events: list[str] = []
+    audit_record = install_audit_hook(audit_events)
+    snapshot = StateSnapshot()
+    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come here
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # die with the engine
+    _send_line(sock, {"ready": True, "pid": os.getpid()})
+    buffer = b""
+    while True:
+        line, fds, buffer = _recv_line(sock, buffer)
+        if line is None:
+            return
+        job = json.loads(line)
+        events, tests = fds
+        pid = os.fork()
+        if pid == 0:
+            sock.close()
+            run_child(job, events, tests, shell, snapshot, audit_record, audit_events, os.getppid())
+        os.close(events)
+        os.close(tests)
+        _send_line(sock, {"pid": pid})
+        _, status = os.waitpid(pid, 0)
+        _kill_orphans()
+        _send_line(sock, {"exit": os.waitstatus_to_exitcode(status)})
+
+
+def _kill_orphans() -> None:
+    """Kill and reap every process left behind (adopted by this subreaper)."""
+    for _ in range(20):
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        me = str(os.getpid())
+        children = []
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                try:
+                    with open(f"/proc/{entry}/stat", "rb") as f:
+                        if f.read().rsplit(b")", 1)[1].split()[1].decode() == me:
+                            children.append(int(entry))
+                except OSError:
+                    continue
+        if not children and pid == 0:
+            return
+        for child in children:
+            try:
+                os.kill(child, signal.SIGKILL)
+            except OSError:
+                pass
+        time.sleep(0.01)
+
+
+def _send_line(sock: socket.socket, message: dict) -> None:
+    sock.sendall((json.dumps(message) + "\n").encode("utf-8"))
+
+
+def _recv_line(sock: socket.socket, buffer: bytes):
+    fds: list[int] = []
+    while b"\n" not in buffer:
+        data, new_fds, _, _ = socket.recv_fds(sock, 1 << 20, 4)
+        if not data:
+            return None, [], b""
+        fds += new_fds
+        buffer += data
+    line, buffer = buffer.split(b"\n", 1)
+    return line.decode("utf-8"), fds, buffer
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: ``python -m autograder.fork_zygote FD``."""
+    if len(argv) != 1:
+        print("usage: python -m autograder.fork_zygote SOCKET_FD", file=sys.stderr)
+        return 2
+    sock = socket.socket(fileno=int(argv[0]))
+    serve(sock)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

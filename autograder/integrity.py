@@ -1,0 +1,260 @@
+"""Run-time guards of the fork engine's child: find and undo what student code changed.
+
+Student code and the tests share one Python process (the tests must call the student's
+functions), so the child protects the tests in three ways, all set up by gradkit's code
+before the first student cell:
+
+* :class:`StateSnapshot`, taken in the zygote before the fork: every module of the
+  libraries the tests rely on (torch, NumPy, otter, the check library, the standard
+  library modules they use, ``builtins``), every class defined in them and every Python
+  function's code. After the last cell :meth:`StateSnapshot.restore` puts every changed
+  attribute back and reports it, so a patched ``torch.allclose``, a replaced otter method
+  or a rewritten ``__code__`` is undone before any test runs, and the submission is
+  flagged.
+* :func:`install_audit_hook` (PEP 578): refuses ``sys.addaudithook`` to student code, and
+  records process, ``ctypes`` and ``gc`` introspection events while student code runs.
+* :func:`foreign_threads` and :func:`kill_strays`: threads or processes the student code
+  left running would act while the tests run; they are reported (and processes killed)
+  before the tests are sent.
+
+These are the limits of in-process Python: code that writes memory directly (``ctypes``)
+can defeat any in-process guard. That is why the static screen flags ``ctypes`` and file
+access, and why the kernel (Landlock, :mod:`autograder.sandbox`) keeps the hidden tests
+out of reach instead of Python.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import threading
+import types
+from typing import Callable
+
+__all__ = ["PROTECTED", "StateSnapshot", "foreign_threads", "install_audit_hook", "kill_strays"]
+
+PROTECTED = ("autograder", "signal", "socket", "resource", "torch", "numpy", "otter", "gradkit_checks", "builtins", "inspect", "functools", "types", "traceback", "linecache",
+             "re", "json", "copy", "math", "random", "operator", "typing", "collections", "abc", "textwrap", "contextlib",
+             "dataclasses", "enum", "warnings", "pickle", "io", "os", "posixpath", "IPython", "nbformat", "traitlets", "scipy")
+"""Top-level packages whose modules, classes and functions are snapshotted and restored."""
+
+# attributes libraries legitimately set while running (lazy caches); restored, not reported
+_QUIET = {("torch.autograd.profiler", "_cupti_monitor_module"), ("torch.autograd.profiler", "_cupti_monitor_checked")}
+
+_AUDITED = {
+    "os.system": "ran a shell command", "subprocess.Popen": "started a process", "os.fork": "forked the process",
+    "os.forkpty": "forked the process", "os.posix_spawn": "started a process", "os.exec": "replaced the process",
+    "os.spawn": "started a process", "os.kill": "sent a signal", "os.killpg": "sent a signal", "socket.connect": "opened a network connection",
+    "gc.get_objects": "searched the interpreter's objects (gc)", "gc.get_referrers": "searched the interpreter's objects (gc)",
+    "gc.get_referents": "searched the interpreter's objects (gc)", "ctypes.dlopen": "loaded a native library (ctypes)",
+    "ctypes.dlsym": "looked up a native symbol (ctypes)", "ctypes.string_at": "read raw memory (ctypes)",
+    "ctypes.cdata": "made an object from a raw address (ctypes)", "ctypes.addressof": "took a raw address (ctypes)",
+    "sys.setprofile": "installed a profile hook", "sys.settrace": "installed a trace hook", "sys._current_frames": "read other threads' frames",
+    "cpython.PyInterpreterState_Clear": "touched the interpreter state", "code.__new__": "built a code object",
+    "function.__new__": "built a function from a code object", "object.__setattr__": "set an attribute of a class",
+}
+
+
+def _protected(name: str) -> bool:
+    return name.split(".", 1)[0] in PROTECTED
+
+
+class StateSnapshot:
+    """The protected modules' namespaces, class namespaces and function code, by identity.
+
+    Take it in the zygote (once; every forked child inherits it for free); call
+    :meth:`restore` in the child after the student's last cell. Modules imported later
+    (lazily, by the student) are not covered; the tests import what they use through
+    modules that are.
+    """
+
+    def __init__(self) -> None:
+        self.modules: list[tuple[str, types.ModuleType, dict]] = []
+        self.classes: list[tuple[type, dict]] = []
+        self.functions: list[tuple[types.FunctionType, types.CodeType, tuple | None, dict | None]] = []
+        self.sys_modules: dict[str, types.ModuleType] = {}
+        self.meta_path: list = []
+        self.path_hooks: list = []
+        seen_cls: set[int] = set()
+        seen_fn: set[int] = set()
+        for name, module in list(sys.modules.items()):
+            if not isinstance(module, types.ModuleType) or not _protected(name):
+                continue
+            namespace = dict(vars(module))
+            self.modules.append((name, module, namespace))
+            self.sys_modules[name] = module
+            for value in namespace.values():
+                if isinstance(value, type) and id(value) not in seen_cls and _protected(getattr(value, "__module__", "") or ""):
+                    seen_cls.add(id(value))
+                    attrs = dict(vars(value))
+                    self.classes.append((value, attrs))
+                    for attr in attrs.values():
+                        self._function(attr, seen_fn)
+                else:
+                    self._function(value, seen_fn)
+        self.meta_path = list(sys.meta_path)
+        self.path_hooks = list(sys.path_hooks)
+
+    def add_modules(self, names: list[str]) -> None:
+        """Snapshot modules imported after the snapshot was taken (the support files,
+        imported in the child before the student code), with their classes and functions."""
+        seen_fn = {id(f) for f, *_ in self.functions}
+        for name in names:
+            module = sys.modules.get(name)
+            if not isinstance(module, types.ModuleType):
+                continue
+            namespace = dict(vars(module))
+            self.modules.append((name, module, namespace))
+            self.sys_modules[name] = module
+            for value in namespace.values():
+                if isinstance(value, type) and getattr(value, "__module__", None) == name:
+                    attrs = dict(vars(value))
+                    self.classes.append((value, attrs))
+                    for attr in attrs.values():
+                        self._function(attr, seen_fn)
+                else:
+                    self._function(value, seen_fn)
+
+    def _function(self, value, seen: set[int]) -> None:
+        if type(value) in (staticmethod, classmethod):
+            value = value.__func__
+        if type(value) is types.FunctionType and id(value) not in seen:  # not proxies that claim to be functions
+            seen.add(id(value))
+            self.functions.append((value, value.__code__, value.__defaults__, value.__kwdefaults__))
+
+    def restore(self) -> list[str]:
+        """Undo every change to the snapshotted state; describe the changes.
+
+        Returns:
+            list[str]: one line per changed module attribute, class attribute, function or
+            import-system entry (``"torch.allclose was replaced"``), empty when nothing
+            changed. Lazy caches libraries set themselves are restored silently.
+        """
+        changes: list[str] = []
+        missing = object()
+        for name, module in self.sys_modules.items():
+            if sys.modules.get(name) is not module:
+                sys.modules[name] = module
+                changes.append(f"sys.modules[{name!r}] was replaced")
+        for name, module, namespace in self.modules:
+            current = vars(module)
+            for key, value in namespace.items():
+                if current.get(key, missing) is not value:
+                    current[key] = value
+                    if (name, key) not in _QUIET:
+                        changes.append(f"{name}.{key} was replaced")
+            for key in [k for k in current if k not in namespace]:
+                if isinstance(current[key], types.ModuleType) or key.startswith("__"):
+                    continue  # a submodule imported since, or an interpreter-managed name
+                if not key.startswith("_"):
+                    changes.append(f"{name}.{key} was added")
+                    del current[key]
+        for cls, attrs in self.classes:
+            current = vars(cls)
+            for key, value in attrs.items():
+                if current.get(key, missing) is not value:
+                    try:
+                        setattr(cls, key, value)
+                    except (TypeError, AttributeError):
+                        pass
+                    changes.append(f"{cls.__module__}.{cls.__qualname__}.{key} was replaced")
+            for key in [k for k in current if k not in attrs and not (k.startswith("__") or k.startswith("_abc"))]:
+                try:
+                    delattr(cls, key)
+                except (TypeError, AttributeError):
+                    pass
+                changes.append(f"{cls.__module__}.{cls.__qualname__}.{key} was added")
+        for fn, code, defaults, kwdefaults in self.functions:
+            if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults:
+                fn.__code__, fn.__defaults__, fn.__kwdefaults__ = code, defaults, kwdefaults
+                changes.append(f"the code of {fn.__module__}.{fn.__qualname__} was replaced")
+        if sys.meta_path != self.meta_path or sys.path_hooks != self.path_hooks:
+            sys.meta_path[:] = self.meta_path
+            sys.path_hooks[:] = self.path_hooks
+            sys.path_importer_cache.clear()
+            changes.append("the import system (sys.meta_path / sys.path_hooks) was changed")
+        if sys.gettrace() is not None or sys.getprofile() is not None:
+            changes.append("a trace or profile hook was left installed")
+        sys.settrace(None)
+        sys.setprofile(None)
+        threading.settrace(None)
+        threading.setprofile(None)
+        import gc
+        if gc.callbacks:
+            changes.append("a garbage-collector callback was installed")
+            gc.callbacks.clear()
+        return changes
+
+
+def install_audit_hook(events: list[str]) -> Callable[[bool], None]:
+    """Install gradkit's audit hook for this process (it cannot be removed).
+
+    Args:
+        events: list the hook appends descriptions to while recording is on.
+
+    Returns:
+        A function ``record(on)`` that turns recording on (student code runs) or off.
+        ``sys.addaudithook`` is refused while recording is on, so student code cannot add
+        a hook of its own.
+    """
+    state = {"on": False}
+
+    def hook(event: str, args: tuple) -> None:
+        if not state["on"]:
+            return
+        if event == "sys.addaudithook":
+            events.append("tried to install an audit hook (refused)")
+            raise RuntimeError("audit hooks are not allowed while grading")
+        if event == "object.__setattr__" and not (args and isinstance(args[0], type) and _protected(getattr(args[0], "__module__", "") or "")):
+            return  # only classes of the protected libraries matter
+        if event == "open" and args and isinstance(args[0], int):
+            events.append(f"opened file descriptor {args[0]} directly")
+            return
+        description = _AUDITED.get(event)
+        if description and len(events) < 50:
+            events.append(f"{description} ({event})")
+
+    sys.addaudithook(hook)
+    return lambda on: state.__setitem__("on", bool(on))
+
+
+def foreign_threads() -> list[str]:
+    """Names of Python threads other than the main one, and the OS thread count if higher."""
+    names = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    try:
+        tasks = len(os.listdir("/proc/self/task"))
+    except OSError:
+        tasks = 1
+    if tasks > 1 + len(names):
+        names.append(f"{tasks - 1 - len(names)} native thread(s)")
+    return names
+
+
+def kill_strays(owner_pids: set[int]) -> list[int]:
+    """SIGKILL every process whose parent is in ``owner_pids`` or that shares this
+    process's session, other than this process; return their pids."""
+    me, session = os.getpid(), os.getsid(0)
+    killed = []
+    for _ in range(20):  # a process that keeps forking is killed generation by generation
+        found = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit() or int(entry) == me:
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    fields = f.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            ppid, sid = int(fields[1]), int(fields[3])
+            if ppid in owner_pids | {me} or sid == session:
+                found.append(int(entry))
+        if not found:
+            break
+        for pid in found:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+            except OSError:
+                pass
+    return sorted(set(killed))
