@@ -91,10 +91,32 @@ def _read_bundle(autograder_zip: Path) -> _Bundle:
                 support[name[len("files/"):]] = z.read(name)
             elif name == "otter_config.json":
                 config = json.loads(z.read(name))
+    support.update(_compiled(support))
     for path, source in tests:
         if "OK_FORMAT = True" in source:
             raise ValueError(f"{autograder_zip}: {path} is an OK-format test; the fork engine runs exception-format tests (use --engine otter)")
     return _Bundle(sorted(tests), config, support)
+
+
+def _compiled(support: dict[str, bytes]) -> dict[str, bytes]:
+    """Unchecked-hash ``.pyc`` files for the top-level support modules, so each child
+    imports the check library without compiling it again (about 30 ms a submission)."""
+    import importlib.util
+    import py_compile
+
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="gradkit-pyc-") as tmp:
+        for name, data in support.items():
+            if name.endswith(".py") and "/" not in name:
+                Path(tmp, name).write_bytes(data)
+                pyc = importlib.util.cache_from_source(name)
+                try:
+                    py_compile.compile(str(Path(tmp, name)), cfile=str(Path(tmp, pyc)), doraise=True,
+                                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+                except py_compile.PyCompileError:
+                    continue  # the child reports the syntax error when it imports the module
+                out[pyc] = Path(tmp, pyc).read_bytes()
+    return out
 
 
 def _read_roots() -> list[str]:

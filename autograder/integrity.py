@@ -25,11 +25,13 @@ out of reach instead of Python.
 
 from __future__ import annotations
 
+import operator
 import os
 import signal
 import sys
 import threading
 import types
+from itertools import repeat
 from typing import Callable
 
 __all__ = ["PROTECTED", "StateSnapshot", "foreign_threads", "install_audit_hook", "kill_strays"]
@@ -56,6 +58,16 @@ _AUDITED = {
 }
 
 
+_MISSING = object()
+
+
+def _unchanged(current, keys: tuple, values: tuple) -> bool:
+    """Whether mapping ``current`` holds exactly ``keys`` -> ``values`` (by identity);
+    evaluated in C (``map``/``all``), since it runs over every protected name for every
+    submission."""
+    return len(current) == len(keys) and all(map(operator.is_, map(current.get, keys, repeat(_MISSING)), values))
+
+
 def _protected(name: str) -> bool:
     return name.split(".", 1)[0] in PROTECTED
 
@@ -76,6 +88,8 @@ class StateSnapshot:
         self.sys_modules: dict[str, types.ModuleType] = {}
         self.meta_path: list = []
         self.path_hooks: list = []
+        self._frozen_cache: dict[int, tuple[tuple, tuple]] = {}
+        self._functions_frozen: tuple = ()
         seen_cls: set[int] = set()
         seen_fn: set[int] = set()
         for name, module in list(sys.modules.items()):
@@ -96,6 +110,21 @@ class StateSnapshot:
         self.meta_path = list(sys.meta_path)
         self.path_hooks = list(sys.path_hooks)
 
+    def _frozen(self, mapping: dict) -> tuple[tuple, tuple]:
+        """(keys, values) of a snapshotted mapping, built once (in the zygote by :meth:`freeze`)."""
+        frozen = self._frozen_cache.get(id(mapping))
+        if frozen is None:
+            frozen = self._frozen_cache[id(mapping)] = (tuple(mapping), tuple(mapping.values()))
+        return frozen
+
+    def freeze(self) -> None:
+        """Precompute the tuples :meth:`restore` compares against (call before forking)."""
+        for _, _, namespace in self.modules:
+            self._frozen(namespace)
+        for _, attrs in self.classes:
+            self._frozen(attrs)
+        self._functions_frozen = tuple(zip(*self.functions)) or ((), (), (), ())
+
     def add_modules(self, names: list[str]) -> None:
         """Snapshot modules imported after the snapshot was taken (the support files,
         imported in the child before the student code), with their classes and functions."""
@@ -107,6 +136,7 @@ class StateSnapshot:
             namespace = dict(vars(module))
             self.modules.append((name, module, namespace))
             self.sys_modules[name] = module
+            self._functions_frozen = ()
             for value in namespace.values():
                 if isinstance(value, type) and getattr(value, "__module__", None) == name:
                     attrs = dict(vars(value))
@@ -139,6 +169,8 @@ class StateSnapshot:
                 changes.append(f"sys.modules[{name!r}] was replaced")
         for name, module, namespace in self.modules:
             current = vars(module)
+            if _unchanged(current, *self._frozen(namespace)):
+                continue
             for key, value in namespace.items():
                 if current.get(key, missing) is not value:
                     current[key] = value
@@ -152,6 +184,8 @@ class StateSnapshot:
                     del current[key]
         for cls, attrs in self.classes:
             current = vars(cls)
+            if _unchanged(current, *self._frozen(attrs)):
+                continue
             for key, value in attrs.items():
                 if current.get(key, missing) is not value:
                     try:
@@ -165,7 +199,16 @@ class StateSnapshot:
                 except (TypeError, AttributeError):
                     pass
                 changes.append(f"{cls.__module__}.{cls.__qualname__}.{key} was added")
-        for fn, code, defaults, kwdefaults in self.functions:
+        if not self._functions_frozen:
+            self._functions_frozen = tuple(zip(*self.functions)) or ((), (), (), ())
+        fns, codes, defaults_, kwdefaults_ = self._functions_frozen
+        if (all(map(operator.is_, map(operator.attrgetter("__code__"), fns), codes))
+                and all(map(operator.is_, map(operator.attrgetter("__defaults__"), fns), defaults_))
+                and all(map(operator.is_, map(operator.attrgetter("__kwdefaults__"), fns), kwdefaults_))):
+            fn_list = []
+        else:
+            fn_list = self.functions
+        for fn, code, defaults, kwdefaults in fn_list:
             if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults:
                 fn.__code__, fn.__defaults__, fn.__kwdefaults__ = code, defaults, kwdefaults
                 changes.append(f"the code of {fn.__module__}.{fn.__qualname__} was replaced")
@@ -232,9 +275,11 @@ def foreign_threads() -> list[str]:
 
 
 def kill_strays(owner_pids: set[int]) -> list[int]:
-    """SIGKILL every process whose parent is in ``owner_pids`` or that shares this
-    process's session, other than this process; return their pids."""
+    """SIGKILL every process whose parent is in ``owner_pids`` or this process, or that
+    shares this process's session when it leads one; return their pids."""
     me, session = os.getpid(), os.getsid(0)
+    if session != me:  # not a session leader: the session is someone else's (a terminal's)
+        session = -1
     killed = []
     for _ in range(20):  # a process that keeps forking is killed generation by generation
         found = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -9,10 +10,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
-import nbformat
 import pandas as pd
 import psutil
 import pytest
@@ -21,16 +20,9 @@ from click.testing import CliRunner
 from instructor.cli import main as cli
 from instructor.samples import load_samples, write_samples
 
+from .hostile import write_hostile_class
+
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _with_cell(solution: Path, after: str, code: str, dest: Path) -> Path:
-    """The solution notebook with one extra code cell after the answer cell defining ``after``."""
-    nb = nbformat.read(solution, as_version=4)
-    index = next(i for i, c in enumerate(nb.cells) if f"def {after}(" in c.source or f"{after} = " in c.source)
-    nb.cells.insert(index + 1, nbformat.v4.new_code_cell(code))
-    nbformat.write(nb, dest)
-    return dest
 
 
 @pytest.fixture(scope="module")
@@ -52,29 +44,7 @@ def _our_processes(marker: str) -> list[psutil.Process]:
 
 
 def test_hostile_batch_every_submission_gets_one_row(built, samples_dir, tmp_path):
-    solution = samples_dir / "solution.ipynb"
-    subs = tmp_path / "class"
-    subs.mkdir()
-    # after q2: q1 and q2 are graded, q3's cells are never reached when the kernel dies
-    _with_cell(solution, "f2", "while True:\n    pass", subs / "loop.ipynb")
-    _with_cell(solution, "f2", "import time\nwhile True:\n    try:\n        time.sleep(0.05)\n    except KeyboardInterrupt:\n        pass", subs / "stubborn.ipynb")
-    _with_cell(solution, "f1", "name = input('your name? ')", subs / "ask.ipynb")
-    _with_cell(solution, "f2", "import os\nos._exit(1)", subs / "exit.ipynb")
-    _with_cell(solution, "f2", "import ctypes\nctypes.string_at(0)", subs / "segfault.ipynb")
-    _with_cell(solution, "f1", "import torch\nbig = torch.ones(3_000_000_000, dtype=torch.float64)", subs / "bigalloc.ipynb")
-    _with_cell(solution, "f1", "for _ in range(50_000):\n    print('y' * 1000)", subs / "flood.ipynb")
-    (subs / "corrupt.ipynb").write_bytes(b'{"cells": [{"cell_type": "code", "sou')
-    (subs / "page.ipynb").write_text("<!DOCTYPE html><html><body>Sign in</body></html>", encoding="utf-8")
-    with zipfile.ZipFile(subs / "empty.zip", "w") as z:
-        z.writestr("__MACOSX/._x.ipynb", b"junk")
-        z.writestr("readme.txt", "no notebook")
-    with zipfile.ZipFile(subs / "two.zip", "w") as z:
-        z.write(solution, "a.ipynb")
-        z.write(solution, "b.ipynb")
-    # a Canvas-named duplicate attempt: the resubmission (-1) is the one that counts
-    shutil.copy(solution, subs / "smithjohn_1234_5678_autograd-basics.ipynb")
-    shutil.copy(samples_dir / "q1-math-log.ipynb", subs / "smithjohn_1234_5679_autograd-basics-1.ipynb")
-    (subs / "notes.txt").write_text("not a submission")
+    subs = write_hostile_class(samples_dir, tmp_path / "class")
 
     marker = str(tmp_path)
     out = tmp_path / "out"
@@ -99,9 +69,14 @@ def test_hostile_batch_every_submission_gets_one_row(built, samples_dir, tmp_pat
     assert status["class/stubborn.ipynb"].startswith("timed out after 60 s in cell")
     assert score("class/ask.ipynb") == (2, 3, 5)
     assert status["class/ask.ipynb"] == "Completed"
+    with sqlite3.connect(out / "gradebook.sqlite") as con:
+        raw = {label: json.loads(scores) for label, scores in con.execute("SELECT label, scores FROM submissions")}
     for crash in ("class/exit.ipynb", "class/segfault.ipynb"):
-        assert score(crash) == (2, 3, 0)
-        assert "the kernel died in cell" in status[crash]
+        # os._exit and ctypes are flagged by the screen: 0 until reviewed; the tests gave q1, q2
+        assert score(crash) == (0, 0, 0)
+        assert status[crash].startswith("needs review: cell ")
+        assert "graded: the kernel died in cell" in status[crash]
+        assert raw[crash] == {"q1": 2, "q2": 3, "q3": 0}
     assert score("class/bigalloc.ipynb") == (2, 3, 5)
     assert score("class/flood.ipynb") == (2, 3, 5)
     assert "output past 1000000 bytes was dropped" in status["class/flood.ipynb"]
