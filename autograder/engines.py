@@ -196,5 +196,5 @@ def _kill_group(proc: subprocess.Popen) -> None:
 
 from . import fork_engine  # noqa: E402 - registers the "fork" engine (it subclasses Engine)
 
-DEFAULT_ENGINE = OtterEngine.name
+DEFAULT_ENGINE = "fork"
 """The engine ``gradkit grade`` uses unless ``--engine`` says otherwise."""
