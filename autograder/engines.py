@@ -89,6 +89,13 @@ class Engine(ABC):
         outcome.seconds = time.monotonic() - start
         return outcome
 
+    def prepare(self, autograder_zip: Path) -> None:
+        """Check and load ``autograder_zip`` once before a batch (no-op by default).
+
+        Raises:
+            ValueError: the engine cannot grade with this zip (the message says why).
+        """
+
     def close(self) -> None:
         """Release what the engine keeps between submissions (processes); idempotent."""
 

@@ -61,6 +61,7 @@ import nbformat
 from .engines import Engine, _child_setup, _package_root, register_engine
 from .limits import Limits
 from .outcome import COMPLETED, GradingOutcome, kernel_died_status, timed_out_status
+from .sandbox import landlock_abi
 
 __all__ = ["ForkEngine", "ZygoteError"]
 
@@ -188,13 +189,16 @@ class ForkEngine(Engine):
     """Grades with a forked, pre-warmed, sandboxed child per submission (see module doc).
 
     One zygote per grading thread, started on first use (about 6 s) and stopped by
-    :meth:`close`. Thread-safe: :func:`instructor.batch.grade_batch` calls
+    :meth:`close`. Raises ``ValueError`` when created on a system without Landlock. Thread-safe: :func:`instructor.batch.grade_batch` calls
     :meth:`grade` from several threads.
     """
 
     name = "fork"
 
     def __init__(self) -> None:
+        if landlock_abi() < 1:
+            raise ValueError("the fork engine sandboxes student code with Linux Landlock (kernel 5.13+), which this system "
+                             "does not provide; grade with --engine otter (see the README's threat model)")
         self._local = threading.local()
         self._zygotes: list[_Zygote] = []
         self._lock = threading.Lock()
@@ -216,6 +220,10 @@ class ForkEngine(Engine):
             with self._lock:
                 self._zygotes.append(zygote)
         return zygote
+
+    def prepare(self, autograder_zip: Path) -> None:
+        """Read the zip's tests and support files; ``ValueError`` if the zip is unusable."""
+        self._bundle(Path(autograder_zip))
 
     def _bundle(self, autograder_zip: Path) -> _Bundle:
         key = (str(autograder_zip.resolve()), autograder_zip.stat().st_mtime)

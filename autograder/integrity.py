@@ -109,6 +109,7 @@ class StateSnapshot:
                     self._function(value, seen_fn)
         self.meta_path = list(sys.meta_path)
         self.path_hooks = list(sys.path_hooks)
+        self.sys_path = list(sys.path)
 
     def _frozen(self, mapping: dict) -> tuple[tuple, tuple]:
         """(keys, values) of a snapshotted mapping, built once (in the zygote by :meth:`freeze`)."""
@@ -217,6 +218,10 @@ class StateSnapshot:
             sys.path_hooks[:] = self.path_hooks
             sys.path_importer_cache.clear()
             changes.append("the import system (sys.meta_path / sys.path_hooks) was changed")
+        # the tests import from the installation only: not from the submission's folder,
+        # where the student could have written a module named like one they import
+        sys.path[:] = self.sys_path
+        sys.path_importer_cache.clear()
         if sys.gettrace() is not None or sys.getprofile() is not None:
             changes.append("a trace or profile hook was left installed")
         sys.settrace(None)

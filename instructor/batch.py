@@ -127,13 +127,15 @@ def grade_batch(
         FileNotFoundError: a submission path does not exist.
         autograder.autograder_zip.AutograderZipError: the zip is not an autograder zip.
         KeyError: unknown engine.
-        ValueError: no submissions among ``submissions``, or an unreadable Gradescope
-            ``submission_metadata.yml``.
+        ValueError: no submissions among ``submissions``, an unreadable Gradescope
+            ``submission_metadata.yml``, or an engine that cannot run here or with this zip
+            (the fork engine without Linux Landlock).
     """
     autograder_zip = Path(autograder_zip).resolve()
     points = question_points(autograder_zip)
     ag_hash = sha256_file(autograder_zip)
     grader = get_engine(engine)
+    grader.prepare(autograder_zip)
     skipped: list[Path] = []
     found = discover_submissions([Path(p) for p in submissions], skipped)
     if not found:
