@@ -4,20 +4,32 @@ Every code cell of a submission is turned into plain Python the way IPython woul
 (magics and ``!`` shell escapes become calls), parsed with :mod:`ast`, and walked for the
 patterns a submission would use to raise its own score instead of answering:
 
-* ``patch``: assigning to (or deleting) an attribute of an imported module or of the
-  ``grader`` (``torch.allclose = ...``, ``np.testing.x = ...``, ``grader.check = ...``),
-  rebinding an imported module's name or ``grader``, ``setattr``/``delattr``;
+* ``patch``: assigning to (or deleting) an attribute of an imported module, of a name
+  bound to one (``lib = torch.nn.functional``) or of the ``grader`` (``torch.allclose =
+  ...``, ``np.testing.x = ...``, ``grader.check = ...``), assigning anywhere to a name
+  the grading code relies on (``m.allclose = ...``, ``gc.check_gradient = ...``) or to
+  an attribute of ``type(...)``, rebinding an imported module's name or ``grader``
+  (``=``, ``def``, ``class``, ``for``, ``with``, ``import ... as``), ``setattr``/
+  ``delattr``, using a module or ``grader`` as a value (``lib = torch``, ``f(torch)``),
+  ``grader.check`` with an environment of its own;
 * ``dunder``: reaching dunder attributes (``x.__class__``, ``f.__globals__``,
-  ``__builtins__``), and defining the methods that change what comparison, truth,
-  attribute lookup or torch dispatch mean (``__eq__``, ``__bool__``, ``__getattr__``,
-  ``__torch_function__``...);
+  ``__builtins__``) or naming them in strings, defining the methods that change what
+  comparison, truth, attribute lookup or torch dispatch mean (``__eq__``, ``__bool__``,
+  ``__getattr__``, ``__torch_function__``...), and building classes with
+  ``type(name, bases, namespace)``;
 * ``introspection``: ``globals()``, ``locals()``, ``vars()``, ``sys.modules``,
-  ``sys._getframe``, ``sys.path``, trace/audit hooks, and the modules ``gc``, ``inspect``,
-  ``ctypes``, ``importlib``, ``builtins``, ``types``, ``otter`` internals and the
-  grader's own check library;
+  ``sys._getframe``, ``sys.path``, trace/audit hooks, stack frames (``f_globals``,
+  ``f_back``...), private attributes of modules (``torch._C``), torch's dispatch
+  overrides (``torch.library``, ``torch.overrides``), modules reached through other
+  modules (``torch.os``, ``from torch import os``), the modules ``gc``, ``inspect``,
+  ``ctypes``, ``importlib``, ``builtins``, ``types``, ``traceback``, ``unittest`` (mock),
+  private modules, IPython and Jupyter internals, ``otter`` internals (imported or
+  reached from ``otter``, and its result objects' ``update_score``,
+  ``test_case_results``...) and the grader's own check library;
 * ``dynamic-code``: ``exec``, ``eval``, ``compile``, ``__import__``, ``getattr`` with a
   computed name;
 * ``file``/``process``: ``open``, ``os``, ``pathlib``, ``shutil``, ``io``, ``pickle``,
+  ``codecs``, ``gzip``, NumPy/pandas file I/O (``tofile``, ``loadtxt``, ``read_csv``...),
   ``subprocess``, ``threading``, ``multiprocessing``, ``signal``, ``socket``, ``exit``/
   ``quit``/``sys.exit``/``SystemExit``, and the IPython magics that run shell commands or
   read and write files (``!cmd``, ``%%bash``, ``%run``, ``%writefile``...).
@@ -28,7 +40,9 @@ not proof: a flagged submission is graded in full, marked ``needs review``, and 
 questions count 0 until ``gradkit review`` clears it (:mod:`autograder.review`). The
 honest solutions of the check corpus (``import math``, ``import copy``, NumPy,
 ``torch.autograd.grad``, ``nn.Module`` subclasses with ``super().__init__()``) raise no
-finding; a test keeps it so.
+finding, nor do the settings students copy in (``torch.backends.cudnn.deterministic =
+True``, ``plt.rcParams[...] = ...``, ``pd.options...``); tests keep it so, and the
+anti-cheat corpus (``tests/anticheat``) keeps every tampering sample flagged.
 """
 
 from __future__ import annotations
@@ -43,11 +57,43 @@ __all__ = ["Finding", "screen_notebook", "screen_source"]
 # modules (and the first part of dotted names) whose attributes a submission must not set
 _WATCHED_ROOTS = {"torch", "numpy", "otter", "builtins", "gradkit_checks", "sys", "os", "math", "copy", "random", "IPython", "scipy"}
 _INTROSPECTION_MODULES = {"gc", "inspect", "ctypes", "importlib", "builtins", "types", "_ctypes", "code", "codeop", "marshal", "dis",
-                          "sysconfig", "site", "atexit", "faulthandler", "tracemalloc", "weakref", "_thread", "gradkit_checks", "otter"}
+                          "sysconfig", "site", "atexit", "faulthandler", "tracemalloc", "weakref", "_thread", "gradkit_checks", "otter",
+                          "traceback", "pdb", "bdb", "trace", "cProfile", "profile", "unittest", "pytest", "copyreg", "pkgutil", "imp",
+                          "zipimport", "runpy", "pydoc", "cffi", "sitecustomize", "usercustomize", "ipykernel", "jupyter_client",
+                          "jupyter_core", "nbclient", "nbconvert", "nbformat", "tornado", "zmq", "wrapt"}
 _FILE_MODULES = {"os", "posix", "pathlib", "shutil", "io", "_io", "pickle", "dill", "cloudpickle", "shelve", "tempfile", "glob", "fileinput",
-                 "zipfile", "tarfile", "mmap", "linecache", "sqlite3", "json.tool"}
+                 "zipfile", "tarfile", "mmap", "linecache", "sqlite3", "json.tool", "codecs", "gzip", "bz2", "lzma", "tokenize", "dbm"}
 _PROCESS_MODULES = {"subprocess", "threading", "multiprocessing", "concurrent", "signal", "socket", "asyncio", "pty", "resource", "sched",
-                    "urllib", "http", "requests", "select", "selectors", "ssl", "ftplib", "smtplib", "telnetlib"}
+                    "urllib", "http", "requests", "select", "selectors", "ssl", "ftplib", "smtplib", "telnetlib", "socketserver",
+                    "xmlrpc", "webbrowser", "joblib", "psutil", "pexpect"}
+# attributes that are modules: `torch.os`, `torch.nn.functional.torch`, `from torch import os`
+# (less the names that are also functions or submodules of torch and NumPy: torch.select, np.select, torch.signal, torch.jit.trace)
+_MODULE_ATTRS = ((_INTROSPECTION_MODULES | _FILE_MODULES | _PROCESS_MODULES | {"sys", "torch", "numpy"})
+                 - {"code", "trace", "profile", "select", "signal"})
+_TORCH_MACHINERY = {"library", "overrides", "ops"}
+# submodules of torch, NumPy and otter a submission may use but has no reason to hand around as values
+_SUBMODULES = {"nn", "functional", "autograd", "optim", "linalg", "testing", "utils", "backends", "func", "init", "random", "modules",
+               "module", "fft", "special", "distributions", "jit", "serialization", "execute", "test_files", "check"}
+# names otter keeps its grading state and results under; a notebook has no business with them
+_OTTER_INTERNALS = {"update_score", "test_case_results", "_test_files", "get_results", "check_if_not_already_checked", "enable_tracking",
+                    "disable_tracking", "clear_results", "init_grading_mode", "_grading_mode", "_tests_dir_override", "_track_results",
+                    "test_cases", "test_func", "call_func", "_score", "_catastrophic_error", "to_gradescope_dict", "hide_everything",
+                    "set_output", "clear_results", "_shelve", "results_path"}
+# names the grading code relies on: assigning to them on any object is a patch
+_GRADING_NAMES = {"allclose", "isclose", "equal", "eq", "ne", "assert_close", "assert_allclose", "assert_array_equal",
+                  "assert_array_almost_equal", "assert_equal", "assert_almost_equal", "isfinite", "isnan", "isinf", "RTOL", "ATOL",
+                  "CheckFailed", "describe", "require_defined", "seeded_points", "linear_mse_reference", "summed_loss_mistakes", "check",
+                  "check_all", "run", "score"}
+_FRAME_ATTRS = {"f_globals", "f_locals", "f_back", "f_builtins", "f_code", "f_trace", "f_lineno", "tb_frame", "tb_next", "gi_frame",
+                "gi_code", "cr_frame", "cr_code", "ag_frame", "co_code", "co_consts", "co_filename", "co_names"}
+_IO_CALLS = {"tofile", "fromfile", "loadtxt", "savetxt", "genfromtxt", "fromregex", "memmap", "DataSource", "read_csv", "read_table",
+             "read_fwf", "read_json", "read_pickle", "to_pickle", "to_csv", "to_json", "read_text", "write_text", "read_bytes",
+             "write_bytes", "from_file", "urlopen", "urlretrieve", "FileHandler", "RotatingFileHandler", "TimedRotatingFileHandler",
+             "WatchedFileHandler"}
+_IPYTHON_ALLOWED = {"IPython.display", "IPython.core.display"}
+# unpickling runs code: `torch.load(f, weights_only=False)` of a hand-made file object, pickle.loads...
+_UNPICKLE_CALLS = {"loads", "Unpickler", "add_safe_globals", "safe_globals"}
+_UNPICKLE_KEYWORDS = {("weights_only", False), ("allow_pickle", True)}
 _DANGEROUS_CALLS = {
     "exec": ("dynamic-code", "runs code built at run time"),
     "eval": ("dynamic-code", "runs code built at run time"),
@@ -72,8 +118,15 @@ _OVERRIDES = {"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__boo
               "__sub__", "__rsub__", "__isub__", "__truediv__", "__rtruediv__", "__round__"}
 _DUNDERS_ALLOWED = {"__init__", "__name__", "__qualname__", "__doc__", "__version__", "__repr__", "__str__", "__len__",
                     "__getitem__", "__iter__", "__next__", "__call__", "__enter__", "__exit__", "__contains__"}
+_MODULE_NAMES_REBOUND = _WATCHED_ROOTS | {"np", "otter", "nn", "F"}
+# settings students copy in from tutorials: assigning them patches nothing the grader uses
+_SETTINGS_PREFIXES = ("torch.backends.", "pd.options.", "pandas.options.")
+_SETTINGS_ITEMS = ("rcParams",)
 _SAFE_MAGICS = {"time", "timeit", "matplotlib", "config", "precision", "pprint", "who", "whos", "xmode", "debug", "pdb", "autoreload",
-                "load_ext", "capture", "prun", "lsmagic", "magic", "pinfo", "pinfo2", "psearch", "history", "recall", "reset_selective"}
+                "load_ext", "capture", "prun", "lsmagic", "magic", "pinfo", "pinfo2", "psearch", "recall", "reset_selective"}
+# safe magics that run Python they are given: `%time stmt`, `%%timeit setup` + cell, `%%capture` cell,
+# and %config, which IPython runs as `exec("cfg." + line, user namespace)`; that code is screened too
+_CODE_MAGICS = {"time", "timeit", "capture", "prun", "debug", "config"}
 _TRANSFORMER = TransformerManager()
 
 
@@ -114,7 +167,8 @@ def screen_notebook(notebook) -> list[Finding]:
         parse yields no finding (it cannot run either).
     """
     imported: set[str] = set()
-    cells = []
+    modules: set[str] = set()
+    cells, trees = [], []
     for number, cell in enumerate(notebook.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
@@ -126,13 +180,18 @@ def screen_notebook(notebook) -> list[Finding]:
         tree = _parse(_TRANSFORMER.transform_cell(source))
         if tree is not None:
             imported |= _imported_names(tree)
+            modules |= _module_names(tree)
+            trees.append(tree)
+    aliases = _aliases(trees, _WATCHED_ROOTS | imported | {"grader"})
+    modules |= _module_aliases(trees, modules, _WATCHED_ROOTS | imported)
     findings: list[Finding] = []
     for number, source in cells:
-        findings += screen_source(source, cell=number, imported=imported)
+        findings += screen_source(source, cell=number, imported=imported, modules=modules, aliases=aliases)
     return findings
 
 
-def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = None) -> list[Finding]:
+def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = None, modules: set[str] | None = None,
+                  aliases: set[str] | None = None) -> list[Finding]:
     """Screen one cell's source (IPython syntax allowed).
 
     Args:
@@ -140,6 +199,10 @@ def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = Non
         cell: its 1-based position, copied into the findings.
         imported: names bound by imports elsewhere in the notebook (this cell's own
             imports are added).
+        modules: names bound to modules: by plain ``import`` statements, or to a module
+            or one of its submodules (``m = torch.nn.functional``); this cell's are added.
+        aliases: names bound elsewhere to a watched module or to something reached from
+            one (``lib = torch.nn.functional``); this cell's are added.
 
     Returns:
         list[Finding]: in line order.
@@ -149,7 +212,11 @@ def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = Non
     if tree is None:
         return []
     lines = python.splitlines()
-    visitor = _Screen(cell, lines, (imported or set()) | _imported_names(tree))
+    imported = (imported or set()) | _imported_names(tree)
+    aliases = (aliases or set()) | _aliases([tree], _WATCHED_ROOTS | imported | {"grader"} | (aliases or set()))
+    modules = (modules or set()) | _module_names(tree)
+    modules |= _module_aliases([tree], modules, _WATCHED_ROOTS | imported)
+    visitor = _Screen(cell, lines, imported, modules, aliases)
     visitor.visit(tree)
     if "get_ipython" in source and not any(f.message.startswith("reaches the IPython") for f in visitor.findings):
         line = next(i for i, text in enumerate(source.splitlines(), 1) if "get_ipython" in text)
@@ -173,6 +240,72 @@ def _imported_names(tree: ast.AST) -> set[str]:
     return names
 
 
+def _module_names(tree: ast.AST) -> set[str]:
+    """Names bound by plain ``import`` statements (``import torch``, ``import numpy as np``)."""
+    return {(alias.asname or alias.name).split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+            for alias in node.names}
+
+
+def _aliases(trees: list[ast.AST], watched: set[str]) -> set[str]:
+    """Names bound (``=``, ``:=``, ``for``, ``with ... as``) to a watched name or to an
+    attribute chain from one, directly or in a tuple or list, until nothing changes."""
+    aliases: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        known = watched | aliases
+        for tree in trees:
+            for node in ast.walk(tree):
+                for target, value in _bindings(node):
+                    if _refers_to(value, known):
+                        new = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} - known
+                        aliases |= new
+                        changed |= bool(new)
+    return aliases
+
+
+def _module_aliases(trees: list[ast.AST], modules: set[str], watched: set[str]) -> set[str]:
+    """Names bound to a module (``m = torch``) or to a submodule reached from a watched name
+    (``m = torch.nn.functional``), until nothing changes."""
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for tree in trees:
+            for node in ast.walk(tree):
+                for target, value in _bindings(node):
+                    if not isinstance(target, ast.Name) or target.id in modules | found:
+                        continue
+                    if (isinstance(value, ast.Name) and value.id in modules | found) or (
+                            isinstance(value, ast.Attribute) and value.attr in _SUBMODULES and _root(value)[0] in watched | found):
+                        found.add(target.id)
+                        changed = True
+    return found
+
+
+def _bindings(node: ast.AST) -> list[tuple[ast.AST, ast.AST]]:
+    if isinstance(node, ast.Assign):
+        return [(target, node.value) for target in node.targets]
+    if isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+        return [(node.target, node.value)]
+    if isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+        return [(node.target, node.iter)]
+    if isinstance(node, (ast.With, ast.AsyncWith)):
+        return [(item.optional_vars, item.context_expr) for item in node.items if item.optional_vars is not None]
+    return []
+
+
+def _refers_to(value: ast.AST, known: set[str]) -> bool:
+    if isinstance(value, (ast.Tuple, ast.List, ast.Set)):
+        return any(_refers_to(element, known) for element in value.elts)
+    if isinstance(value, ast.Starred):
+        return _refers_to(value.value, known)
+    if isinstance(value, (ast.Name, ast.Attribute)):
+        root, _ = _root(value)
+        return root in known
+    return False
+
+
 def _root(node: ast.AST) -> tuple[str | None, str]:
     """The root name of ``a.b.c`` (``"a"``) and the dotted text, or (None, "")."""
     parts = []
@@ -186,12 +319,15 @@ def _root(node: ast.AST) -> tuple[str | None, str]:
 
 
 class _Screen(ast.NodeVisitor):
-    def __init__(self, cell: int, lines: list[str], imported: set[str]):
+    def __init__(self, cell: int, lines: list[str], imported: set[str], modules: set[str], aliases: set[str]):
         self.cell = cell
         self.lines = lines
         self.imported = imported
-        self.watched = _WATCHED_ROOTS | imported | {"grader", "__builtins__"}
+        self.modules = modules
+        self.aliases = aliases
+        self.watched = _WATCHED_ROOTS | imported | aliases | {"grader", "__builtins__"}
         self.findings: list[Finding] = []
+        self._bases: set[int] = set()  # ids of Name nodes that are the `x` of an `x.attr`
 
     def add_line(self, line: int, code: str, rule: str, message: str) -> None:
         self.findings.append(Finding(self.cell, line, code.strip()[:200], rule, message))
@@ -204,6 +340,7 @@ class _Screen(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self._check_module(node, alias.name, None)
+            self._check_import_binding(node, alias.asname or alias.name.split(".")[0])
         self.generic_visit(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
@@ -212,13 +349,28 @@ class _Screen(ast.NodeVisitor):
             self.add(node, "introspection", "imports from a relative package")
         for alias in node.names:
             self._check_module(node, module, alias.name)
+            self._check_import_binding(node, alias.asname or alias.name)
         self.generic_visit(node)
+
+    def _check_import_binding(self, node: ast.AST, bound: str) -> None:
+        if bound == "grader":
+            self.add(node, "patch", "replaces the grader (import ... as grader)")
 
     def _check_module(self, node: ast.AST, module: str, name: str | None) -> None:
         top = module.split(".")[0]
         full = f"{module}.{name}" if name else module
         if top == "otter" and (module != "otter" or name not in (None, "Notebook")):
             self.add(node, "introspection", f"imports otter's internals ({full})")
+        elif top.startswith("_") and top != "__future__":
+            self.add(node, "introspection", f"imports the private module {full}")
+        elif top == "IPython" and module != "IPython" and module not in _IPYTHON_ALLOWED:
+            self.add(node, "introspection", f"imports IPython's internals ({full})")
+        elif top == "IPython" and name is not None and name not in {"display", "get_ipython"} and module == "IPython":
+            self.add(node, "introspection", f"imports IPython's internals ({full})")
+        elif (full.rsplit(".", 1)[-1] in _MODULE_ATTRS and "." in full
+              and top not in _INTROSPECTION_MODULES | _FILE_MODULES | _PROCESS_MODULES | {"sys"}):
+            parent, last = full.rsplit(".", 1)
+            self.add(node, self._module_rule(last), f"imports the module {last} through {parent} ({full})")
         elif top in _INTROSPECTION_MODULES - {"otter"}:
             self.add(node, "introspection", f"imports {full}")
         elif top in _FILE_MODULES:
@@ -227,9 +379,19 @@ class _Screen(ast.NodeVisitor):
             self.add(node, "process", f"imports {full} (processes, threads or signals)")
         elif top == "sys" and name is not None and name not in _SYS_ALLOWED:
             self.add(node, "introspection", f"imports sys.{name}")
-        elif top == "torch" and (name in {"testing", "_C", "_dynamo", "overrides", "library", "utils"} or ".testing" in module
-                                 or "._C" in module or module.startswith("torch.utils.cpp")):
+        elif top == "torch" and (name in {"_C", "_dynamo", "overrides", "library", "utils"} or "._C" in module
+                                 or module.startswith("torch.utils.cpp")):
             self.add(node, "introspection", f"imports {full}")
+        elif top in {"torch", "numpy"} and (any(part.startswith("_") for part in module.split(".")) or (name or "").startswith("_")
+                                            or module.split(".")[-1] in _TORCH_MACHINERY or name in _TORCH_MACHINERY):
+            self.add(node, "introspection", f"imports {full}")
+
+    @staticmethod
+    def _module_rule(name: str) -> str:
+        top = name.split(".")[0]
+        if top in _PROCESS_MODULES:
+            return "process"
+        return "file" if top in _FILE_MODULES else "introspection"
 
     # assignments ---------------------------------------------------------------------
     def _check_target(self, target: ast.AST, node: ast.AST, verb: str) -> None:
@@ -240,16 +402,31 @@ class _Screen(ast.NodeVisitor):
             self._check_target(target.value, node, verb)
         elif isinstance(target, ast.Attribute):
             root, dotted = _root(target)
-            if root in self.watched:
+            base = target
+            while isinstance(base, ast.Attribute):
+                base = base.value
+            inner = base
+            while isinstance(inner, (ast.Attribute, ast.Subscript, ast.Call, ast.NamedExpr)):  # mods[0].x, getattr(torch, "nn").x
+                if isinstance(inner, ast.Call):
+                    inner = inner.args[0] if _is_name(inner.func, "getattr") and inner.args else inner.func
+                else:
+                    inner = inner.value
+            if root is None and isinstance(inner, ast.Name) and inner.id in self.watched - {"grader"}:
+                root, dotted = inner.id, ast.unparse(target)
+            if root in self.watched and not dotted.startswith(_SETTINGS_PREFIXES):
                 self.add(node, "patch", f"{verb} {dotted} (patches {'the grader' if root == 'grader' else 'a module'})")
+            elif (target.attr in _GRADING_NAMES or target.attr.startswith("check_")) and root != "self":
+                self.add(node, "patch", f"{verb} .{target.attr}, a name the grading code relies on")
+            elif isinstance(base, ast.Call) and _is_name(base.func, "type"):
+                self.add(node, "patch", f"{verb} an attribute of type(...) (patches a class)")
         elif isinstance(target, ast.Subscript):
             root, dotted = _root(target.value)
-            if root in self.watched:
+            if root in self.watched and not dotted.endswith(_SETTINGS_ITEMS) and not dotted.startswith(_SETTINGS_PREFIXES):
                 self.add(node, "patch", f"{verb} an item of {dotted}")
         elif isinstance(target, ast.Name) and verb != "deletes":
             if target.id == "grader" and not _is_notebook_call(getattr(node, "value", None)):
                 self.add(node, "patch", "replaces the grader")
-            elif target.id in self.imported and target.id in _WATCHED_ROOTS | {"np", "otter", "nn", "F"}:
+            elif target.id in self.imported and target.id in _MODULE_NAMES_REBOUND:
                 self.add(node, "patch", f"rebinds the module name {target.id}")
             elif target.id == "__builtins__":
                 self.add(node, "patch", "replaces __builtins__")
@@ -276,6 +453,29 @@ class _Screen(ast.NodeVisitor):
         self._check_target(node.target, node, "assigns to")
         self.generic_visit(node)
 
+    def visit_For(self, node: ast.For) -> None:
+        self._check_target(node.target, node, "assigns to")
+        self.generic_visit(node)
+
+    visit_AsyncFor = visit_For
+
+    def visit_comprehension(self, node: ast.comprehension) -> None:
+        self._check_target(node.target, node.iter, "assigns to")
+        self.generic_visit(node)
+
+    def visit_With(self, node: ast.With) -> None:
+        for item in node.items:
+            if item.optional_vars is not None:
+                self._check_target(item.optional_vars, node, "assigns to")
+        self.generic_visit(node)
+
+    visit_AsyncWith = visit_With
+
+    def visit_ExceptHandler(self, node: ast.ExceptHandler) -> None:
+        if node.name is not None:
+            self._check_target(ast.Name(id=node.name, ctx=ast.Store()), node, "assigns to")
+        self.generic_visit(node)
+
     def visit_Global(self, node: ast.Global) -> None:
         for name in node.names:
             if name in {"grader", "__builtins__"}:
@@ -285,9 +485,16 @@ class _Screen(ast.NodeVisitor):
     # attribute access ----------------------------------------------------------------
     def visit_Attribute(self, node: ast.Attribute) -> None:
         attr = node.attr
+        self._bases.add(id(node.value))
         if attr.startswith("__") and attr.endswith("__") and attr not in _DUNDERS_ALLOWED:
             self.add(node, "dunder", f"reaches the dunder attribute {attr}")
+        elif attr in _FRAME_ATTRS:
+            self.add(node, "introspection", f"reaches a stack frame or code object (.{attr})")
+        elif attr in _OTTER_INTERNALS:
+            self.add(node, "introspection", f"reaches otter's grading internals (.{attr})")
         root, dotted = _root(node)
+        if root in self.watched and root != "grader":
+            self._check_module_attribute(node, root, dotted)
         if root == "sys" and dotted.count(".") >= 1:
             member = dotted.split(".")[1]
             if member not in _SYS_ALLOWED:
@@ -300,22 +507,63 @@ class _Screen(ast.NodeVisitor):
             self.add(node, "patch", f"reaches into the grader ({dotted})")
         self.generic_visit(node)
 
+    def _check_module_attribute(self, node: ast.Attribute, root: str, dotted: str) -> None:
+        """``x.attr`` where ``x`` is a module (or reached from one): private attributes, other
+        modules, torch's dispatch overrides, otter and IPython internals."""
+        attr, parent = node.attr, dotted.rsplit(".", 1)[0]
+        if root in {"otter", "IPython"} and isinstance(node.value, ast.Name):
+            if attr not in ({"Notebook"} if root == "otter" else {"display"}):
+                self.add(node, "introspection", f"reaches {root}'s internals ({dotted})")
+        elif dotted.startswith("otter.Notebook."):
+            if dotted.count(".") == 2:
+                self.add(node, "introspection", f"reaches otter's internals ({dotted})")
+        elif attr.startswith("_") and not attr.startswith("__") and root not in {"sys", "os"}:
+            self.add(node, "introspection", f"reaches the private attribute {dotted}")
+        elif attr in _MODULE_ATTRS:
+            self.add(node, self._module_rule(attr), f"reaches the module {attr} through {parent} ({dotted})")
+        elif attr in _TORCH_MACHINERY and root in self.imported | {"torch"} and dotted.count(".") == 1:
+            self.add(node, "introspection", f"reaches torch's dispatch overrides ({dotted})")
+
     def visit_Name(self, node: ast.Name) -> None:
         if node.id in _DANGEROUS_CALLS:  # called or aliased (e = eval)
             rule, message = _DANGEROUS_CALLS[node.id]
             self.add(node, rule, f"{message} ({node.id})")
         elif node.id.startswith("__") and node.id.endswith("__") and node.id not in {"__name__", "__doc__"} | set(_DANGEROUS_CALLS):
             self.add(node, "dunder", f"uses {node.id}")
+        elif isinstance(node.ctx, ast.Load) and id(node) not in self._bases and (node.id in self.modules or node.id == "grader"):
+            what = "the grader" if node.id == "grader" else f"the module {node.id}"
+            self.add(node, "patch", f"uses {what} as a value (aliases it or hands it on)")
         self.generic_visit(node)
+
+    def visit_Constant(self, node: ast.Constant) -> None:
+        value = node.value
+        if (isinstance(value, str) and len(value) > 4 and value.startswith("__") and value.endswith("__")
+                and value[2:-2].isidentifier() and value not in _DUNDERS_ALLOWED | {"__main__"}):
+            self.add(node, "dunder", f"names the dunder {value} in a string")
 
     # calls ---------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
         if isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
             self.add(node, "dynamic-code", "reads an attribute by computed name (getattr())")
         elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and _is_name(func.value.func, "get_ipython"):
             self._check_magic(node, func.attr)
             return  # the get_ipython() inside is IPython's own rewriting of a magic
+        elif isinstance(func, ast.Name) and func.id == "type" and len(node.args) == 3:
+            self.add(node, "dunder", "builds a class at run time (type(name, bases, namespace))")
+        elif name in _IO_CALLS or (name == "basicConfig" and any(k.arg == "filename" for k in node.keywords)):
+            self.add(node, "file", f"reads or writes a file ({name})")
+        elif name in _UNPICKLE_CALLS or any((k.arg, getattr(k.value, "value", None)) in _UNPICKLE_KEYWORDS for k in node.keywords):
+            self.add(node, "file", f"unpickles data, which runs code ({name})")
+        elif name is not None and name.startswith("register_module_"):
+            self.add(node, "introspection", f"installs a hook on every torch module ({name})")
+        elif _root(func)[1] == "grader.check" and (len(node.args) > 1 or node.keywords):
+            self.add(node, "patch", "runs a check against an environment of its own (grader.check(..., env))")
+        for arg in node.args + [keyword.value for keyword in node.keywords]:
+            root, dotted = _root(arg)
+            if isinstance(arg, ast.Attribute) and arg.attr in _SUBMODULES and root in self.watched - {"grader"}:
+                self.add(node, "patch", f"hands the module {dotted} to a function")
         self.generic_visit(node)
 
     def _check_magic(self, node: ast.Call, method: str) -> None:
@@ -324,12 +572,35 @@ class _Screen(ast.NodeVisitor):
             if magic not in _SAFE_MAGICS:
                 self.add(node, "process" if magic in {"bash", "sh", "script", "system", "sx", "sc", "perl", "ruby"} else "file",
                          f"uses the magic %{magic}")
+            elif magic in _CODE_MAGICS:
+                self._screen_magic_code(node, magic, method == "run_cell_magic")
         elif method in {"system", "getoutput"}:
             self.add(node, "process", "runs a shell command (!)")
         else:
             self.add(node, "introspection", f"reaches the IPython shell (get_ipython().{method})")
         for arg in node.args[1:]:
             self.visit(arg)
+
+    def _screen_magic_code(self, node: ast.Call, magic: str, cell_magic: bool) -> None:
+        """Screen the Python a code-running magic is given, reporting the lines of the cell."""
+        texts = [arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else "" for arg in node.args[1:3]]
+        line, body = texts[0], texts[1] if cell_magic and len(texts) > 1 else ""
+        if magic == "prun" and any(option in line.split() for option in ("-D", "-T")):
+            self.add(node, "file", "writes a file (%prun -D/-T)")
+        codes = [("cfg." + line if magic == "config" else line, 0)]
+        if cell_magic:
+            codes.append((body, 1))  # the body starts on the cell's second line
+        for code, offset in codes:
+            python = _magic_python(code)
+            tree = _parse(python) if python is not None else None
+            if tree is None:
+                continue
+            inner = _Screen(self.cell, python.splitlines(), self.imported | _imported_names(tree), self.modules | _module_names(tree),
+                            self.aliases)
+            inner.visit(tree)
+            for finding in inner.findings:
+                line_number = node.lineno + (finding.line - 1 + offset if offset else 0)
+                self.findings.append(Finding(self.cell, line_number, finding.code, finding.rule, f"{finding.message} (inside %{magic})"))
 
     def visit_Raise(self, node: ast.Raise) -> None:
         exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
@@ -341,11 +612,19 @@ class _Screen(ast.NodeVisitor):
     def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
         if node.name in _OVERRIDES:
             self.add(node, "dunder", f"defines {node.name} (changes what comparison, truth or lookup mean)")
+        self._check_definition(node)
         self.generic_visit(node)
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
+    def _check_definition(self, node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) -> None:
+        if node.name == "grader":
+            self.add(node, "patch", "replaces the grader (def/class grader)")
+        elif node.name in self.imported and node.name in _MODULE_NAMES_REBOUND:
+            self.add(node, "patch", f"rebinds the module name {node.name}")
+
     def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        self._check_definition(node)
         for base in node.bases:
             root, dotted = _root(base)
             if dotted in {"torch.Tensor", "Tensor", "float", "int", "type", "dict", "str", "np.ndarray", "numpy.ndarray"}:
@@ -354,6 +633,20 @@ class _Screen(ast.NodeVisitor):
             if keyword.arg == "metaclass":
                 self.add(node, "dunder", "defines a metaclass")
         self.generic_visit(node)
+
+
+def _magic_python(code: str) -> str | None:
+    """``code`` as IPython runs it, without the leading options (``-n 1 -r 1 stmt``) a magic
+    takes before its statement; None if no suffix of it parses."""
+    for _ in range(12):
+        if not code.strip():
+            return None
+        python = _TRANSFORMER.transform_cell(code)
+        if _parse(python) is not None:
+            return python
+        parts = code.strip().split(None, 1)
+        code = parts[1] if len(parts) > 1 else ""
+    return None
 
 
 def _is_name(node: ast.AST | None, name: str) -> bool:

@@ -1,0 +1,156 @@
+"""Grade integrity: hostile submissions earn no more than their honest answers.
+
+The anti-cheat corpus (``tests/anticheat/autograd-basics``) is graded through ``gradkit
+grade`` with the default engine. Each sample says what it counts for (``# expect:``, 0
+while flagged), whether the screen flags it (``# flagged:``) and what its honest answers
+earn (``# honest:``): the points the tests gave must never exceed those, so a flagged
+submission an instructor clears still gets no more than it earned.
+
+Three probes check the fork engine's run-time guarantees directly, with answers that
+depend on what the submission managed to do: reading the hidden tests (the sandbox),
+forging the grading channel (the signed protocol), and patching torch (the restore).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+import psutil
+import pytest
+from click.testing import CliRunner
+
+from instructor.cli import main as cli
+from instructor.gradebook import Gradebook
+from instructor.samples import load_samples, write_samples
+
+from .hostile import with_cell
+
+REPO = Path(__file__).resolve().parent.parent
+ANTICHEAT = load_samples(REPO / "tests" / "anticheat" / "autograd-basics")
+BUNDLED = REPO / "assignments" / "autograd-basics" / "samples"
+
+
+def _leak_probe(built) -> str:
+    """A cell that looks for hidden test text everywhere it might be; if it finds any, it
+    breaks its own q1 answer, so q1's points tell whether the hidden tests were readable."""
+    paths = [str(built.autograder_zip), str(built.autograder_zip.parent), str(REPO / "assignments"), "tests", "..", "../..", "/tmp"]
+    return f"""import os, zipfile
+found = []
+for start in {paths!r}:
+    try:
+        if os.path.isfile(start):
+            found.append(zipfile.ZipFile(start).read("tests/q1.py").decode())
+            continue
+        for folder, _, files in os.walk(start):
+            for name in files:
+                if name.endswith((".py", ".ipynb", ".zip")):
+                    try:
+                        with open(os.path.join(folder, name), "rb") as f:
+                            found.append(f.read().decode("latin-1"))
+                    except OSError:
+                        pass
+    except Exception:
+        pass
+if any("test_q1_values" in text for text in found):
+    grad1 = None
+"""
+
+
+FORGE = """import json, os
+for fd in range(3, 64):
+    for message in ({"ready": True, "runtime": []}, {"results": {"./tests/q1.py": [[True, "ok"]] * 3}}):
+        try:
+            os.write(fd, (json.dumps(message) + "\\n").encode())
+        except OSError:
+            pass
+"""
+
+PATCH = """import torch, gradkit_checks
+torch.allclose = lambda *args, **kwargs: True
+gradkit_checks.check_gradient = lambda *args, **kwargs: None
+"""
+
+
+@pytest.fixture(scope="module")
+def graded(built, tmp_path_factory):
+    root = tmp_path_factory.mktemp("anticheat")
+    write_samples(built.student_notebook, ANTICHEAT, root / "anticheat")
+    bundled = root / "bundled"
+    write_samples(built.student_notebook, load_samples(BUNDLED), bundled)
+    probes = root / "probes"
+    probes.mkdir()
+    with_cell(bundled / "solution.ipynb", "f1", _leak_probe(built), probes / "leak.ipynb")
+    with_cell(bundled / "untouched.ipynb", "f1", FORGE, probes / "forge.ipynb")
+    with_cell(bundled / "q1-math-log.ipynb", "f2", PATCH, probes / "patch.ipynb")
+    out = root / "out"
+    result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
+                                      "--timeout", "60", "--cell-timeout", "8", str(root / "anticheat"), str(probes)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "grades.csv").iloc[1:].set_index("file")
+    with Gradebook(out) as book:
+        rows = {row.label: row for row in book.rows()}
+    return table, rows
+
+
+def test_corpus_has_every_kind_of_attack():
+    assert len(ANTICHEAT) >= 12
+    assert all(s.flagged is not None and s.honest for s in ANTICHEAT), "every sample says whether it is flagged and what it honestly earns"
+    assert sum(1 for s in ANTICHEAT if not s.flagged) >= 1  # harmless fake output is not flagged
+
+
+@pytest.mark.parametrize("sample", ANTICHEAT, ids=lambda s: s.name)
+def test_attack_earns_no_more_than_its_honest_answers(sample, graded):
+    table, rows = graded
+    label = f"anticheat/{sample.name}.ipynb"
+    row = rows[label]
+    counted = {q: table.loc[label, q] for q in sample.expected}
+    assert counted == sample.expected, f"{label}: {row.status}"
+    for question, honest in sample.honest.items():
+        assert row.raw_scores.get(question, 0) <= honest, f"{label}: the tests gave {row.raw_scores} > honest {sample.honest}"
+    static = [f for f in row.findings if f["rule"] != "runtime"]
+    if sample.flagged:
+        assert static, f"{label} should be flagged by the screen"
+        assert row.status.startswith("needs review: cell ")
+    else:
+        assert not row.findings, row.findings
+        assert row.status == "Completed"
+
+
+def test_hidden_tests_cannot_be_read_by_the_submission(graded):
+    _, rows = graded
+    leak = rows["probes/leak.ipynb"]
+    assert leak.raw_scores["q1"] == 2, "the probe found hidden test text, so it broke its own q1 answer"
+    assert leak.status.startswith("needs review: ")
+
+
+def test_forged_grading_messages_are_ignored_and_flagged(graded):
+    _, rows = graded
+    forge = rows["probes/forge.ipynb"]
+    assert forge.raw_scores == {"q1": 0, "q2": 0, "q3": 0}
+    runtime = [f["message"] for f in forge.findings if f["rule"] == "runtime"]
+    assert any("unsigned message" in m for m in runtime), runtime
+
+
+def test_patched_libraries_are_restored_before_the_tests_and_reported(graded):
+    _, rows = graded
+    patch = rows["probes/patch.ipynb"]
+    assert patch.raw_scores == {"q1": 0.5, "q2": 3, "q3": 5}  # what q1-math-log honestly earns
+    runtime = " | ".join(f["message"] for f in patch.findings if f["rule"] == "runtime")
+    assert "torch.allclose was replaced" in runtime
+    assert "gradkit_checks.check_gradient was replaced" in runtime
+
+
+def test_no_process_a_submission_started_outlives_the_grader(graded):
+    time.sleep(1)
+    left = []
+    for p in psutil.process_iter(["cmdline"]):
+        try:
+            cmdline = p.info["cmdline"] or []
+        except psutil.Error:
+            continue
+        # `sleep 600` from subprocess; a forked sleeper still carries its zygote's command line
+        if cmdline[:2] == ["sleep", "600"] or any("autograder.fork_zygote" in part for part in cmdline):
+            left.append(cmdline)
+    assert left == []

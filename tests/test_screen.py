@@ -1,0 +1,189 @@
+"""The static screen on real notebooks: the anti-cheat corpus is flagged, honest work is not.
+
+Fast (no grading, no kernel): the student notebook is built once with Otter Assign
+without the verification run, every sample is typed into it, and
+:func:`autograder.screen.screen_notebook` runs on the result. The anti-cheat samples in
+``tests/anticheat/autograd-basics`` say whether the screen must flag them
+(``# flagged: yes|no``); the check corpus and the bundled samples are honest work and
+must raise no finding at all.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder.screen import Finding, screen_notebook, screen_source
+from instructor.build import build_assignment
+from instructor.samples import SampleError, fill_notebook, load_sample, load_samples
+
+REPO = Path(__file__).resolve().parent.parent
+ASSIGNMENT = REPO / "assignments" / "autograd-basics"
+ANTICHEAT = load_samples(REPO / "tests" / "anticheat" / "autograd-basics")
+HONEST = load_samples(REPO / "tests" / "corpus" / "autograd-basics") + load_samples(ASSIGNMENT / "samples")
+
+
+@pytest.fixture(scope="module")
+def student(tmp_path_factory):
+    """The built student notebook (Otter Assign only: no grading run)."""
+    built = build_assignment(ASSIGNMENT, tmp_path_factory.mktemp("dist"), verify=False)
+    return nbformat.read(built.student_notebook, as_version=4)
+
+
+def _findings(student, sample) -> list[Finding]:
+    return screen_notebook(fill_notebook(student, sample))
+
+
+def test_anticheat_corpus_is_complete_and_consistent():
+    assert len(ANTICHEAT) >= 14
+    assert sum(s.flagged is True for s in ANTICHEAT) >= 14
+    for sample in ANTICHEAT:
+        assert sample.name.startswith("a") and sample.description, sample.name
+        assert sample.flagged is not None, f"{sample.name}: no '# flagged:' line"
+        assert set(sample.honest) == set(sample.expected) == {"q1", "q2", "q3"}, sample.name
+        # flagged submissions count 0 until reviewed; the others count what their answers earn
+        counted = {q: 0.0 for q in sample.honest} if sample.flagged else sample.honest
+        assert sample.expected == counted, sample.name
+        assert sample.fills, f"{sample.name}: no cheating code"
+
+
+@pytest.mark.parametrize("sample", ANTICHEAT, ids=lambda s: s.name)
+def test_anticheat_sample_is_flagged_as_it_says(sample, student):
+    findings = _findings(student, sample)
+    if sample.flagged:
+        assert findings, f"{sample.name} ({sample.description}) raised no finding"
+    else:
+        assert findings == [], "\n".join(f.text() for f in findings)
+
+
+@pytest.mark.parametrize("sample", HONEST, ids=lambda s: s.name)
+def test_honest_sample_raises_no_finding(sample, student):
+    findings = _findings(student, sample)
+    assert findings == [], "\n".join(f.text() for f in findings)
+
+
+def test_blank_student_notebook_raises_no_finding(student):
+    assert screen_notebook(student) == []
+
+
+# screen_source: exact rules, lines and messages ------------------------------------
+
+
+def _one(source: str, **kwargs) -> list[tuple[int, int, str, str]]:
+    return [(f.cell, f.line, f.rule, f.message) for f in screen_source(source, **kwargs)]
+
+
+def test_patching_torch_allclose_names_the_cell_line_and_attribute():
+    findings = screen_source("x = 1\ntorch.allclose = lambda *a, **k: True\n", cell=14, imported={"torch"})
+    assert findings == [Finding(14, 2, "torch.allclose = lambda *a, **k: True", "patch", "assigns to torch.allclose (patches a module)")]
+
+
+def test_os_reached_through_torch():
+    assert _one("from torch import os as o\no.system('ls')", cell=3) == [
+        (3, 1, "file", "imports the module os through torch (torch.os)"),
+    ]
+    assert _one("print(torch.os.listdir('tests'))", imported={"torch"}) == [
+        (1, 1, "file", "reaches the module os through torch (torch.os)"),
+    ]
+
+
+def test_alias_of_a_module_reached_from_another_module():
+    source = "lib = torch.nn.functional.torch\nlib.allclose = lambda *a, **k: True"
+    assert _one(source, cell=7, imported={"torch"}) == [
+        (7, 1, "introspection", "reaches the module torch through torch.nn.functional (torch.nn.functional.torch)"),
+        (7, 2, "patch", "assigns to lib.allclose (patches a module)"),
+    ]
+
+
+def test_otter_result_objects_and_internals():
+    assert _one('for q in ["q1", "q2"]:\n    grader.check(q).update_score(3)', cell=26) == [
+        (26, 2, "introspection", "reaches otter's grading internals (.update_score)"),
+    ]
+    assert _one("otter.execute.Checker", imported={"otter"}) == [
+        (1, 1, "introspection", "reaches otter's internals (otter.execute)"),
+    ]
+
+
+def test_numpy_writing_a_file_and_a_shell_escape():
+    assert _one('np.frombuffer(b"pass", dtype=np.uint8).tofile("tests/q1.py")', imported={"np"}) == [
+        (1, 1, "file", "reads or writes a file (tofile)"),
+    ]
+    assert _one("x = 1\n!cat tests/q1.py") == [(1, 2, "process", "runs a shell command (!)")]
+
+
+def test_class_built_with_type_and_grader_replaced_by_a_class():
+    source = 'T = type("T", (torch.Tensor,), {"__eq__": lambda s, o: True})'
+    assert _one(source, imported={"torch"}) == [
+        (1, 1, "dunder", "builds a class at run time (type(name, bases, namespace))"),
+        (1, 1, "dunder", "names the dunder __eq__ in a string"),
+    ]
+    assert _one("class grader:\n    def check(q):\n        print('passed')") == [
+        (1, 1, "patch", "replaces the grader (def/class grader)"),
+    ]
+
+
+def test_code_given_to_timing_and_config_magics_is_screened_on_the_cell_lines():
+    assert _one("%%time\nx = 1\ntorch.allclose = lambda *a, **k: True", cell=9, imported={"torch"}) == [
+        (9, 3, "patch", "assigns to torch.allclose (patches a module) (inside %time)"),
+    ]
+    assert _one("y = 2\n%timeit -n 1 -r 1 import subprocess") == [
+        (1, 2, "process", "imports subprocess (processes, threads or signals) (inside %timeit)"),
+    ]
+    assert _one('%config InlineBackend.close_figures = setattr(np, "allclose", 1) or True', imported={"np"}) == [
+        (1, 1, "patch", "sets an attribute by name (setattr) (inside %config)"),
+    ]
+    assert _one("%%time\nloss3.backward()\nprint(x1.grad)") == []
+    assert _one('%config InlineBackend.figure_format = "retina"\n%timeit -n 3 f1(x1)') == []
+
+
+def test_unpickling_and_global_module_hooks():
+    assert _one("torch.load(buffer, weights_only=False)", imported={"torch"}) == [
+        (1, 1, "file", "unpickles data, which runs code (load)"),
+    ]
+    assert _one("torch.nn.modules.module.register_module_forward_hook(hook)", imported={"torch"}) == [
+        (1, 1, "introspection", "installs a hook on every torch module (register_module_forward_hook)"),
+    ]
+    assert _one('torch.save(model3.state_dict(), "model3.pt")\nstate = torch.load("model3.pt")', imported={"torch"}) == []
+
+
+def test_settings_and_self_checks_are_not_findings():
+    honest = """
+from torch.testing import assert_close
+torch.backends.cudnn.deterministic = True
+plt.rcParams["figure.figsize"] = (4, 3)
+assert torch.allclose(grad1, torch.tensor(12.5))
+assert_close(grad1, torch.tensor(12.5))
+grader.check("q1")
+if __name__ == "__main__":
+    print(type(grad1), torch.__version__)
+"""
+    assert screen_source(honest, imported={"torch", "plt", "otter"}) == []
+
+
+def test_alias_across_cells_is_followed_and_cells_are_counted_with_markdown():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# title"),
+        nbformat.v4.new_code_cell("import torch\nnnf = torch.nn.functional"),
+        nbformat.v4.new_markdown_cell("text"),
+        nbformat.v4.new_code_cell("y = 2\nnnf.mse_loss = lambda *a, **k: torch.tensor(0.0)"),
+    ])
+    assert [(f.cell, f.line, f.rule, f.message) for f in screen_notebook(nb)] == [
+        (4, 2, "patch", "assigns to nnf.mse_loss (patches a module)"),
+    ]
+
+
+# the sample format's anti-cheat header lines --------------------------------------
+
+
+def test_flagged_and_honest_header_lines(tmp_path):
+    path = tmp_path / "a99-x.py"
+    path.write_text("# sample: x\n# expect: q1=0 q2=0\n# flagged: yes\n# honest: q1=0.5 q2=3\n\n# %% f1\nf1 = 1\n")
+    sample = load_sample(path)
+    assert (sample.flagged, sample.honest, sample.expected) == (True, {"q1": 0.5, "q2": 3.0}, {"q1": 0.0, "q2": 0.0})
+    path.write_text("# sample: x\n# expect: q1=1\n")
+    assert (load_sample(path).flagged, load_sample(path).honest) == (None, {})
+    path.write_text("# sample: x\n# expect: q1=1\n# flagged: maybe\n")
+    with pytest.raises(SampleError, match="flagged: yes"):
+        load_sample(path)
