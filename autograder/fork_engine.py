@@ -132,7 +132,9 @@ class _Zygote:
 
     def __init__(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        env = {**os.environ, "PYTHONPATH": _package_root() + os.pathsep + os.environ.get("PYTHONPATH", ""), "PYTHONWARNINGS": "ignore"}
+        self.cache = tempfile.mkdtemp(prefix="gradkit-zygote-")  # matplotlib's font cache; children read it
+        env = {**os.environ, "PYTHONPATH": _package_root() + os.pathsep + os.environ.get("PYTHONPATH", ""), "PYTHONWARNINGS": "ignore",
+               "MPLCONFIGDIR": self.cache, "MPLBACKEND": "Agg"}
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([sys.executable, "-m", "autograder.fork_zygote", str(theirs.fileno())], pass_fds=[theirs.fileno()],
                                      env=env, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, start_new_session=True,
@@ -169,6 +171,7 @@ class _Zygote:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+        shutil.rmtree(self.cache, ignore_errors=True)
 
 
 @dataclass
@@ -291,14 +294,14 @@ class ForkEngine(Engine):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(data)
             Path(workdir, "tests").mkdir()
+            zygote = self._zygote()
             job = {
                 "workdir": workdir, "cells": cells, "stop_before": stop_before, "token": token,
                 "cell_timeout": min(limits.cell_timeout, limits.timeout), "memory_mb": limits.memory_mb,
                 "output_bytes": limits.output_bytes, "seed": bundle.config.get("seed"),
-                "seed_variable": bundle.config.get("seed_variable"), "read_roots": self._roots,
+                "seed_variable": bundle.config.get("seed_variable"), "read_roots": [*self._roots, zygote.cache],
                 "support_modules": sorted(Path(n).stem for n in bundle.support if n.endswith(".py") and "/" not in n),
             }
-            zygote = self._zygote()
             pid = zygote.start(job, [events_w, tests_r])
             os.close(events_w)
             os.close(tests_r)

@@ -57,6 +57,13 @@ def _warm_up():
     import math  # noqa: F401
     import random  # noqa: F401
 
+    # matplotlib builds its font cache on first import (seconds, and it runs fc-list):
+    # build it once here, in a folder children may read but not write
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot  # noqa: F401
+
     import otter
     import otter.check.notebook  # noqa: F401
     import otter.execute  # noqa: F401

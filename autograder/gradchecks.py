@@ -135,9 +135,19 @@ def _none_gradient_message(name: str) -> str:
     )
 
 
+def _require_plain(value: torch.Tensor, name: str, what: str = "") -> None:
+    """Fail for a ``torch.Tensor`` subclass: its ``__torch_function__`` could answer the
+    checks' own comparisons (``torch.allclose`` ...), so only plain tensors and
+    ``nn.Parameter`` are graded."""
+    if type(value) not in (torch.Tensor, torch.nn.Parameter):
+        raise CheckFailed(f"`{name}`{what} is a {type(value).__name__}, a subclass of torch.Tensor; "
+                          "answer with a plain tensor (from torch.tensor, .grad or torch operations).")
+
+
 def _as_tensor(value: object, name: str, *, allow_number: bool = False) -> torch.Tensor:
     require_defined(value, name)
     if isinstance(value, torch.Tensor):
+        _require_plain(value, name)
         return value
     if allow_number and isinstance(value, (int, float)) and not isinstance(value, bool):
         return torch.tensor(float(value), dtype=torch.float64)
@@ -574,6 +584,8 @@ def check_read_from_grad(
         CheckFailed: ``got`` carries a ``grad_fn``, differs from ``leaf.grad``, or no backward
             pass was run.
     """
+    if isinstance(got, torch.Tensor):
+        _require_plain(got, name)
     if isinstance(got, torch.Tensor) and got.grad_fn is not None:
         raise CheckFailed(
             f"`{name}` has grad_fn={type(got.grad_fn).__name__}: it was computed by a formula "
@@ -739,6 +751,7 @@ def _check_function_at(func, name, reference, reference_grads, points, dtype) ->
             f"`{name}` returned {describe(out)} when called {where}; it must return a "
             "tensor computed with torch operations, so that autograd can differentiate it."
         )
+    _require_plain(out, name, f" returned a value that (when called {where})")
     if tuple(out.shape) != shape:
         raise CheckFailed(
             f"`{name}` returned {describe(out)} when called {where}; an elementwise "
@@ -936,5 +949,6 @@ def _call_linear_grads(func, name, model, X, Y) -> tuple[torch.Tensor, torch.Ten
             )
         if not isinstance(part, torch.Tensor):
             raise CheckFailed(f"`{name}` returned {describe(part)} as {label}; expected a tensor.")
+        _require_plain(part, name, f"'s {label}")
         clones.append(part.detach().clone())  # later calls may overwrite an aliased .grad
     return clones[0], clones[1]

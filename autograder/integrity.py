@@ -12,7 +12,8 @@ before the first student cell:
   or a rewritten ``__code__`` is undone before any test runs, and the submission is
   flagged.
 * :func:`install_audit_hook` (PEP 578): refuses ``sys.addaudithook`` to student code, and
-  records process, ``ctypes`` and ``gc`` introspection events while student code runs.
+  records process, ``ctypes`` and ``gc`` introspection events the notebook's own code asks
+  for (not those of libraries it calls, such as matplotlib running ``fc-list``).
 * :func:`foreign_threads` and :func:`kill_strays`: threads or processes the student code
   left running would act while the tests run; they are reported (and processes killed)
   before the tests are sent.
@@ -54,8 +55,20 @@ _AUDITED = {
     "ctypes.cdata": "made an object from a raw address (ctypes)", "ctypes.addressof": "took a raw address (ctypes)",
     "sys.setprofile": "installed a profile hook", "sys.settrace": "installed a trace hook", "sys._current_frames": "read other threads' frames",
     "cpython.PyInterpreterState_Clear": "touched the interpreter state", "code.__new__": "built a code object",
-    "function.__new__": "built a function from a code object", "object.__setattr__": "set an attribute of a class",
+    "function.__new__": "built a function from a code object",
 }
+_STDLIB = os.path.dirname(os.__file__) + os.sep
+
+
+def _from_student_code() -> bool:
+    """Whether the audited operation was asked for by the notebook's own code: the first
+    caller outside the standard library is a cell (IPython names cells ``<ipython-input-...>``;
+    ``exec`` of a string gives ``<string>``), not a library such as matplotlib starting
+    ``fc-list``."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_STDLIB):
+        frame = frame.f_back
+    return frame is not None and frame.f_code.co_filename.startswith("<")
 
 
 _MISSING = object()
@@ -254,13 +267,12 @@ def install_audit_hook(events: list[str]) -> Callable[[bool], None]:
         if event == "sys.addaudithook":
             events.append("tried to install an audit hook (refused)")
             raise RuntimeError("audit hooks are not allowed while grading")
-        if event == "object.__setattr__" and not (args and isinstance(args[0], type) and _protected(getattr(args[0], "__module__", "") or "")):
-            return  # only classes of the protected libraries matter
         if event == "open" and args and isinstance(args[0], int):
-            events.append(f"opened file descriptor {args[0]} directly")
+            if _from_student_code():
+                events.append(f"opened file descriptor {args[0]} directly")
             return
         description = _AUDITED.get(event)
-        if description and len(events) < 50:
+        if description and len(events) < 50 and _from_student_code():
             events.append(f"{description} ({event})")
 
     sys.addaudithook(hook)
