@@ -103,23 +103,11 @@ class StateSnapshot:
         self.path_hooks: list = []
         self._frozen_cache: dict[int, tuple[tuple, tuple]] = {}
         self._functions_frozen: tuple = ()
-        seen_cls: set[int] = set()
-        seen_fn: set[int] = set()
+        self._seen_cls: set[int] = set()
+        self._seen_fn: set[int] = set()
         for name, module in list(sys.modules.items()):
-            if not isinstance(module, types.ModuleType) or not _protected(name):
-                continue
-            namespace = dict(vars(module))
-            self.modules.append((name, module, namespace))
-            self.sys_modules[name] = module
-            for value in namespace.values():
-                if isinstance(value, type) and id(value) not in seen_cls and _protected(getattr(value, "__module__", "") or ""):
-                    seen_cls.add(id(value))
-                    attrs = dict(vars(value))
-                    self.classes.append((value, attrs))
-                    for attr in attrs.values():
-                        self._function(attr, seen_fn)
-                else:
-                    self._function(value, seen_fn)
+            if isinstance(module, types.ModuleType) and _protected(name):
+                self._take(name, module)
         self.meta_path = list(sys.meta_path)
         self.path_hooks = list(sys.path_hooks)
         self.sys_path = list(sys.path)
@@ -142,23 +130,26 @@ class StateSnapshot:
     def add_modules(self, names: list[str]) -> None:
         """Snapshot modules imported after the snapshot was taken (the support files,
         imported in the child before the student code), with their classes and functions."""
-        seen_fn = {id(f) for f, *_ in self.functions}
         for name in names:
             module = sys.modules.get(name)
-            if not isinstance(module, types.ModuleType):
-                continue
-            namespace = dict(vars(module))
-            self.modules.append((name, module, namespace))
-            self.sys_modules[name] = module
-            self._functions_frozen = ()
-            for value in namespace.values():
-                if isinstance(value, type) and getattr(value, "__module__", None) == name:
-                    attrs = dict(vars(value))
-                    self.classes.append((value, attrs))
-                    for attr in attrs.values():
-                        self._function(attr, seen_fn)
-                else:
-                    self._function(value, seen_fn)
+            if isinstance(module, types.ModuleType):
+                self._take(name, module)
+                self._functions_frozen = ()
+
+    def _take(self, name: str, module: types.ModuleType) -> None:
+        """Snapshot one module, the protected classes it holds and their functions."""
+        namespace = dict(vars(module))
+        self.modules.append((name, module, namespace))
+        self.sys_modules[name] = module
+        for value in namespace.values():
+            if isinstance(value, type) and id(value) not in self._seen_cls and _protected(getattr(value, "__module__", "") or ""):
+                self._seen_cls.add(id(value))
+                attrs = dict(vars(value))
+                self.classes.append((value, attrs))
+                for attr in attrs.values():
+                    self._function(attr, self._seen_fn)
+            else:
+                self._function(value, self._seen_fn)
 
     def _function(self, value, seen: set[int]) -> None:
         if type(value) in (staticmethod, classmethod):
