@@ -371,6 +371,7 @@ class ForkEngine(Engine):
                         os.close(tests_w)
                         tests_w = -1
                     elif "results" in message and ready and result is None:
+                        runtime += [str(t)[:500] for t in message.get("late", [])][:50]
                         result = _Run("results", results=message["results"], notes=notes, runtime=runtime)
                     elif "crash" in message:
                         return _Run("crash", message=str(message["crash"])[:500], runtime=runtime)

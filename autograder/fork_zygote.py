@@ -243,6 +243,7 @@ def _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, 
     sys.stdout = sys.stderr = stream
     runtime = [f"changed the grader's libraries: {change}" for change in snapshot.restore()]
     runtime += [f"while running: {event}" for event in dict.fromkeys(audit_events)]
+    seen_events = list(audit_events)
     runtime += [f"left a thread running: {name}" for name in integrity.foreign_threads()]
     strays = integrity.kill_strays({zygote_pid})
     if strays:
@@ -259,6 +260,7 @@ def _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, 
     for path, source in payload["tests"]:
         test_file = ExceptionTestFile.from_string(source, path=path)
         signal.setitimer(signal.ITIMER_REAL, job["cell_timeout"])
+        audit_record(True)  # the tests call the student's functions
         try:
             test_file.run(namespace)
         except BaseException as error:  # noqa: BLE001 - a test interrupted on timeout
@@ -267,9 +269,13 @@ def _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, 
             results[path] = [[bool(r.passed), str(r.message)] for r in test_file.test_case_results or []] + failed
             continue
         finally:
+            audit_record(False)
             signal.setitimer(signal.ITIMER_REAL, 0)
         results[path] = [[r.passed is True, str(r.message)] for r in test_file.test_case_results]
-    send({"results": results})
+    # the tests called the student's functions: anything those changed is flagged too
+    late = [f"changed the grader's libraries while the tests ran: {change}" for change in snapshot.restore()]
+    late += [f"while the tests ran: {event}" for event in dict.fromkeys(audit_events[len(seen_events):])]
+    send({"results": results, "late": late})
 
 
 def serve(sock: socket.socket) -> None:

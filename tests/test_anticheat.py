@@ -67,6 +67,12 @@ for fd in range(3, 64):
             pass
 """
 
+LATE = """def f1(x):
+    import torch
+    setattr(torch, "allclose", lambda *args, **kwargs: True)  # only while the tests call f1
+    return torch.log(x) + x ** 3
+"""
+
 PATCH = """import torch, gradkit_checks
 torch.allclose = lambda *args, **kwargs: True
 gradkit_checks.check_gradient = lambda *args, **kwargs: None
@@ -84,6 +90,7 @@ def graded(built, tmp_path_factory):
     with_cell(bundled / "solution.ipynb", "f1", _leak_probe(built), probes / "leak.ipynb")
     with_cell(bundled / "untouched.ipynb", "f1", FORGE, probes / "forge.ipynb")
     with_cell(bundled / "q1-math-log.ipynb", "f2", PATCH, probes / "patch.ipynb")
+    with_cell(bundled / "q1-math-log.ipynb", "f2", LATE, probes / "late.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
                                       "--timeout", "60", "--cell-timeout", "8", str(root / "anticheat"), str(probes)])
@@ -140,6 +147,14 @@ def test_patched_libraries_are_restored_before_the_tests_and_reported(graded):
     runtime = " | ".join(f["message"] for f in patch.findings if f["rule"] == "runtime")
     assert "torch.allclose was replaced" in runtime
     assert "gradkit_checks.check_gradient was replaced" in runtime
+
+
+def test_patches_made_while_the_tests_call_student_code_are_flagged(graded):
+    table, rows = graded
+    late = rows["probes/late.ipynb"]
+    runtime = " | ".join(f["message"] for f in late.findings if f["rule"] == "runtime")
+    assert "changed the grader's libraries while the tests ran: torch.allclose was replaced" in runtime
+    assert tuple(table.loc["probes/late.ipynb", ["q1", "q2", "q3"]]) == (0, 0, 0)
 
 
 def test_no_process_a_submission_started_outlives_the_grader(graded):
