@@ -15,12 +15,19 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-__all__ = ["CLEARED", "NEEDS_REVIEW", "PENDING", "REJECTED", "apply_review", "finding_text", "findings_summary"]
+__all__ = ["CLEARED", "NEEDS_REVIEW", "PENDING", "REJECTED", "REJECTED_STATUS", "apply_review", "engine_status", "finding_text", "findings_summary", "results_score"]
 
 NEEDS_REVIEW = "needs review"
 """Prefix of the ``grading_status`` of a flagged submission nobody has reviewed yet."""
 PENDING, CLEARED, REJECTED = "", "cleared", "rejected"
 """Review decisions as stored in the gradebook ("" while pending)."""
+REJECTED_STATUS = "rejected after review"
+"""Prefix of the ``grading_status`` of a flagged submission an instructor rejected."""
+
+
+def engine_status(status: str) -> str:
+    """The engine's own ``grading_status`` inside a counted one (after ``"; graded: "``)."""
+    return status.split("; graded: ", 1)[1] if "; graded: " in status else status
 
 
 def finding_text(finding: dict[str, Any]) -> str:
@@ -33,6 +40,11 @@ def finding_text(finding: dict[str, Any]) -> str:
 def findings_summary(findings: list[dict[str, Any]]) -> str:
     """The first finding's :func:`finding_text`, and how many more there are."""
     return finding_text(findings[0]) + (f" (and {len(findings) - 1} more)" if len(findings) > 1 else "")
+
+
+def results_score(test: dict[str, Any]) -> str:
+    """``"2 / 2 points"``: what a results.json test entry was worth before the review rule."""
+    return f"{test.get('score', 0):g} / {test.get('max_score', 0):g} points"
 
 
 def apply_review(scores: dict[str, float], status: str, results: dict[str, Any], findings: list[dict[str, Any]],
@@ -50,7 +62,8 @@ def apply_review(scores: dict[str, float], status: str, results: dict[str, Any],
         (scores, status, results): unchanged without findings or when cleared (the status
         then notes the clearance); otherwise every question 0, the status
         ``needs review: <first finding>; graded: <status>`` (``rejected after review: ...``
-        once rejected), and a results.json whose score is 0 with a visible test entry
+        once rejected), and a results.json whose score and per-question scores are 0
+        (each question's output says what the tests gave) with a visible first entry
         listing the findings.
 
     Raises:
@@ -62,10 +75,15 @@ def apply_review(scores: dict[str, float], status: str, results: dict[str, Any],
         return scores, status, results
     if decision == CLEARED:
         return scores, f"{status}; cleared after review", results
-    head = NEEDS_REVIEW if decision == PENDING else "rejected after review"
+    head = NEEDS_REVIEW if decision == PENDING else REJECTED_STATUS
     new_status = f"{head}: {findings_summary(findings)}; graded: {status}"
     counted = copy.deepcopy(results)
     counted["score"] = 0
+    for test in counted.get("tests", []):
+        if "score" in test:  # each question's entry counts 0 too; its output says why
+            gave = results_score(test)
+            test["score"] = 0
+            test["output"] = f"Counts 0 until an instructor reviews this submission (the tests gave {gave}).\n\n" + str(test.get("output", ""))
     listing = "\n".join(f"- {finding_text(f)}" for f in findings)
     counted.setdefault("tests", []).insert(0, {
         "name": "Needs instructor review" if decision == PENDING else "Rejected after instructor review",

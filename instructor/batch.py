@@ -11,7 +11,7 @@ Output folder (``DIR``)::
     DIR/report.html             the instructor's report (see instructor.report)
 
 Re-running the same command resumes: submissions already in the gradebook with the same
-file hash and autograder hash are not graded again (``regrade=True`` forces it).
+file hash, autograder hash and engine are not graded again (``regrade=True`` forces it).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.grade_table import grades_table
 from autograder.limits import Limits
 from autograder.outcome import GradingOutcome, is_completed
-from autograder.review import NEEDS_REVIEW
+from autograder.review import NEEDS_REVIEW, REJECTED_STATUS, engine_status
 from autograder.submissions import Submission, SubmissionError
 
 from .discovery import discover_submissions
@@ -76,15 +76,19 @@ class BatchSummary:
     def text(self) -> str:
         """A closing summary for the terminal."""
         rows = self.table.iloc[1:]
-        done = rows[rows["grading_status"].map(is_completed)]
+        statuses = rows["grading_status"].astype(str)
+        done = statuses.map(lambda s: is_completed(engine_status(s)))
         possible = self.table.iloc[0]["total_points_earned"]
         lines = [
             f"{len(rows)} submissions: {len(self.graded)} graded now, {len(self.reused)} already in the gradebook",
-            f"{len(done)} completed, {len(rows) - len(done)} could not be fully graded (see grading_status)",
+            f"{int(done.sum())} completed, {int((~done).sum())} could not be fully graded (see grading_status)",
         ]
-        review = rows[rows["grading_status"].str.startswith(NEEDS_REVIEW)]
-        if len(review):
-            lines.append(f"{len(review)} need review (suspicious code; 0 points until decided): gradkit review {self.out_dir}")
+        pending = int(statuses.str.startswith(NEEDS_REVIEW).sum())
+        rejected = int(statuses.str.startswith(REJECTED_STATUS).sum())
+        if pending:
+            lines.append(f"{pending} need review (suspicious code; 0 points until decided): gradkit review {self.out_dir}")
+        if rejected:
+            lines.append(f"{rejected} rejected after review (0 points)")
         if len(rows):
             lines.append(f"mean {rows['total_points_earned'].mean():.2f} / {possible:g} points, median {rows['total_points_earned'].median():.2f}")
         if self.skipped:
@@ -153,7 +157,7 @@ def grade_batch(
         todo = []
         for sub in found:
             file_hash = _hash(sub)
-            if not regrade and book.is_current(sub.label, file_hash, ag_hash):
+            if not regrade and book.is_current(sub.label, file_hash, ag_hash, engine):
                 reused.append(sub.label)
             else:
                 todo.append((sub, file_hash))

@@ -162,11 +162,12 @@ class Gradebook:
         row = self._db.execute("SELECT value FROM meta WHERE key = 'points'").fetchone()
         return json.loads(row[0]) if row else {}
 
-    def is_current(self, label: str, file_sha256: str, autograder_sha256: str) -> bool:
-        """Whether ``label`` is stored for this file content and this autograder."""
+    def is_current(self, label: str, file_sha256: str, autograder_sha256: str, engine: str | None = None) -> bool:
+        """Whether ``label`` is stored for this file content and this autograder (and, when
+        given, was graded by this engine: switching engines grades again)."""
         row = self._db.execute(
-            "SELECT 1 FROM submissions WHERE label = ? AND file_sha256 = ? AND autograder_sha256 = ?",
-            (label, file_sha256, autograder_sha256),
+            "SELECT 1 FROM submissions WHERE label = ? AND file_sha256 = ? AND autograder_sha256 = ? AND (? IS NULL OR engine = ?)",
+            (label, file_sha256, autograder_sha256, engine, engine),
         ).fetchone()
         return row is not None
 

@@ -8,6 +8,7 @@ the submission's file changes) and every export is rewritten at once.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
 from autograder.review import CLEARED, PENDING, REJECTED, finding_text
@@ -48,12 +49,19 @@ def review(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...
     twice = sorted({label for label in labels if labels.count(label) > 1})
     if twice:
         raise ReviewError(f"given more than one decision: {', '.join(twice)}")
+    if note and not decisions:
+        raise ReviewError("--note is kept with a decision: give --clear, --reject or --reopen too")
     with Gradebook(out_dir) as book:
+        labels = [row.label for row in book.rows()]
         for label, decision in decisions:
             try:
                 book.decide(label, decision, note)
-            except (KeyError, ValueError) as error:
-                raise ReviewError(f"{out_dir / GRADEBOOK_FILE}: {error.args[0]}") from None
+            except KeyError as error:
+                near = [known for known in labels if known.endswith("/" + label)] or difflib.get_close_matches(label, labels, n=3)
+                hint = f"; did you mean {', '.join(near)}?" if near else " (labels are the `file` column of grades.csv)"
+                raise ReviewError(f"{error.args[0]}{hint}") from None
+            except ValueError as error:
+                raise ReviewError(str(error)) from None
         rows = book.rows()
         if decisions:
             write_exports(rows, book.points(), out_dir, show_hidden=bool(book.meta("show_hidden", False)))
@@ -71,6 +79,9 @@ def review_listing(rows: list[GradebookRow]) -> str:
         out.append(f"{row.label}: {state} (tests gave {raw:g} points; counts {row.total:g})" + (f" - note: {row.review_note}" if row.review_note else ""))
         out += [f"    {finding_text(f)}" for f in row.findings]
     pending = sum(1 for r in rows if r.needs_review)
-    out.append(f"{len(rows)} flagged, {pending} pending. Decide with: gradkit review DIR --clear LABEL | --reject LABEL")
+    out.append(f"{len(rows)} flagged, {pending} pending.")
+    if pending:
+        out.append("Decide with: gradkit review DIR --clear LABEL | --reject LABEL [--note TEXT]; --reopen LABEL undoes a decision.")
+    out.append("Cell numbers count every cell of the notebook from the top, markdown included, as Jupyter shows them.")
     return "\n".join(out)
 

@@ -62,6 +62,9 @@ def test_flagged_submission_counts_zero_everywhere_until_reviewed(graded):
     results = json.loads((out / "results" / results_file_name("subs/patched.ipynb")).read_text())
     assert results["score"] == 0 and results["tests"][0]["name"] == "Needs instructor review"
     assert "torch.allclose" in results["tests"][0]["output"]
+    questions = [t for t in results["tests"] if t.get("max_score")]
+    assert [t["score"] for t in questions] == [0, 0, 0]
+    assert "the tests gave 2 / 2 points" in questions[0]["output"]
     feedback = (out / "feedback" / "subs_patched.ipynb.md").read_text()
     assert "needs review" in feedback
     listing = _review(str(out))
@@ -113,6 +116,10 @@ def test_review_errors_name_the_problem(graded, tmp_path):
     _, _, out = graded
     missing = _review(str(out), "--clear", "subs/nobody.ipynb")
     assert missing.exit_code == 2 and "no submission labelled 'subs/nobody.ipynb'" in missing.output
+    short = _review(str(out), "--clear", "patched.ipynb")
+    assert short.exit_code == 2 and "did you mean subs/patched.ipynb?" in short.output
+    lonely = _review(str(out), "--note", "why")
+    assert lonely.exit_code == 2 and "--note is kept with a decision" in lonely.output
     honest = _review(str(out), "--clear", "subs/honest.ipynb")
     assert honest.exit_code == 2 and "nothing to review" in honest.output
     twice = _review(str(out), "--clear", "subs/patched.ipynb", "--reject", "subs/patched.ipynb")
