@@ -59,6 +59,7 @@ from pathlib import Path
 import nbformat
 
 from .engines import Engine, _child_setup, _package_root, register_engine
+from .fork_zygote import write_all
 from .limits import Limits
 from .outcome import COMPLETED, GradingOutcome, kernel_died_status, timed_out_status
 from .sandbox import landlock_abi
@@ -266,21 +267,16 @@ class ForkEngine(Engine):
                 return GradingOutcome.failure(label, f"timed out after {limits.timeout:g} s")
             if run.kind == "died":
                 return GradingOutcome.failure(label, f"the grading process died twice (last in cell {(run.cell or 0) + 1})")
+        runtime = run.runtime or []
         if run.kind == "crash":
-            outcome = GradingOutcome.failure(label, f"grading failed: {run.message}")
-            outcome.findings = [_runtime_finding(text) for text in run.runtime or []]
-            return outcome
+            return _flagged(GradingOutcome.failure(label, f"grading failed: {run.message}"), runtime)
         try:
             scores, results = _score(bundle, run.results)
         except ValueError as error:
-            outcome = GradingOutcome.failure(label, f"grading failed: {error}")
-            outcome.findings = [_runtime_finding(text) for text in (run.runtime or []) + [str(error)]]
-            return outcome
+            return _flagged(GradingOutcome.failure(label, f"grading failed: {error}"), [*runtime, str(error)])
         if run.notes:
             status = f"{status}; " + "; ".join(run.notes)
-        outcome = GradingOutcome(label=label, scores=scores, status=status, results=results)
-        outcome.findings = [_runtime_finding(text) for text in run.runtime or []]
-        return outcome
+        return _flagged(GradingOutcome(label=label, scores=scores, status=status, results=results), runtime)
 
     def _run(self, cells: list, stop_before: int | None, bundle: _Bundle, limits: Limits) -> _Run:
         """Fork one child for the notebook and supervise it until it ends."""
@@ -367,7 +363,7 @@ class ForkEngine(Engine):
                             _kill(pid)
                             return _Run("crash", message="the submission interfered with the grading protocol", runtime=runtime)
                         payload = json.dumps({"tests": bundle.tests}).encode("utf-8")
-                        _write_all(tests_w, payload)
+                        write_all(tests_w, payload)
                         os.close(tests_w)
                         tests_w = -1
                     elif "results" in message and ready and result is None:
@@ -387,11 +383,6 @@ class ForkEngine(Engine):
                 os.close(tests_w)
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    while data:
-        data = data[os.write(fd, data):]
-
-
 def _kill(pid: int) -> None:
     """SIGKILL the child's process group (it is a session leader) and the child."""
     for kill in (os.killpg, os.kill):
@@ -401,8 +392,11 @@ def _kill(pid: int) -> None:
             pass
 
 
-def _runtime_finding(text: str) -> dict:
-    return {"cell": 0, "line": 0, "code": "", "rule": "runtime", "message": text}
+def _flagged(outcome: GradingOutcome, runtime: list[str]) -> GradingOutcome:
+    """``outcome`` with what the child saw at run time as findings (rule ``runtime``, no
+    cell or line: see :func:`autograder.review.finding_text`)."""
+    outcome.findings = [{"cell": 0, "line": 0, "code": "", "rule": "runtime", "message": text} for text in runtime]
+    return outcome
 
 
 def _score(bundle: _Bundle, reply: dict) -> tuple[dict[str, float], dict]:

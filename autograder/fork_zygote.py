@@ -33,12 +33,8 @@ import sys
 import time
 import warnings
 
-_HEAVY_IMPORTS_DONE = False
-
-
 def _warm_up():
     """Import and exercise everything a submission and the tests use, once, in the zygote."""
-    global _HEAVY_IMPORTS_DONE
     warnings.simplefilter("ignore")
     import numpy  # noqa: F401
     import torch
@@ -88,7 +84,6 @@ def _warm_up():
     shell.InteractiveTB.set_mode(mode="Minimal")
     shell.run_cell("1/0", store_history=False, silent=True)  # loads the traceback formatter
     shell.reset(new_session=False)
-    _HEAVY_IMPORTS_DONE = True
     return shell
 
 
@@ -126,10 +121,14 @@ class _CappedStream:
         raise OSError("no file descriptor while grading")
 
 
-def _send(fd: int, message: dict) -> None:
-    data = (json.dumps(message) + "\n").encode("utf-8")
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to the file descriptor ``fd`` (``os.write`` may write less)."""
     while data:
         data = data[os.write(fd, data):]
+
+
+def _send(fd: int, message: dict) -> None:
+    write_all(fd, (json.dumps(message) + "\n").encode("utf-8"))
 
 
 def _read_all(fd: int) -> bytes:
@@ -318,30 +317,18 @@ def serve(sock: socket.socket) -> None:
 
 
 def _kill_orphans() -> None:
-    """Kill and reap every process left behind (adopted by this subreaper)."""
-    for _ in range(20):
+    """Kill and reap every process left behind: as a subreaper, this process adopted them."""
+    from .integrity import kill_strays
+
+    kill_strays(set())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
-        me = str(os.getpid())
-        children = []
-        for entry in os.listdir("/proc"):
-            if entry.isdigit():
-                try:
-                    with open(f"/proc/{entry}/stat", "rb") as f:
-                        if f.read().rsplit(b")", 1)[1].split()[1].decode() == me:
-                            children.append(int(entry))
-                except OSError:
-                    continue
-        if not children and pid == 0:
-            return
-        for child in children:
-            try:
-                os.kill(child, signal.SIGKILL)
-            except OSError:
-                pass
-        time.sleep(0.01)
+            return  # nothing left to reap
+        if pid == 0:
+            time.sleep(0.01)
 
 
 def _send_line(sock: socket.socket, message: dict) -> None:

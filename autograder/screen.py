@@ -431,33 +431,16 @@ class _Screen(ast.NodeVisitor):
             elif target.id == "__builtins__":
                 self.add(node, "patch", "replaces __builtins__")
 
-    def visit_Assign(self, node: ast.Assign) -> None:
-        for target in node.targets:
-            self._check_target(target, node, "assigns to")
+    def _visit_binding(self, node: ast.AST) -> None:
+        """Every statement that binds or deletes targets: ``=``, ``+=``, annotated, ``:=``,
+        ``for``, ``del``."""
+        targets = node.targets if isinstance(node, (ast.Assign, ast.Delete)) else [node.target]
+        for target in targets:
+            self._check_target(target, node, "deletes" if isinstance(node, ast.Delete) else "assigns to")
         self.generic_visit(node)
 
-    def visit_AugAssign(self, node: ast.AugAssign) -> None:
-        self._check_target(node.target, node, "assigns to")
-        self.generic_visit(node)
-
-    def visit_AnnAssign(self, node: ast.AnnAssign) -> None:
-        self._check_target(node.target, node, "assigns to")
-        self.generic_visit(node)
-
-    def visit_Delete(self, node: ast.Delete) -> None:
-        for target in node.targets:
-            self._check_target(target, node, "deletes")
-        self.generic_visit(node)
-
-    def visit_NamedExpr(self, node: ast.NamedExpr) -> None:
-        self._check_target(node.target, node, "assigns to")
-        self.generic_visit(node)
-
-    def visit_For(self, node: ast.For) -> None:
-        self._check_target(node.target, node, "assigns to")
-        self.generic_visit(node)
-
-    visit_AsyncFor = visit_For
+    visit_Assign = visit_AugAssign = visit_AnnAssign = visit_Delete = visit_NamedExpr = _visit_binding
+    visit_For = visit_AsyncFor = _visit_binding
 
     def visit_comprehension(self, node: ast.comprehension) -> None:
         self._check_target(node.target, node.iter, "assigns to")
