@@ -96,6 +96,10 @@ class Engine(ABC):
             ValueError: the engine cannot grade with this zip (the message says why).
         """
 
+    def warm_up(self) -> None:
+        """Start what the calling grading thread will reuse (no-op by default), so that its
+        start-up time is not counted in a submission's ``seconds``."""
+
     def close(self) -> None:
         """Release what the engine keeps between submissions (processes); idempotent."""
 

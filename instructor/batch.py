@@ -17,12 +17,14 @@ file hash, autograder hash and engine are not graded again (``regrade=True`` for
 from __future__ import annotations
 
 import ctypes
-import json
 import os
 import signal
 import sys
+import threading
+import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -31,27 +33,20 @@ from tqdm import tqdm
 
 from autograder.autograder_zip import question_points
 from autograder.engines import DEFAULT_ENGINE, get_engine
-from autograder.grade_table import grades_table
 from autograder.limits import Limits
 from autograder.outcome import GradingOutcome, is_completed
 from autograder.review import NEEDS_REVIEW, REJECTED_STATUS, engine_status
 from autograder.submissions import Submission, SubmissionError
 
 from .discovery import discover_submissions
-from .gradebook import Gradebook, GradebookRow, safe_name, sha256_bytes, sha256_file
-from .lms.common import write_text_atomic
-from .lms.names import parse_submission_name
+from .gradebook import Gradebook, safe_name, sha256_bytes, sha256_file
+from .lock import output_lock
+from .outputs import (
+    GRADES_CSV, HIDDEN_RESULTS_META, RESULTS_DIR, STUDENTS_CSV, rebuild_outputs, results_file_name, students_table, write_exports,
+    zip_hidden_results,
+)
 
 __all__ = ["BatchSummary", "GRADES_CSV", "RESULTS_DIR", "STUDENTS_CSV", "grade_batch", "results_file_name", "safe_name", "students_table", "write_exports"]
-
-GRADES_CSV = "grades.csv"
-STUDENTS_CSV = "students.csv"
-RESULTS_DIR = "results"
-
-
-def results_file_name(label: str) -> str:
-    """File name of a submission's results.json under ``results/``: ``safe_name(label) + ".json"``."""
-    return safe_name(label) + ".json"
 
 
 @dataclass
@@ -59,12 +54,21 @@ class BatchSummary:
     """What one ``grade_batch`` run did.
 
     Attributes:
-        table: the grade table as written to grades.csv (first row: points possible).
+        table: the grade table as written to grades.csv (first row: points possible):
+            every submission in the gradebook, not only this run's.
         graded: labels graded in this run.
-        reused: labels taken from the gradebook unchanged.
+        reused: labels given in this run and taken from the gradebook unchanged.
         out_dir: the output folder.
         skipped: files in the given folders that are not submissions (not notebooks or
             zips, and not named by an LMS download).
+        given: labels given in this run (after matching to stored submissions).
+        reasons: label graded now -> why: ``"new"``, ``"file changed"``, ``"autograder
+            changed"``, ``"engine changed"`` or ``"--regrade"``.
+        matched: (new label, stored label) pairs: a file given now that is a submission
+            already in the gradebook under another label; the row took the new label.
+        notes: lines about the outputs (LMS import files that could not be rebuilt).
+        startup_seconds: the engine's start-up time per grading thread (seconds), not
+            counted in any submission's time.
     """
 
     table: pd.DataFrame
@@ -72,6 +76,11 @@ class BatchSummary:
     reused: list[str]
     out_dir: Path
     skipped: list[Path]
+    given: list[str] = field(default_factory=list)
+    reasons: dict[str, str] = field(default_factory=dict)
+    matched: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    startup_seconds: list[float] = field(default_factory=list)
 
     def text(self) -> str:
         """A closing summary for the terminal."""
@@ -79,10 +88,19 @@ class BatchSummary:
         statuses = rows["grading_status"].astype(str)
         done = statuses.map(lambda s: is_completed(engine_status(s)))
         possible = self.table.iloc[0]["total_points_earned"]
+        given = len(self.given) or len(self.graded) + len(self.reused)
         lines = [
-            f"{len(rows)} submissions: {len(self.graded)} graded now, {len(self.reused)} already in the gradebook",
-            f"{int(done.sum())} completed, {int((~done).sum())} could not be fully graded (see grading_status)",
+            f"{len(rows)} submissions in the gradebook, {given} given now: "
+            f"{len(self.graded)} graded now, {len(self.reused)} already in the gradebook",
         ]
+        counts = Counter(self.reasons.values())
+        for reason, text in (("autograder changed", "because the autograder changed"), ("file changed", "because the file changed"),
+                             ("engine changed", "because the engine changed"), ("--regrade", "because of --regrade")):
+            if counts.get(reason):
+                lines.append(f"regraded {counts[reason]} {text}")
+        for new, old in self.matched:
+            lines.append(f"{new}: the same submission as {old} (same file), graded before; its row now has the new label")
+        lines.append(f"{int(done.sum())} completed, {int((~done).sum())} could not be fully graded (see grading_status)")
         pending = int(statuses.str.startswith(NEEDS_REVIEW).sum())
         rejected = int(statuses.str.startswith(REJECTED_STATUS).sum())
         if pending:
@@ -91,10 +109,14 @@ class BatchSummary:
             lines.append(f"{rejected} rejected after review (0 points)")
         if len(rows):
             lines.append(f"mean {rows['total_points_earned'].mean():.2f} / {possible:g} points, median {rows['total_points_earned'].median():.2f}")
+        if self.startup_seconds:
+            lines.append(f"engine start-up: {sum(self.startup_seconds):.1f} s ({len(self.startup_seconds)} worker(s)), "
+                         "not counted in any submission's time")
         if self.skipped:
             lines.append(f"{len(self.skipped)} files in the given folders are not submissions and were skipped: "
                          + ", ".join(p.name for p in self.skipped[:10]) + (" ..." if len(self.skipped) > 10 else ""))
-        lines.append(f"outputs in {self.out_dir}/ (grades.csv, students.csv, report.html, results/, feedback/)")
+        lines += self.notes
+        lines.append(f"outputs in {self.out_dir}/ (grades.csv, students.csv, report.html, results/, feedback/), every submission of the gradebook")
         return "\n".join(lines)
 
 
@@ -107,8 +129,9 @@ def grade_batch(
     limits: Limits = Limits(),
     engine: str = DEFAULT_ENGINE,
     regrade: bool = False,
-    show_hidden: bool = False,
+    show_hidden: bool | None = None,
     progress: bool = True,
+    wait: float = 0.0,
 ) -> BatchSummary:
     """Grade every submission (resuming from the gradebook) and write the exports.
 
@@ -121,8 +144,17 @@ def grade_batch(
         limits: per-submission time (seconds), memory (MiB) and output (bytes) limits.
         engine: name of a registered grading engine.
         regrade: grade every submission again, even if the gradebook has it.
-        show_hidden: put hidden test details in the students' feedback files.
+        show_hidden: put hidden test details in the students' feedback files (True) or not
+            (False); None keeps the folder's earlier choice, else follows the zip's
+            ``gradkit: hidden_results`` (see :func:`instructor.outputs.feedback_shows_hidden`).
         progress: show a progress bar with ETA on stderr.
+        wait: seconds to wait for another command writing ``out_dir`` (see :mod:`instructor.lock`).
+
+    The gradebook keeps one row per submission. A file given under a new label that is a
+    submission already stored under another one (same student key or none, same content,
+    same file name; see :meth:`instructor.gradebook.Gradebook.same_submission`) takes over
+    that row instead of adding a second. Every output is then rebuilt from every row
+    (:func:`instructor.outputs.rebuild_outputs`), not only this run's.
 
     Returns:
         BatchSummary: the grade table and what was graded or reused.
@@ -132,11 +164,16 @@ def grade_batch(
         autograder.autograder_zip.AutograderZipError: the zip is not an autograder zip.
         KeyError: unknown engine.
         ValueError: no submissions among ``submissions``, an unreadable Gradescope
-            ``submission_metadata.yml``, or an engine that cannot run here or with this zip
-            (the fork engine without Linux Landlock).
+            ``submission_metadata.yml``, ``out_dir`` is a file, or an engine that cannot run
+            here or with this zip (the fork engine without Linux Landlock).
+        instructor.lock.FolderBusy: another command is writing ``out_dir``.
     """
     autograder_zip = Path(autograder_zip).resolve()
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ValueError(f"{out_dir}: --out is a file, not a folder; give a grading output folder")
     points = question_points(autograder_zip)
+    hidden_results = zip_hidden_results(autograder_zip)
     ag_hash = sha256_file(autograder_zip)
     grader = get_engine(engine)
     grader.prepare(autograder_zip)
@@ -144,107 +181,78 @@ def grade_batch(
     found = discover_submissions([Path(p) for p in submissions], skipped)
     if not found:
         raise ValueError(f"no submissions found in {', '.join(map(str, submissions))}")
-    out_dir = Path(out_dir)
-    (out_dir / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
     jobs = max(1, jobs or os.cpu_count() or 1)
-    _become_subreaper()
-    before = {p.pid for p in psutil.Process().children(recursive=True)}
 
-    graded, reused = [], []
-    with Gradebook(out_dir) as book:
-        book.set_points(points)
-        book.set_meta("show_hidden", show_hidden)
-        todo = []
-        for sub in found:
-            file_hash = _hash(sub)
-            if not regrade and book.is_current(sub.label, file_hash, ag_hash, engine):
-                reused.append(sub.label)
-            else:
+    graded, reused, matched, reasons = [], [], [], {}
+    startup: list[float] = []
+    with output_lock(out_dir, wait=wait):
+        (out_dir / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
+        _become_subreaper()
+        before = {p.pid for p in psutil.Process().children(recursive=True)}
+        with Gradebook(out_dir) as book:
+            book.set_points(points)
+            book.set_meta(HIDDEN_RESULTS_META, hidden_results)
+            given = {sub.label for sub in found}
+            todo = []
+            for sub in found:
+                file_hash = _hash(sub)
+                stored = book.row_key(sub.label)
+                if stored is None:
+                    same = book.same_submission(sub.label, file_hash, sub.student, exclude=given)
+                    if same is not None:
+                        book.relabel(same, sub.label, path=str(sub.path), member=sub.member)
+                        matched.append((sub.label, same))
+                        stored = book.row_key(sub.label)
+                if not regrade and stored == (file_hash, ag_hash, engine):
+                    reused.append(sub.label)
+                    continue
+                if regrade and stored is not None:
+                    reasons[sub.label] = "--regrade"
+                elif stored is None:
+                    reasons[sub.label] = "new"
+                elif stored[0] != file_hash:
+                    reasons[sub.label] = "file changed"
+                elif stored[1] != ag_hash:
+                    reasons[sub.label] = "autograder changed"
+                else:
+                    reasons[sub.label] = "engine changed"
                 todo.append((sub, file_hash))
-        try:
-            with ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(grader.grade, sub, autograder_zip, limits=limits): (sub, h) for sub, h in todo}
-                bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress or not todo,
-                           mininterval=0.5 if sys.stderr.isatty() else 10.0)
-                for future in as_completed(futures):
-                    sub, file_hash = futures[future]
-                    try:
-                        outcome = future.result()
-                    except Exception as error:  # noqa: BLE001 - an engine bug must not lose the batch
-                        outcome = GradingOutcome.failure(sub.label, f"grading failed: {type(error).__name__}: {error}")
-                    book.record(outcome, path=str(sub.path), member=sub.member, student=sub.student,
-                                file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
-                    graded.append(sub.label)
-                    bar.update()
-                bar.close()
-        finally:
-            grader.close()
-            _reap_descendants(before)
-        rows = book.rows([s.label for s in found])
-    table = write_exports(rows, points, out_dir, show_hidden=show_hidden)
-    return BatchSummary(table=table, graded=graded, reused=reused, out_dir=out_dir, skipped=skipped)
+            lock = threading.Lock()
 
+            def warm_up() -> None:  # engine start-up, per grading thread, timed apart from submissions
+                start = time.monotonic()
+                try:
+                    grader.warm_up()
+                except Exception:  # noqa: BLE001 - grading that thread's submissions reports the failure
+                    return
+                with lock:
+                    startup.append(time.monotonic() - start)
 
-def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, show_hidden: bool = False) -> pd.DataFrame:
-    """Write grades.csv, students.csv, results/, feedback/ and report.html from gradebook rows.
-
-    Args:
-        rows: the submissions of this batch, in output order.
-        points: question -> points possible.
-        out_dir: the grading output folder.
-        show_hidden: include hidden test details in the feedback files.
-
-    Returns:
-        pandas.DataFrame: the grade table written to grades.csv.
-    """
-    from .feedback import write_feedback
-    from .report import write_report
-
-    outcomes = [GradingOutcome(r.label, r.scores, r.status, r.results, r.seconds) for r in rows]
-    table = grades_table(outcomes, points)
-    write_text_atomic(out_dir / GRADES_CSV, table.to_csv(index=False))
-    write_text_atomic(out_dir / STUDENTS_CSV, students_table(rows, points).to_csv(index=False))
-    current = {results_file_name(row.label) for row in rows}
-    for stale in (out_dir / RESULTS_DIR).glob("*.json"):  # from an earlier run's submissions
-        if stale.name not in current:
-            stale.unlink()
-    for row in rows:
-        write_text_atomic(out_dir / RESULTS_DIR / results_file_name(row.label), json.dumps(row.results, indent=2))
-    write_feedback(rows, points, out_dir, show_hidden=show_hidden)
-    write_report(rows, points, out_dir)
-    return table
-
-
-def students_table(rows: list[GradebookRow], points: dict[str, float]) -> pd.DataFrame:
-    """One row per student: the attempt that counts, and every attempt recorded.
-
-    The latest attempt counts, by the same rule as the Canvas export
-    (:mod:`instructor.lms.canvas`): Canvas appends ``-1``, ``-2``... to a resubmission's
-    original file name (lms.md), so a higher number is later; ties go to the higher
-    attachment id, then the label. Submissions without a known student are their own "student" (their label).
-
-    Returns:
-        pandas.DataFrame: ``student``, ``file`` (the counted label), one column per
-        question, ``total_points_earned``, ``grading_status``, ``attempts`` (count) and
-        ``all_files`` (labels, ``;``-separated, oldest first).
-    """
-    groups: dict[str, list[GradebookRow]] = {}
-    for row in rows:
-        groups.setdefault(row.student or row.label, []).append(row)
-    records = []
-    for student, attempts in groups.items():
-        attempts.sort(key=lambda r: (*parse_submission_name(r.label).attempt_order, r.label))
-        last = attempts[-1]
-        records.append({
-            "student": student,
-            "file": last.label,
-            **{q: float(last.scores.get(q, 0.0)) for q in points},
-            "total_points_earned": last.total,
-            "grading_status": last.status,
-            "attempts": len(attempts),
-            "all_files": ";".join(r.label for r in attempts),
-        })
-    return pd.DataFrame(records, columns=["student", "file", *points, "total_points_earned", "grading_status", "attempts", "all_files"])
+            try:
+                with ThreadPoolExecutor(max_workers=min(jobs, max(1, len(todo))), initializer=warm_up) as pool:
+                    futures = {pool.submit(grader.grade, sub, autograder_zip, limits=limits): (sub, h) for sub, h in todo}
+                    bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress or not todo,
+                               mininterval=0.5 if sys.stderr.isatty() else 10.0)
+                    for future in as_completed(futures):
+                        sub, file_hash = futures[future]
+                        try:
+                            outcome = future.result()
+                        except Exception as error:  # noqa: BLE001 - an engine bug must not lose the batch
+                            outcome = GradingOutcome.failure(sub.label, f"grading failed: {type(error).__name__}: {error}")
+                        book.record(outcome, path=str(sub.path), member=sub.member, student=sub.student,
+                                    file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
+                        graded.append(sub.label)
+                        bar.update()
+                    bar.close()
+            finally:
+                grader.close()
+                _reap_descendants(before)
+            if todo:
+                book.set_meta("engine_startup", {"engine": engine, "seconds": [round(s, 3) for s in startup]})
+        rebuilt = rebuild_outputs(out_dir, show_hidden=show_hidden)
+    return BatchSummary(table=rebuilt.table, graded=graded, reused=reused, out_dir=out_dir, skipped=skipped,
+                        given=[s.label for s in found], reasons={k: v for k, v in reasons.items() if k in graded},
+                        matched=matched, notes=rebuilt.notes, startup_seconds=startup)
 
 
 def _hash(sub: Submission) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -9,6 +10,7 @@ import click
 from autograder.autograder_zip import AutograderZipError
 from autograder.engines import DEFAULT_ENGINE, available_engines
 from autograder.limits import Limits
+from instructor.lock import FolderBusy
 
 DEFAULT_ASSIGNMENTS = Path("assignments")
 DEFAULT_OUT = Path("dist")
@@ -19,23 +21,74 @@ def _assignment_dirs(given: tuple[Path, ...]) -> list[Path]:
         return list(given)
     if not DEFAULT_ASSIGNMENTS.is_dir():
         raise click.UsageError(f"no assignment folders given and no ./{DEFAULT_ASSIGNMENTS}/ here")
-    return sorted(p for p in DEFAULT_ASSIGNMENTS.iterdir() if p.is_dir() and not p.name.startswith("."))
+    found = sorted(p for p in DEFAULT_ASSIGNMENTS.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not found:
+        raise click.UsageError(f"./{DEFAULT_ASSIGNMENTS}/ holds no assignment folder")
+    return found
 
 
-@click.group()
+class _OneLineErrors(click.Group):
+    """The ``gradkit`` group: a usage error prints one line, ``Error: <what is wrong>``
+    (naming the path or option), and exits 2; other errors print their message and exit 1;
+    never a traceback for either."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except getattr(click.exceptions, "NoArgsIsHelpError", ()) as error:  # `gradkit` alone: the help
+            error.show()
+            sys.exit(error.exit_code)
+        except click.UsageError as error:
+            click.echo("Error: " + " ".join(error.format_message().split()), err=True)
+            sys.exit(error.exit_code)
+        except click.ClickException as error:
+            click.echo(f"Error: {error.format_message()}", err=True)
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) and not isinstance(result, bool) else 0)
+
+
+_SHOW_HIDDEN = click.option(
+    "--show-hidden/--hide-hidden", default=None,
+    help="Show (or hide) hidden tests' messages in the feedback files; kept for later rebuilds "
+         "[default: shown unless the assignment's hidden_results is `hidden`].")
+_WAIT = click.option("--wait", type=click.FloatRange(min=0), default=0, show_default=True,
+                     help="Seconds to wait when another gradkit command is writing the folder (else refuse at once).")
+
+
+def _locked(out_dir: Path, wait: float):
+    """The writer lock of a grading folder that must hold a gradebook (usage error if not)."""
+    from instructor.gradebook import GRADEBOOK_FILE
+
+    if not (Path(out_dir) / GRADEBOOK_FILE).is_file():
+        raise click.UsageError(f"{out_dir}: no {GRADEBOOK_FILE} here; give the --out folder of `gradkit grade`")
+    return output_lock(out_dir, wait=wait)
+
+
+@click.group(cls=_OneLineErrors)
 def main() -> None:
     """gradkit: auto-graded PyTorch autograd exercises built and graded with otter-grader."""
 
 
 @main.command()
 @click.argument("assignment_dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path), help="Output root.")
+@click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Output root.")
 @click.option("--no-verify", is_flag=True, help="Skip grading the solution and the blank notebook.")
 def build(assignment_dirs: tuple[Path, ...], out_dir: Path, no_verify: bool) -> None:
     """Build student notebooks and autograder zips (default: every folder in assignments/)."""
-    from instructor.build import BuildError, build_assignment
+    from instructor.build import BuildError, build_assignment, find_master_notebook
 
-    for folder in _assignment_dirs(assignment_dirs):
+    folders = _assignment_dirs(assignment_dirs)
+    for folder in folders:  # a folder without its master notebook is a usage error, before any build
+        try:
+            find_master_notebook(folder)
+        except BuildError as error:
+            raise click.UsageError(str(error)) from None
+    for folder in folders:
         try:
             built = build_assignment(folder, out_dir, verify=not no_verify)
         except BuildError as error:
@@ -47,7 +100,7 @@ def build(assignment_dirs: tuple[Path, ...], out_dir: Path, no_verify: bool) -> 
 
 @main.command()
 @click.option("--autograder", "autograder_zip", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Autograder zip from `gradkit build`.")
-@click.option("--out", "out_dir", default=Path("grading-output"), show_default=True, type=click.Path(path_type=Path), help="Grading output folder (resumed if it exists).")
+@click.option("--out", "out_dir", default=Path("grading-output"), show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Grading output folder (resumed if it exists).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Submissions graded at once [default: CPU cores].")
 @click.option("--timeout", type=click.FloatRange(min=1), default=Limits.timeout, show_default=True, help="Wall-clock seconds per submission.")
 @click.option("--cell-timeout", type=click.FloatRange(min=1), default=Limits.cell_timeout, show_default=True, help="Seconds per cell before it is interrupted.")
@@ -55,40 +108,75 @@ def build(assignment_dirs: tuple[Path, ...], out_dir: Path, no_verify: bool) -> 
 @click.option("--max-output", "output_bytes", type=click.IntRange(min=0), default=Limits.output_bytes, show_default=True, help="Captured output kept per submission, bytes.")
 @click.option("--engine", type=click.Choice(available_engines()), default=DEFAULT_ENGINE, show_default=True, help="Grading engine.")
 @click.option("--regrade", is_flag=True, help="Grade every submission again, even if the gradebook has it.")
-@click.option("--show-hidden", is_flag=True, help="Put hidden test details in the students' feedback files.")
+@_SHOW_HIDDEN
+@_WAIT
 @click.argument("submissions", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
 def grade(autograder_zip: Path, out_dir: Path, jobs: int | None, timeout: float, cell_timeout: float, memory_mb: int,
-          output_bytes: int, engine: str, regrade: bool, show_hidden: bool, submissions: tuple[Path, ...]) -> None:
+          output_bytes: int, engine: str, regrade: bool, show_hidden: bool | None, wait: float, submissions: tuple[Path, ...]) -> None:
     """Grade SUBMISSIONS: .ipynb files, otter export zips, folders, LMS bulk downloads.
 
     Writes OUT/gradebook.sqlite, OUT/grades.csv, OUT/students.csv, OUT/results/*.json,
-    OUT/feedback/*.md and OUT/report.html. Running it again resumes: submissions already
-    graded with the same autograder are not graded again. Submissions that cannot be
-    graded get a row with the reason; the exit code is non-zero only on usage errors.
+    OUT/feedback/*.md and OUT/report.html, each with every submission of the gradebook
+    (earlier runs' too). Running it again resumes: submissions already graded with the
+    same autograder are not graded again. Submissions that cannot be graded get a row with
+    the reason; the exit code is non-zero only on usage errors (2) and when another
+    command is writing OUT (1).
     """
     from instructor.batch import grade_batch
 
     limits = Limits(timeout=timeout, cell_timeout=cell_timeout, memory_mb=memory_mb, output_bytes=output_bytes)
     try:
         summary = grade_batch(autograder_zip=autograder_zip, submissions=list(submissions), out_dir=out_dir, jobs=jobs,
-                              limits=limits, engine=engine, regrade=regrade, show_hidden=show_hidden, progress=True)
+                              limits=limits, engine=engine, regrade=regrade, show_hidden=show_hidden, progress=True, wait=wait)
     except (AutograderZipError, ValueError) as error:
         raise click.UsageError(str(error)) from None
+    except FolderBusy as error:
+        raise click.ClickException(str(error)) from None
     click.echo(summary.table.to_string(index=False))
     click.echo("\n" + summary.text())
 
 
 @main.command()
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def report(out_dir: Path) -> None:
-    """Rebuild OUT_DIR/report.html from the grading output folder's gradebook."""
+@_SHOW_HIDDEN
+@_WAIT
+def report(out_dir: Path, show_hidden: bool | None, wait: float) -> None:
+    """Rebuild OUT_DIR/report.html, and every other output, from the folder's gradebook."""
     from instructor.report import report_from_folder
 
     try:
-        path = report_from_folder(out_dir)
+        with _locked(out_dir, wait):
+            path = report_from_folder(out_dir, show_hidden=show_hidden)
     except FileNotFoundError as error:
         raise click.UsageError(str(error)) from None
-    click.echo(f"wrote {path}")
+    except FolderBusy as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"wrote {path} (and grades.csv, students.csv, results/, feedback/ and LMS import files), every submission of the gradebook")
+
+
+@main.command("remove")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("labels", nargs=-1, required=True, metavar="LABEL...")
+@click.option("--note", default="", help="Why; kept in the gradebook's history with each removal.")
+@_WAIT
+def remove_command(out_dir: Path, labels: tuple[str, ...], note: str, wait: float) -> None:
+    """Take submissions LABEL... out of OUT_DIR: their gradebook rows are deleted (recorded
+    in the gradebook's history) and every output is rebuilt without them.
+
+    LABEL is the `file` column of grades.csv.
+    """
+    from instructor.remove import RemoveError, remove_submissions
+
+    try:
+        with _locked(out_dir, wait):
+            rebuilt = remove_submissions(out_dir, list(labels), note=note)
+    except RemoveError as error:
+        raise click.UsageError(str(error)) from None
+    except FolderBusy as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"removed {len(set(labels))}: {', '.join(dict.fromkeys(labels))}; {len(rebuilt.rows)} submissions remain in {out_dir}")
+    for note_line in rebuilt.notes:
+        click.echo(note_line)
 
 
 @main.command("review")
@@ -97,7 +185,8 @@ def report(out_dir: Path) -> None:
 @click.option("--reject", multiple=True, metavar="LABEL", help="Keep 0 points (repeatable).")
 @click.option("--reopen", multiple=True, metavar="LABEL", help="Back to needs review (repeatable).")
 @click.option("--note", default="", help="Text kept with the decisions made now.")
-def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...], reopen: tuple[str, ...], note: str) -> None:
+@_WAIT
+def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...], reopen: tuple[str, ...], note: str, wait: float) -> None:
     """List submissions flagged for review in OUT_DIR, and decide on them.
 
     LABEL is the submission's `file` column in grades.csv. Decisions rewrite every export.
@@ -105,15 +194,18 @@ def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...
     from instructor.review import ReviewError, review, review_listing
 
     try:
-        rows = review(out_dir=out_dir, clear=clear, reject=reject, reopen=reopen, note=note)
+        with _locked(out_dir, wait):
+            rows = review(out_dir=out_dir, clear=clear, reject=reject, reopen=reopen, note=note)
     except ReviewError as error:
         raise click.UsageError(str(error)) from None
+    except FolderBusy as error:
+        raise click.ClickException(str(error)) from None
     click.echo(review_listing(rows))
 
 
 @main.command()
 @click.argument("assignment_dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True, type=click.Path(path_type=Path), help="Output root.")
+@click.option("--out", "out_dir", default=DEFAULT_OUT, show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Output root.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Submissions graded at once [default: CPU cores].")
 def demo(assignment_dirs: tuple[Path, ...], out_dir: Path, jobs: int | None) -> None:
     """Build the assignments and grade their bundled sample submissions.

@@ -1,9 +1,12 @@
 """A feedback file per submission, for the student: score per question and test output.
 
 Public test results are always shown. Hidden test details (which hidden check failed and
-its message) are shown only with ``show_hidden=True``; by default a student sees the
-points each question earned and the public feedback, as on Gradescope before grades are
-published.
+its message) are shown with ``show_hidden=True``; without them a student sees the points
+each question earned and the public feedback. Which one a grading folder writes follows the
+assignment's ``gradkit: hidden_results`` (feedback files are handed out after grading, so
+they count as published: details shown unless it is ``hidden``), unless the instructor
+chose ``--show-hidden``/``--hide-hidden`` (:func:`instructor.outputs.feedback_shows_hidden`).
+Hidden tests' messages never carry a reference value (the checks make sure of it).
 """
 
 from __future__ import annotations

@@ -4,8 +4,10 @@
 submission is graded, in a transaction of its own: a run that is killed loses at most the
 submissions being graded at that moment. A row is reused, not regraded, while the
 submission's file hash and the autograder zip's hash are unchanged (``--regrade``
-overrides). All exports (``grades.csv``, ``students.csv``, the report, feedback) are built
-from this database.
+overrides). All exports (``grades.csv``, ``students.csv``, the report, feedback, the LMS
+import files) are built from every row of this database (:mod:`instructor.outputs`). The
+``events`` table is the append-only history: every grading, relabelling, removal and
+review decision, with what the row said before and after.
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ from pathlib import Path
 from autograder.outcome import GradingOutcome
 from autograder.review import CLEARED, PENDING, REJECTED, apply_review
 
-__all__ = ["GRADEBOOK_FILE", "Gradebook", "GradebookRow", "safe_name", "sha256_bytes", "sha256_file"]
+__all__ = ["EVENT_ACTIONS", "GRADEBOOK_FILE", "Gradebook", "GradebookEvent", "GradebookRow", "float_scores", "safe_name",
+           "sha256_bytes", "sha256_file", "submission_name"]
 
 GRADEBOOK_FILE = "gradebook.sqlite"
 
@@ -46,7 +49,19 @@ CREATE TABLE IF NOT EXISTS submissions (
     review_note TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    action TEXT NOT NULL,
+    label TEXT NOT NULL,
+    old TEXT NOT NULL DEFAULT '',
+    new TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT ''
+);
 """
+
+EVENT_ACTIONS = ("graded", "relabelled", "removed", "reviewed")
+"""``action`` values of the gradebook's append-only ``events`` table."""
 
 
 def safe_name(label: str) -> str:
@@ -67,6 +82,45 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def float_scores(results: dict) -> dict:
+    """A copy of a results.json dict whose ``score`` and ``max_score`` (top level and in
+    every test) are floats, so each file writes its points with one number type (``2.0``,
+    never ``2`` beside ``2.5``). Other fields are unchanged."""
+    out = dict(results)
+    for key in ("score", "max_score"):
+        if isinstance(out.get(key), (int, float)) and not isinstance(out.get(key), bool):
+            out[key] = float(out[key])
+    if isinstance(out.get("tests"), list):
+        out["tests"] = [float_scores(t) if isinstance(t, dict) else t for t in out["tests"]]
+    return out
+
+
+def submission_name(label: str) -> str:
+    """The file name part of a label (its last ``/`` component, without a ``~N`` clash
+    suffix): what a submission is called whichever folder it was given in."""
+    return label.rsplit("/", 1)[-1].split("~", 1)[0]
+
+
+@dataclass(frozen=True)
+class GradebookEvent:
+    """One entry of the gradebook's history (the ``events`` table, append-only).
+
+    Attributes:
+        time: ISO 8601 UTC time.
+        action: one of :data:`EVENT_ACTIONS`.
+        label: the submission's label (for ``relabelled``: the new label).
+        old, new: what changed (JSON text; ``""`` when nothing).
+        note: the instructor's note, or what caused the event.
+    """
+
+    time: str
+    action: str
+    label: str
+    old: str
+    new: str
+    note: str
 
 
 @dataclass(frozen=True)
@@ -171,6 +225,11 @@ class Gradebook:
         ).fetchone()
         return row is not None
 
+    def row_key(self, label: str) -> tuple[str, str, str] | None:
+        """(file hash, autograder hash, engine) stored for ``label``, or None if it has no row."""
+        row = self._db.execute("SELECT file_sha256, autograder_sha256, engine FROM submissions WHERE label = ?", (label,)).fetchone()
+        return tuple(row) if row else None
+
     def record(self, outcome: GradingOutcome, *, path: str, member: str | None, student: str | None,
                file_sha256: str, autograder_sha256: str, engine: str) -> None:
         """Store one submission's outcome (replacing an older row of the same label) and commit."""
@@ -178,16 +237,96 @@ class Gradebook:
                                     (outcome.label,)).fetchone()
         # a decision stands for the file it was made on; a changed file is reviewed afresh
         review, note = (previous[2], previous[3]) if previous and previous[1] == file_sha256 and outcome.findings else ("", "")
+        before = self._summary(outcome.label)
         self._db.execute(
             "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 outcome.label, path, member, student, file_sha256, autograder_sha256, engine,
                 json.dumps(outcome.scores), outcome.total, outcome.status, outcome.seconds,
                 datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                (previous[0] if previous else 0) + 1, json.dumps(outcome.results),
+                (previous[0] if previous else 0) + 1, json.dumps(float_scores(outcome.results)),
                 json.dumps(outcome.findings), review, note,
             ),
         )
+        self._event("graded", outcome.label, before, self._summary(outcome.label), engine)
+        self._db.commit()
+
+    def _summary(self, label: str) -> str:
+        """JSON text of what a row says (file, hashes, points, status) for the history; ``""`` if no row."""
+        r = self._db.execute("SELECT path, member, student, file_sha256, autograder_sha256, engine, total, status, review"
+                             " FROM submissions WHERE label = ?", (label,)).fetchone()
+        if r is None:
+            return ""
+        keys = ("path", "member", "student", "file_sha256", "autograder_sha256", "engine", "total", "status", "review")
+        return json.dumps(dict(zip(keys, r)))
+
+    def _event(self, action: str, label: str, old: str = "", new: str = "", note: str = "") -> None:
+        self._db.execute("INSERT INTO events (time, action, label, old, new, note) VALUES (?, ?, ?, ?, ?, ?)",
+                         (datetime.now(timezone.utc).isoformat(timespec="seconds"), action, label, old, new, note))
+
+    def events(self, label: str | None = None) -> list[GradebookEvent]:
+        """The history, oldest first (of one label, or all)."""
+        rows = self._db.execute("SELECT time, action, label, old, new, note FROM events"
+                                " WHERE ? IS NULL OR label = ? ORDER BY id", (label, label)).fetchall()
+        return [GradebookEvent(*r) for r in rows]
+
+    def labels(self) -> list[str]:
+        """Every stored label, sorted."""
+        return [r[0] for r in self._db.execute("SELECT label FROM submissions ORDER BY label")]
+
+    def remove(self, label: str, note: str = "") -> None:
+        """Delete a submission's row, recording it (with what the row said) in the history, and commit.
+
+        Raises:
+            KeyError: no submission has that label.
+        """
+        before = self._summary(label)
+        if not before:
+            raise KeyError(f"no submission labelled {label!r} in {self.path}")
+        self._db.execute("DELETE FROM submissions WHERE label = ?", (label,))
+        self._event("removed", label, before, "", note)
+        self._db.commit()
+
+    def same_submission(self, label: str, file_sha256: str, student: str | None, exclude: set[str] = frozenset()) -> str | None:
+        """The stored label of the same submission given under another label, or None.
+
+        One submission is one file content of one student under one file name: a row
+        matches when its student key equals ``student`` (both None for files no LMS names),
+        its file hash equals ``file_sha256`` and its file name (:func:`submission_name`) is
+        the label's. Two students who hand in identical files are two submissions (their
+        keys differ); two differently named files without a student are too.
+
+        Args:
+            label: the new label.
+            file_sha256: the file's content hash.
+            student: the student key, or None.
+            exclude: labels not to match (those given in the same run).
+
+        Returns:
+            str | None: the first matching stored label (sorted), or None.
+        """
+        if file_sha256 == "unreadable":
+            return None
+        rows = self._db.execute(
+            "SELECT label FROM submissions WHERE file_sha256 = ? AND student IS ? AND label != ? ORDER BY label",
+            (file_sha256, student, label)).fetchall()
+        name = submission_name(label)
+        return next((r[0] for r in rows if r[0] not in exclude and submission_name(r[0]) == name), None)
+
+    def relabel(self, old: str, new: str, *, path: str, member: str | None) -> None:
+        """Give a stored submission a new label and source path (same file found elsewhere), record it, commit.
+
+        Raises:
+            KeyError: ``old`` is not stored; ValueError: ``new`` already is.
+        """
+        before = self._summary(old)
+        if not before:
+            raise KeyError(f"no submission labelled {old!r} in {self.path}")
+        if self._summary(new):
+            raise ValueError(f"{new!r} is already in {self.path}")
+        self._db.execute("UPDATE submissions SET label = ?, path = ?, member = ? WHERE label = ?", (new, path, member, old))
+        self._event("relabelled", new, json.dumps({"label": old}), json.dumps({"label": new, "path": path}),
+                    "the same file given under another name")
         self._db.commit()
 
     def rows(self, labels: list[str] | None = None) -> list[GradebookRow]:
@@ -202,7 +341,7 @@ class Gradebook:
             row = GradebookRow(
                 label=r[0], path=r[1], member=r[2], student=r[3], file_sha256=r[4], autograder_sha256=r[5],
                 engine=r[6], scores=scores, total=float(sum(scores.values())), status=status, seconds=r[9], graded_at=r[10],
-                executions=r[11], results=results, findings=findings, review=r[14], review_note=r[15],
+                executions=r[11], results=float_scores(results), findings=findings, review=r[14], review_note=r[15],
                 raw_scores=raw_scores, raw_status=r[8],
             )
             by_label[row.label] = row
@@ -230,7 +369,9 @@ class Gradebook:
             raise KeyError(f"no submission labelled {label!r} in {self.path}")
         if not json.loads(row[0]):
             raise ValueError(f"{label}: nothing to review (the screen found nothing)")
+        before = self._summary(label)
         self._db.execute("UPDATE submissions SET review = ?, review_note = ? WHERE label = ?", (decision, note, label))
+        self._event("reviewed", label, before, self._summary(label), note)
         self._db.commit()
 
     def set_meta(self, key: str, value) -> None:

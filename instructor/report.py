@@ -8,6 +8,7 @@ messages of the checks, the submissions with problems, and the slowest submissio
 from __future__ import annotations
 
 import base64
+import html
 import io
 import re
 from collections import Counter
@@ -21,7 +22,8 @@ import pandas as pd  # noqa: E402
 
 from autograder.outcome import is_completed
 
-from .gradebook import Gradebook, GradebookRow  # noqa: E402
+from .gradebook import GradebookRow  # noqa: E402
+from .lms.common import write_text_atomic  # noqa: E402
 
 __all__ = ["REPORT_FILE", "failure_messages", "report_from_folder", "write_report"]
 
@@ -60,13 +62,20 @@ def _png(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def write_report(rows: list[GradebookRow], points: dict[str, float], out_dir: Path) -> Path:
+def write_report(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, startup: dict | None = None) -> Path:
     """Write ``out_dir/report.html`` for the given submissions.
+
+    "Slowest submissions" ranks submissions by their own grading time (seconds, from
+    reading the file to the last test); the engine's start-up (the fork engine's zygotes,
+    about 6 s each, once per grading thread) is not in any submission's time and is shown
+    on its own line.
 
     Args:
         rows: gradebook rows.
         points: question -> points possible.
         out_dir: output folder.
+        startup: ``{"engine": name, "seconds": [per grading thread]}`` of the last run that
+            graded something (gradebook meta ``engine_startup``), or None.
 
     Returns:
         Path: the report's path.
@@ -92,6 +101,11 @@ def write_report(rows: list[GradebookRow], points: dict[str, float], out_dir: Pa
                         columns=["submission", "seconds", "status"])
     problems = pd.DataFrame([(r.label, r.status) for r in rows if not is_completed(r.status)], columns=["submission", "grading_status"])
     mean = sum(totals) / len(totals) if totals else 0.0
+    started = ""
+    if startup and startup.get("seconds"):
+        seconds = startup["seconds"]
+        started = (f"<p>Engine start-up of the last grading run ({html.escape(str(startup.get('engine', '')))}): "
+                   f"{sum(seconds):.1f} s over {len(seconds)} worker(s), not counted in any submission's time.</p>")
     body = f"""<!doctype html><html><head><meta charset="utf-8"><title>gradkit report</title>
 <style>body{{font-family:sans-serif;max-width:60em;margin:2em auto}}table{{border-collapse:collapse}}
 td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left}}</style></head><body>
@@ -101,20 +115,27 @@ td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left}}</style></head><
 <img alt="pass rate per question" src="data:image/png;base64,{passes}">
 <h2>Most frequent failure messages</h2>{_table(common)}
 <h2>Submissions with grading problems</h2>{_table(problems)}
-<h2>Slowest submissions</h2>{slow.to_html(index=False, escape=True)}
+<h2>Slowest submissions</h2>{started}{slow.to_html(index=False, escape=True)}
 </body></html>"""
     path = Path(out_dir) / REPORT_FILE
-    path.write_text(body, encoding="utf-8")
+    write_text_atomic(path, body)
     return path
 
 
-def report_from_folder(out_dir: Path) -> Path:
-    """Rebuild ``report.html`` of a grading output folder from its gradebook.
+def report_from_folder(out_dir: Path, *, show_hidden: bool | None = None) -> Path:
+    """Rebuild ``report.html`` of a grading output folder from its gradebook, with every
+    other output (one rule for every output: :func:`instructor.outputs.rebuild_outputs`).
+
+    Args:
+        out_dir: the grading output folder.
+        show_hidden: record ``--show-hidden`` (True) / ``--hide-hidden`` (False) for the
+            feedback files; None keeps the earlier choice.
 
     Raises:
         FileNotFoundError: the folder has no gradebook.
+        instructor.lock.FolderBusy: another command is writing the folder.
     """
-    if not (Path(out_dir) / "gradebook.sqlite").is_file():
-        raise FileNotFoundError(f"{out_dir}: no gradebook.sqlite here; run `gradkit grade --out {out_dir} ...` first")
-    with Gradebook(out_dir) as book:
-        return write_report(book.rows(), book.points(), out_dir)
+    from .outputs import rebuild_outputs
+
+    rebuild_outputs(out_dir, show_hidden=show_hidden)
+    return Path(out_dir) / REPORT_FILE

@@ -13,8 +13,9 @@ from pathlib import Path
 
 from autograder.review import CLEARED, PENDING, REJECTED, finding_text
 
-from .batch import write_exports
 from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow
+from .lock import output_lock
+from .outputs import rebuild_outputs
 
 __all__ = ["ReviewError", "review", "review_listing"]
 
@@ -40,6 +41,10 @@ def review(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...
     Raises:
         ReviewError: no gradebook in ``out_dir``, an unknown label, a label with nothing to
             review, or a label given two decisions.
+        instructor.lock.FolderBusy: another command is writing ``out_dir``.
+
+    Decisions rewrite every output from every row of the gradebook
+    (:func:`instructor.outputs.rebuild_outputs`).
     """
     out_dir = Path(out_dir)
     if not (out_dir / GRADEBOOK_FILE).is_file():
@@ -51,8 +56,8 @@ def review(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...
         raise ReviewError(f"given more than one decision: {', '.join(twice)}")
     if note and not decisions:
         raise ReviewError("--note is kept with a decision: give --clear, --reject or --reopen too")
-    with Gradebook(out_dir) as book:
-        labels = [row.label for row in book.rows()]
+    with output_lock(out_dir), Gradebook(out_dir) as book:
+        labels = book.labels()
         for label, decision in decisions:
             try:
                 book.decide(label, decision, note)
@@ -62,9 +67,7 @@ def review(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...
                 raise ReviewError(f"{error.args[0]}{hint}") from None
             except ValueError as error:
                 raise ReviewError(str(error)) from None
-        rows = book.rows()
-        if decisions:
-            write_exports(rows, book.points(), out_dir, show_hidden=bool(book.meta("show_hidden", False)))
+        rows = rebuild_outputs(out_dir).rows if decisions else book.rows()
     return [row for row in rows if row.findings]
 
 

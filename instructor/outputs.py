@@ -1,0 +1,270 @@
+"""Every output of a grading folder, rebuilt from every row of its gradebook.
+
+One rule for all outputs: ``grades.csv``, ``students.csv``, ``results/``, ``feedback/``,
+``report.html`` and the Canvas/Moodle import files always show every submission in
+``gradebook.sqlite``, whichever command wrote them last. :func:`rebuild_outputs` is the
+one function that writes them; ``gradkit grade``, ``review``, ``report``, ``export`` and
+``remove`` all call it, under the folder's writer lock (:mod:`instructor.lock`). A
+submission leaves the outputs only when its row leaves the gradebook (``gradkit remove``,
+recorded in the gradebook's history); its results and feedback files are then deleted.
+
+The LMS import files are rebuilt too: ``gradkit export`` records what it was given
+(platform, the course's CSV, the column, the file written) in the gradebook, and each
+rebuild writes that file again. When the course's CSV can no longer be read, the stale
+import file (and its report) is deleted rather than left with old grades, and the
+rebuild says so.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from autograder.grade_table import grades_table
+from autograder.outcome import GradingOutcome
+
+from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow, float_scores, safe_name
+from .lms.common import ExportError, write_text_atomic
+from .lock import output_lock
+
+__all__ = [
+    "GRADES_CSV", "LMS_EXPORTS_META", "RESULTS_DIR", "Rebuilt", "STUDENTS_CSV", "export_lms", "feedback_shows_hidden",
+    "rebuild_outputs", "results_file_name", "students_table", "write_exports", "zip_hidden_results",
+]
+
+GRADES_CSV = "grades.csv"
+STUDENTS_CSV = "students.csv"
+RESULTS_DIR = "results"
+LMS_EXPORTS_META = "lms_exports"
+"""Gradebook meta key: the LMS exports made from this folder, re-run by every rebuild."""
+SHOW_HIDDEN_META = "feedback_show_hidden"
+"""Gradebook meta key: the instructor's ``--show-hidden``/``--hide-hidden`` choice (absent: follow the zip)."""
+HIDDEN_RESULTS_META = "hidden_results"
+"""Gradebook meta key: the autograder zip's ``gradkit: hidden_results`` setting."""
+
+
+def results_file_name(label: str) -> str:
+    """File name of a submission's results.json under ``results/``: ``safe_name(label) + ".json"``."""
+    return safe_name(label) + ".json"
+
+
+def zip_hidden_results(autograder_zip: Path) -> str:
+    """The ``gradkit: hidden_results`` setting an autograder zip was built with.
+
+    Read from what ``gradkit build`` put in the zip: Otter's ``show_hidden`` in
+    ``otter_config.json`` (false: ``"hidden"``) and the visibility step it adds to
+    ``run_autograder`` for ``"after_due_date"``; otherwise ``"after_published"``.
+
+    Raises:
+        zipfile.BadZipFile, KeyError: not an Otter autograder zip.
+    """
+    with zipfile.ZipFile(autograder_zip) as archive:
+        config = json.loads(archive.read("otter_config.json"))
+        run = archive.read("run_autograder").decode("utf-8", "replace") if "run_autograder" in archive.namelist() else ""
+    if not config.get("show_hidden", False):
+        return "hidden"
+    return "after_due_date" if "gradkit_visibility.py" in run and "after_due_date" in run else "after_published"
+
+
+def feedback_shows_hidden(book: Gradebook) -> bool:
+    """Whether the feedback files show the hidden tests' details.
+
+    Local feedback files are what the instructor hands out after grading, so they count as
+    published: hidden tests' messages are shown unless the assignment's
+    ``hidden_results`` is ``hidden`` (as Gradescope would show them after publication or
+    the due date). An explicit ``--show-hidden``/``--hide-hidden`` (kept in the gradebook)
+    overrides it.
+    """
+    chosen = book.meta(SHOW_HIDDEN_META)
+    if chosen is not None:
+        return bool(chosen)
+    return book.meta(HIDDEN_RESULTS_META, "after_published") != "hidden"
+
+
+@dataclass
+class Rebuilt:
+    """What :func:`rebuild_outputs` wrote.
+
+    Attributes:
+        table: the grade table of grades.csv (first row: points possible), every submission.
+        rows: the gradebook rows, by label.
+        lms_files: LMS import files written again.
+        notes: one line per thing the instructor should know (an LMS import file that
+            could not be rebuilt and was deleted).
+    """
+
+    table: pd.DataFrame
+    rows: list[GradebookRow]
+    lms_files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def rebuild_outputs(out_dir: Path, *, show_hidden: bool | None = None, skip_lms: Path | None = None) -> Rebuilt:
+    """Write every output of ``out_dir`` from every row of its gradebook, under its lock.
+
+    Args:
+        out_dir: a grading output folder holding ``gradebook.sqlite``.
+        show_hidden: record the instructor's choice for hidden test details in feedback
+            (None: keep the recorded choice, or follow the zip; see :func:`feedback_shows_hidden`).
+        skip_lms: an LMS import file not to rebuild (the one ``gradkit export`` is writing).
+
+    Returns:
+        Rebuilt: the table, rows, LMS files written and notes.
+
+    Raises:
+        FileNotFoundError: no gradebook in ``out_dir``.
+        instructor.lock.FolderBusy: another process is writing ``out_dir``.
+    """
+    out_dir = Path(out_dir)
+    if not (out_dir / GRADEBOOK_FILE).is_file():
+        raise FileNotFoundError(f"{out_dir}: no {GRADEBOOK_FILE} here; run `gradkit grade --out {out_dir} ...` first")
+    with output_lock(out_dir), Gradebook(out_dir) as book:
+        if show_hidden is not None:
+            book.set_meta(SHOW_HIDDEN_META, bool(show_hidden))
+        rows = book.rows()
+        points = book.points()
+        table = write_exports(rows, points, out_dir, show_hidden=feedback_shows_hidden(book),
+                              startup=book.meta("engine_startup"))
+        exports = book.meta(LMS_EXPORTS_META, []) or []
+        rebuilt = Rebuilt(table=table, rows=rows)
+        for spec in exports:
+            target = Path(spec["out_csv"])
+            if skip_lms is not None and target.resolve() == Path(skip_lms).resolve():
+                continue
+            try:
+                _run_export(spec, out_dir)
+                rebuilt.lms_files.append(target)
+            except ExportError as error:
+                from .lms.report import report_json_path
+
+                for stale in (target, report_json_path(target)):
+                    stale.unlink(missing_ok=True)
+                rebuilt.notes.append(f"{target}: deleted, as it could not be rebuilt with every submission ({error}); "
+                                     f"run `gradkit export {spec['platform']} ...` again")
+        if rebuilt.notes:
+            book.set_meta(LMS_EXPORTS_META, [s for s in exports if Path(s["out_csv"]).exists() or
+                                             (skip_lms is not None and Path(s["out_csv"]).resolve() == Path(skip_lms).resolve())])
+    return rebuilt
+
+
+def _run_export(spec: dict, grading_dir: Path):
+    from .lms.canvas import export_canvas
+    from .lms.moodle import export_moodle
+
+    if spec["platform"] == "canvas":
+        return export_canvas(gradebook_csv=Path(spec["source"]), column=spec["column"], grading_dir=grading_dir,
+                             out_csv=Path(spec["out_csv"]))
+    return export_moodle(grades_template=Path(spec["source"]), column=spec["column"], grading_dir=grading_dir,
+                         out_csv=Path(spec["out_csv"]), match_on=spec.get("match_on", "name"))
+
+
+def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, out_csv: Path, match_on: str = "name"):
+    """Write an LMS import file from a grading folder and remember it for later rebuilds.
+
+    With a gradebook in ``grading_dir``, every output is rebuilt from it first (so the
+    import holds every submission) and the export is recorded, so that later ``grade``,
+    ``review``, ``remove`` and ``report`` runs write it again. A folder with only a
+    ``grades.csv`` (no gradebook) is exported from that file as it is.
+
+    Args:
+        platform: ``"canvas"`` or ``"moodle"``.
+        source: the course's gradebook export (Canvas) or grade export template (Moodle).
+        column: the assignment column to fill.
+        grading_dir: the grading output folder.
+        out_csv: the import file to write.
+        match_on: Moodle only, see :data:`instructor.lms.moodle.MATCH_ON`.
+
+    Returns:
+        instructor.lms.report.ExportReport: what matched what.
+
+    Raises:
+        instructor.lms.common.ExportError: see :func:`instructor.lms.canvas.export_canvas`
+            and :func:`instructor.lms.moodle.export_moodle`.
+        instructor.lock.FolderBusy: another process is writing ``grading_dir``.
+    """
+    grading_dir = Path(grading_dir)
+    spec = {"platform": platform, "source": str(Path(source).resolve()), "column": column,
+            "out_csv": str(Path(out_csv).resolve()), "match_on": match_on}
+    if not (grading_dir / GRADEBOOK_FILE).is_file():
+        return _run_export(spec, grading_dir)
+    with output_lock(grading_dir):
+        rebuild_outputs(grading_dir, skip_lms=Path(out_csv))
+        report = _run_export(spec, grading_dir)
+        with Gradebook(grading_dir) as book:
+            kept = [s for s in book.meta(LMS_EXPORTS_META, []) or [] if Path(s["out_csv"]).resolve() != Path(out_csv).resolve()]
+            book.set_meta(LMS_EXPORTS_META, kept + [spec])
+    return report
+
+
+def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, show_hidden: bool = False,
+                  startup: dict | None = None) -> pd.DataFrame:
+    """Write grades.csv, students.csv, results/, feedback/ and report.html from gradebook rows.
+
+    Results and feedback files of labels not in ``rows`` are deleted. Prefer
+    :func:`rebuild_outputs`, which passes every row of the gradebook.
+
+    Args:
+        rows: the submissions, in output order.
+        points: question -> points possible.
+        out_dir: the grading output folder.
+        show_hidden: include hidden test details in the feedback files.
+        startup: the grading engine's start-up times (gradebook meta ``engine_startup``), for the report.
+
+    Returns:
+        pandas.DataFrame: the grade table written to grades.csv.
+    """
+    from .feedback import write_feedback
+    from .report import write_report
+
+    outcomes = [GradingOutcome(r.label, r.scores, r.status, r.results, r.seconds) for r in rows]
+    table = grades_table(outcomes, points)
+    write_text_atomic(out_dir / GRADES_CSV, table.to_csv(index=False))
+    write_text_atomic(out_dir / STUDENTS_CSV, students_table(rows, points).to_csv(index=False))
+    (out_dir / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
+    current = {results_file_name(row.label) for row in rows}
+    for stale in (out_dir / RESULTS_DIR).glob("*.json"):  # of submissions no longer in the gradebook
+        if stale.name not in current:
+            stale.unlink()
+    for row in rows:
+        write_text_atomic(out_dir / RESULTS_DIR / results_file_name(row.label), json.dumps(float_scores(row.results), indent=2))
+    write_feedback(rows, points, out_dir, show_hidden=show_hidden)
+    write_report(rows, points, out_dir, startup=startup)
+    return table
+
+
+def students_table(rows: list[GradebookRow], points: dict[str, float]) -> pd.DataFrame:
+    """One row per student: the attempt that counts, and every attempt recorded.
+
+    The latest attempt counts, by the same rule as the Canvas export
+    (:mod:`instructor.lms.canvas`): Canvas appends ``-1``, ``-2``... to a resubmission's
+    original file name (lms.md), so a higher number is later; ties go to the higher
+    attachment id, then the label. Submissions without a known student are their own "student" (their label).
+
+    Returns:
+        pandas.DataFrame: ``student``, ``file`` (the counted label), one column per
+        question, ``total_points_earned``, ``grading_status``, ``attempts`` (count) and
+        ``all_files`` (labels, ``;``-separated, oldest first).
+    """
+    from .lms.names import parse_submission_name
+
+    groups: dict[str, list[GradebookRow]] = {}
+    for row in rows:
+        groups.setdefault(row.student or row.label, []).append(row)
+    records = []
+    for student, attempts in groups.items():
+        attempts.sort(key=lambda r: (*parse_submission_name(r.label).attempt_order, r.label))
+        last = attempts[-1]
+        records.append({
+            "student": student,
+            "file": last.label,
+            **{q: float(last.scores.get(q, 0.0)) for q in points},
+            "total_points_earned": last.total,
+            "grading_status": last.status,
+            "attempts": len(attempts),
+            "all_files": ";".join(r.label for r in attempts),
+        })
+    return pd.DataFrame(records, columns=["student", "file", *points, "total_points_earned", "grading_status", "attempts", "all_files"])
