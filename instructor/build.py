@@ -32,7 +32,10 @@ from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.limits import Limits
 from autograder.submissions import Submission
 
-__all__ = ["BuildError", "BuiltAssignment", "build_assignment", "find_master_notebook"]
+__all__ = ["BuildError", "BuiltAssignment", "ZIP_DATE_TIME", "build_assignment", "find_master_notebook", "normalise_zip"]
+
+ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+"""The timestamp of every member of a built autograder zip (the earliest a zip can hold)."""
 
 CHECKS_MODULE = "gradkit_checks.py"
 """File name under which the check library ships to students and into the zip."""
@@ -134,7 +137,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         shutil.copytree(result / "student", target / "student")
         shutil.copytree(result / "autograder", target / "autograder", ignore=shutil.ignore_patterns("*.zip"))
         zip_path = target / "autograder" / f"{name}-autograder.zip"
-        shutil.copyfile(zips[0], zip_path)
+        normalise_zip(zips[0], zip_path)
     built = BuiltAssignment(
         name=name,
         student_notebook=target / "student" / master.name,
@@ -261,6 +264,35 @@ def _add_visibility_step(zip_path: Path, visibility: str) -> None:
         for info, _ in members:
             archive.writestr(info, by_name[info.filename])
         archive.writestr(zipfile.ZipInfo(VISIBILITY_SCRIPT, date_time=members[0][0].date_time), script)
+
+
+def normalise_zip(source: Path, target: Path) -> None:
+    """Write ``source``'s members to ``target`` so that equal contents give equal bytes.
+
+    Otter Assign stamps each member with the build time; a rebuild of unchanged sources
+    would then give a new zip, a new autograder hash, and ``gradkit grade`` would regrade
+    the class. Here members are sorted by name and each gets :data:`ZIP_DATE_TIME`,
+    permissions ``0644`` (``0755`` for ``run_autograder``, ``setup.sh`` and other files
+    Otter marked executable), no extra fields or comments, and DEFLATE at level 9. The file
+    is written atomically.
+
+    Args:
+        source: the zip Otter wrote.
+        target: where to write the normalised zip (may equal ``source``).
+    """
+    with zipfile.ZipFile(source) as archive:
+        members = sorted(((info, archive.read(info)) for info in archive.infolist() if not info.is_dir()),
+                         key=lambda m: m[0].filename)
+    tmp = Path(target).with_name(f".{Path(target).name}.tmp")
+    with zipfile.ZipFile(tmp, "w") as out:
+        for info, data in members:
+            executable = bool((info.external_attr >> 16) & 0o111) or info.filename in ("run_autograder", "setup.sh")
+            fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE_TIME)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.create_system = 3  # Unix, so the permission bits below are read
+            fixed.external_attr = ((0o100755 if executable else 0o100644) & 0xFFFF) << 16
+            out.writestr(fixed, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    tmp.replace(target)
 
 
 def _run_otter_assign(master: Path, result: Path) -> None:

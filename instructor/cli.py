@@ -10,7 +10,7 @@ import click
 from autograder.autograder_zip import AutograderZipError
 from autograder.engines import DEFAULT_ENGINE, available_engines
 from autograder.limits import Limits
-from instructor.lock import FolderBusy
+from instructor.lock import FolderBusy, output_lock
 
 DEFAULT_ASSIGNMENTS = Path("assignments")
 DEFAULT_OUT = Path("dist")

@@ -55,8 +55,9 @@ def run_demo(assignment_dirs: list[Path], out_dir: Path, *, jobs: int | None = N
             out_dir=Path(out_dir) / built.name / "grading",
             jobs=jobs,
             progress=progress,
-        ).table.iloc[1:]
-        for sample, (_, row) in zip(samples, table.iterrows()):
+        ).table.iloc[1:].set_index("file")
+        for sample, path in zip(samples, paths):
+            row = table.loc[Path(path).name]  # the grading folder may hold earlier runs' submissions too
             earned = {q: float(row[q]) for q in built.points}
             rows.append(
                 {

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -165,16 +166,22 @@ def check_notebook(path: Path, questions: list[str] | None = None, *, timeout: f
     report = CheckReport(notebook=path)
     handle, out = tempfile.mkstemp(prefix="gradkit-check-", suffix=".json")
     os.close(handle)
+    sockets = tempfile.mkdtemp(prefix="gradkit-kernel-")
     try:
         notebook.cells.append(nbformat.v4.new_code_cell(_CHECK_CELL.format(notebook=path.name, questions=selected, out=out)))
-        client = NotebookClient(notebook, kernel_name=kernel_name, timeout=timeout, allow_errors=True, resources={"metadata": {"path": str(path.parent)}})
+        km = _ipc_kernel_manager(kernel_name, sockets)
+        client = NotebookClient(notebook, kernel_name=kernel_name, timeout=timeout, allow_errors=True, resources={"metadata": {"path": str(path.parent)}},
+                                km=km)
         try:
             client.execute()
         except Exception as error:  # noqa: BLE001 - nbclient: CellTimeoutError, DeadKernelError, kernel start failures
             report.failure = f"the notebook did not finish running: {type(error).__name__}: {error}".strip()
+        finally:
+            _shutdown(km)
         found = _read_found(out)
     finally:
         Path(out).unlink(missing_ok=True)
+        shutil.rmtree(sockets, ignore_errors=True)
 
     for index, cell in zip(original_indices, notebook.cells):
         for output in cell.get("outputs", []):
@@ -193,9 +200,10 @@ def check_notebook(path: Path, questions: list[str] | None = None, *, timeout: f
     return report
 
 
-def format_report(report: CheckReport) -> str:
+def format_report(report: CheckReport, *, quiet: bool = False) -> str:
     """The report as ``gradkit check`` prints it: cell errors, then each question's result
-    (``q1: passed`` / ``q1: FAILED`` with otter's message indented)."""
+    (``q1: passed`` / ``q1: FAILED`` with otter's message indented; ``quiet``: without the
+    messages)."""
     lines = [f"{report.notebook.name}: public tests (hidden tests run only when your submission is graded)"]
     if report.failure:
         lines.append(f"  {report.failure}")
@@ -204,8 +212,9 @@ def format_report(report: CheckReport) -> str:
     lines.append("")
     for question in report.questions:
         lines.append(f"{question.name}: {'passed' if question.passed else 'FAILED'}")
-        lines += ["    " + line if line else "" for line in question.output.strip().splitlines()]
-        lines.append("")
+        if not quiet:
+            lines += ["    " + line if line else "" for line in question.output.strip().splitlines()]
+            lines.append("")
     passed = sum(q.passed for q in report.questions)
     lines.append(f"{passed} of {len(report.questions)} questions pass their public tests")
     return "\n".join(lines)
@@ -213,9 +222,10 @@ def format_report(report: CheckReport) -> str:
 
 @click.command("check")
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-q", "--question", "questions", multiple=True, help="Check only this question (repeatable) [default: all].")
+@click.option("-Q", "--question", "questions", multiple=True, help="Check only this question (repeatable) [default: all].")
+@click.option("-q", "--quiet", is_flag=True, help="One line per question (passed/FAILED) and the count, without otter's messages.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_CELL_TIMEOUT, show_default=True, help="Seconds each cell may run.")
-def check_command(notebook: Path, questions: tuple[str, ...], timeout: float) -> None:
+def check_command(notebook: Path, questions: tuple[str, ...], quiet: bool, timeout: float) -> None:
     """Run NOTEBOOK in a fresh kernel in its folder, then its public tests.
 
     Prints pass/fail and otter's message per question. Save the notebook first: the file on
@@ -226,7 +236,30 @@ def check_command(notebook: Path, questions: tuple[str, ...], timeout: float) ->
         report = check_notebook(notebook, list(questions) or None, timeout=timeout)
     except CheckUsageError as error:
         raise click.UsageError(str(error)) from None
-    click.echo(format_report(report))
+    click.echo(format_report(report, quiet=quiet))
+
+
+def _ipc_kernel_manager(kernel_name: str, folder: str):
+    """A kernel manager whose kernel talks over Unix sockets in ``folder`` where the
+    platform has them (no TCP port, and so no ipykernel warning "Kernel is running over
+    TCP without encryption" on the student's terminal); over TCP elsewhere (Windows)."""
+    from jupyter_client.manager import KernelManager
+
+    if os.name != "posix":
+        return KernelManager(kernel_name=kernel_name)
+    return KernelManager(kernel_name=kernel_name, transport="ipc", connection_file=os.path.join(folder, "kernel.json"))
+
+
+def _shutdown(km) -> None:
+    """Stop the kernel (nbclient leaves a kernel manager it was given running)."""
+    try:
+        if km.has_kernel:
+            km.shutdown_kernel(now=False)
+    except Exception:  # noqa: BLE001 - a kernel that already died
+        try:
+            km.shutdown_kernel(now=True)
+        except Exception:  # noqa: BLE001
+            pass
 
 
 def _read_notebook(path: Path) -> nbformat.NotebookNode:

@@ -189,7 +189,7 @@ def test_gradkit_check_prints_the_public_message(built, tmp_path):
     sample = load_sample(CORPUS / "m04-double-non-leaf-q1.py")
     assert sample.public_feedback == {"q1": ["`x1` is not a leaf tensor"]}
     folder = _student_folder(built, tmp_path, sample)
-    result = CliRunner().invoke(cli, ["check", str(folder / "autograd-basics.ipynb"), "-q", "q1", "-q", "q2"])
+    result = CliRunner().invoke(cli, ["check", str(folder / "autograd-basics.ipynb"), "-Q", "q1", "--question", "q2"])
     assert result.exit_code == 0, result.output
     out = result.output
     assert "q1: FAILED" in out and "`x1` is not a leaf tensor" in out
@@ -226,7 +226,7 @@ def test_check_usage_errors_exit_2(tmp_path):
 
 
 def test_check_rejects_an_unknown_question(built):
-    result = CliRunner().invoke(cli, ["check", str(built.student_notebook), "-q", "q9"])
+    result = CliRunner().invoke(cli, ["check", str(built.student_notebook), "-Q", "q9"])
     assert result.exit_code == 2 and "no tests for q9" in result.output and "q1, q2, q3" in result.output
 
 

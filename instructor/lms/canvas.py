@@ -48,6 +48,9 @@ def _attempt_order(sub: GradedSubmission) -> tuple[int, int, str]:
 def _student_columns(table: CsvTable) -> int:
     """Number of leading student columns: up to ``Section`` or the last known identity column."""
     header = [h.strip() for h in table.header]
+    if "First name" in header and "Last name" in header:
+        raise ExportError(f"{table.path}: this is a Moodle grade export (it has 'First name' and 'Last name' columns), "
+                          "not a Canvas gradebook export; use `gradkit export moodle --grades-template` with it")
     if len(header) < 2 or header[0] != "Student" or header[1] != "ID":
         found = ", ".join(repr(h) for h in table.header[:4])
         hint = " (the file looks ';'-separated; Canvas exports use ',')" if table.delimiter == ";" else ""

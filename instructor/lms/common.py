@@ -112,7 +112,8 @@ def read_csv_table(path: Path, what: str) -> CsvTable:
         CsvTable
 
     Raises:
-        ExportError: unreadable, not UTF-8, empty, or malformed CSV (names the file and line).
+        ExportError: unreadable, not UTF-8, empty, or malformed CSV, or a row with more
+            (non-empty) fields than the header (names the file and line).
     """
     path = Path(path)
     try:
@@ -133,8 +134,15 @@ def read_csv_table(path: Path, what: str) -> CsvTable:
     first_line = text.splitlines()[0]
     delimiter = max(",;\t", key=first_line.count) if any(d in first_line for d in ",;\t") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records = []
     try:
-        records = list(reader)
+        for record in reader:
+            if records and len(record) > len(records[0]) and any(cell.strip() for cell in record[len(records[0]):]):
+                extra = ", ".join(repr(c) for c in record[len(records[0]):] if c.strip())
+                raise ExportError(
+                    f"{path}, line {reader.line_num}: the {what}'s row has {len(record)} fields but its header has "
+                    f"{len(records[0])} (extra: {extra}); a value with a '{delimiter}' must be quoted — fix the row, nothing was written")
+            records.append(record)
     except csv.Error as error:
         raise ExportError(f"{path}, line {reader.line_num}: the {what} is not well-formed CSV: {error}") from None
     return CsvTable(

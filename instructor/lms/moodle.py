@@ -130,6 +130,10 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
     grades_template, grading_dir = Path(grades_template), Path(grading_dir)
     out_csv = check_output_path(Path(out_csv), grades_template, grading_dir / "grades.csv")
     table = read_csv_table(grades_template, "Moodle grade export")
+    head = [h.strip() for h in table.header]
+    if head[:2] == ["Student", "ID"]:
+        raise ExportError(f"{grades_template}: this is a Canvas gradebook export (its header begins 'Student', 'ID'), "
+                          "not a Moodle grade export; use `gradkit export canvas --gradebook` with it")
     col = _find_column(table, column)
     n_identity = _identity_columns(table, col)
     header = [h.strip() for h in table.header[:n_identity]]
