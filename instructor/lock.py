@@ -43,6 +43,15 @@ def _holder(path: Path) -> str:
     return text or "another process"
 
 
+def _command_line() -> str:
+    """This process's command as the user typed it: ``gradkit grade ...`` also when run as
+    ``python -m instructor.cli``."""
+    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    if program.endswith(".py") and Path(sys.argv[0]).parent.name == "instructor":
+        program = "gradkit"
+    return " ".join([program, *sys.argv[1:]])
+
+
 @contextlib.contextmanager
 def output_lock(out_dir: Path, *, wait: float = 0.0, command: str | None = None) -> Iterator[Path]:
     """Hold the exclusive writer lock of ``out_dir`` for the ``with`` block.
@@ -93,7 +102,7 @@ def output_lock(out_dir: Path, *, wait: float = 0.0, command: str | None = None)
             time.sleep(0.2)
     try:
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} ({command or ' '.join(sys.argv)})\n".encode("utf-8", "replace"), 0)
+        os.pwrite(fd, f"pid {os.getpid()} ({command or _command_line()})\n".encode("utf-8", "replace"), 0)
         with _guard:
             _held[key] = (fd, 1)
         yield path

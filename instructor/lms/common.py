@@ -113,7 +113,7 @@ def read_csv_table(path: Path, what: str) -> CsvTable:
 
     Raises:
         ExportError: unreadable, not UTF-8, empty, or malformed CSV, or a row with more
-            (non-empty) fields than the header (names the file and line).
+            fields than the header (names the file and line).
     """
     path = Path(path)
     try:
@@ -137,8 +137,8 @@ def read_csv_table(path: Path, what: str) -> CsvTable:
     records = []
     try:
         for record in reader:
-            if records and len(record) > len(records[0]) and any(cell.strip() for cell in record[len(records[0]):]):
-                extra = ", ".join(repr(c) for c in record[len(records[0]):] if c.strip())
+            if records and len(record) > len(records[0]):  # cells would shift under the wrong columns
+                extra = ", ".join(repr(c) for c in record[len(records[0]):])
                 raise ExportError(
                     f"{path}, line {reader.line_num}: the {what}'s row has {len(record)} fields but its header has "
                     f"{len(records[0])} (extra: {extra}); a value with a '{delimiter}' must be quoted — fix the row, nothing was written")
