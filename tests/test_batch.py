@@ -95,8 +95,9 @@ def test_hostile_batch_every_submission_gets_one_row(built, samples_dir, tmp_pat
     assert (out / "report.html").read_text().count("<img") == 2
     assert len(list((out / "feedback").glob("*.md"))) == len(table)
     feedback = (out / "feedback" / "class_smithjohn_1234_5679_autograd-basics-1.ipynb.md").read_text()
-    assert "8.5 / 10" in feedback and "has the wrong value" not in feedback  # hidden details off by default
-    assert "lost in hidden tests" in feedback
+    # the assignment's hidden_results is after_due_date: feedback handed out after grading shows hidden details
+    assert "8.5 / 10" in feedback and "## q1: all tests" in feedback
+    assert "lost in hidden tests" not in feedback
     umask = os.umask(0)
     os.umask(umask)
     for exported in (out / "grades.csv", out / "students.csv", next((out / "results").glob("*.json"))):
