@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -194,7 +195,8 @@ def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...
     from instructor.review import ReviewError, review, review_listing
 
     try:
-        with _locked(out_dir, wait):
+        # listing only reads the gradebook (safe while another command writes it); decisions lock
+        with _locked(out_dir, wait) if (clear or reject or reopen) else contextlib.nullcontext():
             rows = review(out_dir=out_dir, clear=clear, reject=reject, reopen=reopen, note=note)
     except ReviewError as error:
         raise click.UsageError(str(error)) from None

@@ -8,6 +8,7 @@ the submission's file changes) and every export is rewritten at once.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 from pathlib import Path
 
@@ -56,7 +57,7 @@ def review(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...
         raise ReviewError(f"given more than one decision: {', '.join(twice)}")
     if note and not decisions:
         raise ReviewError("--note is kept with a decision: give --clear, --reject or --reopen too")
-    with output_lock(out_dir), Gradebook(out_dir) as book:
+    with output_lock(out_dir) if decisions else contextlib.nullcontext(), Gradebook(out_dir) as book:
         labels = book.labels()
         for label, decision in decisions:
             try:

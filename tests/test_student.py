@@ -237,3 +237,22 @@ def test_student_package_imports_no_instructor_code():
         imported |= {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
         assert "instructor" not in imported, path
         assert not (imported & GRADKIT_PACKAGES) - {"autograder"}, path
+
+
+def test_check_quiet_output_and_no_kernel_tcp_warning(built, tmp_path):
+    """`gradkit check -q` prints one line per question; the kernel talks over IPC, so
+    ipykernel's "running over TCP without encryption" warning never reaches the student."""
+    import subprocess
+
+    sample = load_sample(CORPUS / "m04-double-non-leaf-q1.py")
+    folder = _student_folder(built, tmp_path, sample)
+    gradkit = Path(sys.executable).parent / "gradkit"
+    result = subprocess.run([str(gradkit), "check", "-q", "-Q", "q1", "-Q", "q2", str(folder / "autograd-basics.ipynb")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "q1: FAILED" in result.stdout and "q2: passed" in result.stdout
+    assert "is not a leaf tensor" not in result.stdout  # quiet: no messages
+    assert "1 of 2 questions pass their public tests" in result.stdout
+    assert "without encryption" not in result.stdout + result.stderr
+    assert "Parent appears to have exited" not in result.stderr  # the kernel was shut down, not orphaned
+    assert not list(folder.glob("kernel*")), "no kernel socket files left in the student's folder"
