@@ -32,7 +32,8 @@ from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.limits import Limits
 from autograder.submissions import Submission
 
-__all__ = ["BuildError", "BuiltAssignment", "ZIP_DATE_TIME", "build_assignment", "find_master_notebook", "normalise_zip"]
+__all__ = ["BuildError", "BuiltAssignment", "ZIP_DATE_TIME", "build_assignment", "find_master_notebook", "normalise_zip",
+           "stable_cell_ids"]
 
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 """The timestamp of every member of a built autograder zip (the earliest a zip can hold)."""
@@ -136,6 +137,8 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
             shutil.rmtree(target / part, ignore_errors=True)
         shutil.copytree(result / "student", target / "student")
         shutil.copytree(result / "autograder", target / "autograder", ignore=shutil.ignore_patterns("*.zip"))
+        for notebook in (target / "student" / master.name, target / "autograder" / master.name):
+            stable_cell_ids(notebook, master)
         zip_path = target / "autograder" / f"{name}-autograder.zip"
         normalise_zip(zips[0], zip_path)
     built = BuiltAssignment(
@@ -264,6 +267,30 @@ def _add_visibility_step(zip_path: Path, visibility: str) -> None:
         for info, _ in members:
             archive.writestr(info, by_name[info.filename])
         archive.writestr(zipfile.ZipInfo(VISIBILITY_SCRIPT, date_time=members[0][0].date_time), script)
+
+
+def stable_cell_ids(notebook: Path, master: Path) -> None:
+    """Give the cells Otter Assign created (random ``id``) ids derived from their position
+    and content, so that a rebuild of unchanged sources writes the same notebooks. Cells
+    that keep the master notebook's id are left alone. Rewrites ``notebook`` in place (if it
+    exists)."""
+    import hashlib
+
+    import nbformat
+
+    if not notebook.is_file():
+        return
+    known = {c.get("id") for c in nbformat.read(master, as_version=4).cells}
+    nb = nbformat.read(notebook, as_version=4)
+    used = {c.get("id") for c in nb.cells if c.get("id") in known}
+    for index, cell in enumerate(nb.cells):
+        if "id" not in cell or cell["id"] in known:
+            continue
+        digest = hashlib.sha256(f"{index}\0{cell.cell_type}\0{cell.source}".encode("utf-8")).hexdigest()
+        new_id = next(digest[i:i + 8] for i in range(0, 56) if digest[i:i + 8] not in used)
+        used.add(new_id)
+        cell["id"] = new_id
+    nbformat.write(nb, notebook)
 
 
 def normalise_zip(source: Path, target: Path) -> None:

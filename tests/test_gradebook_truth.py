@@ -310,6 +310,8 @@ def test_rebuilding_unchanged_sources_gives_the_same_zip_and_no_regrade(built, s
     second = build_assignment(ASSIGNMENT, tmp_path / "two", verify=False)
     assert first.autograder_zip.read_bytes() == second.autograder_zip.read_bytes()
     assert first.autograder_zip.read_bytes() == built.autograder_zip.read_bytes()
+    assert first.student_notebook.read_bytes() == second.student_notebook.read_bytes()
+    assert first.solution_notebook.read_bytes() == second.solution_notebook.read_bytes()
     out = tmp_path / "out"
     subs = [samples_dir / "solution.ipynb", samples_dir / "untouched.ipynb"]
     result = _invoke("grade", "--autograder", first.autograder_zip, "--out", out, *subs)
