@@ -143,16 +143,21 @@ def grade(autograder_zip: Path, out_dir: Path, jobs: int | None, timeout: float,
 @_WAIT
 def report(out_dir: Path, show_hidden: bool | None, wait: float) -> None:
     """Rebuild OUT_DIR/report.html, and every other output, from the folder's gradebook."""
-    from instructor.report import report_from_folder
+    from instructor.outputs import rebuild_outputs
+    from instructor.report import REPORT_FILE
 
     try:
         with _locked(out_dir, wait):
-            path = report_from_folder(out_dir, show_hidden=show_hidden)
+            rebuilt = rebuild_outputs(out_dir, show_hidden=show_hidden)
     except FileNotFoundError as error:
         raise click.UsageError(str(error)) from None
     except FolderBusy as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"wrote {path} (and grades.csv, students.csv, results/, feedback/ and LMS import files), every submission of the gradebook")
+    lms = "".join(f", {p.name}" for p in rebuilt.lms_files)
+    click.echo(f"wrote {out_dir / REPORT_FILE} (and grades.csv, students.csv, results/, feedback/{lms}): "
+               f"{len(rebuilt.rows)} submissions, every one in the gradebook")
+    for line in rebuilt.notes:
+        click.echo(line)
 
 
 @main.command("remove")

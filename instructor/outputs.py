@@ -59,12 +59,19 @@ def zip_hidden_results(autograder_zip: Path) -> str:
     ``otter_config.json`` (false: ``"hidden"``) and the visibility step it adds to
     ``run_autograder`` for ``"after_due_date"``; otherwise ``"after_published"``.
 
+    A zip without ``otter_config.json`` (not built by ``gradkit build``) gives
+    ``"after_published"``, Otter's Gradescope behaviour with ``show_hidden``.
+
     Raises:
-        zipfile.BadZipFile, KeyError: not an Otter autograder zip.
+        zipfile.BadZipFile: not a zip.
     """
     with zipfile.ZipFile(autograder_zip) as archive:
-        config = json.loads(archive.read("otter_config.json"))
-        run = archive.read("run_autograder").decode("utf-8", "replace") if "run_autograder" in archive.namelist() else ""
+        names = set(archive.namelist())
+        try:
+            config = json.loads(archive.read("otter_config.json")) if "otter_config.json" in names else {"show_hidden": True}
+        except ValueError:
+            config = {"show_hidden": True}
+        run = archive.read("run_autograder").decode("utf-8", "replace") if "run_autograder" in names else ""
     if not config.get("show_hidden", False):
         return "hidden"
     return "after_due_date" if "gradkit_visibility.py" in run and "after_due_date" in run else "after_published"

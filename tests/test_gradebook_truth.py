@@ -163,6 +163,8 @@ def test_every_output_lists_every_submission_whichever_command_ran_last(built, s
     canvas.unlink()
     result = _invoke("report", out)
     assert result.exit_code == 0, result.output
+    assert "canvas-import.csv: deleted, as it could not be rebuilt with every submission" in result.output
+    assert "run `gradkit export canvas ...` again" in result.output
     assert not (out / "canvas-import.csv").exists() and not (out / "canvas-import.report.json").exists()
     assert (out / "moodle-import.csv").exists()
 
