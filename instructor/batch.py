@@ -12,6 +12,9 @@ Output folder (``DIR``)::
 
 Re-running the same command resumes: submissions already in the gradebook with the same
 file hash, autograder hash and engine are not graded again (``regrade=True`` forces it).
+Every output lists every submission of the gradebook, earlier runs' included: they are
+written by :func:`instructor.outputs.rebuild_outputs`, under the folder's writer lock
+(:mod:`instructor.lock`).
 """
 
 from __future__ import annotations

@@ -446,3 +446,19 @@ def test_end_to_end_moodle(lms_grading, tmp_path):
     assert [n["submission"] for n in report["ambiguous"]] == ["moodle-download/Wei Zhang_503_assignsubmission_file_autograd-basics.ipynb"]
     assert "moodle-download/Ghost Person_504_assignsubmission_file_autograd-basics.ipynb" in {n["submission"] for n in report["unmatched"]}
     assert [r["student"] for r in report["without_submission"]] == ["Wei Zhang", "Wei Zhang", "Mary O'Brien"]
+
+
+def test_a_row_longer_than_its_header_is_refused_with_its_line(tmp_path):
+    """A name with an unquoted comma shifts every later cell: never cut silently; the line
+    is the one the row starts on (a quoted cell may span lines)."""
+    from instructor.lms.common import read_csv_table
+
+    path = tmp_path / "export.csv"
+    path.write_text('Student,ID,Section,A (1)\r\n"Doe,\r\nJane",1,S,\r\nSmith, John,1001,A,\r\n', encoding="utf-8")
+    with pytest.raises(ExportError) as error:
+        read_csv_table(path, "Canvas gradebook export")
+    message = str(error.value)
+    assert message.startswith(f"{path}, line 4: ")
+    assert "has 5 fields but its header has 4" in message and "' John'" not in message.split("extra:")[0]
+    path.write_text("Student,ID,Section,A (1)\r\nSmith John,1001,A,\r\n", encoding="utf-8")
+    assert read_csv_table(path, "Canvas gradebook export").rows == [["Smith John", "1001", "A", ""]]

@@ -135,12 +135,14 @@ def read_csv_table(path: Path, what: str) -> CsvTable:
     delimiter = max(",;\t", key=first_line.count) if any(d in first_line for d in ",;\t") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records = []
+    ended = 0  # the line the previous record ended on
     try:
         for record in reader:
+            start, ended = ended + 1, reader.line_num
             if records and len(record) > len(records[0]):  # cells would shift under the wrong columns
                 extra = ", ".join(repr(c) for c in record[len(records[0]):])
                 raise ExportError(
-                    f"{path}, line {reader.line_num}: the {what}'s row has {len(record)} fields but its header has "
+                    f"{path}, line {start}: the {what}'s row has {len(record)} fields but its header has "
                     f"{len(records[0])} (extra: {extra}); a value with a '{delimiter}' must be quoted — fix the row, nothing was written")
             records.append(record)
     except csv.Error as error:
