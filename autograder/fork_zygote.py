@@ -27,6 +27,7 @@ import ctypes
 import json
 import os
 import resource
+import select
 import signal
 import socket
 import sys
@@ -145,10 +146,10 @@ class _CellTimeout(KeyboardInterrupt):
     interrupt, so ``except Exception`` in student code does not swallow it)."""
 
 
-def run_child(job: dict, events: int, tests: int, shell, snapshot, audit_record, audit_events: list, zygote_pid: int) -> None:
+def run_child(job: dict, events: int, tests: int, shell, snapshot, torch_state, audit_record, audit_events: list, zygote_pid: int) -> None:
     """Grade one submission in this freshly forked process; never returns (``os._exit``)."""
     try:
-        _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, zygote_pid)
+        _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, audit_events, zygote_pid)
         code = 0
     except BaseException as error:  # noqa: BLE001 - report, then exit; the engine decides
         try:
@@ -159,9 +160,7 @@ def run_child(job: dict, events: int, tests: int, shell, snapshot, audit_record,
     os._exit(code)
 
 
-def _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, zygote_pid) -> None:
-    from otter.test_files.exception_test import ExceptionTestFile
-
+def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, audit_events, zygote_pid) -> None:
     from . import integrity, sandbox
     from .outcome import interrupted_note, output_capped_note
 
@@ -241,6 +240,9 @@ def _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, 
     signal.signal(signal.SIGALRM, on_alarm)
     sys.stdout = sys.stderr = stream
     runtime = [f"changed the grader's libraries: {change}" for change in snapshot.restore()]
+    # torch's own state (mode stacks, dispatch keys, flags, hooks, kernels): after the Python
+    # restore, so the functions used here are torch's own again
+    runtime += [f"changed torch's state: {change}" for change in torch_state.check(shell.user_ns)]
     runtime += [f"while running: {event}" for event in dict.fromkeys(audit_events)]
     seen_events = list(audit_events)
     runtime += [f"left a thread running: {name}" for name in integrity.foreign_threads()]
@@ -254,35 +256,134 @@ def _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, 
     if integrity.foreign_threads():
         send({"crash": "a thread started by the submission is still running; tests not run"})
         return
-    namespace = shell.user_ns
-    results = {}
-    for path, source in payload["tests"]:
-        test_file = ExceptionTestFile.from_string(source, path=path)
-        signal.setitimer(signal.ITIMER_REAL, job["cell_timeout"])
-        audit_record(True)  # the tests call the student's functions
-        try:
-            test_file.run(namespace)
-        except BaseException as error:  # noqa: BLE001 - a test interrupted on timeout
-            done = len(test_file.test_case_results or [])
-            failed = [[False, f"❌ Test case failed\nthe test was interrupted: {type(error).__name__}"]] * (len(test_file.test_cases) - done)
-            results[path] = [[bool(r.passed), str(r.message)] for r in test_file.test_case_results or []] + failed
-            continue
-        finally:
-            audit_record(False)
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        results[path] = [[r.passed is True, str(r.message)] for r in test_file.test_case_results]
-    # the tests called the student's functions: anything those changed is flagged too
-    late = [f"changed the grader's libraries while the tests ran: {change}" for change in snapshot.restore()]
-    late += [f"while the tests ran: {event}" for event in dict.fromkeys(audit_events[len(seen_events):])]
+    results, late, notes = _run_tests(payload["tests"], shell.user_ns, job, snapshot, torch_state, audit_record, audit_events)
+    for note in notes:
+        send({"note": note})
     send({"results": results, "late": late})
+
+
+_GRACE = 5.0  # seconds past the cell timeout before a test file that ignores the interrupt is killed
+
+
+def _run_tests(tests: list, namespace: dict, job: dict, snapshot, torch_state, audit_record, audit_events: list):
+    """Run the test files against ``namespace`` in a forked grandchild, each with a time limit.
+
+    The tests call the student's functions, which can loop forever and swallow every
+    exception (even the interrupt of the cell timeout). So the files run in a child of this
+    process: each file gets the cell timeout (an interrupt, like a cell's) and, if it still
+    has not ended ``_GRACE`` seconds later, the grandchild is killed, that file's test cases
+    count as failed and a new grandchild (forked from this process, where no test has run)
+    runs the files after it. After each file the grandchild undoes and reports what the
+    student's code changed while the tests called it, so nothing carries over to the next
+    file, and a killed grandchild loses no finding already sent.
+
+    Returns:
+        (results, late, notes): ``{test path: [[passed, message], ...]}`` for every file,
+        findings made while the tests ran, notes for the status (files stopped).
+    """
+    from otter.test_files.exception_test import ExceptionTestFile
+
+    from .outcome import tests_stopped_note
+
+    results: dict = {}
+    late: list[str] = []
+    notes: list[str] = []
+    remaining = list(tests)
+    limit = job["cell_timeout"]
+    while remaining:
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the grandchild: run the files, one message per file
+            os.close(read_end)
+            try:
+                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+                for path, source in remaining:
+                    _send(write_end, {"start": path, "token": job["token"]})
+                    seen = len(audit_events)
+                    test_file = ExceptionTestFile.from_string(source, path=path)
+                    signal.setitimer(signal.ITIMER_REAL, limit)
+                    audit_record(True)  # the tests call the student's functions
+                    try:
+                        test_file.run(namespace)
+                        cases = [[r.passed is True, str(r.message)] for r in test_file.test_case_results]
+                    except BaseException as error:  # noqa: BLE001 - a test interrupted on timeout
+                        done = len(test_file.test_case_results or [])
+                        failed = [[False, f"❌ Test case failed\nthe test was interrupted: {type(error).__name__}"]] * (len(test_file.test_cases) - done)
+                        cases = [[bool(r.passed), str(r.message)] for r in test_file.test_case_results or []] + failed
+                    finally:
+                        audit_record(False)
+                        signal.setitimer(signal.ITIMER_REAL, 0)
+                    # what the student's code changed while this file called it: undone before the next file
+                    found = [f"changed the grader's libraries while the tests ran: {change}" for change in snapshot.restore()]
+                    found += [f"changed torch's state while the tests ran: {change}" for change in torch_state.check(namespace)]
+                    found += [f"while the tests ran: {event}" for event in dict.fromkeys(audit_events[seen:])]
+                    _send(write_end, {"path": path, "cases": cases, "late": found, "token": job["token"]})
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        before = len(results)
+        kind, current = _collect(pid, read_end, limit + _GRACE, job["token"], results, late)
+        os.close(read_end)
+        remaining = [(path, source) for path, source in remaining if path not in results]
+        if remaining and (kind != "done" or len(results) == before):  # the file that was running did not end
+            path, source = next(((p, s) for p, s in remaining if p == current), remaining[0])
+            count = len(ExceptionTestFile.from_string(source, path=path).test_cases)
+            if kind == "timeout":
+                why = f"the test ran past {limit + _GRACE:g} s and was stopped"
+                notes.append(tests_stopped_note(path.rsplit("/", 1)[-1].removesuffix(".py"), limit + _GRACE))
+            else:
+                why = "the grading process died while the test ran"
+            results[path] = [[False, f"❌ Test case failed\n{why}"]] * count
+            remaining = [(p, s) for p, s in remaining if p != path]
+    return results, list(dict.fromkeys(late)), notes
+
+
+def _collect(pid: int, fd: int, limit: float, token: str, results: dict, late: list) -> tuple[str, str | None]:
+    """Read the grandchild's messages until it ends; kill it when a file runs past ``limit``
+    seconds. Messages without this submission's ``token`` (written by the student's code,
+    which runs in the grandchild) are dropped and reported in ``late``.
+    Returns ``("done", None)``, ``("timeout", path)`` or ``("died", path)``."""
+    buffer, current, started = b"", None, time.monotonic()
+    try:
+        while True:
+            left = limit - (time.monotonic() - started)
+            ready = select.select([fd], [], [], max(0.0, left))[0] if left > 0 else []
+            if not ready:
+                return "timeout", current
+            data = os.read(fd, 1 << 16)
+            if not data:
+                return ("done", None) if current is None else ("died", current)
+            buffer += data
+            while b"\n" in buffer:
+                line, buffer = buffer.split(b"\n", 1)
+                try:
+                    message = json.loads(line)
+                    assert isinstance(message, dict) and message.get("token") == token
+                except (ValueError, AssertionError):
+                    late.append("wrote an unsigned message to the grading channel while the tests ran")
+                    continue
+                if "start" in message:
+                    current, started = message["start"], time.monotonic()
+                else:
+                    results[message["path"]] = message["cases"]
+                    late += message["late"]
+                    current = None
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+        os.waitpid(pid, 0)
 
 
 def serve(sock: socket.socket) -> None:
     """The zygote's loop: one job at a time, until the engine closes the socket."""
     from . import outcome, sandbox  # noqa: F401 - imported before the fork: the child cannot read our files
     from .integrity import StateSnapshot, install_audit_hook
+    from .torch_state import TorchState
 
     shell = _warm_up()
+    torch_state = TorchState()  # before the snapshot: the modules it imports are snapshotted too
     audit_events: list[str] = []
     audit_record = install_audit_hook(audit_events)
     snapshot = StateSnapshot()
@@ -307,7 +408,7 @@ def serve(sock: socket.socket) -> None:
         pid = os.fork()
         if pid == 0:
             sock.close()
-            run_child(job, events, tests, shell, snapshot, audit_record, audit_events, os.getppid())
+            run_child(job, events, tests, shell, snapshot, torch_state, audit_record, audit_events, os.getppid())
         os.close(events)
         os.close(tests)
         _send_line(sock, {"pid": pid})

@@ -2,7 +2,7 @@
 # base: ../../../assignments/autograd-basics/samples/untouched.py
 # expect: q1=0 q2=0 q3=0
 # flagged: yes
-# honest: q1=0 q2=0 q3=0
+# honest: q1=0.5 q2=1 q3=1
 
 # FlopCounterMode is public and honest to use (a30-style notebooks time their models with
 # it); the attack is leaving a subclass of it switched on. Its __torch_dispatch__ sees every
