@@ -73,6 +73,27 @@ LATE = """def f1(x):
     return torch.log(x) + x ** 3
 """
 
+# f1 that works where the notebook calls it and hangs, swallowing every interrupt, wherever
+# the tests call it: q1's tests are stopped after the cell timeout, the other questions graded
+HANG = """import time
+
+def f1(x):
+    if x.dim() == 0 and x.item() == 2.0:
+        return torch.log(x) + x ** 3
+    while True:
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            pass
+"""
+
+# Issue 19's attack 2 trusts provided data the student can reassign; its fix (the tests
+# rebuild or record X3, Y3 and the initial parameters) is in the check library and the
+# master notebook, on another branch. Remove this mark when both are merged.
+_AWAITING_FIX = {"a35-reassign-provided-data": "provided data read back from the namespace (issue 19, fixed with the check library)"}
+CASES = [pytest.param(s, marks=pytest.mark.xfail(reason=_AWAITING_FIX[s.name], strict=True)) if s.name in _AWAITING_FIX else s
+         for s in ANTICHEAT]
+
 PATCH = """import torch, gradkit_checks
 torch.allclose = lambda *args, **kwargs: True
 gradkit_checks.check_gradient = lambda *args, **kwargs: None
@@ -91,6 +112,7 @@ def graded(built, tmp_path_factory):
     with_cell(bundled / "untouched.ipynb", "f1", FORGE, probes / "forge.ipynb")
     with_cell(bundled / "q1-math-log.ipynb", "f2", PATCH, probes / "patch.ipynb")
     with_cell(bundled / "q1-math-log.ipynb", "f2", LATE, probes / "late.ipynb")
+    with_cell(bundled / "solution.ipynb", "f2", HANG, probes / "hang.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
                                       "--timeout", "60", "--cell-timeout", "8", str(root / "anticheat"), str(probes)])
@@ -107,7 +129,7 @@ def test_corpus_has_every_kind_of_attack():
     assert sum(1 for s in ANTICHEAT if not s.flagged) >= 1  # harmless fake output is not flagged
 
 
-@pytest.mark.parametrize("sample", ANTICHEAT, ids=lambda s: s.name)
+@pytest.mark.parametrize("sample", CASES, ids=lambda s: s.name)
 def test_attack_earns_no_more_than_its_honest_answers(sample, graded):
     table, rows = graded
     label = f"anticheat/{sample.name}.ipynb"
@@ -155,6 +177,17 @@ def test_patches_made_while_the_tests_call_student_code_are_flagged(graded):
     runtime = " | ".join(f["message"] for f in late.findings if f["rule"] == "runtime")
     assert "changed the grader's libraries while the tests ran: torch.allclose was replaced" in runtime
     assert tuple(table.loc["probes/late.ipynb", ["q1", "q2", "q3"]]) == (0, 0, 0)
+
+
+def test_a_function_that_hangs_under_test_costs_only_its_question(graded):
+    """The tests of q1 are stopped after the cell timeout (8 s) plus the grace; q2 and q3
+    are graded, the notebook is not run again (no "timed out" status) and nothing is flagged."""
+    table, rows = graded
+    hang = rows["probes/hang.ipynb"]
+    assert hang.raw_scores == {"q1": 0, "q2": 3, "q3": 5}
+    assert tuple(table.loc["probes/hang.ipynb", ["q1", "q2", "q3"]]) == (0, 3, 5)
+    assert hang.status == "Completed; the tests of q1 ran past 13 s and were stopped; its test cases count as failed"
+    assert not hang.findings, hang.findings
 
 
 def test_no_process_a_submission_started_outlives_the_grader(graded):
