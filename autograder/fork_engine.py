@@ -186,6 +186,7 @@ class _Run:
     cell: int | None = None
     interrupted: list[int] | None = None
     message: str = ""
+    tests: bool = False  # a timeout after the last cell, while the tests ran
 
 
 @register_engine
@@ -255,6 +256,12 @@ class ForkEngine(Engine):
                 cells.append([index, cell.source if isinstance(cell.source, str) else "".join(cell.source)])
         run = self._run(cells, None, bundle, limits)
         status = COMPLETED
+        if run.kind == "timeout" and run.tests:
+            # every cell ended and the tests hung where Python could not stop them (the child
+            # stops a test that ignores its interrupt itself): running the notebook again
+            # would hang the same way, at twice the cost
+            return GradingOutcome.failure(label, f"timed out after {limits.timeout:g} s while the tests ran "
+                                                 "(a function the tests call did not return)")
         if run.kind in ("died", "timeout"):
             if run.kind == "timeout":
                 stop = min(run.interrupted or [run.cell or 0])
@@ -330,7 +337,7 @@ class ForkEngine(Engine):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     _kill(pid)
-                    return _Run("timeout", cell=last_cell, interrupted=interrupted)
+                    return _Run("timeout", cell=last_cell, interrupted=interrupted, tests=ready)
                 readable, _, _ = select.select([events_r], [], [], left)
                 if not readable:
                     continue

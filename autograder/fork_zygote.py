@@ -27,7 +27,6 @@ import ctypes
 import json
 import os
 import resource
-import select
 import signal
 import socket
 import sys
@@ -256,124 +255,89 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     if integrity.foreign_threads():
         send({"crash": "a thread started by the submission is still running; tests not run"})
         return
-    results, late, notes = _run_tests(payload["tests"], shell.user_ns, job, snapshot, torch_state, audit_record, audit_events)
-    for note in notes:
-        send({"note": note})
-    send({"results": results, "late": late})
+    _run_tests(payload["tests"], shell.user_ns, job, send, snapshot, torch_state, audit_record, audit_events)
 
 
-_GRACE = 5.0  # seconds past the cell timeout before a test file that ignores the interrupt is killed
+_GRACE = 5.0  # seconds past the cell timeout before a test file that ignores the interrupt is given up
 
 
-def _run_tests(tests: list, namespace: dict, job: dict, snapshot, torch_state, audit_record, audit_events: list):
-    """Run the test files against ``namespace`` in a forked grandchild, each with a time limit.
+def _run_tests(tests: list, namespace: dict, job: dict, send, snapshot, torch_state, audit_record, audit_events: list) -> None:
+    """Run the test files against ``namespace``, each with a time limit; send the results.
 
     The tests call the student's functions, which can loop forever and swallow every
-    exception (even the interrupt of the cell timeout). So the files run in a child of this
-    process: each file gets the cell timeout (an interrupt, like a cell's) and, if it still
-    has not ended ``_GRACE`` seconds later, the grandchild is killed, that file's test cases
-    count as failed and a new grandchild (forked from this process, where no test has run)
-    runs the files after it. After each file the grandchild undoes and reports what the
-    student's code changed while the tests called it, so nothing carries over to the next
-    file, and a killed grandchild loses no finding already sent.
+    exception. Each file gets the cell timeout, at which it is interrupted like a cell
+    (``KeyboardInterrupt``); if it still has not ended ``_GRACE`` seconds later, the
+    ``SIGALRM`` handler itself gives up on it: it counts that file's test cases as failed,
+    runs the files after it (each with the same limits, so the handler can nest), sends the
+    results and ends the process, never returning into the stuck code. A hang that never
+    lets Python handle a signal (a loop in C) is left to the engine's wall-clock timeout,
+    which then grades nothing but does not run the notebook again.
 
-    Returns:
-        (results, late, notes): ``{test path: [[passed, message], ...]}`` for every file,
-        findings made while the tests ran, notes for the status (files stopped).
+    Sends ``{"note": ...}`` for each file given up, then ``{"results": {test path:
+    [[passed, message], ...]}, "late": [finding, ...]}``; ``late`` holds what the student's
+    code changed (libraries, torch's state, audited events) while the tests called it.
     """
     from otter.test_files.exception_test import ExceptionTestFile
 
     from .outcome import tests_stopped_note
 
-    results: dict = {}
-    late: list[str] = []
-    notes: list[str] = []
-    remaining = list(tests)
     limit = job["cell_timeout"]
-    while remaining:
-        read_end, write_end = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # the grandchild: run the files, one message per file
-            os.close(read_end)
+    results: dict = {}
+    seen = len(audit_events)
+    state = {"index": 0, "stage": "idle"}
+
+    def finish() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        audit_record(False)
+        late = [f"changed the grader's libraries while the tests ran: {change}" for change in snapshot.restore()]
+        late += [f"changed torch's state while the tests ran: {change}" for change in torch_state.check(namespace)]
+        late += [f"while the tests ran: {event}" for event in dict.fromkeys(audit_events[seen:])]
+        send({"results": results, "late": late})
+
+    def run_from(start: int) -> None:
+        for index in range(start, len(tests)):
+            path, source = tests[index]
+            test_file = ExceptionTestFile.from_string(source, path=path)
+            state.update(index=index, stage="soft")
+            signal.setitimer(signal.ITIMER_REAL, limit)
+            audit_record(True)  # the tests call the student's functions
             try:
-                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
-                for path, source in remaining:
-                    _send(write_end, {"start": path, "token": job["token"]})
-                    seen = len(audit_events)
-                    test_file = ExceptionTestFile.from_string(source, path=path)
-                    signal.setitimer(signal.ITIMER_REAL, limit)
-                    audit_record(True)  # the tests call the student's functions
-                    try:
-                        test_file.run(namespace)
-                        cases = [[r.passed is True, str(r.message)] for r in test_file.test_case_results]
-                    except BaseException as error:  # noqa: BLE001 - a test interrupted on timeout
-                        done = len(test_file.test_case_results or [])
-                        failed = [[False, f"❌ Test case failed\nthe test was interrupted: {type(error).__name__}"]] * (len(test_file.test_cases) - done)
-                        cases = [[bool(r.passed), str(r.message)] for r in test_file.test_case_results or []] + failed
-                    finally:
-                        audit_record(False)
-                        signal.setitimer(signal.ITIMER_REAL, 0)
-                    # what the student's code changed while this file called it: undone before the next file
-                    found = [f"changed the grader's libraries while the tests ran: {change}" for change in snapshot.restore()]
-                    found += [f"changed torch's state while the tests ran: {change}" for change in torch_state.check(namespace)]
-                    found += [f"while the tests ran: {event}" for event in dict.fromkeys(audit_events[seen:])]
-                    _send(write_end, {"path": path, "cases": cases, "late": found, "token": job["token"]})
+                test_file.run(namespace)
+                cases = [[r.passed is True, str(r.message)] for r in test_file.test_case_results]
+            except BaseException as error:  # noqa: BLE001 - a test interrupted on timeout
+                done = len(test_file.test_case_results or [])
+                failed = [[False, f"❌ Test case failed\nthe test was interrupted: {type(error).__name__}"]] * (len(test_file.test_cases) - done)
+                cases = [[bool(r.passed), str(r.message)] for r in test_file.test_case_results or []] + failed
             finally:
-                os._exit(0)
-        os.close(write_end)
-        before = len(results)
-        kind, current = _collect(pid, read_end, limit + _GRACE, job["token"], results, late)
-        os.close(read_end)
-        remaining = [(path, source) for path, source in remaining if path not in results]
-        if remaining and (kind != "done" or len(results) == before):  # the file that was running did not end
-            path, source = next(((p, s) for p, s in remaining if p == current), remaining[0])
-            count = len(ExceptionTestFile.from_string(source, path=path).test_cases)
-            if kind == "timeout":
-                why = f"the test ran past {limit + _GRACE:g} s and was stopped"
-                notes.append(tests_stopped_note(path.rsplit("/", 1)[-1].removesuffix(".py"), limit + _GRACE))
-            else:
-                why = "the grading process died while the test ran"
-            results[path] = [[False, f"❌ Test case failed\n{why}"]] * count
-            remaining = [(p, s) for p, s in remaining if p != path]
-    return results, list(dict.fromkeys(late)), notes
+                state["stage"] = "idle"
+                audit_record(False)
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            results[path] = cases
 
-
-def _collect(pid: int, fd: int, limit: float, token: str, results: dict, late: list) -> tuple[str, str | None]:
-    """Read the grandchild's messages until it ends; kill it when a file runs past ``limit``
-    seconds. Messages without this submission's ``token`` (written by the student's code,
-    which runs in the grandchild) are dropped and reported in ``late``.
-    Returns ``("done", None)``, ``("timeout", path)`` or ``("died", path)``."""
-    buffer, current, started = b"", None, time.monotonic()
-    try:
-        while True:
-            left = limit - (time.monotonic() - started)
-            ready = select.select([fd], [], [], max(0.0, left))[0] if left > 0 else []
-            if not ready:
-                return "timeout", current
-            data = os.read(fd, 1 << 16)
-            if not data:
-                return ("done", None) if current is None else ("died", current)
-            buffer += data
-            while b"\n" in buffer:
-                line, buffer = buffer.split(b"\n", 1)
-                try:
-                    message = json.loads(line)
-                    assert isinstance(message, dict) and message.get("token") == token
-                except (ValueError, AssertionError):
-                    late.append("wrote an unsigned message to the grading channel while the tests ran")
-                    continue
-                if "start" in message:
-                    current, started = message["start"], time.monotonic()
-                else:
-                    results[message["path"]] = message["cases"]
-                    late += message["late"]
-                    current = None
-    finally:
+    def on_alarm(signum, frame):  # noqa: ARG001
+        if state["stage"] == "soft":  # the cell timeout: interrupt, as in a cell
+            state["stage"] = "hard"
+            signal.setitimer(signal.ITIMER_REAL, _GRACE)
+            raise _CellTimeout()
+        if state["stage"] != "hard":
+            return
+        # the file ignored the interrupt: give it up from here, never going back into it
+        state["stage"] = "idle"
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        audit_record(False)
+        path, source = tests[state["index"]]
+        count = len(ExceptionTestFile.from_string(source, path=path).test_cases)
+        results[path] = [[False, f"❌ Test case failed\nthe test ran past {limit + _GRACE:g} s and was stopped"]] * count
         try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-        os.waitpid(pid, 0)
+            send({"note": tests_stopped_note(path.rsplit("/", 1)[-1].removesuffix(".py"), limit + _GRACE)})
+            run_from(state["index"] + 1)
+            finish()
+        finally:
+            os._exit(0)
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    run_from(0)
+    finish()
 
 
 def serve(sock: socket.socket) -> None:

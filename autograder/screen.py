@@ -224,7 +224,7 @@ def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = Non
     aliases = (aliases or set()) | _aliases([tree], _WATCHED_ROOTS | imported | {"grader"} | (aliases or set()))
     modules = (modules or set()) | _module_names(tree)
     modules |= _module_aliases([tree], modules, _WATCHED_ROOTS | imported)
-    origins = {**(origins or {}), **_origins([tree], origins)}
+    origins = _origins([tree]) if origins is None else origins  # screen_notebook passes the whole notebook's
     visitor = _Screen(cell, lines, imported, modules, aliases, origins)
     visitor.visit(tree)
     if "get_ipython" in source and not any(f.message.startswith("reaches the IPython") for f in visitor.findings):
@@ -278,6 +278,7 @@ def _origins(trees: list[ast.AST], known: dict[str, str] | None = None) -> dict[
     import FlopCounterMode as F``, ``import torch.nn as nn``) and plain assignments of a
     dotted name (``M = F``, ``Base = torch.overrides.TorchFunctionMode``), until nothing changes."""
     origins: dict[str, str] = dict(known or {})
+    simple = []  # `name = dotted.name` bindings, collected in one walk
     for tree in trees:
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
@@ -286,16 +287,16 @@ def _origins(trees: list[ast.AST], known: dict[str, str] | None = None) -> dict[
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 for alias in node.names:
                     origins[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            else:
+                simple += [(target.id, value) for target, value in _bindings(node) if isinstance(target, ast.Name)
+                           and isinstance(value, (ast.Name, ast.Attribute)) and _root(value)[0] != target.id]
     for _ in range(10):  # chains of aliases, without looping on `x = x.y`
         changed = False
-        for tree in trees:
-            for node in ast.walk(tree):
-                for target, value in _bindings(node):
-                    if isinstance(target, ast.Name) and isinstance(value, (ast.Name, ast.Attribute)) and _root(value)[0] != target.id:
-                        resolved = _resolve(value, origins)
-                        if resolved and origins.get(target.id) != resolved and target.id != resolved.split(".")[0]:
-                            origins[target.id] = resolved
-                            changed = True
+        for name, value in simple:
+            resolved = _resolve(value, origins)
+            if resolved and origins.get(name) != resolved and name != resolved.split(".")[0]:
+                origins[name] = resolved
+                changed = True
         if not changed:
             break
     return origins
