@@ -51,6 +51,7 @@ _QUIET = re.compile(r"printoptions|anomaly|deterministic|num_threads|num_interop
 _KEYS = ("CPU", "AutogradCPU", "AutogradOther", "ADInplaceOrView", "Python", "PythonDispatcher", "PythonTLSSnapshot", "PreDispatch",
          "AutocastCPU", "BackendSelect", "FuncTorchDynamicLayerFrontMode", "FuncTorchDynamicLayerBackMode",
          "CompositeImplicitAutograd", "CompositeExplicitAutograd")
+_GUARDS: list = []  # torch's RAII guards that keep a restored setting (never freed)
 # getters that read something other than a setting (the RNG state changes with every draw)
 _SKIP = {"get_rng_state", "set_rng_state", "_get_tracing_state"}
 
@@ -103,7 +104,6 @@ class TorchState:
             ("torch.autograd saved-tensor hooks enabled", C._autograd._saved_tensors_hooks_is_enabled,
              lambda v: C._autograd._saved_tensors_hooks_enable() if v else None),
         ]
-        self._inference_guards: list = []
         for name, getter, setter in table:
             try:
                 self.settings.append((name, getter, setter, getter()))
@@ -124,8 +124,9 @@ class TorchState:
         return bool((tiny * 1.0).item() == 0.0)
 
     def _set_inference_mode(self, enabled: bool) -> None:
-        guard = self._torch._C._InferenceMode(enabled)  # held for the rest of the process
-        self._inference_guards.append(guard)
+        # a guard object sets the mode; it puts the old state back when it is freed, so it
+        # is held for the rest of the process
+        _GUARDS.append(self._torch._C._InferenceMode(enabled))
 
     def _registries(self) -> list[tuple[str, object, object]]:
         """Module-level dicts, lists and sets of torch whose name says they hold hooks."""
@@ -171,7 +172,7 @@ class TorchState:
         C = torch._C
         changes: list[str] = []
         # modes first: every torch call below would go through them
-        device = getattr(torch.utils._device, "_GLOBAL_DEVICE_CONTEXT", None)
+        device = getattr(torch, "_GLOBAL_DEVICE_CONTEXT", None)
         if getattr(device, "device_context", None) is not None:
             changes.append(f"left a default device set (torch.set_default_device({torch.get_default_device()}))")
             device.device_context = None
@@ -188,23 +189,12 @@ class TorchState:
                 except Exception:  # noqa: BLE001 - the stack is in C; nothing else to try
                     break
             changes.append(f"left a torch dispatch mode active ({', '.join(modes)})")
-        if torch.is_inference_mode_enabled():
-            changes.append("left inference mode on (torch.inference_mode)")
-            self._set_inference_mode(False)
         hooks = 0
         while C._autograd._top_saved_tensors_default_hooks(True) is not None:
             C._autograd._pop_saved_tensors_default_hooks()
             hooks += 1
         if hooks:
             changes.append(f"left {hooks} saved-tensor hook(s) active (torch.autograd.graph.saved_tensors_hooks)")
-        if (repr(C._dispatch_tls_local_include_set()), repr(C._dispatch_tls_local_exclude_set())) != self.keysets:
-            changes.append(f"changed torch's dispatch keys ({C._dispatch_tls_local_include_set()} / {C._dispatch_tls_local_exclude_set()})")
-            for key in C.DispatchKey.__members__.values():
-                try:
-                    C._dispatch_tls_set_dispatch_key_included(key, key in self.include)
-                    C._dispatch_tls_set_dispatch_key_excluded(key, key in self.exclude)
-                except Exception:  # noqa: BLE001 - alias keys cannot be set
-                    pass
         for name, getter, setter, baseline in self.settings:
             try:
                 now = getter()
@@ -221,6 +211,14 @@ class TorchState:
                     pass
             if not _QUIET.search(name):
                 changes.append(f"changed {name} from {baseline!r} to {now!r}")
+        if (repr(C._dispatch_tls_local_include_set()), repr(C._dispatch_tls_local_exclude_set())) != self.keysets:
+            changes.append(f"changed torch's dispatch keys ({C._dispatch_tls_local_include_set()} / {C._dispatch_tls_local_exclude_set()})")
+            for key in C.DispatchKey.__members__.values():
+                try:
+                    C._dispatch_tls_set_dispatch_key_included(key, key in self.include)
+                    C._dispatch_tls_set_dispatch_key_excluded(key, key in self.exclude)
+                except Exception:  # noqa: BLE001 - alias keys cannot be set
+                    pass
         for name, module, baseline in self.configs:
             try:
                 now = module.get_config_copy()
