@@ -578,6 +578,8 @@ class _Screen(ast.NodeVisitor):
         if (isinstance(value, str) and len(value) > 4 and value.startswith("__") and value.endswith("__")
                 and value[2:-2].isidentifier() and value not in _DUNDERS_ALLOWED | {"__main__"}):
             self.add(node, "dunder", f"names the dunder {value} in a string")
+        elif isinstance(value, str) and value in _OPEN_CONTEXT_CALLS:  # getattr(mode, "__enter__")(), methodcaller(...)
+            self.add(node, "introspection", f"names {value} in a string (enters or leaves a context by hand)")
 
     # calls ---------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:

@@ -88,6 +88,13 @@ def f1(x):
             pass
 """
 
+# torch switched into other modes by plain calls the screen has no reason to flag: the C-level
+# check after the cells puts torch back before the tests and flags the submission
+TORCH_FLAGS = """torch.set_default_dtype(torch.float64)
+torch.set_grad_enabled(False)
+torch.set_flush_denormal(True)
+"""
+
 # Issue 19's attack 2 trusts provided data the student can reassign; its fix (the tests
 # rebuild or record X3, Y3 and the initial parameters) is in the check library and the
 # master notebook, on another branch. Remove this mark when both are merged.
@@ -114,6 +121,7 @@ def graded(built, tmp_path_factory):
     with_cell(bundled / "q1-math-log.ipynb", "f2", PATCH, probes / "patch.ipynb")
     with_cell(bundled / "q1-math-log.ipynb", "f2", LATE, probes / "late.ipynb")
     with_cell(bundled / "solution.ipynb", "f2", HANG, probes / "hang.ipynb")
+    with_cell(bundled / "solution.ipynb", "linear_grads", TORCH_FLAGS, probes / "torch-flags.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
                                       "--timeout", "60", "--cell-timeout", "8", str(root / "anticheat"), str(probes)])
@@ -178,6 +186,18 @@ def test_patches_made_while_the_tests_call_student_code_are_flagged(graded):
     runtime = " | ".join(f["message"] for f in late.findings if f["rule"] == "runtime")
     assert "changed the grader's libraries while the tests ran: torch.allclose was replaced" in runtime
     assert tuple(table.loc["probes/late.ipynb", ["q1", "q2", "q3"]]) == (0, 0, 0)
+
+
+def test_torch_left_in_other_modes_is_put_back_before_the_tests_and_flagged(graded):
+    table, rows = graded
+    probe = rows["probes/torch-flags.ipynb"]
+    assert probe.raw_scores == {"q1": 2, "q2": 3, "q3": 5}  # the tests ran with torch as the zygote left it
+    runtime = [f["message"] for f in probe.findings if f["rule"] == "runtime"]
+    assert "changed torch's state: changed torch.get_default_dtype() from torch.float32 to torch.float64" in runtime, runtime
+    assert "changed torch's state: changed torch.is_grad_enabled() from True to False" in runtime, runtime
+    assert any("denormal" in m for m in runtime), runtime
+    assert not [f for f in probe.findings if f["rule"] != "runtime"]  # run time alone: the screen saw nothing
+    assert tuple(table.loc["probes/torch-flags.ipynb", ["q1", "q2", "q3"]]) == (0, 0, 0)
 
 
 def test_a_function_that_hangs_under_test_costs_only_its_question(graded):
