@@ -65,7 +65,13 @@ def limited_preprocessor_class(*, cell_timeout: float, output_bytes: int, progre
             self._events_cell = 0
             self._interrupted: list[int] = []
             self._last_indexed = -1
+            self._final = -1
             self._in_tests = False
+
+        def preprocess(self, nb, resources=None, km=None):
+            positions = [c.get("metadata", {}).get(CELL_INDEX_KEY) for c in nb.cells]
+            self._final = max((p for p in positions if p is not None), default=-1)
+            return super().preprocess(nb, resources, km)
 
         def preprocess_cell(self, cell, resources, index):
             # nbconvert runs every cell through here (NotebookClient.execute_cell is bound
@@ -75,8 +81,9 @@ def limited_preprocessor_class(*, cell_timeout: float, output_bytes: int, progre
                 self._events_cell = position
                 self._last_indexed = index
                 self._note()
-            elif 0 <= self._last_indexed < index and not self._in_tests:
-                # a cell otter added after the notebook's own: its tests (check_all)
+            elif 0 <= self._last_indexed < index and self._events_cell == self._final and not self._in_tests:
+                # a cell otter added after the notebook's last own cell: its tests (otter
+                # also adds check cells in the middle, after cells with tests in metadata)
                 self._in_tests = True
                 self._note()
             return super().preprocess_cell(cell, resources, index)
