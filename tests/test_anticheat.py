@@ -95,6 +95,13 @@ torch.set_grad_enabled(False)
 torch.set_flush_denormal(True)
 """
 
+# the same, but only while the tests call f1
+LATE_TORCH = """def f1(x):
+    import torch
+    torch.set_flush_denormal(True)
+    return torch.log(x) + x ** 3
+"""
+
 # Issue 19's attack 2 trusts provided data the student can reassign; its fix (the tests
 # rebuild or record X3, Y3 and the initial parameters) is in the check library and the
 # master notebook, on another branch. Remove this mark when both are merged.
@@ -122,6 +129,7 @@ def graded(built, tmp_path_factory):
     with_cell(bundled / "q1-math-log.ipynb", "f2", LATE, probes / "late.ipynb")
     with_cell(bundled / "solution.ipynb", "f2", HANG, probes / "hang.ipynb")
     with_cell(bundled / "solution.ipynb", "linear_grads", TORCH_FLAGS, probes / "torch-flags.ipynb")
+    with_cell(bundled / "solution.ipynb", "f2", LATE_TORCH, probes / "late-torch.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
                                       "--timeout", "60", "--cell-timeout", "8", str(root / "anticheat"), str(probes)])
@@ -198,6 +206,14 @@ def test_torch_left_in_other_modes_is_put_back_before_the_tests_and_flagged(grad
     assert any("denormal" in m for m in runtime), runtime
     assert not [f for f in probe.findings if f["rule"] != "runtime"]  # run time alone: the screen saw nothing
     assert tuple(table.loc["probes/torch-flags.ipynb", ["q1", "q2", "q3"]]) == (0, 0, 0)
+
+
+def test_torch_state_changed_while_the_tests_call_student_code_is_flagged(graded):
+    table, rows = graded
+    late = rows["probes/late-torch.ipynb"]
+    runtime = " | ".join(f["message"] for f in late.findings if f["rule"] == "runtime")
+    assert "changed torch's state while the tests ran: changed torch.set_flush_denormal" in runtime, runtime
+    assert tuple(table.loc["probes/late-torch.ipynb", ["q1", "q2", "q3"]]) == (0, 0, 0)
 
 
 def test_a_function_that_hangs_under_test_costs_only_its_question(graded):
