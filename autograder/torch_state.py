@@ -51,9 +51,29 @@ _QUIET = re.compile(r"printoptions|anomaly|deterministic|num_threads|num_interop
 _KEYS = ("CPU", "AutogradCPU", "AutogradOther", "ADInplaceOrView", "Python", "PythonDispatcher", "PythonTLSSnapshot", "PreDispatch",
          "AutocastCPU", "BackendSelect", "FuncTorchDynamicLayerFrontMode", "FuncTorchDynamicLayerBackMode",
          "CompositeImplicitAutograd", "CompositeExplicitAutograd")
+_MISSING = object()
 _GUARDS: list = []  # torch's RAII guards that keep a restored setting (never freed)
 # getters that read something other than a setting (the RNG state changes with every draw)
 _SKIP = {"get_rng_state", "set_rng_state", "_get_tracing_state"}
+
+
+def _identical(a, b) -> bool:
+    """``a is b``, or two (key, value) pairs of the same objects."""
+    return a is b or (type(a) is tuple and type(b) is tuple and len(a) == len(b) == 2 and a[0] is b[0] and a[1] is b[1])
+
+
+def _differs(now, baseline) -> bool:
+    """Whether a setting changed, by identity and exact type first, so that a student's
+    object that claims equality (``__eq__``) in a setting counts as a change."""
+    if now is baseline:
+        return False
+    if type(now) is not type(baseline):
+        return True
+    if type(now) is dict:
+        return now.keys() != baseline.keys() or any(_differs(now[k], baseline[k]) for k in baseline)
+    if type(now) in (list, tuple):
+        return len(now) != len(baseline) or any(map(_differs, now, baseline))
+    return bool(now != baseline)
 
 
 def _pairs(namespace, label: str) -> list[tuple[str, object, object]]:
@@ -186,8 +206,11 @@ class TorchState:
             while C._len_torch_dispatch_stack():
                 try:
                     modes.append(type(torch.utils._python_dispatch._pop_mode()).__name__)
-                except Exception:  # noqa: BLE001 - the stack is in C; nothing else to try
-                    break
+                except Exception:  # noqa: BLE001 - pop it in C, without the Python bookkeeping
+                    try:
+                        modes.append(type(C._pop_torch_dispatch_stack(None)).__name__)
+                    except Exception:  # noqa: BLE001 - nothing else to try; the finding stands
+                        break
             changes.append(f"left a torch dispatch mode active ({', '.join(modes)})")
         hooks = 0
         while C._autograd._top_saved_tensors_default_hooks(True) is not None:
@@ -198,8 +221,7 @@ class TorchState:
         for name, getter, setter, baseline in self.settings:
             try:
                 now = getter()
-                same = now == baseline
-                same = bool(same.all()) if hasattr(same, "all") else bool(same)
+                same = not _differs(now, baseline)
             except Exception:  # noqa: BLE001 - a getter that broke is a change
                 now, same = "?", False
             if same:
@@ -222,7 +244,7 @@ class TorchState:
         for name, module, baseline in self.configs:
             try:
                 now = module.get_config_copy()
-                changed = [key for key in baseline if now.get(key, baseline) != baseline[key]]
+                changed = [key for key in baseline if _differs(now.get(key, _MISSING), baseline[key])]
                 if changed:
                     module.load_config(baseline)
                 changed = [key for key in changed if not _QUIET.search(key)]
@@ -231,7 +253,8 @@ class TorchState:
             if changed:
                 changes.append(f"changed the settings of {name} ({', '.join(changed[:5])})")
         for name, registry, baseline in self.registries:
-            if self._copy(registry) == baseline:
+            current = self._copy(registry)
+            if len(current) == len(baseline) and all(map(_identical, current, baseline)):
                 continue
             changes.append(f"installed a global hook ({name})")
             registry.clear()

@@ -135,3 +135,16 @@ def test_settings_honest_notebooks_copy_are_put_back_without_a_finding(state):
     assert state.check() == []
     assert torch.get_num_threads() == threads and not torch.is_anomaly_enabled()
     assert not torch.are_deterministic_algorithms_enabled() and torch._tensor_str.PRINT_OPTS.precision == 4
+
+
+def test_a_setting_that_claims_to_be_unchanged_is_still_put_back(state):
+    class Liar(int):
+        def __eq__(self, other):
+            return True
+
+        __hash__ = int.__hash__
+
+    torch.set_printoptions(precision=Liar(9))
+    torch.nn.modules.module._global_forward_hooks.clear()
+    state.check()
+    assert type(torch._tensor_str.PRINT_OPTS.precision) is int and torch._tensor_str.PRINT_OPTS.precision == 4
