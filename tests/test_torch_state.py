@@ -145,6 +145,5 @@ def test_a_setting_that_claims_to_be_unchanged_is_still_put_back(state):
         __hash__ = int.__hash__
 
     torch.set_printoptions(precision=Liar(9))
-    torch.nn.modules.module._global_forward_hooks.clear()
     state.check()
     assert type(torch._tensor_str.PRINT_OPTS.precision) is int and torch._tensor_str.PRINT_OPTS.precision == 4
