@@ -23,8 +23,12 @@ What it guarantees (the threat model is in the README):
 * **Tampering is undone and flagged.** Before the tests run, the child restores every
   attribute of torch, NumPy, otter, the check library and the standard library modules
   they use, refuses new audit hooks and kills processes the submission left
-  (:mod:`autograder.integrity`); any of that becomes a finding, so the submission needs
-  review.
+  (:mod:`autograder.integrity`), and empties torch's mode stacks and puts back its flags,
+  dispatch keys, hooks and kernels (:mod:`autograder.torch_state`); any of that becomes a
+  finding, so the submission needs review. The same checks run again after the tests.
+* **The tests have their own limit.** A test file that runs past the cell timeout is
+  interrupted, and given up 5 s later if it ignores that: its question's test cases
+  fail, the other questions are graded, the notebook is not run again.
 * The limits of the ``otter`` engine hold: per-cell timeout (the cell is interrupted and
   the notebook goes on), wall-clock timeout and process death (graded again without the
   fatal cell and those after it), memory cap (``RLIMIT_AS``), output cap, and the same

@@ -14,10 +14,12 @@ forks. Protocol on the socket, one JSON object per line:
 
 The child (:func:`run_child`) puts itself in its own session, drops every other file
 descriptor, applies the memory cap and the Landlock sandbox (:mod:`autograder.sandbox`),
-runs the cells with IPython, undoes and reports tampering (:mod:`autograder.integrity`),
-writes ``{"ready": true, "runtime": [...]}`` on its event pipe, and only then reads the
-tests from its test pipe, runs them against the notebook's namespace and writes
-``{"results": {test file: [[passed, message], ...]}}``. Other events: ``{"cell": index}``
+runs the cells with IPython, undoes and reports tampering (:mod:`autograder.integrity`,
+and torch's own state: :mod:`autograder.torch_state`), writes ``{"ready": true,
+"runtime": [...]}`` on its event pipe, and only then reads the tests from its test pipe,
+runs them against the notebook's namespace (each test file with its own time limit, see
+:func:`_run_tests`) and writes ``{"results": {test file: [[passed, message], ...]},
+"late": [...]}``. Other events: ``{"cell": index}``
 before each cell and ``{"note": text}`` (an interrupted cell, capped output).
 """
 
