@@ -137,6 +137,11 @@ class OtterEngine(Engine):
                 # that was running.
                 progress = Path(tmp, "progress.json")
                 state = json.loads(progress.read_text()) if progress.exists() else {}
+                if state.get("tests") and not state.get("interrupted"):
+                    # every cell ended; the tests hung (a function that ignores the interrupt):
+                    # running the notebook again would hang the same way, at twice the cost
+                    return GradingOutcome.failure(label, f"timed out after {limits.timeout:g} s while the tests ran "
+                                                         "(a function the tests call did not return)")
                 cell = min(state.get("interrupted") or [state.get("cell", 0)])
                 status = timed_out_status(limits.timeout, cell)
                 payload = self._run_worker(truncate_notebook(nb_path, cell), autograder_zip, limits, Path(tmp))

@@ -23,8 +23,12 @@ What it guarantees (the threat model is in the README):
 * **Tampering is undone and flagged.** Before the tests run, the child restores every
   attribute of torch, NumPy, otter, the check library and the standard library modules
   they use, refuses new audit hooks and kills processes the submission left
-  (:mod:`autograder.integrity`); any of that becomes a finding, so the submission needs
-  review.
+  (:mod:`autograder.integrity`), and empties torch's mode stacks and puts back its flags,
+  dispatch keys, hooks and kernels (:mod:`autograder.torch_state`); any of that becomes a
+  finding, so the submission needs review. The same checks run again after the tests.
+* **The tests have their own limit.** A test file that runs past the cell timeout is
+  interrupted, and given up 5 s later if it ignores that: its question's test cases
+  fail, the other questions are graded, the notebook is not run again.
 * The limits of the ``otter`` engine hold: per-cell timeout (the cell is interrupted and
   the notebook goes on), wall-clock timeout and process death (graded again without the
   fatal cell and those after it), memory cap (``RLIMIT_AS``), output cap, and the same
@@ -186,6 +190,7 @@ class _Run:
     cell: int | None = None
     interrupted: list[int] | None = None
     message: str = ""
+    tests: bool = False  # a timeout after the last cell, while the tests ran
 
 
 @register_engine
@@ -259,6 +264,15 @@ class ForkEngine(Engine):
                 cells.append([index, cell.source if isinstance(cell.source, str) else "".join(cell.source)])
         run = self._run(cells, None, bundle, limits)
         status = COMPLETED
+        if run.kind == "timeout" and run.tests:
+            # every cell ended and the tests hung where Python could not stop them (the child
+            # stops a test that ignores its interrupt itself): running the notebook again
+            # would hang the same way, at twice the cost
+            return _flagged(GradingOutcome.failure(label, f"timed out after {limits.timeout:g} s while the tests ran "
+                                                          "(a function the tests call did not return)"), run.runtime or [])
+        if run.kind == "died" and run.tests:  # e.g. os._exit in a function the tests call: same reasoning
+            return _flagged(GradingOutcome.failure(label, "the grading process died while the tests ran "
+                                                          "(a function the tests call ended it)"), run.runtime or [])
         if run.kind in ("died", "timeout"):
             if run.kind == "timeout":
                 stop = min(run.interrupted or [run.cell or 0])
@@ -334,7 +348,7 @@ class ForkEngine(Engine):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     _kill(pid)
-                    return _Run("timeout", cell=last_cell, interrupted=interrupted)
+                    return _Run("timeout", cell=last_cell, interrupted=interrupted, tests=ready, runtime=runtime)
                 readable, _, _ = select.select([events_r], [], [], left)
                 if not readable:
                     continue
@@ -379,8 +393,8 @@ class ForkEngine(Engine):
                         runtime.append("sent grading messages out of order")
             if result is not None:
                 return result
-            # the child ended without results: it died in the cell that was running
-            return _Run("died", cell=last_cell)
+            # the child ended without results: it died in the cell that was running, or in the tests
+            return _Run("died", cell=last_cell, tests=ready, runtime=runtime)
         finally:
             _kill(pid)
             if tests_w >= 0:

@@ -14,10 +14,12 @@ forks. Protocol on the socket, one JSON object per line:
 
 The child (:func:`run_child`) puts itself in its own session, drops every other file
 descriptor, applies the memory cap and the Landlock sandbox (:mod:`autograder.sandbox`),
-runs the cells with IPython, undoes and reports tampering (:mod:`autograder.integrity`),
-writes ``{"ready": true, "runtime": [...]}`` on its event pipe, and only then reads the
-tests from its test pipe, runs them against the notebook's namespace and writes
-``{"results": {test file: [[passed, message], ...]}}``. Other events: ``{"cell": index}``
+runs the cells with IPython, undoes and reports tampering (:mod:`autograder.integrity`,
+and torch's own state: :mod:`autograder.torch_state`), writes ``{"ready": true,
+"runtime": [...]}`` on its event pipe, and only then reads the tests from its test pipe,
+runs them against the notebook's namespace (each test file with its own time limit, see
+:func:`_run_tests`) and writes ``{"results": {test file: [[passed, message], ...]},
+"late": [...]}``. Other events: ``{"cell": index}``
 before each cell and ``{"note": text}`` (an interrupted cell, capped output).
 """
 
@@ -145,10 +147,10 @@ class _CellTimeout(KeyboardInterrupt):
     interrupt, so ``except Exception`` in student code does not swallow it)."""
 
 
-def run_child(job: dict, events: int, tests: int, shell, snapshot, audit_record, audit_events: list, zygote_pid: int) -> None:
+def run_child(job: dict, events: int, tests: int, shell, snapshot, torch_state, audit_record, audit_events: list, zygote_pid: int) -> None:
     """Grade one submission in this freshly forked process; never returns (``os._exit``)."""
     try:
-        _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, zygote_pid)
+        _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, audit_events, zygote_pid)
         code = 0
     except BaseException as error:  # noqa: BLE001 - report, then exit; the engine decides
         try:
@@ -159,9 +161,7 @@ def run_child(job: dict, events: int, tests: int, shell, snapshot, audit_record,
     os._exit(code)
 
 
-def _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, zygote_pid) -> None:
-    from otter.test_files.exception_test import ExceptionTestFile
-
+def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, audit_events, zygote_pid) -> None:
     from . import integrity, sandbox
     from .outcome import interrupted_note, output_capped_note
 
@@ -241,6 +241,9 @@ def _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, 
     signal.signal(signal.SIGALRM, on_alarm)
     sys.stdout = sys.stderr = stream
     runtime = [f"changed the grader's libraries: {change}" for change in snapshot.restore()]
+    # torch's own state (mode stacks, dispatch keys, flags, hooks, kernels): after the Python
+    # restore, so the functions used here are torch's own again
+    runtime += [f"changed torch's state: {change}" for change in torch_state.check(shell.user_ns)]
     runtime += [f"while running: {event}" for event in dict.fromkeys(audit_events)]
     seen_events = list(audit_events)
     runtime += [f"left a thread running: {name}" for name in integrity.foreign_threads()]
@@ -254,35 +257,99 @@ def _run_child(job, events, tests, shell, snapshot, audit_record, audit_events, 
     if integrity.foreign_threads():
         send({"crash": "a thread started by the submission is still running; tests not run"})
         return
-    namespace = shell.user_ns
-    results = {}
-    for path, source in payload["tests"]:
-        test_file = ExceptionTestFile.from_string(source, path=path)
-        signal.setitimer(signal.ITIMER_REAL, job["cell_timeout"])
-        audit_record(True)  # the tests call the student's functions
+    _run_tests(payload["tests"], shell.user_ns, job, send, snapshot, torch_state, audit_record, audit_events)
+
+
+_GRACE = 5.0  # seconds past the cell timeout before a test file that ignores the interrupt is given up
+
+
+def _run_tests(tests: list, namespace: dict, job: dict, send, snapshot, torch_state, audit_record, audit_events: list) -> None:
+    """Run the test files against ``namespace``, each with a time limit; send the results.
+
+    The tests call the student's functions, which can loop forever and swallow every
+    exception. Each file gets the cell timeout, at which it is interrupted like a cell
+    (``KeyboardInterrupt``); if it still has not ended ``_GRACE`` seconds later, the
+    ``SIGALRM`` handler itself gives up on it: it counts that file's test cases as failed,
+    runs the files after it (each with the same limits, so the handler can nest), sends the
+    results and ends the process, never returning into the stuck code. A hang that never
+    lets Python handle a signal (a loop in C) is left to the engine's wall-clock timeout,
+    which then grades nothing but does not run the notebook again.
+
+    Sends ``{"note": ...}`` for each file given up, then ``{"results": {test path:
+    [[passed, message], ...]}, "late": [finding, ...]}``; ``late`` holds what the student's
+    code changed (libraries, torch's state, audited events) while the tests called it.
+    """
+    from otter.test_files.exception_test import ExceptionTestFile
+
+    from .outcome import tests_stopped_note
+
+    limit = job["cell_timeout"]
+    results: dict = {}
+    seen = len(audit_events)
+    state = {"index": 0, "stage": "idle"}
+
+    def finish() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        audit_record(False)
+        late = [f"changed the grader's libraries while the tests ran: {change}" for change in snapshot.restore()]
+        late += [f"changed torch's state while the tests ran: {change}" for change in torch_state.check(namespace)]
+        late += [f"while the tests ran: {event}" for event in dict.fromkeys(audit_events[seen:])]
+        send({"results": results, "late": late})
+
+    def run_from(start: int) -> None:
+        for index in range(start, len(tests)):
+            path, source = tests[index]
+            test_file = ExceptionTestFile.from_string(source, path=path)
+            state.update(index=index, stage="soft")
+            signal.setitimer(signal.ITIMER_REAL, limit)
+            audit_record(True)  # the tests call the student's functions
+            try:
+                test_file.run(namespace)
+                cases = [[r.passed is True, str(r.message)] for r in test_file.test_case_results]
+            except BaseException as error:  # noqa: BLE001 - a test interrupted on timeout
+                done = len(test_file.test_case_results or [])
+                failed = [[False, f"❌ Test case failed\nthe test was interrupted: {type(error).__name__}"]] * (len(test_file.test_cases) - done)
+                cases = [[bool(r.passed), str(r.message)] for r in test_file.test_case_results or []] + failed
+            finally:
+                state["stage"] = "idle"
+                audit_record(False)
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            results[path] = cases
+
+    def on_alarm(signum, frame):  # noqa: ARG001
+        if state["stage"] == "soft":  # the cell timeout: interrupt, as in a cell
+            state["stage"] = "hard"
+            signal.setitimer(signal.ITIMER_REAL, _GRACE)
+            raise _CellTimeout()
+        if state["stage"] != "hard":
+            return
+        # the file ignored the interrupt: give it up from here, never going back into it
+        state["stage"] = "idle"
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        audit_record(False)
+        path, source = tests[state["index"]]
+        count = len(ExceptionTestFile.from_string(source, path=path).test_cases)
+        results[path] = [[False, f"❌ Test case failed\nthe test ran past {limit + _GRACE:g} s and was stopped"]] * count
         try:
-            test_file.run(namespace)
-        except BaseException as error:  # noqa: BLE001 - a test interrupted on timeout
-            done = len(test_file.test_case_results or [])
-            failed = [[False, f"❌ Test case failed\nthe test was interrupted: {type(error).__name__}"]] * (len(test_file.test_cases) - done)
-            results[path] = [[bool(r.passed), str(r.message)] for r in test_file.test_case_results or []] + failed
-            continue
+            send({"note": tests_stopped_note(path.rsplit("/", 1)[-1].removesuffix(".py"), limit + _GRACE)})
+            run_from(state["index"] + 1)
+            finish()
         finally:
-            audit_record(False)
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        results[path] = [[r.passed is True, str(r.message)] for r in test_file.test_case_results]
-    # the tests called the student's functions: anything those changed is flagged too
-    late = [f"changed the grader's libraries while the tests ran: {change}" for change in snapshot.restore()]
-    late += [f"while the tests ran: {event}" for event in dict.fromkeys(audit_events[len(seen_events):])]
-    send({"results": results, "late": late})
+            os._exit(0)
+
+    signal.signal(signal.SIGALRM, on_alarm)
+    run_from(0)
+    finish()
 
 
 def serve(sock: socket.socket) -> None:
     """The zygote's loop: one job at a time, until the engine closes the socket."""
     from . import outcome, sandbox  # noqa: F401 - imported before the fork: the child cannot read our files
     from .integrity import StateSnapshot, install_audit_hook
+    from .torch_state import TorchState
 
     shell = _warm_up()
+    torch_state = TorchState()  # before the snapshot: the modules it imports are snapshotted too
     audit_events: list[str] = []
     audit_record = install_audit_hook(audit_events)
     snapshot = StateSnapshot()
@@ -307,7 +374,7 @@ def serve(sock: socket.socket) -> None:
         pid = os.fork()
         if pid == 0:
             sock.close()
-            run_child(job, events, tests, shell, snapshot, audit_record, audit_events, os.getppid())
+            run_child(job, events, tests, shell, snapshot, torch_state, audit_record, audit_events, os.getppid())
         os.close(events)
         os.close(tests)
         _send_line(sock, {"pid": pid})

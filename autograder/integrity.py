@@ -42,8 +42,10 @@ PROTECTED = ("autograder", "signal", "socket", "resource", "torch", "numpy", "ot
              "dataclasses", "enum", "warnings", "pickle", "io", "os", "posixpath", "IPython", "nbformat", "traitlets", "scipy")
 """Top-level packages whose modules, classes and functions are snapshotted and restored."""
 
-# attributes libraries legitimately set while running (lazy caches); restored, not reported
-_QUIET = {("torch.autograd.profiler", "_cupti_monitor_module"), ("torch.autograd.profiler", "_cupti_monitor_checked")}
+# attributes libraries legitimately set while running (lazy caches, counters); restored, not reported.
+# RemovableHandle.next_id counts every hook ever registered (a tensor hook of an honest notebook too)
+_QUIET = {("torch.autograd.profiler", "_cupti_monitor_module"), ("torch.autograd.profiler", "_cupti_monitor_checked"),
+          ("torch.utils.hooks.RemovableHandle", "next_id")}
 
 _AUDITED = {
     "os.system": "ran a shell command", "subprocess.Popen": "started a process", "os.fork": "forked the process",
@@ -197,7 +199,8 @@ class StateSnapshot:
                         setattr(cls, key, value)
                     except (TypeError, AttributeError):
                         pass
-                    changes.append(f"{cls.__module__}.{cls.__qualname__}.{key} was replaced")
+                    if (f"{cls.__module__}.{cls.__qualname__}", key) not in _QUIET:
+                        changes.append(f"{cls.__module__}.{cls.__qualname__}.{key} was replaced")
             for key in [k for k in current if k not in attrs and not (k.startswith("__") or k.startswith("_abc"))]:
                 try:
                     delattr(cls, key)

@@ -92,3 +92,9 @@ def interrupted_note(cell: int, cell_timeout: float) -> str:
 def output_capped_note(output_bytes: int, cell: int) -> str:
     """Status note when captured output passed ``output_bytes`` bytes in ``cell`` (0-based)."""
     return f"output past {output_bytes} bytes was dropped (from cell {cell + 1})"
+
+
+def tests_stopped_note(test_file: str, seconds: float) -> str:
+    """Note when the tests of one question did not end (a function that never returns when
+    the tests call it): that question's test cases count as failed, the others are graded."""
+    return f"the tests of {test_file} ran past {seconds:g} s and were stopped; its test cases count as failed"

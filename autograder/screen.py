@@ -127,6 +127,11 @@ _SAFE_MAGICS = {"time", "timeit", "matplotlib", "config", "precision", "pprint",
 # safe magics that run Python they are given: `%time stmt`, `%%timeit setup` + cell, `%%capture` cell,
 # and %config, which IPython runs as `exec("cfg." + line, user namespace)`; that code is screened too
 _CODE_MAGICS = {"time", "timeit", "capture", "prun", "debug", "config"}
+# torch classes a notebook subclasses honestly (layers, autograd functions, data sets, optimizers)
+_TORCH_BASES = ("torch.nn.", "torch.autograd.Function", "torch.autograd.function.Function", "torch.utils.data.", "torch.optim.",
+                "torch.distributions.")
+# calls that enter a context and leave it open after the cell: its mode or setting stays on
+_OPEN_CONTEXT_CALLS = {"__enter__", "__aenter__", "__exit__", "__aexit__", "enter_context", "enter_async_context"}
 _TRANSFORMER = TransformerManager()
 
 
@@ -184,14 +189,15 @@ def screen_notebook(notebook) -> list[Finding]:
             trees.append(tree)
     aliases = _aliases(trees, _WATCHED_ROOTS | imported | {"grader"})
     modules |= _module_aliases(trees, modules, _WATCHED_ROOTS | imported)
+    origins = _origins(trees)
     findings: list[Finding] = []
     for number, source in cells:
-        findings += screen_source(source, cell=number, imported=imported, modules=modules, aliases=aliases)
+        findings += screen_source(source, cell=number, imported=imported, modules=modules, aliases=aliases, origins=origins)
     return findings
 
 
 def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = None, modules: set[str] | None = None,
-                  aliases: set[str] | None = None) -> list[Finding]:
+                  aliases: set[str] | None = None, origins: dict[str, str] | None = None) -> list[Finding]:
     """Screen one cell's source (IPython syntax allowed).
 
     Args:
@@ -203,6 +209,8 @@ def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = Non
             or one of its submodules (``m = torch.nn.functional``); this cell's are added.
         aliases: names bound elsewhere to a watched module or to something reached from
             one (``lib = torch.nn.functional``); this cell's are added.
+        origins: name -> the dotted path it was imported or assigned from elsewhere
+            (``F`` -> ``torch.utils.flop_counter.FlopCounterMode``); this cell's are added.
 
     Returns:
         list[Finding]: in line order.
@@ -216,7 +224,8 @@ def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = Non
     aliases = (aliases or set()) | _aliases([tree], _WATCHED_ROOTS | imported | {"grader"} | (aliases or set()))
     modules = (modules or set()) | _module_names(tree)
     modules |= _module_aliases([tree], modules, _WATCHED_ROOTS | imported)
-    visitor = _Screen(cell, lines, imported, modules, aliases)
+    origins = _origins([tree]) if origins is None else origins  # screen_notebook passes the whole notebook's
+    visitor = _Screen(cell, lines, imported, modules, aliases, origins)
     visitor.visit(tree)
     if "get_ipython" in source and not any(f.message.startswith("reaches the IPython") for f in visitor.findings):
         line = next(i for i, text in enumerate(source.splitlines(), 1) if "get_ipython" in text)
@@ -262,6 +271,44 @@ def _aliases(trees: list[ast.AST], watched: set[str]) -> set[str]:
                         aliases |= new
                         changed |= bool(new)
     return aliases
+
+
+def _origins(trees: list[ast.AST], known: dict[str, str] | None = None) -> dict[str, str]:
+    """Name -> the dotted path it stands for: from imports (``from torch.utils.flop_counter
+    import FlopCounterMode as F``, ``import torch.nn as nn``) and plain assignments of a
+    dotted name (``M = F``, ``Base = torch.overrides.TorchFunctionMode``), until nothing changes."""
+    origins: dict[str, str] = dict(known or {})
+    simple = []  # `name = dotted.name` bindings, collected in one walk
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    origins[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                for alias in node.names:
+                    origins[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            else:
+                simple += [(target.id, value) for target, value in _bindings(node) if isinstance(target, ast.Name)
+                           and isinstance(value, (ast.Name, ast.Attribute)) and _root(value)[0] != target.id]
+    for _ in range(10):  # chains of aliases, without looping on `x = x.y`
+        changed = False
+        for name, value in simple:
+            resolved = _resolve(value, origins)
+            if resolved and origins.get(name) != resolved and name != resolved.split(".")[0]:
+                origins[name] = resolved
+                changed = True
+        if not changed:
+            break
+    return origins
+
+
+def _resolve(node: ast.AST, origins: dict[str, str]) -> str:
+    """The dotted path ``a.b.c`` stands for, its root replaced by the root's origin ("" if not a dotted name)."""
+    root, dotted = _root(node)
+    if root is None:
+        return ""
+    origin = origins.get(root)
+    return origin + dotted[len(root):] if origin else dotted
 
 
 def _module_aliases(trees: list[ast.AST], modules: set[str], watched: set[str]) -> set[str]:
@@ -319,8 +366,10 @@ def _root(node: ast.AST) -> tuple[str | None, str]:
 
 
 class _Screen(ast.NodeVisitor):
-    def __init__(self, cell: int, lines: list[str], imported: set[str], modules: set[str], aliases: set[str]):
+    def __init__(self, cell: int, lines: list[str], imported: set[str], modules: set[str], aliases: set[str],
+                 origins: dict[str, str] | None = None):
         self.cell = cell
+        self.origins = origins or {}
         self.lines = lines
         self.imported = imported
         self.modules = modules
@@ -419,6 +468,8 @@ class _Screen(ast.NodeVisitor):
                 self.add(node, "patch", f"{verb} .{target.attr}, a name the grading code relies on")
             elif isinstance(base, ast.Call) and _is_name(base.func, "type"):
                 self.add(node, "patch", f"{verb} an attribute of type(...) (patches a class)")
+            elif target.attr.startswith("_") and not target.attr.startswith("__") and root not in {"self", "cls"}:
+                self.add(node, "patch", f"{verb} the private attribute .{target.attr} of an object it did not define here")
         elif isinstance(target, ast.Subscript):
             root, dotted = _root(target.value)
             if root in self.watched and not dotted.endswith(_SETTINGS_ITEMS) and not dotted.startswith(_SETTINGS_PREFIXES):
@@ -450,6 +501,10 @@ class _Screen(ast.NodeVisitor):
         for item in node.items:
             if item.optional_vars is not None:
                 self._check_target(item.optional_vars, node, "assigns to")
+        suspended = next((n for n in _same_function(node.body) if isinstance(n, (ast.Yield, ast.YieldFrom, ast.Await))), None)
+        if suspended is not None:
+            self.add(suspended, "introspection", "suspends inside a with block (yield/await): a generator that is not "
+                                                 "resumed leaves the context on")
         self.generic_visit(node)
 
     visit_AsyncWith = visit_With
@@ -523,6 +578,8 @@ class _Screen(ast.NodeVisitor):
         if (isinstance(value, str) and len(value) > 4 and value.startswith("__") and value.endswith("__")
                 and value[2:-2].isidentifier() and value not in _DUNDERS_ALLOWED | {"__main__"}):
             self.add(node, "dunder", f"names the dunder {value} in a string")
+        elif isinstance(value, str) and value in _OPEN_CONTEXT_CALLS:  # getattr(mode, "__enter__")(), methodcaller(...)
+            self.add(node, "introspection", f"names {value} in a string (enters or leaves a context by hand)")
 
     # calls ---------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
@@ -539,6 +596,8 @@ class _Screen(ast.NodeVisitor):
             self.add(node, "file", f"reads or writes a file ({name})")
         elif name in _UNPICKLE_CALLS or any((k.arg, getattr(k.value, "value", None)) in _UNPICKLE_KEYWORDS for k in node.keywords):
             self.add(node, "file", f"unpickles data, which runs code ({name})")
+        elif isinstance(func, ast.Attribute) and func.attr in _OPEN_CONTEXT_CALLS:
+            self.add(node, "introspection", f"enters or leaves a context by hand ({func.attr}): what it switches on can stay on")
         elif name is not None and name.startswith("register_module_"):
             self.add(node, "introspection", f"installs a hook on every torch module ({name})")
         elif _root(func)[1] == "grader.check" and (len(node.args) > 1 or node.keywords):
@@ -610,8 +669,15 @@ class _Screen(ast.NodeVisitor):
         self._check_definition(node)
         for base in node.bases:
             root, dotted = _root(base)
-            if dotted in {"torch.Tensor", "Tensor", "float", "int", "type", "dict", "str", "np.ndarray", "numpy.ndarray"}:
+            resolved = _resolve(base, self.origins)
+            if dotted in {"torch.Tensor", "Tensor", "float", "int", "type", "dict", "str", "np.ndarray", "numpy.ndarray"} or resolved == "torch.Tensor":
                 self.add(node, "dunder", f"subclasses {dotted}")
+            elif root is None:
+                self.add(node, "dunder", f"subclasses a class computed at run time ({ast.unparse(base)[:80]})")
+            elif resolved.split(".")[0] == "torch" and "Mode" in resolved.rsplit(".", 1)[-1]:
+                self.add(node, "introspection", f"subclasses torch's mode class {resolved} (while on, it sees every torch operation)")
+            elif resolved.split(".")[0] == "torch" and not resolved.startswith(_TORCH_BASES):
+                self.add(node, "introspection", f"subclasses torch's internal class {resolved}")
         for keyword in node.keywords:
             if keyword.arg == "metaclass":
                 self.add(node, "dunder", "defines a metaclass")
@@ -630,6 +696,16 @@ def _magic_python(code: str) -> str | None:
         parts = code.strip().split(None, 1)
         code = parts[1] if len(parts) > 1 else ""
     return None
+
+
+def _same_function(body: list[ast.stmt]):
+    """Every node of ``body`` that runs in the same function (not in nested defs, lambdas or classes)."""
+    stack = list(body)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack += [child for child in ast.iter_child_nodes(node)
+                  if not isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef))]
 
 
 def _is_name(node: ast.AST | None, name: str) -> bool:

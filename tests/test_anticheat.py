@@ -13,6 +13,7 @@ forging the grading channel (the signed protocol), and patching torch (the resto
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -73,6 +74,41 @@ LATE = """def f1(x):
     return torch.log(x) + x ** 3
 """
 
+# f1 that works where the notebook calls it and hangs, swallowing every interrupt, wherever
+# the tests call it: q1's tests are stopped after the cell timeout, the other questions graded
+HANG = """import time
+
+def f1(x):
+    if x.dim() == 0 and x.item() == 2.0:
+        return torch.log(x) + x ** 3
+    while True:
+        try:
+            time.sleep(0.05)
+        except BaseException:
+            pass
+"""
+
+# torch switched into other modes by plain calls the screen has no reason to flag: the C-level
+# check after the cells puts torch back before the tests and flags the submission
+TORCH_FLAGS = """torch.set_default_dtype(torch.float64)
+torch.set_grad_enabled(False)
+torch.set_flush_denormal(True)
+"""
+
+# the same, but only while the tests call f1
+LATE_TORCH = """def f1(x):
+    import torch
+    torch.set_flush_denormal(True)
+    return torch.log(x) + x ** 3
+"""
+
+# Issue 19's attack 2 trusts provided data the student can reassign; its fix (the tests
+# rebuild or record X3, Y3 and the initial parameters) is in the check library and the
+# master notebook, on another branch. Remove this mark when both are merged.
+_AWAITING_FIX = {"a35-reassign-provided-data": "provided data read back from the namespace (issue 19, fixed with the check library)"}
+CASES = [pytest.param(s, marks=pytest.mark.xfail(reason=_AWAITING_FIX[s.name], strict=True)) if s.name in _AWAITING_FIX else s
+         for s in ANTICHEAT]
+
 PATCH = """import torch, gradkit_checks
 torch.allclose = lambda *args, **kwargs: True
 gradkit_checks.check_gradient = lambda *args, **kwargs: None
@@ -91,6 +127,9 @@ def graded(built, tmp_path_factory):
     with_cell(bundled / "untouched.ipynb", "f1", FORGE, probes / "forge.ipynb")
     with_cell(bundled / "q1-math-log.ipynb", "f2", PATCH, probes / "patch.ipynb")
     with_cell(bundled / "q1-math-log.ipynb", "f2", LATE, probes / "late.ipynb")
+    with_cell(bundled / "solution.ipynb", "f2", HANG, probes / "hang.ipynb")
+    with_cell(bundled / "solution.ipynb", "linear_grads", TORCH_FLAGS, probes / "torch-flags.ipynb")
+    with_cell(bundled / "solution.ipynb", "f2", LATE_TORCH, probes / "late-torch.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
                                       "--timeout", "60", "--cell-timeout", "8", str(root / "anticheat"), str(probes)])
@@ -107,7 +146,7 @@ def test_corpus_has_every_kind_of_attack():
     assert sum(1 for s in ANTICHEAT if not s.flagged) >= 1  # harmless fake output is not flagged
 
 
-@pytest.mark.parametrize("sample", ANTICHEAT, ids=lambda s: s.name)
+@pytest.mark.parametrize("sample", CASES, ids=lambda s: s.name)
 def test_attack_earns_no_more_than_its_honest_answers(sample, graded):
     table, rows = graded
     label = f"anticheat/{sample.name}.ipynb"
@@ -157,6 +196,37 @@ def test_patches_made_while_the_tests_call_student_code_are_flagged(graded):
     assert tuple(table.loc["probes/late.ipynb", ["q1", "q2", "q3"]]) == (0, 0, 0)
 
 
+def test_torch_left_in_other_modes_is_put_back_before_the_tests_and_flagged(graded):
+    table, rows = graded
+    probe = rows["probes/torch-flags.ipynb"]
+    assert probe.raw_scores == {"q1": 2, "q2": 3, "q3": 5}  # the tests ran with torch as the zygote left it
+    runtime = [f["message"] for f in probe.findings if f["rule"] == "runtime"]
+    assert "changed torch's state: changed torch.get_default_dtype() from torch.float32 to torch.float64" in runtime, runtime
+    assert "changed torch's state: changed torch.is_grad_enabled() from True to False" in runtime, runtime
+    assert any("denormal" in m for m in runtime), runtime
+    assert not [f for f in probe.findings if f["rule"] != "runtime"]  # run time alone: the screen saw nothing
+    assert tuple(table.loc["probes/torch-flags.ipynb", ["q1", "q2", "q3"]]) == (0, 0, 0)
+
+
+def test_torch_state_changed_while_the_tests_call_student_code_is_flagged(graded):
+    table, rows = graded
+    late = rows["probes/late-torch.ipynb"]
+    runtime = " | ".join(f["message"] for f in late.findings if f["rule"] == "runtime")
+    assert "changed torch's state while the tests ran: changed torch.set_flush_denormal" in runtime, runtime
+    assert tuple(table.loc["probes/late-torch.ipynb", ["q1", "q2", "q3"]]) == (0, 0, 0)
+
+
+def test_a_function_that_hangs_under_test_costs_only_its_question(graded):
+    """The tests of q1 are stopped after the cell timeout (8 s) plus the grace; q2 and q3
+    are graded, the notebook is not run again (no "timed out" status) and nothing is flagged."""
+    table, rows = graded
+    hang = rows["probes/hang.ipynb"]
+    assert hang.raw_scores == {"q1": 0, "q2": 3, "q3": 5}
+    assert tuple(table.loc["probes/hang.ipynb", ["q1", "q2", "q3"]]) == (0, 3, 5)
+    assert hang.status == "Completed; the tests of q1 ran past 13 s and were stopped; its test cases count as failed"
+    assert not hang.findings, hang.findings
+
+
 def test_no_process_a_submission_started_outlives_the_grader(graded):
     time.sleep(1)
     left = []
@@ -166,6 +236,7 @@ def test_no_process_a_submission_started_outlives_the_grader(graded):
         except psutil.Error:
             continue
         # `sleep 600` from subprocess; a forked sleeper still carries its zygote's command line
-        if cmdline[:2] == ["sleep", "600"] or any("autograder.fork_zygote" in part for part in cmdline):
+        # (ours: started by this interpreter; other checkouts on the machine run their own)
+        if cmdline[:2] == ["sleep", "600"] or (cmdline[:1] == [sys.executable] and any("autograder.fork_zygote" in part for part in cmdline)):
             left.append(cmdline)
     assert left == []

@@ -187,3 +187,41 @@ def test_flagged_and_honest_header_lines(tmp_path):
     path.write_text("# sample: x\n# expect: q1=1\n# flagged: maybe\n")
     with pytest.raises(SampleError, match="flagged: yes"):
         load_sample(path)
+
+
+# torch's interception machinery (issue 19): flagged by kind, honest use of the same tools clean
+
+
+@pytest.mark.parametrize("source, rule, message", [
+    ("from torch.utils.flop_counter import FlopCounterMode as F\nBase = F\nclass L(Base):\n    pass\n", "introspection",
+     "subclasses torch's mode class torch.utils.flop_counter.FlopCounterMode (while on, it sees every torch operation)"),
+    ("import torch\nclass M(torch.utils.module_tracker.ModuleTracker):\n    pass\n", "introspection",
+     "subclasses torch's internal class torch.utils.module_tracker.ModuleTracker"),
+    ("class L(type(counter)):\n    pass\n", "dunder", "subclasses a class computed at run time (type(counter))"),
+    ("counter = make()\ncounter.__enter__()\n", "introspection",
+     "enters or leaves a context by hand (__enter__): what it switches on can stay on"),
+    ("stack = ExitStack()\nstack.enter_context(counter)\n", "introspection",
+     "enters or leaves a context by hand (enter_context): what it switches on can stay on"),
+    ("enter = getattr(counter, '__enter__')\nenter()\n", "introspection",
+     "names __enter__ in a string (enters or leaves a context by hand)"),
+    ("async def hold(ctx):\n    with ctx:\n        await later()\n", "introspection",
+     "suspends inside a with block (yield/await): a generator that is not resumed leaves the context on"),
+    ("def hold(ctx):\n    with ctx:\n        yield\n", "introspection",
+     "suspends inside a with block (yield/await): a generator that is not resumed leaves the context on"),
+    ("counter = make()\ncounter._count_flops = lambda *a: True\n", "patch",
+     "assigns to the private attribute ._count_flops of an object it did not define here"),
+])
+def test_torch_interception_routes_are_flagged(source, rule, message):
+    assert (rule, message) in [(f.rule, f.message) for f in screen_source(source, imported={"torch"})]
+
+
+@pytest.mark.parametrize("source", [
+    "from torch.utils.flop_counter import FlopCounterMode\nwith FlopCounterMode(display=False) as c:\n    f(x)\nprint(c.get_total_flops())\n",
+    "h = x.register_hook(lambda g: print(g))\nmodel.register_forward_hook(lambda m, i, o: print(o.shape))\nh.remove()\n",
+    "import torch\nclass Net(torch.nn.Module):\n    def __init__(self):\n        super().__init__()\n        self._layer = torch.nn.Linear(3, 1)\n",
+    "import torch.nn as nn\nclass Square(torch.autograd.Function):\n    pass\nclass Layer(nn.Linear):\n    pass\n",
+    "def batches(data):\n    for row in data:\n        yield row\n",
+    "with torch.no_grad():\n    w -= 0.1 * w.grad\n",
+])
+def test_honest_use_of_torch_tools_raises_no_finding(source):
+    assert screen_source(source, imported={"torch"}) == []
