@@ -3,8 +3,8 @@
 This module ships to students as ``gradkit_checks.py`` beside the notebook, and into the
 autograder zip; it depends on **torch and the standard library only** and never imports
 the rest of gradkit. It holds no answer, reference function, seed or unseen point: the
-value checks (:mod:`autograder.gradreference`, shipped as ``gradkit_reference.py`` in the
-autograder zip only) hold those.
+hidden tests' value checks (:mod:`autograder.gradreference`, in the autograder zip only)
+hold those.
 
 Two jobs:
 
