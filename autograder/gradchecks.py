@@ -200,10 +200,8 @@ def snapshot(value: object) -> dict:
                     values=plain_floats(value) if plain and not value.is_complex() else None, grad=None)
         if plain and value.is_leaf and value.grad is not None:
             snap["grad"] = snapshot(value.grad)
-    elif isinstance(value, bool):
-        snap["kind"] = "other"
-    elif isinstance(value, (int, float)):
-        snap.update(kind="number", values=[float(value)], is_int=isinstance(value, int))
+    elif type(value) in (int, float):  # exactly: a subclass could lie through __float__ or __eq__
+        snap.update(kind="number", values=[float(value)], is_int=type(value) is int)
     elif isinstance(value, torch.nn.Linear):
         snap.update(kind="linear", in_features=value.in_features, out_features=value.out_features,
                     has_bias=value.bias is not None, weight=snapshot(value.weight),
