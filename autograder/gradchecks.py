@@ -705,7 +705,8 @@ def check_elementwise_function(func_snap: dict, name: str, points: Sequence[Sequ
             raise CheckFailed(f"`{name}` returned {describe(out)} when called {where}; expected a float tensor.")
         if out.grad_fn is None:
             raise CheckFailed(f"`{name}` returned a tensor without grad_fn when called {where}: {_CUT_CAUSE}")
-        grads = torch.autograd.grad(out.sum(), leaves, allow_unused=True)
+        with unmodded():
+            grads = torch.autograd.grad(out.sum(), leaves, allow_unused=True)
         for j, (g, a) in enumerate(zip(grads, args)):
             which = f"argument {j + 1}" if len(args) > 1 else "its argument"
             h = 1e-6
