@@ -75,7 +75,7 @@ LATE = """def f1(x):
 
 PATCH = """import torch, gradkit_checks
 torch.allclose = lambda *args, **kwargs: True
-gradkit_checks.check_gradient = lambda *args, **kwargs: None
+gradkit_checks.check_from_autograd = lambda *args, **kwargs: None
 """
 
 
@@ -146,7 +146,7 @@ def test_patched_libraries_are_restored_before_the_tests_and_reported(graded):
     assert patch.raw_scores == {"q1": 0, "q2": 3, "q3": 5}  # what q1-math-log honestly earns
     runtime = " | ".join(f["message"] for f in patch.findings if f["rule"] == "runtime")
     assert "torch.allclose was replaced" in runtime
-    assert "gradkit_checks.check_gradient was replaced" in runtime
+    assert "gradkit_checks.check_from_autograd was replaced" in runtime
 
 
 def test_patches_made_while_the_tests_call_student_code_are_flagged(graded):
