@@ -90,7 +90,8 @@ def graded(built, tmp_path_factory):
     with_cell(bundled / "solution.ipynb", "f1", _leak_probe(built), probes / "leak.ipynb")
     with_cell(bundled / "untouched.ipynb", "f1", FORGE, probes / "forge.ipynb")
     with_cell(bundled / "q1-math-log.ipynb", "f2", PATCH, probes / "patch.ipynb")
-    with_cell(bundled / "q1-math-log.ipynb", "f2", LATE, probes / "late.ipynb")
+    # right after the q1 answer: the record cell then records this f1, the one the tests call
+    with_cell(bundled / "q1-math-log.ipynb", "f1", LATE, probes / "late.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
                                       "--timeout", "60", "--cell-timeout", "8", str(root / "anticheat"), str(probes)])
