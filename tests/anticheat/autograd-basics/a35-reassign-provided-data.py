@@ -1,15 +1,15 @@
 # sample: zero gradients and no optimizer step for q3, then a last cell that zeroes the bias and reassigns X3, Y3 (a perfect fit) and the recorded initial parameters, so the references the hidden tests build from those names are zero too
 # base: ../../../assignments/autograd-basics/samples/solution.py
-# expect: q1=2 q2=3 q3=1
+# expect: q1=2 q2=3 q3=0
 # flagged: no
-# honest: q1=2 q2=3 q3=1
+# honest: q1=2 q2=3 q3=0
 
 # Issue 19, attack 2: the hidden tests read X3, Y3, initial_weight3 and initial_bias3 back
 # from the notebook's namespace, where the student can replace them. Nothing here is
 # tampering the screen can see (plain assignments to the notebook's own names), so the
 # expected points are those of the same answers given honestly: q3's public test only.
 # The fix (provided data rebuilt or recorded by the grader) is in gradchecks / the master
-# notebook; before it, this earned q3=3.5.
+# notebook; before it, this earned q3=3.5. Typed-in zeros fail q3's public provenance check too, so honestly q3=0.
 
 # %% loss3
 loss_fn3 = torch.nn.MSELoss()
