@@ -26,6 +26,7 @@ before each cell and ``{"note": text}`` (an interrupted cell, capped output).
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import json
 import os
 import resource
@@ -192,6 +193,13 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     # student code, so they are snapshotted with the rest
     for module in job.get("support_modules", []):
         __import__(module)
+        # the imported module is all the tests need: its source leaves the working folder
+        # before student code runs (the zip's autograder-only reference module among them)
+        for leftover in (f"{module}.py", importlib.util.cache_from_source(f"{module}.py")):
+            try:
+                os.unlink(os.path.join(workdir, leftover))
+            except OSError:
+                pass
     snapshot.add_modules(job.get("support_modules", []))
     sandbox.restrict(read=job["read_roots"], write=[workdir])
 

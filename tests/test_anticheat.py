@@ -34,9 +34,10 @@ BUNDLED = REPO / "assignments" / "autograd-basics" / "samples"
 
 
 def _leak_probe(built) -> str:
-    """A cell that looks for hidden test text everywhere it might be; if it finds any, it
-    breaks its own q1 answer, so q1's points tell whether the hidden tests were readable."""
-    paths = [str(built.autograder_zip), str(built.autograder_zip.parent), str(REPO / "assignments"), "tests", "..", "../..", "/tmp"]
+    """A cell that looks for hidden test text, or the autograder-only reference module,
+    everywhere it might be; if it finds any, it breaks its own q1 answer, so q1's points
+    tell whether either was readable while student code ran."""
+    paths = [str(built.autograder_zip), str(built.autograder_zip.parent), str(REPO / "assignments"), ".", "tests", "..", "../..", "/tmp"]
     return f"""import os, zipfile
 found = []
 for start in {paths!r}:
@@ -54,7 +55,7 @@ for start in {paths!r}:
                         pass
     except Exception:
         pass
-if any("test_q1_values" in text for text in found):
+if any("test_q1_values" in text or "def linear_mse_reference" in text for text in found):
     grad1 = None
 """
 
@@ -165,10 +166,10 @@ def test_attack_earns_no_more_than_its_honest_answers(sample, graded):
         assert row.status == "Completed"
 
 
-def test_hidden_tests_cannot_be_read_by_the_submission(graded):
+def test_hidden_tests_and_reference_module_cannot_be_read_by_the_submission(graded):
     _, rows = graded
     leak = rows["probes/leak.ipynb"]
-    assert leak.raw_scores["q1"] == 2, "the probe found hidden test text, so it broke its own q1 answer"
+    assert leak.raw_scores["q1"] == 2, "the probe found hidden test text or the reference module, so it broke its own q1 answer"
     assert leak.status.startswith("needs review: ")
 
 
