@@ -105,6 +105,8 @@ def test_solution_runs_in_the_student_folder_and_exports_a_zip_without_latex(stu
     assert "Your submission received the following results" in printed
     for question in ("q1", "q2", "q3"):
         assert f"{question} results: All test cases passed!" in printed, printed
+    shown = json.dumps(export_cell.outputs)
+    assert "without encryption" not in shown, "ipykernel's TCP warning reached the student's export cell"
 
 
 def test_student_kernel_needs_only_torch_and_otter_grader(student_run):
