@@ -2,6 +2,7 @@
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # linear_grads with zero_grad + backward + clones
 # expect: q1=2 q2=3 q3=5
+# fails: none
 
 
 # %% loss3
