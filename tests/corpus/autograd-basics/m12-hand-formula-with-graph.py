@@ -3,7 +3,7 @@
 # expect: q1=1 q2=3 q3=5
 # fails: q1_public q1_values
 # structural: q1_values
-# public-feedback: q1: computed by a formula from `x1`
+# public-feedback: q1: `grad1` was not read from x1.grad
 
 
 # %% f1

@@ -3,7 +3,7 @@
 # expect: q1=2 q2=1 q3=5
 # fails: q2_public q2_values
 # structural: q2_values
-# public-feedback: q2: no backward pass ran through `w2`
+# public-feedback: q2: `grad_x2` was not read from x2.grad
 
 
 # %% f2

@@ -2,7 +2,7 @@
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=3.5
 # fails: q3_linear_grads
-# feedback: q3: `linear_grads`
+# feedback: q3: it looks like the gradient of the summed squared error
 
 
 # %% linear_grads

@@ -2,7 +2,7 @@
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=3.5
 # fails: q3_linear_grads
-# feedback: q3: `linear_grads`
+# feedback: q3: weight_grad on nn.Linear(3, 1) with 16 rows` has the wrong value
 
 
 # %% linear_grads
