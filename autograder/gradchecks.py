@@ -3,8 +3,8 @@
 This module ships to students as ``gradkit_checks.py`` beside the notebook, and into the
 autograder zip; it depends on **torch and the standard library only** and never imports
 the rest of gradkit. It holds no answer, reference function, seed or unseen point: the
-value checks (:mod:`autograder.gradreference`, shipped as ``gradkit_reference.py`` in the
-autograder zip only) hold those.
+hidden tests' value checks (:mod:`autograder.gradreference`, in the autograder zip only)
+hold those.
 
 Two jobs:
 
@@ -752,6 +752,9 @@ def call_linear_grads(func: Callable, name: str, model: torch.nn.Linear, X: torc
             ``None`` for a gradient.
     """
     ran = []
+    from torch.utils.hooks import RemovableHandle
+
+    next_id = RemovableHandle.next_id  # a class counter: put back, so the tests change no torch state
     handles = [p.register_hook(lambda g: ran.append(True)) for p in (model.weight, model.bias)]
 
     def forward_hook(module, inputs, output):  # noqa: ARG001
@@ -768,6 +771,7 @@ def call_linear_grads(func: Callable, name: str, model: torch.nn.Linear, X: torc
     finally:
         for handle in handles:
             handle.remove()
+        RemovableHandle.next_id = next_id
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise CheckFailed(f"`{name}` should return a pair (weight_grad, bias_grad), but it returned "
                           f"{describe(result)} when {where}.")

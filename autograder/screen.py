@@ -339,7 +339,10 @@ class _Screen(ast.NodeVisitor):
     # imports -------------------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            self._check_module(node, alias.name, None)
+            # the notebook's provided record cells run `import gradkit_checks` and call its
+            # record(); setting its attributes stays flagged (_WATCHED_ROOTS)
+            if not (alias.name == "gradkit_checks" and alias.asname is None):
+                self._check_module(node, alias.name, None)
             self._check_import_binding(node, alias.asname or alias.name.split(".")[0])
         self.generic_visit(node)
 
