@@ -3,7 +3,7 @@
 # expect: q1=2 q2=0 q3=5
 # fails: q2_public q2_values q2_unseen_points
 # structural: q2_values q2_unseen_points
-# public-feedback: q2: autograd's derivative of `f2` with respect to argument 2 does not match
+# public-feedback: q2: the autograd graph of `w2` does not reach `y2`
 # feedback: q2: `grad_y2` is None
 
 
