@@ -200,10 +200,8 @@ def snapshot(value: object) -> dict:
                     values=plain_floats(value) if plain and not value.is_complex() else None, grad=None)
         if plain and value.is_leaf and value.grad is not None:
             snap["grad"] = snapshot(value.grad)
-    elif isinstance(value, bool):
-        snap["kind"] = "other"
-    elif isinstance(value, (int, float)):
-        snap.update(kind="number", values=[float(value)], is_int=isinstance(value, int))
+    elif type(value) in (int, float):  # exactly: a subclass could lie through __float__ or __eq__
+        snap.update(kind="number", values=[float(value)], is_int=type(value) is int)
     elif isinstance(value, torch.nn.Linear):
         snap.update(kind="linear", in_features=value.in_features, out_features=value.out_features,
                     has_bias=value.bias is not None, weight=snapshot(value.weight),
@@ -707,7 +705,8 @@ def check_elementwise_function(func_snap: dict, name: str, points: Sequence[Sequ
             raise CheckFailed(f"`{name}` returned {describe(out)} when called {where}; expected a float tensor.")
         if out.grad_fn is None:
             raise CheckFailed(f"`{name}` returned a tensor without grad_fn when called {where}: {_CUT_CAUSE}")
-        grads = torch.autograd.grad(out.sum(), leaves, allow_unused=True)
+        with unmodded():
+            grads = torch.autograd.grad(out.sum(), leaves, allow_unused=True)
         for j, (g, a) in enumerate(zip(grads, args)):
             which = f"argument {j + 1}" if len(args) > 1 else "its argument"
             h = 1e-6

@@ -183,6 +183,13 @@ def test_a_tensor_subclass_never_reaches_a_comparison():
     with pytest.raises(TypeError):
         gc.plain_floats(value)
 
+    class Lying(float):
+        def __float__(self):
+            return 12.5
+
+    with fails("`grad1` should be a torch tensor, but it is the Lying 3.0."):
+        gc.check_gradient_answer(snap(Lying(3.0)), "grad1", shape=())
+
 
 def test_comparisons_ignore_a_torch_function_mode_left_on():
     from torch.overrides import TorchFunctionMode
