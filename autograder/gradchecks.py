@@ -283,8 +283,9 @@ def _bindings(tree: ast.AST, *, top_level: bool):
 def autograd_provenance(sources: Sequence[str], names: Iterable[str]) -> dict[str, bool | None]:
     """Whether each name was last set, in ``sources``, from autograd's result.
 
-    A value comes from autograd when the expression that last binds the name (in the order
-    of the cells and lines) reads ``.grad`` of something or calls ``torch.autograd.grad``
+    A value comes from autograd when the expression that last binds the name at the top
+    level of a cell (in the order of the cells and lines; bindings inside ``if``/``for``/
+    ``try``/``with`` bodies count only when there is no top-level one) reads ``.grad`` of something or calls ``torch.autograd.grad``
     (in any spelling: ``autograd.grad``, ``from torch.autograd import grad``), directly or
     through other names or functions bound from such expressions. A copy made in code
     (``.clone()``, ``.item()``, ``float(...)``) keeps it; a number typed in or a formula
@@ -315,15 +316,30 @@ def autograd_provenance(sources: Sequence[str], names: Iterable[str]) -> dict[st
         if len(tainted) == before:
             break
     wanted = set(names)
+
+    def verdict(value) -> bool:
+        return value is not None and not isinstance(value, (ast.FunctionDef, ast.ClassDef)) and _uses(value, tainted)
+
+    # the last statement of the notebook's top level that binds the name decides; bindings
+    # inside if/for/while/try/with bodies may not have run, so they decide only when there
+    # is no top-level one (then any of them reading autograd's result is enough)
     last: dict[str, bool] = {}
+    nested: dict[str, bool] = {}
     for tree in trees:
-        found = []
-        for node, targets, value in _bindings(tree, top_level=True):
-            for target in targets:
-                if target in wanted:
-                    found.append(((getattr(node, "lineno", 0), getattr(node, "col_offset", 0)), target, value))
-        for _pos, target, value in sorted(found, key=lambda item: item[0]):
-            last[target] = value is not None and not isinstance(value, (ast.FunctionDef, ast.ClassDef)) and _uses(value, tainted)
+        for statement in tree.body:
+            direct = isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.ImportFrom))
+            found = []
+            for node, targets, value in _bindings(statement, top_level=True):
+                for target in targets:
+                    if target in wanted:
+                        found.append(((getattr(node, "lineno", 0), getattr(node, "col_offset", 0)), target, value))
+            for _pos, target, value in sorted(found, key=lambda item: item[0]):
+                if direct:
+                    last[target] = verdict(value)
+                else:
+                    nested[target] = nested.get(target, False) or verdict(value)
+    for name, value in nested.items():
+        last.setdefault(name, value)
     return {name: last.get(name) for name in names}
 
 

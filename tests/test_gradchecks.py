@@ -415,3 +415,12 @@ def test_unseen_points_cover_edge_shapes_and_diagnose():
                f"wrong: {CUT}"):
         gr.check_function_gradient(snap(lambda x: torch.log(x.detach()) + x ** 3), "f1", ref, der, n_inputs=1,
                                    seed=3, low=0.5, high=3.0)
+
+
+def test_provenance_ignores_a_conditional_binding_that_may_not_have_run():
+    cells = ["x1 = torch.tensor(2.0, requires_grad=True)\ny1 = x1 ** 2\ny1.backward()\ngrad1 = x1.grad",
+             "found = []\nif found:\n    grad1 = None"]
+    assert gc.autograd_provenance(cells, ["grad1"]) == {"grad1": True}
+    assert gc.autograd_provenance(["for _ in range(2):\n    grad1 = x1.grad.clone()"], ["grad1"]) == {"grad1": True}
+    assert gc.autograd_provenance(["grad1 = x1.grad", "grad1 = torch.tensor(12.5)"], ["grad1"]) == {"grad1": False}
+    assert gc.autograd_provenance(["y = 1"], ["grad1"]) == {"grad1": None}
