@@ -1,4 +1,4 @@
-# sample: q2's gradients from map(lambda t: t.grad, ...), and from a list comprehension indexed
+# sample: q2's gradients from map(lambda t: t.grad, (x2, y2, z2))
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=5
 # fails: none
