@@ -75,7 +75,7 @@ LATE = """def f1(x):
 
 PATCH = """import torch, gradkit_checks
 torch.allclose = lambda *args, **kwargs: True
-gradkit_checks.check_gradient = lambda *args, **kwargs: None
+gradkit_checks.check_from_autograd = lambda *args, **kwargs: None
 """
 
 
@@ -90,7 +90,8 @@ def graded(built, tmp_path_factory):
     with_cell(bundled / "solution.ipynb", "f1", _leak_probe(built), probes / "leak.ipynb")
     with_cell(bundled / "untouched.ipynb", "f1", FORGE, probes / "forge.ipynb")
     with_cell(bundled / "q1-math-log.ipynb", "f2", PATCH, probes / "patch.ipynb")
-    with_cell(bundled / "q1-math-log.ipynb", "f2", LATE, probes / "late.ipynb")
+    # right after the q1 answer: the record cell then records this f1, the one the tests call
+    with_cell(bundled / "q1-math-log.ipynb", "f1", LATE, probes / "late.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
                                       "--timeout", "60", "--cell-timeout", "8", str(root / "anticheat"), str(probes)])
@@ -143,10 +144,10 @@ def test_forged_grading_messages_are_ignored_and_flagged(graded):
 def test_patched_libraries_are_restored_before_the_tests_and_reported(graded):
     _, rows = graded
     patch = rows["probes/patch.ipynb"]
-    assert patch.raw_scores == {"q1": 0.5, "q2": 3, "q3": 5}  # what q1-math-log honestly earns
+    assert patch.raw_scores == {"q1": 0, "q2": 3, "q3": 5}  # what q1-math-log honestly earns
     runtime = " | ".join(f["message"] for f in patch.findings if f["rule"] == "runtime")
     assert "torch.allclose was replaced" in runtime
-    assert "gradkit_checks.check_gradient was replaced" in runtime
+    assert "gradkit_checks.check_from_autograd was replaced" in runtime
 
 
 def test_patches_made_while_the_tests_call_student_code_are_flagged(graded):
