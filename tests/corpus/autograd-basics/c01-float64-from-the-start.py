@@ -1,6 +1,7 @@
 # sample: float64 leaf tensors from the start
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=5
+# fails: none
 
 
 # %% f1

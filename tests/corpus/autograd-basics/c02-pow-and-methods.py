@@ -1,6 +1,7 @@
 # sample: tensor methods: x.log() + x.pow(3), torch.square, torch.sub
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=5
+# fails: none
 
 
 # %% f1

@@ -1,6 +1,7 @@
 # sample: torch.autograd.grad instead of backward() (x1.grad stays None)
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=5
+# fails: none
 
 
 # %% f1

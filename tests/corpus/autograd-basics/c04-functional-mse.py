@@ -1,6 +1,7 @@
 # sample: torch.nn.functional.mse_loss for loss3
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=5
+# fails: none
 
 
 # %% loss3

@@ -1,6 +1,7 @@
 # sample: a hand-written ((pred - Y) ** 2).mean() in loss3 and in linear_grads
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=5
+# fails: none
 
 
 # %% loss3

@@ -1,6 +1,7 @@
 # sample: gradients copied with .detach().clone(), and grad1 read as a Python float with .item()
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=5
+# fails: none
 
 
 # %% f1

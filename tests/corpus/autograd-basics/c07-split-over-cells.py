@@ -1,5 +1,6 @@
 # sample: every answer split over more cells than the template has
 # expect: q1=2 q2=3 q3=5
+# fails: none
 
 # %% f1
 import math  # imported, not used in f1

@@ -1,7 +1,7 @@
-# sample: the usual training-loop order (optimizer first, zero_grad before backward), and
+# sample: the usual training-loop order (optimizer first, zero_grad before backward), and linear_grads with zero_grad + backward + clones
 # base: ../../../assignments/autograd-basics/samples/solution.py
-# linear_grads with zero_grad + backward + clones
 # expect: q1=2 q2=3 q3=5
+# fails: none
 
 
 # %% loss3

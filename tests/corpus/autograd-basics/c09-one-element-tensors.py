@@ -1,6 +1,7 @@
 # sample: x1 as a one-element 1-d tensor [2.0], and x*x*x instead of x**3
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=5
+# fails: none
 
 
 # %% f1

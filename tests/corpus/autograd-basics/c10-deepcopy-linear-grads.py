@@ -1,6 +1,7 @@
 # sample: linear_grads on a deep copy of the model, and a model with an explicit float32 dtype
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=5
+# fails: none
 
 
 # %% model3

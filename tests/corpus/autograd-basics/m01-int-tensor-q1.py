@@ -1,6 +1,8 @@
 # sample: x1 created from the integer 2: requires_grad=True raises, so x1, y1, grad1 are never defined
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=1 q2=3 q3=5
+# fails: q1_public q1_values
+# structural: q1_values
 # public-feedback: q1: `x1` is not defined
 
 

@@ -1,6 +1,8 @@
 # sample: x2 from the integer 1: the cell stops at the error, the rest of q2 is undefined
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=1 q3=5
+# fails: q2_public q2_values
+# structural: q2_values
 # public-feedback: q2: `x2` is not defined
 
 

@@ -1,6 +1,8 @@
 # sample: x1 an integer tensor that does not require grad; backward() then raises
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=1 q2=3 q3=5
+# fails: q1_public q1_values
+# structural: q1_values
 # public-feedback: q1: `x1` has the integer dtype torch.int64
 
 

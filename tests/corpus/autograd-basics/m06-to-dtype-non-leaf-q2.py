@@ -1,6 +1,8 @@
 # sample: y2 converted with .to(torch.float64) after requires_grad=True
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=1 q3=5
+# fails: q2_public q2_values
+# structural: q2_values
 # public-feedback: q2: `y2` is not a leaf tensor
 
 

@@ -1,6 +1,8 @@
 # sample: f2 squares x with NumPy: the graph of w2 does not reach x2
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=0 q3=5
+# fails: q2_public q2_values q2_unseen_points
+# structural: q2_values q2_unseen_points
 # public-feedback: q2: does not reach `x2`
 
 

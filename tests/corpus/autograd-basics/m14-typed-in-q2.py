@@ -1,6 +1,8 @@
 # sample: the three gradients of q2 typed in, no backward pass
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=1 q3=5
+# fails: q2_public q2_values
+# structural: q2_values
 # public-feedback: q2: `grad_x2` was not read from x2.grad
 
 

@@ -1,6 +1,7 @@
 # sample: y1.backward(retain_graph=True) twice: grad1 is twice the gradient
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=1.5 q2=3 q3=5
+# fails: q1_values
 # feedback: q1: `grad1` is 2 times too large
 
 

@@ -1,6 +1,7 @@
 # sample: the forward and backward pass of q2 run three times in a loop: three times the gradients
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=2 q3=5
+# fails: q2_values
 # feedback: q2: `grad_x2` is 3 times too large
 
 

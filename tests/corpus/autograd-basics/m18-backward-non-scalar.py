@@ -1,6 +1,8 @@
 # sample: backward() on the unreduced squared errors (16 x 1): raises, nothing after it runs
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=1.5
+# fails: q3_public q3_gradients q3_sgd_step
+# structural: q3_gradients q3_sgd_step
 # public-feedback: q3: `loss3` should be a single number
 
 

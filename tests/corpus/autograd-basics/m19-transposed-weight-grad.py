@@ -1,6 +1,8 @@
 # sample: weight_grad3 transposed with .t(): shape (3, 1)
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=2.5
+# fails: q3_public q3_gradients
+# structural: q3_gradients
 # public-feedback: q3: it is transposed
 
 

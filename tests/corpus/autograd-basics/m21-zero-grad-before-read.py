@@ -1,6 +1,8 @@
 # sample: optimizer3.step() and zero_grad() before the gradients were read: .grad is None
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=2.5
+# fails: q3_public q3_gradients
+# structural: q3_gradients
 # public-feedback: q3: `weight_grad3` is None
 
 

@@ -1,6 +1,7 @@
 # sample: zero_grad(set_to_none=False) before reading: the copies are all zeros
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=3.5
+# fails: q3_gradients
 # feedback: q3: `weight_grad3` is all zeros
 
 

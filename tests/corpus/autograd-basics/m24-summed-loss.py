@@ -1,6 +1,7 @@
 # sample: MSELoss(reduction='sum'): gradients 16 times too large, and the step too
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=3.5
+# fails: q3_gradients
 # feedback: q3: summed squared error
 
 

@@ -1,6 +1,8 @@
 # sample: linear_grads takes an optimizer step: it changes the model's parameters
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=2.5
+# fails: q3_public q3_linear_grads
+# structural: q3_linear_grads
 # feedback: q3: changed the model's parameters
 
 

@@ -1,6 +1,8 @@
 # sample: linear_grads returns a hand formula, with the summed error
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=2.5
+# fails: q3_public q3_linear_grads
+# structural: q3_linear_grads
 # feedback: q3: summed squared error
 
 

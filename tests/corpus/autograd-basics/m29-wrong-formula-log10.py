@@ -1,6 +1,7 @@
 # sample: f1 uses log10 instead of the natural log
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=0.5 q2=3 q3=5
+# fails: q1_values q1_unseen_points
 # feedback: q1: `y1` has the wrong value
 # feedback: q1: `f1` returns wrong values at points it had not seen before
 

@@ -1,6 +1,7 @@
 # sample: w2 computed inline with + z instead of - z (f2 itself is right)
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=2 q3=5
+# fails: q2_values
 # feedback: q2: `w2` has the wrong value
 
 

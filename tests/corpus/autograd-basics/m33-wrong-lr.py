@@ -1,6 +1,8 @@
 # sample: SGD with lr=0.01
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=3 q3=3
+# fails: q3_public q3_sgd_step
+# structural: q3_sgd_step
 # public-feedback: q3: `optimizer3` should use lr=0.1
 # feedback: q3: is not the result of one SGD step
 

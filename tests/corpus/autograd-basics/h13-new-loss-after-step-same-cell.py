@@ -1,0 +1,15 @@
+# sample: issue 11 case 1, in the answer cell: after optimizer3.step() the student looks at the new loss with a backward pass
+# base: ../../../assignments/autograd-basics/samples/solution.py
+# expect: q1=2 q2=3 q3=5
+# fails: none
+
+
+# %% loss3
+loss_fn3 = torch.nn.MSELoss()
+loss3 = loss_fn3(model3(X3), Y3)
+loss3.backward()
+weight_grad3 = model3.weight.grad.clone()
+bias_grad3 = model3.bias.grad.clone()
+optimizer3 = torch.optim.SGD(model3.parameters(), lr=0.1)
+optimizer3.step()
+new_loss = loss_fn3(model3(X3), Y3); new_loss.backward(); print(new_loss.item())

@@ -1,0 +1,12 @@
+# sample: weight_grad3, bias_grad3 = (p.grad.clone() for p in model3.parameters())
+# base: ../../../assignments/autograd-basics/samples/solution.py
+# expect: q1=2 q2=3 q3=5
+# fails: none
+
+# %% loss3
+loss_fn3 = torch.nn.MSELoss()
+loss3 = loss_fn3(model3(X3), Y3)
+loss3.backward()
+weight_grad3, bias_grad3 = (p.grad.clone() for p in model3.parameters())
+optimizer3 = torch.optim.SGD(model3.parameters(), lr=0.1)
+optimizer3.step()

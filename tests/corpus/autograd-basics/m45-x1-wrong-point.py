@@ -1,0 +1,16 @@
+# sample: x1 created at 3.0 instead of 2.0 (a float leaf, the gradient at the wrong point)
+# base: ../../../assignments/autograd-basics/samples/solution.py
+# expect: q1=1 q2=3 q3=5
+# fails: q1_public q1_values
+# structural: q1_values
+# public-feedback: q1: `x1`
+
+
+# %% f1
+def f1(x):
+    return torch.log(x) + x ** 3
+
+x1 = torch.tensor(3.0, requires_grad=True)
+y1 = f1(x1)
+y1.backward()
+grad1 = x1.grad

@@ -1,0 +1,19 @@
+# sample: f2 with y ** 2 instead of y ** 3 (torch operations, so only the values are wrong)
+# base: ../../../assignments/autograd-basics/samples/solution.py
+# expect: q1=2 q2=1 q3=5
+# fails: q2_values q2_unseen_points
+# feedback: q2: `w2`
+
+
+# %% f2
+def f2(x, y, z):
+    return x ** 2 + y ** 2 - z
+
+x2 = torch.tensor(1.0, requires_grad=True)
+y2 = torch.tensor(2.0, requires_grad=True)
+z2 = torch.tensor(3.0, requires_grad=True)
+w2 = f2(x2, y2, z2)
+w2.backward()
+grad_x2 = x2.grad
+grad_y2 = y2.grad
+grad_z2 = z2.grad

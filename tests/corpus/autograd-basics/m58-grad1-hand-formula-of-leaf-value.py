@@ -1,0 +1,16 @@
+# sample: backward() runs, but grad1 = 1 / x1.item() + 3 * x1.item() ** 2 (a hand formula on Python floats)
+# base: ../../../assignments/autograd-basics/samples/solution.py
+# expect: q1=1 q2=3 q3=5
+# fails: q1_public q1_values
+# structural: q1_values
+# public-feedback: q1: `grad1`
+
+
+# %% f1
+def f1(x):
+    return torch.log(x) + x ** 3
+
+x1 = torch.tensor(2.0, requires_grad=True)
+y1 = f1(x1)
+y1.backward()
+grad1 = 1 / x1.item() + 3 * x1.item() ** 2
