@@ -50,6 +50,15 @@ def _warm_up():
     optimizer = torch.optim.SGD([param], lr=0.1)
     (param * 2).sum().backward()
     optimizer.step()
+    # torch wraps each optimizer class's step() the first time the class is instantiated
+    # (Optimizer._patch_step_function); do it for every class here, before the snapshot, or
+    # a student's Adam would look like a patched library (and be sent to review)
+    for cls in vars(torch.optim).values():
+        if isinstance(cls, type) and issubclass(cls, torch.optim.Optimizer) and cls is not torch.optim.Optimizer:
+            try:
+                cls([torch.zeros(2, 2, requires_grad=True)])
+            except Exception:  # noqa: BLE001 - a class that needs other arguments is left as it is
+                pass
     torch.autograd.grad((param ** 2).sum(), [param])
     torch.nn.MSELoss()(torch.nn.Linear(2, 1)(torch.ones(3, 2)), torch.ones(3, 1)).backward()
     import copy  # noqa: F401

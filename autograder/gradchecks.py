@@ -68,6 +68,7 @@ __all__ = [
     "check_linear_layer",
     "check_optimizer",
     "describe",
+    "error_text",
     "plain_floats",
     "record",
     "recorded",
@@ -150,13 +151,15 @@ def allclose(got: Sequence[float], ref: Sequence[float], *, rtol: float = RTOL, 
 # --------------------------------------------------------------------------- snapshots
 
 
-def describe(value: object) -> str:
+def describe(value: object, *, values: bool = True) -> str:
     """Describe ``value`` (an object or a :func:`snapshot`) for a feedback message.
 
     Returns:
         str: e.g. ``"a float32 tensor of shape (1, 3) with grad_fn=AddBackward0"``,
         ``"the float 1.0"`` or ``"None"``. Tensors with at most 6 elements show their
-        values (they are the student's own values, never a reference).
+        values (they are the student's own values, never a reference) unless ``values``
+        is false: the hidden tests describe what the student's code returned at points it
+        never saw that way, since those values would let a student solve for the points.
     """
     if isinstance(value, dict) and "kind" in value and "describe" in value:
         return value["describe"]
@@ -170,23 +173,24 @@ def describe(value: object) -> str:
             return f"a {type(value).__name__} (a subclass of torch.Tensor)"
         if value.grad_fn is not None:
             text += f" with grad_fn={type(value.grad_fn).__name__}"
-        if value.numel() <= 6 and not value.is_complex():
-            values = plain_floats(value)
-            shown = f"{values[0]:.6g}" if value.dim() == 0 else str([round(v, 6) for v in values])
+        if values and value.numel() <= 6 and not value.is_complex():
+            floats = plain_floats(value)
+            shown = f"{floats[0]:.6g}" if value.dim() == 0 else str([round(v, 6) for v in floats])
             text += f", value {shown}"
         return text
     if isinstance(value, bool):
         return f"the bool {value}"
     if isinstance(value, (int, float)):
-        return f"the {type(value).__name__} {value!r}"
+        return f"the {type(value).__name__} {value!r}" if values else f"a {type(value).__name__}"
     return f"an object of type {type(value).__name__}"
 
 
-def snapshot(value: object) -> dict:
+def snapshot(value: object, *, values: bool = True) -> dict:
     """What the checks need to know about one answer, as it is now.
 
     Args:
         value: any object (``None`` for a name that is not defined).
+        values: whether ``describe`` may show the values (see :func:`describe`).
 
     Returns:
         dict: ``kind`` (``"missing"``, ``"ellipsis"``, ``"tensor"``, ``"number"``,
@@ -200,7 +204,7 @@ def snapshot(value: object) -> dict:
         snapshots, with their ``.grad``); for an optimizer: ``class``, ``lrs``, ``params``
         (the parameter objects).
     """
-    snap = {"object": value, "describe": describe(value)}
+    snap = {"object": value, "describe": describe(value, values=values)}
     if value is None:
         snap["kind"] = "missing"
     elif value is Ellipsis:
@@ -213,7 +217,7 @@ def snapshot(value: object) -> dict:
                     grad_fn=type(value.grad_fn).__name__ if value.grad_fn is not None else None,
                     values=plain_floats(value) if plain and not value.is_complex() else None, grad=None)
         if plain and value.is_leaf and value.grad is not None:
-            snap["grad"] = snapshot(value.grad)
+            snap["grad"] = snapshot(value.grad, values=values)
     elif type(value) in (int, float):  # exactly: a subclass could lie through __float__ or __eq__
         snap.update(kind="number", values=[float(value)], is_int=type(value) is int)
     elif isinstance(value, torch.nn.Linear):
@@ -294,6 +298,34 @@ def _bindings(tree: ast.AST, *, top_level: bool):
         stack.extend(reversed(list(ast.iter_child_nodes(node))))
 
 
+_FILLING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault", "add", "appendleft", "extendleft"})
+
+
+def _base_name(node: ast.AST) -> str | None:
+    """``grads`` for ``grads``, ``grads[k]``, ``grads.items``... (the container a target or call fills)."""
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else None
+
+
+def _fillings(tree: ast.AST):
+    """(container name, value node) for every statement that fills a container in place:
+    ``grads[k] = v``, ``grads.x = v``, ``grads[k] += v``, ``grads.append(v)`` and the other
+    methods of :data:`_FILLING_METHODS` (a list or dict of gradients filled in a loop)."""
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+            for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                if isinstance(target, (ast.Subscript, ast.Attribute)):
+                    name = _base_name(target)
+                    if name:
+                        yield name, node.value
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _FILLING_METHODS:
+            name = _base_name(node.func.value)
+            if name:
+                for arg in [*node.args, *(k.value for k in node.keywords)]:
+                    yield name, arg
+
+
 def autograd_provenance(sources: Sequence[str], names: Iterable[str]) -> dict[str, bool | None]:
     """Whether each name was last set, in ``sources``, from autograd's result.
 
@@ -301,7 +333,8 @@ def autograd_provenance(sources: Sequence[str], names: Iterable[str]) -> dict[st
     level of a cell (in the order of the cells and lines; bindings inside ``if``/``for``/
     ``try``/``with`` bodies count only when there is no top-level one) reads ``.grad`` of something or calls ``torch.autograd.grad``
     (in any spelling: ``autograd.grad``, ``from torch.autograd import grad``), directly or
-    through other names or functions bound from such expressions. A copy made in code
+    through other names or functions bound from such expressions, or through a container
+    filled with such values in place (``grads.append(p.grad)``, ``grads[name] = t.grad``). A copy made in code
     (``.clone()``, ``.item()``, ``float(...)``) keeps it; a number typed in or a formula
     derived by hand does not.
 
@@ -327,6 +360,9 @@ def autograd_provenance(sources: Sequence[str], names: Iterable[str]) -> dict[st
             for _node, targets, value in _bindings(tree, top_level=False):
                 if value is not None and _uses(value, tainted):
                     tainted.update(targets)
+            for container, value in _fillings(tree):
+                if _uses(value, tainted):
+                    tainted.add(container)
         if len(tainted) == before:
             break
     wanted = set(names)
@@ -759,8 +795,8 @@ def check_elementwise_function(func_snap: dict, name: str, points: Sequence[Sequ
                 )
 
 
-def call_linear_grads(func: Callable, name: str, model: torch.nn.Linear, X: torch.Tensor, Y: torch.Tensor
-                      ) -> tuple[torch.Tensor, torch.Tensor, bool]:
+def call_linear_grads(func: Callable, name: str, model: torch.nn.Linear, X: torch.Tensor, Y: torch.Tensor,
+                      *, unseen: bool = False) -> tuple[torch.Tensor, torch.Tensor, bool]:
     """Call a student's ``linear_grads(model, X, Y)`` and watch autograd while it runs.
 
     Hooks on the model's weight and bias (and on the output of every forward call of the
@@ -771,6 +807,8 @@ def call_linear_grads(func: Callable, name: str, model: torch.nn.Linear, X: torc
         func: the student's function.
         name: its name.
         model: an ``nn.Linear`` (out, in); X: (rows, in); Y: (rows, out), same dtype.
+        unseen: the model and data are a hidden test's: messages name shapes and types
+            only, never a value the student's code returned or put in an error message.
 
     Returns:
         tuple: ``(weight_grad, bias_grad, autograd_ran)``: detached clones of the two
@@ -796,26 +834,33 @@ def call_linear_grads(func: Callable, name: str, model: torch.nn.Linear, X: torc
     try:
         result = func(model, X, Y)
     except Exception as error:  # noqa: BLE001 - any student error becomes feedback
-        raise CheckFailed(f"`{name}` raised {type(error).__name__}: {error} when {where}.") from None
+        raise CheckFailed(f"`{name}` raised {error_text(error, unseen=unseen)} when {where}.") from None
     finally:
         for handle in handles:
             handle.remove()
         RemovableHandle.next_id = next_id
     if not isinstance(result, (tuple, list)) or len(result) != 2:
         raise CheckFailed(f"`{name}` should return a pair (weight_grad, bias_grad), but it returned "
-                          f"{describe(result)} when {where}.")
+                          f"{describe(result, values=not unseen)} when {where}.")
     parts = []
     for part, label in zip(result, ("weight_grad", "bias_grad")):
         if part is None:
             raise CheckFailed(f"`{name}` returned None as {label} when {where}: call backward() on the loss "
                               "(or use torch.autograd.grad) before reading the gradients.")
         if not isinstance(part, torch.Tensor):
-            raise CheckFailed(f"`{name}` returned {describe(part)} as {label} when {where}; expected a tensor.")
+            raise CheckFailed(f"`{name}` returned {describe(part, values=not unseen)} as {label} when {where}; expected a tensor.")
         if type(part) not in _PLAIN:
             raise CheckFailed(_subclass_message(name, snapshot(part), f"'s {label}"))
         with unmodded():
             parts.append(torch.Tensor.clone(torch.Tensor.detach(part)))  # a later call may overwrite an aliased .grad
     return parts[0], parts[1], bool(ran)
+
+
+def error_text(error: BaseException, *, unseen: bool = False) -> str:
+    """An exception the student's code raised, for a feedback message: ``"Type: message"``,
+    or only ``"Type"`` when it was raised at a hidden test's unseen points (the message is
+    the student's code's own text and could carry those points out)."""
+    return type(error).__name__ if unseen else f"{type(error).__name__}: {error}"
 
 
 NO_AUTOGRAD = (

@@ -353,16 +353,16 @@ def _check_function_at(func, name, reference, reference_grads, points, dtype) ->
             raise _EvaluationError from error
         hint = ("use torch functions, not math or NumPy ones." if "convert" in str(error)
                 or "numpy" in str(error).lower() else "check its code.")
-        raise CheckFailed(f"`{name}` raised {type(error).__name__}: {error} when called {where} at points it "
+        raise CheckFailed(f"`{name}` raised {gc.error_text(error, unseen=True)} when called {where} at points it "
                           f"had not seen before. `{name}` must work elementwise on float tensors of any shape: "
                           + hint) from None
     if not isinstance(out, torch.Tensor):
-        raise CheckFailed(f"`{name}` returned {gc.describe(out)} when called {where}; it must return a "
+        raise CheckFailed(f"`{name}` returned {gc.describe(out, values=False)} when called {where}; it must return a "
                           "tensor computed with torch operations, so that autograd can differentiate it.")
     if type(out) not in gc._PLAIN:
-        raise CheckFailed(f"`{name}` returned {gc.describe(out)} when called {where}; answer with plain tensors.")
+        raise CheckFailed(f"`{name}` returned {gc.describe(out, values=False)} when called {where}; answer with plain tensors.")
     if tuple(out.shape) != shape:
-        raise CheckFailed(f"`{name}` returned {gc.describe(out)} when called {where}; an elementwise "
+        raise CheckFailed(f"`{name}` returned {gc.describe(out, values=False)} when called {where}; an elementwise "
                           f"function returns the shape of its input, {shape}.")
     _, expected = _ref(reference(*points))
     if not gc.allclose(gc.plain_floats(out), expected, rtol=rtol):
@@ -413,20 +413,20 @@ def check_linear_grads_function(func_snap: dict, name: str, *, seed: int) -> Non
         ref_w, ref_b = linear_mse_reference(w0, b0, X, Y)
         mistakes_w, mistakes_b = linear_mistakes(w0, b0, X, Y)
         label = f"nn.Linear({n_in}, {n_out}) with {rows} row{'s' if rows > 1 else ''}"
-        got_w, got_b, ran = gc.call_linear_grads(func, name, model, X, Y)
+        got_w, got_b, ran = gc.call_linear_grads(func, name, model, X, Y, unseen=True)
         if gc.plain_floats(model.weight) != w0 or gc.plain_floats(model.bias) != b0:
             raise CheckFailed(f"`{name}` changed the model's parameters: it must only compute the "
                               "gradients (no optimizer.step(), no in-place update).")
         rtol = RTOL if dtype == torch.float64 else 1e-4
         for got, ref, mistakes, part in ((got_w, ref_w, mistakes_w, "weight_grad"), (got_b, ref_b, mistakes_b, "bias_grad")):
-            snap = gc.snapshot(got)
+            snap = gc.snapshot(got, values=False)
             if rtol != RTOL and snap["values"] is not None and tuple(got.shape) == tuple(ref.shape) \
                     and gc.allclose(snap["values"], _ref(ref)[1], rtol=rtol):
                 continue
             check_gradient(snap, ref, f"{name}(...)'s {part} on {label}", known_mistakes=mistakes)
         if not ran:
             raise CheckFailed(f"`{name}` on {label}: " + gc.NO_AUTOGRAD.format(name=name))
-        again_w, again_b, _ = gc.call_linear_grads(func, name, model, X, Y)
+        again_w, again_b, _ = gc.call_linear_grads(func, name, model, X, Y, unseen=True)
         for got, ref, part in ((again_w, ref_w, "weight_grad"), (again_b, ref_b, "bias_grad")):
             values = gc.plain_floats(got)
             _, ref_values = _ref(ref)

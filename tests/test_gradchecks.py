@@ -424,3 +424,45 @@ def test_provenance_ignores_a_conditional_binding_that_may_not_have_run():
     assert gc.autograd_provenance(["for _ in range(2):\n    grad1 = x1.grad.clone()"], ["grad1"]) == {"grad1": True}
     assert gc.autograd_provenance(["grad1 = x1.grad", "grad1 = torch.tensor(12.5)"], ["grad1"]) == {"grad1": False}
     assert gc.autograd_provenance(["y = 1"], ["grad1"]) == {"grad1": None}
+
+
+@pytest.mark.parametrize("cells", [
+    ["grads = []\nfor leaf in (x2, y2, z2):\n    grads.append(leaf.grad)\ngrad_x2, grad_y2, grad_z2 = grads"],
+    ["grads = {}\nfor name, t in (('x', x2), ('y', y2), ('z', z2)):\n    grads[name] = t.grad.clone()\n"
+     "grad_x2, grad_y2, grad_z2 = grads['x'], grads['y'], grads['z']"],
+    ["grads = []", "for p in (x2, y2, z2):\n    grads.extend([p.grad])", "grad_x2, grad_y2, grad_z2 = grads"],
+])
+def test_provenance_follows_containers_filled_in_place(cells):
+    assert gc.autograd_provenance(cells, ["grad_x2", "grad_y2", "grad_z2"]) == dict.fromkeys(["grad_x2", "grad_y2", "grad_z2"], True)
+
+
+def test_provenance_of_a_container_of_typed_in_numbers_is_not_autograd():
+    cells = ["grads = []\nfor v in (2.0, 12.0, -1.0):\n    grads.append(torch.tensor(v))\ngrad_x2, grad_y2, grad_z2 = grads"]
+    assert gc.autograd_provenance(cells, ["grad_x2"]) == {"grad_x2": False}
+
+
+def _lg_leaks_data(model, X, Y):  # right structure, autograd ran, but the "gradient" is the unseen data
+    loss = torch.nn.MSELoss()(model(X), Y)
+    w, b = torch.autograd.grad(loss, [model.weight, model.bias])
+    return X[:1].reshape(w.shape[0], -1)[:, : w.shape[1]].clone() if X.shape[1] == w.shape[1] else w, b
+
+
+def _f1_raises_its_input(x):
+    if x.dim() == 0:
+        raise ValueError(f"x was {x.item()!r}")
+    return torch.log(x) + x ** 3
+
+
+def test_hidden_messages_print_no_value_computed_from_unseen_points():
+    """What the student's code returned or raised at unseen points never appears in a message:
+    it would let a student solve for the points (or carry them out in an error's text)."""
+    with pytest.raises(CheckFailed) as failure:
+        gr.check_linear_grads_function(snap(_lg_leaks_data), "linear_grads", seed=1)
+    assert "value" not in str(failure.value).replace("wrong value", ""), str(failure.value)
+    assert not __import__("re").search(r"\d\.\d{3}", str(failure.value)), str(failure.value)
+    ref = lambda x: torch.log(x) + x ** 3  # noqa: E731
+    der = lambda x: (1 / x + 3 * x ** 2,)  # noqa: E731
+    with pytest.raises(CheckFailed) as failure:
+        gr.check_function_gradient(snap(_f1_raises_its_input), "f1", ref, der, n_inputs=1, seed=3, low=0.5, high=3.0)
+    assert str(failure.value).startswith("`f1` raised ValueError when called on 1 float32 tensor(s) of shape () at points"), str(failure.value)
+    assert "x was" not in str(failure.value)

@@ -116,13 +116,14 @@ def test_every_output_lists_every_submission_whichever_command_ran_last(built, s
     assert result.exit_code == 0, result.output
     result = _invoke("export", "moodle", "--grades-template", moodle, "--column", MOODLE_COLUMN, out)
     assert result.exit_code == 0, result.output
-    _check_outputs(out, first, canvas_rows={"1001": "10", "1002": "8.5", "1003": ""})
+    points = {s.name: f"{sum(s.expected.values()):g}" for s in load_samples(ASSIGNMENT / "samples")}
+    _check_outputs(out, first, canvas_rows={"1001": points["solution"], "1002": points["q1-math-log"], "1003": ""})
 
     # one late file into the same folder: every output still lists the whole class
     summary = _grade(built, out, late)
     assert "6 submissions in the gradebook, 1 given now: 1 graded now, 0 already in the gradebook" in summary
     everyone = first | {late.name}
-    canvas_after = {"1001": "10", "1002": "8.5", "1003": "8"}
+    canvas_after = {"1001": points["solution"], "1002": points["q1-math-log"], "1003": points["q2-not-a-leaf"]}
     _check_outputs(out, everyone, canvas_rows=canvas_after)
     moodle_rows = list(csv.reader(open(out / "moodle-import.csv", encoding="utf-8", newline="")))
     assert moodle_rows[1][-1] == "7.5", moodle_rows  # Ada Lovelace: q3-transposed earns 7.5 (rebuilt after the late grade)
