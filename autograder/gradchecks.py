@@ -1,55 +1,65 @@
-"""Gradient checks for autograd exercises, called by an assignment's public and hidden tests.
+"""Student-side gradient checks: the recorder and the public (structure) checks.
 
-This module is the one piece of gradkit that runs wherever tests run: in the student's
-kernel (``grader.check``), under ``gradkit grade`` and inside the Gradescope autograder
-zip. It therefore depends on **torch and the standard library only** and never imports
-the rest of gradkit. ``gradkit build`` ships a copy of this file as ``gradkit_checks.py``
-beside the student notebook and inside the autograder zip (Otter Assign ``files``).
+This module ships to students as ``gradkit_checks.py`` beside the notebook, and into the
+autograder zip; it depends on **torch and the standard library only** and never imports
+the rest of gradkit. It holds no answer, reference function, seed or unseen point: the
+hidden tests' value checks (:mod:`autograder.gradreference`, in the autograder zip only)
+hold those.
+
+Two jobs:
+
+* **Recording answers when they are given.** A provided cell right after each answer cell
+  calls :func:`record`; it snapshots what the checks need about that moment (values as
+  Python floats, dtype, shape, leaf/``requires_grad``/``grad_fn``, ``.grad`` of leaf
+  tensors and of a model's parameters, the optimizer's settings, and whether each gradient
+  answer was read from autograd in the student's code) into the notebook's
+  ``gradkit_records`` dict. Tests read the record with :func:`recorded`, never the
+  mutable state as it is when they run.
+* **Public checks** of structure only, on the record (and on the student's functions
+  called on public points): they compare with no hidden value.
 
 Every check raises :class:`CheckFailed` (an ``AssertionError``, so Otter's exception-based
-tests count it as a failed test case) with a message that
-
-* names the variable the student wrote,
-* says what was found (type, dtype, shape, ``grad_fn``, the student's own value), and
-* gives the likely cause of the mistake,
-
-and never prints a reference value: the same checks serve hidden tests, whose expected
-values must stay hidden (PrairieLearn's ``Feedback.check_*`` helpers are the model).
-
-Numbers are compared in float64 against float64 references with a relative tolerance
-near 1e-5 (``RTOL``), so float32 and float64 answers both pass; shapes are compared
-before values because ``torch.allclose`` broadcasts a transposed answer silently.
+tests count it as a failed test case) with a message that names the variable, says what
+was found and the likely cause, and never prints a reference value (PrairieLearn's
+``Feedback.check_*`` helpers are the model). Values are compared as plain Python floats
+taken with torch's function and dispatch modes disabled (:func:`plain_floats`), so neither
+a ``torch.Tensor`` subclass nor a mode left switched on can answer a comparison.
 """
 
 from __future__ import annotations
 
+import ast
+import contextlib
 import math
+import sys
 from typing import Callable, Iterable, Sequence
 
 import torch
 
 __all__ = [
     "ATOL",
+    "RECORDS",
     "RTOL",
     "CheckFailed",
+    "allclose",
+    "autograd_provenance",
+    "call_linear_grads",
     "check_callable",
-    "check_close",
+    "check_elementwise_function",
     "check_float_leaf",
-    "check_function_gradient",
-    "check_gradient",
+    "check_from_autograd",
     "check_gradient_answer",
     "check_graph_output",
-    "check_layer_gradient",
+    "check_linear_grads_structure",
     "check_linear_layer",
-    "check_linear_grads_function",
     "check_optimizer",
-    "check_read_from_grad",
-    "check_sgd_step",
     "describe",
-    "linear_mse_reference",
+    "plain_floats",
+    "record",
+    "recorded",
     "require_defined",
-    "seeded_points",
-    "summed_loss_mistakes",
+    "snapshot",
+    "unmodded",
 ]
 
 RTOL = 1e-5
@@ -58,35 +68,98 @@ RTOL = 1e-5
 ATOL = 1e-6
 """Absolute tolerance, for reference values at or near zero."""
 
+RECORDS = "gradkit_records"
+"""Name of the dict in the notebook's namespace that holds the records, one per key."""
+
+_PLAIN = (torch.Tensor, torch.nn.Parameter)
+
 
 class CheckFailed(AssertionError):
     """A check did not pass; ``str(error)`` is the feedback shown to the student."""
 
 
-# --------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------------- plain values
+
+
+@contextlib.contextmanager
+def unmodded():
+    """Disable torch function modes, ``__torch_function__`` and dispatch modes inside.
+
+    A mode a notebook left switched on (a ``TorchFunctionMode`` or ``TorchDispatchMode``,
+    e.g. a ``FlopCounterMode`` subclass) could otherwise answer the checks' own tensor
+    operations. Uses ``torch._C.DisableTorchFunction`` and
+    ``torch.utils._python_dispatch._disable_current_modes`` (torch 2.x).
+    """
+    try:
+        from torch.utils._python_dispatch import _disable_current_modes
+    except ImportError:  # pragma: no cover - older torch
+        _disable_current_modes = contextlib.nullcontext
+    with torch._C.DisableTorchFunction(), _disable_current_modes():
+        yield
+
+
+def plain_floats(value: torch.Tensor) -> list[float]:
+    """The elements of a plain tensor as a flat list of Python floats (row-major).
+
+    Args:
+        value: a ``torch.Tensor`` or ``nn.Parameter`` (not a subclass), any shape and
+            real dtype.
+
+    Returns:
+        list[float]: ``value.numel()`` floats, computed with torch's modes disabled.
+
+    Raises:
+        TypeError: ``value`` is not exactly a tensor or a parameter.
+    """
+    if type(value) not in _PLAIN:
+        raise TypeError(f"not a plain tensor: {type(value).__name__}")
+    with unmodded(), torch.no_grad():
+        data = torch.Tensor.detach(value).to("cpu", torch.float64).reshape(-1).tolist()
+    return [float(v) for v in data]
+
+
+def allclose(got: Sequence[float], ref: Sequence[float], *, rtol: float = RTOL, atol: float = ATOL) -> bool:
+    """``|got - ref| <= atol + rtol * |ref|`` elementwise on Python floats (as ``torch.allclose``).
+
+    Args:
+        got, ref: sequences of floats of the same length.
+
+    Returns:
+        bool: False for different lengths or any non-finite ``got``.
+    """
+    got, ref = [float(g) for g in got], [float(r) for r in ref]
+    if len(got) != len(ref):
+        return False
+    return all(math.isfinite(g) and abs(g - r) <= atol + rtol * abs(r) for g, r in zip(got, ref))
+
+
+# --------------------------------------------------------------------------- snapshots
 
 
 def describe(value: object) -> str:
-    """Describe ``value`` for a feedback message without dumping large data.
-
-    Args:
-        value: any object the student defined.
+    """Describe ``value`` (an object or a :func:`snapshot`) for a feedback message.
 
     Returns:
         str: e.g. ``"a float32 tensor of shape (1, 3) with grad_fn=AddBackward0"``,
-        ``"the float 12.5"`` or ``"None"``. Tensors with at most 6 elements show their
+        ``"the float 1.0"`` or ``"None"``. Tensors with at most 6 elements show their
         values (they are the student's own values, never a reference).
     """
+    if isinstance(value, dict) and "kind" in value and "describe" in value:
+        return value["describe"]
     if value is None:
         return "None"
     if value is Ellipsis:
         return "`...` (the template's placeholder)"
     if isinstance(value, torch.Tensor):
         text = f"a {str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}"
+        if type(value) not in _PLAIN:
+            return f"a {type(value).__name__} (a subclass of torch.Tensor)"
         if value.grad_fn is not None:
             text += f" with grad_fn={type(value.grad_fn).__name__}"
-        if value.numel() <= 6:
-            text += f", value {_fmt(value)}"
+        if value.numel() <= 6 and not value.is_complex():
+            values = plain_floats(value)
+            shown = f"{values[0]:.6g}" if value.dim() == 0 else str([round(v, 6) for v in values])
+            text += f", value {shown}"
         return text
     if isinstance(value, bool):
         return f"the bool {value}"
@@ -95,28 +168,245 @@ def describe(value: object) -> str:
     return f"an object of type {type(value).__name__}"
 
 
-def _fmt(t: torch.Tensor) -> str:
-    data = t.detach().to("cpu").double()
-    if data.dim() == 0:
-        return f"{data.item():.6g}"
-    return str([round(v, 6) for v in data.flatten().tolist()])
-
-
-def require_defined(value: object, name: str) -> None:
-    """Fail unless the student defined ``name`` (not missing, ``None`` or ``...``).
-
-    Otter passes ``None`` for a name the submission never defined.
+def snapshot(value: object) -> dict:
+    """What the checks need to know about one answer, as it is now.
 
     Args:
-        value: the object bound to ``name`` in the submission.
-        name: the variable's name, as the notebook's prompt states it.
+        value: any object (``None`` for a name that is not defined).
+
+    Returns:
+        dict: ``kind`` (``"missing"``, ``"ellipsis"``, ``"tensor"``, ``"number"``,
+        ``"callable"``, ``"linear"`` (an ``nn.Linear``), ``"optimizer"``, ``"other"``),
+        ``describe`` (for messages), ``object`` (the object itself, for graph and identity
+        checks) and, for a tensor: ``plain``, ``dtype``, ``shape``, ``floating``,
+        ``is_leaf``, ``requires_grad``, ``grad_fn``, ``values`` (Python floats, ``None``
+        for a subclass or a complex tensor) and ``grad`` (the snapshot of ``.grad`` of a
+        leaf, or ``None``); for a number: ``values``; for an ``nn.Linear``:
+        ``in_features``, ``out_features``, ``has_bias``, ``weight``, ``bias`` (tensor
+        snapshots, with their ``.grad``); for an optimizer: ``class``, ``lrs``, ``params``
+        (the parameter objects).
+    """
+    snap = {"object": value, "describe": describe(value)}
+    if value is None:
+        snap["kind"] = "missing"
+    elif value is Ellipsis:
+        snap["kind"] = "ellipsis"
+    elif isinstance(value, torch.Tensor):
+        plain = type(value) in _PLAIN
+        snap.update(kind="tensor", plain=plain, dtype=str(value.dtype).replace("torch.", ""), shape=tuple(value.shape),
+                    floating=bool(value.is_floating_point()), is_leaf=bool(value.is_leaf),
+                    requires_grad=bool(value.requires_grad),
+                    grad_fn=type(value.grad_fn).__name__ if value.grad_fn is not None else None,
+                    values=plain_floats(value) if plain and not value.is_complex() else None, grad=None)
+        if plain and value.is_leaf and value.grad is not None:
+            snap["grad"] = snapshot(value.grad)
+    elif type(value) in (int, float):  # exactly: a subclass could lie through __float__ or __eq__
+        snap.update(kind="number", values=[float(value)], is_int=type(value) is int)
+    elif isinstance(value, torch.nn.Linear):
+        snap.update(kind="linear", in_features=value.in_features, out_features=value.out_features,
+                    has_bias=value.bias is not None, weight=snapshot(value.weight),
+                    bias=snapshot(value.bias) if value.bias is not None else None)
+    elif isinstance(value, torch.optim.Optimizer):
+        snap.update(kind="optimizer", cls=type(value), lrs=[g.get("lr") for g in value.param_groups],
+                    params=[p for g in value.param_groups for p in g["params"]])
+    elif isinstance(value, torch.nn.Module):
+        snap["kind"] = "module"
+    elif callable(value):
+        snap["kind"] = "callable"
+    else:
+        snap["kind"] = "other"
+    return snap
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+_AUTOGRAD_MODULES = ("torch.autograd", "torch")
+
+
+def _history(namespace: dict) -> list[str] | None:
+    history = namespace.get("_ih")
+    if not isinstance(history, list):
+        history = namespace.get("In")
+    if not isinstance(history, list) or not all(isinstance(s, str) for s in history):
+        return None
+    return list(history)
+
+
+def _uses(node: ast.AST, tainted: set[str]) -> bool:
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Attribute) and sub.attr == "grad":
+            return True  # x.grad, model.weight.grad, torch.autograd.grad(...)
+        if isinstance(sub, ast.Name) and sub.id in tainted:
+            return True
+    return False
+
+
+def _target_names(target: ast.AST) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, (ast.Tuple, ast.List)):
+        return [n for elt in target.elts for n in _target_names(elt)]
+    if isinstance(target, ast.Starred):
+        return _target_names(target.value)
+    return []
+
+
+def _bindings(tree: ast.AST, *, top_level: bool):
+    """(names, value node or None) for every binding; with ``top_level`` not inside functions."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                yield node, [node.name], node
+            if top_level:
+                continue
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                yield node, _target_names(target), node.value
+        elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and node.value is not None:
+            yield node, _target_names(node.target), node.value
+        elif isinstance(node, (ast.For, ast.AsyncFor, ast.comprehension)):
+            yield node, _target_names(node.target), node.iter
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            yield node, _target_names(node.optional_vars), node.context_expr
+        elif isinstance(node, ast.NamedExpr):
+            yield node, _target_names(node.target), node.value
+        elif isinstance(node, ast.ImportFrom) and (node.module or "") in _AUTOGRAD_MODULES:
+            for alias in node.names:
+                if alias.name in ("grad", "autograd"):
+                    yield node, [alias.asname or alias.name], ast.Attribute(value=ast.Name(id="_", ctx=ast.Load()), attr="grad", ctx=ast.Load())
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+
+
+def autograd_provenance(sources: Sequence[str], names: Iterable[str]) -> dict[str, bool | None]:
+    """Whether each name was last set, in ``sources``, from autograd's result.
+
+    A value comes from autograd when the expression that last binds the name at the top
+    level of a cell (in the order of the cells and lines; bindings inside ``if``/``for``/
+    ``try``/``with`` bodies count only when there is no top-level one) reads ``.grad`` of something or calls ``torch.autograd.grad``
+    (in any spelling: ``autograd.grad``, ``from torch.autograd import grad``), directly or
+    through other names or functions bound from such expressions. A copy made in code
+    (``.clone()``, ``.item()``, ``float(...)``) keeps it; a number typed in or a formula
+    derived by hand does not.
+
+    Args:
+        sources: the notebook's cells as run so far (IPython's ``_ih``), Python syntax;
+            cells that do not parse are skipped.
+        names: the answer names to judge.
+
+    Returns:
+        dict: name -> True (from autograd), False (set otherwise), None (no statement in
+        the cells sets it, e.g. set through ``globals()``).
+    """
+    trees = []
+    for source in sources:
+        try:
+            trees.append(ast.parse(source))
+        except (SyntaxError, ValueError):
+            continue
+    tainted: set[str] = set()
+    for _ in range(20):  # names tainted through other names: a few rounds reach the fixpoint
+        before = len(tainted)
+        for tree in trees:
+            for _node, targets, value in _bindings(tree, top_level=False):
+                if value is not None and _uses(value, tainted):
+                    tainted.update(targets)
+        if len(tainted) == before:
+            break
+    wanted = set(names)
+
+    def verdict(value) -> bool:
+        return value is not None and not isinstance(value, (ast.FunctionDef, ast.ClassDef)) and _uses(value, tainted)
+
+    # the last statement of the notebook's top level that binds the name decides; bindings
+    # inside if/for/while/try/with bodies may not have run, so they decide only when there
+    # is no top-level one (then any of them reading autograd's result is enough)
+    last: dict[str, bool] = {}
+    nested: dict[str, bool] = {}
+    for tree in trees:
+        for statement in tree.body:
+            direct = isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.ImportFrom))
+            found = []
+            for node, targets, value in _bindings(statement, top_level=True):
+                for target in targets:
+                    if target in wanted:
+                        found.append(((getattr(node, "lineno", 0), getattr(node, "col_offset", 0)), target, value))
+            for _pos, target, value in sorted(found, key=lambda item: item[0]):
+                if direct:
+                    last[target] = verdict(value)
+                else:
+                    nested[target] = nested.get(target, False) or verdict(value)
+    for name, value in nested.items():
+        last.setdefault(name, value)
+    return {name: last.get(name) for name in names}
+
+
+# --------------------------------------------------------------------------- records
+
+
+def record(key: str, names: Sequence[str], *, gradients: Sequence[str] = ()) -> None:
+    """Record answers as they are now, into the calling notebook's ``gradkit_records[key]``.
+
+    Called by a provided cell right after an answer cell, e.g.
+    ``gradkit_checks.record("q1", ["f1", "x1", "y1", "grad1"], gradients=["grad1"])``.
+    Reads the caller's global namespace (the notebook's) and IPython's input history
+    (``_ih``) for :func:`autograd_provenance`. Never raises for a missing answer.
+
+    Args:
+        key: the record's name (a question, or a part such as ``"model3"``).
+        names: the answer names to snapshot (see :func:`snapshot`).
+        gradients: the names among them that must come from autograd.
+    """
+    namespace = sys._getframe(1).f_globals
+    records = namespace.get(RECORDS)
+    if not isinstance(records, dict):
+        records = namespace[RECORDS] = {}
+    records[key] = _make_record(namespace, names, gradients)
+
+
+def _make_record(namespace: dict, names: Sequence[str], gradients: Sequence[str]) -> dict:
+    rec = {name: snapshot(namespace.get(name)) for name in names}
+    history = _history(namespace)
+    provenance = autograd_provenance(history, gradients) if history is not None else {n: None for n in gradients}
+    rec["_provenance"] = {name: {"from_autograd": provenance[name], "history": history is not None} for name in gradients}
+    return rec
+
+
+def recorded(env: dict, key: str, names: Sequence[str], *, gradients: Sequence[str] = ()) -> dict:
+    """The record ``key`` of a notebook namespace, or a snapshot taken now if there is none.
+
+    A notebook from which the student deleted the provided record cell is recorded when
+    the tests run (the best that is left).
+
+    Args:
+        env: the notebook's global namespace (Otter's ``env``).
+        key, names, gradients: as for :func:`record`.
+
+    Returns:
+        dict: name -> :func:`snapshot`, plus ``"_provenance"``.
+    """
+    records = env.get(RECORDS)
+    rec = records.get(key) if isinstance(records, dict) else None
+    if isinstance(rec, dict) and all(isinstance(rec.get(n), dict) for n in names) \
+            and all(n in rec.get("_provenance", {}) for n in gradients):
+        return rec
+    return _make_record(env, names, gradients)
+
+
+# --------------------------------------------------------------------------- structure checks
+
+
+def require_defined(snap: dict, name: str) -> None:
+    """Fail unless ``name`` was defined (not missing, ``None`` or ``...``).
 
     Raises:
-        CheckFailed: ``name`` is undefined, ``None`` or still the placeholder ``...``.
+        CheckFailed: undefined, ``None`` or the placeholder ``...``.
     """
-    if value is Ellipsis:
+    if snap["kind"] == "ellipsis":
         raise CheckFailed(f"`{name}` is still `...`: replace the placeholder with your answer.")
-    if value is None:
+    if snap["kind"] == "missing":
         raise CheckFailed(
             f"`{name}` is not defined (or is None): define it in your answer cell and run "
             "every cell from the top; a cell that raised an error stops before the lines "
@@ -135,23 +425,76 @@ def _none_gradient_message(name: str) -> str:
     )
 
 
-def _require_plain(value: torch.Tensor, name: str, what: str = "") -> None:
-    """Fail for a ``torch.Tensor`` subclass: its ``__torch_function__`` could answer the
-    checks' own comparisons (``torch.allclose`` ...), so only plain tensors and
-    ``nn.Parameter`` are graded."""
-    if type(value) not in (torch.Tensor, torch.nn.Parameter):
-        raise CheckFailed(f"`{name}`{what} is a {type(value).__name__}, a subclass of torch.Tensor; "
-                          "answer with a plain tensor (from torch.tensor, .grad or torch operations).")
+def _subclass_message(name: str, snap: dict, what: str = "") -> str:
+    return (f"`{name}`{what} is {snap['describe']}; answer with a plain tensor (from torch.tensor, "
+            ".grad or torch operations).")
 
 
-def _as_tensor(value: object, name: str, *, allow_number: bool = False) -> torch.Tensor:
-    require_defined(value, name)
-    if isinstance(value, torch.Tensor):
-        _require_plain(value, name)
-        return value
-    if allow_number and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return torch.tensor(float(value), dtype=torch.float64)
-    raise CheckFailed(f"`{name}` should be a torch tensor, but it is {describe(value)}.")
+def require_tensor(snap: dict, name: str, *, allow_number: bool = False) -> None:
+    """Fail unless the snapshot is of a plain tensor (or a Python number, if allowed).
+
+    Raises:
+        CheckFailed: undefined, a subclass of ``torch.Tensor``, or another type.
+    """
+    require_defined(snap, name)
+    if snap["kind"] == "tensor":
+        if not snap["plain"]:
+            raise CheckFailed(_subclass_message(name, snap))
+        return
+    if allow_number and snap["kind"] == "number":
+        return
+    raise CheckFailed(f"`{name}` should be a torch tensor, but it is {snap['describe']}.")
+
+
+def check_callable(snap: dict, name: str) -> None:
+    """Check that ``name`` is a function.
+
+    Raises:
+        CheckFailed: undefined, placeholder, or not callable.
+    """
+    require_defined(snap, name)
+    if snap["kind"] != "callable" and not callable(snap["object"]):
+        raise CheckFailed(f"`{name}` should be a function (def {name}(...):), but it is {snap['describe']}.")
+
+
+def check_float_leaf(snap: dict, name: str, *, expected_value: float | None = None) -> None:
+    """Check a floating-point leaf tensor that requires grad, with the prompt's value.
+
+    Args:
+        snap: the recorded snapshot of the student's tensor (any shape).
+        name: its variable name.
+        expected_value: a value the prompt states (public, e.g. ``2.0``); ``None`` skips it.
+
+    Raises:
+        CheckFailed: not a tensor, integer dtype, no ``requires_grad``, not a leaf (e.g.
+            ``.double()``, ``.to(dtype)`` or ``* 1.0`` after ``requires_grad=True``), or a
+            value other than the prompt's.
+    """
+    require_tensor(snap, name)
+    if not snap["floating"]:
+        raise CheckFailed(
+            f"`{name}` has the integer dtype torch.{snap['dtype']}: autograd only differentiates "
+            "floating-point tensors. Write the number as a float (2.0) or pass "
+            "dtype=torch.float32."
+        )
+    if not snap["requires_grad"]:
+        raise CheckFailed(
+            f"`{name}` does not require grad: create it with requires_grad=True so that "
+            "autograd records the operations applied to it."
+        )
+    if not snap["is_leaf"]:
+        raise CheckFailed(
+            f"`{name}` is not a leaf tensor (it has grad_fn={snap['grad_fn']}): it "
+            "was computed from another tensor after requires_grad=True, for example by "
+            ".double(), .to(dtype), .float() or * 1.0. Autograd only fills .grad of leaf "
+            "tensors, so its .grad stays None. Create it directly with the dtype you want "
+            "and requires_grad=True."
+        )
+    if expected_value is not None and not (len(snap["values"]) == 1 and allclose(snap["values"], [expected_value])):
+        raise CheckFailed(
+            f"`{name}` should hold the value the exercise gives ({expected_value:g}), "
+            f"but it is {snap['describe']}."
+        )
 
 
 def _graph_leaves(output: torch.Tensor) -> list[torch.Tensor]:
@@ -169,509 +512,155 @@ def _graph_leaves(output: torch.Tensor) -> list[torch.Tensor]:
     return leaves
 
 
-def _integer_multiple(got: torch.Tensor, ref: torch.Tensor) -> int | None:
-    """The integer 2 <= k <= 10 with got == k * ref (elementwise, within tolerance), if any.
-
-    Larger factors are not accumulation but another mistake (a summed loss, say)."""
-    mask = ref.abs() > 1e-8
-    if not bool(mask.any()):
-        return None
-    ratios = got[mask] / ref[mask]
-    k = round(float(ratios.mean()))
-    if k < 2 or k > 10:
-        return None
-    if torch.allclose(got, k * ref, rtol=RTOL, atol=ATOL):
-        return k
-    return None
-
-
-# --------------------------------------------------------------------------- checks
-
-
-def check_callable(value: object, name: str) -> None:
-    """Check that the student defined ``name`` as a function.
+def check_graph_output(snap: dict, name: str, leaves: dict[str, object], *, scalar: bool = True) -> None:
+    """Check that an output was computed by autograd-tracked operations from ``leaves``.
 
     Args:
-        value: the object bound to ``name``.
-        name: the function's name.
-
-    Raises:
-        CheckFailed: undefined, placeholder, or not callable.
-    """
-    require_defined(value, name)
-    if not callable(value):
-        raise CheckFailed(f"`{name}` should be a function (def {name}(...):), but it is {describe(value)}.")
-
-
-def check_gradient_answer(value: object, name: str, *, shape: Sequence[int]) -> torch.Tensor:
-    """Check the structure of a gradient answer without looking at its value (public tests).
-
-    Args:
-        value: the student's gradient: a float tensor of ``shape`` (a Python number is
-            accepted for ``shape == ()``, e.g. ``x.grad.item()``).
+        snap: the recorded snapshot of the result (e.g. ``y1``, ``loss3``).
         name: its variable name.
-        shape: the required shape, e.g. ``()`` or ``(1, 3)``.
-
-    Returns:
-        torch.Tensor: ``value`` as a tensor.
-
-    Raises:
-        CheckFailed: ``None`` (never computed, or read from a non-leaf), not a tensor,
-            integer dtype, transposed or other wrong shape.
-    """
-    if value is None:
-        raise CheckFailed(_none_gradient_message(name))
-    t = _as_tensor(value, name, allow_number=tuple(shape) == ())
-    if not t.is_floating_point():
-        raise CheckFailed(f"`{name}` has the integer dtype {t.dtype}; a gradient is a float tensor.")
-    if tuple(shape) == () and t.numel() == 1:
-        return t
-    if tuple(t.shape) != tuple(shape):
-        if len(shape) == 2 and tuple(t.shape) == tuple(shape)[::-1]:
-            raise CheckFailed(
-                f"`{name}` has shape {tuple(t.shape)} but should have shape {tuple(shape)}: "
-                "it is transposed. A parameter's gradient has the parameter's own shape "
-                "(for nn.Linear(in, out), weight is (out, in))."
-            )
-        raise CheckFailed(f"`{name}` should have shape {tuple(shape)}, but it is {describe(t)}.")
-    return t
-
-
-def check_linear_layer(value: object, name: str, *, in_features: int, out_features: int) -> torch.nn.Linear:
-    """Check that ``value`` is a ``torch.nn.Linear(in_features, out_features)`` with a bias.
-
-    Args:
-        value: the student's model.
-        name: its variable name.
-        in_features, out_features: the required sizes.
-
-    Returns:
-        torch.nn.Linear: ``value``.
-
-    Raises:
-        CheckFailed: missing, another type, other sizes, or no bias.
-    """
-    require_defined(value, name)
-    if not isinstance(value, torch.nn.Linear):
-        raise CheckFailed(
-            f"`{name}` should be torch.nn.Linear({in_features}, {out_features}), but it is "
-            f"{describe(value)}."
-        )
-    if (value.in_features, value.out_features) != (in_features, out_features) or value.bias is None:
-        raise CheckFailed(
-            f"`{name}` should be torch.nn.Linear({in_features}, {out_features}) with a bias, "
-            f"but it is {value!r}."
-        )
-    return value
-
-
-def check_optimizer(
-    value: object,
-    name: str,
-    kind: type,
-    *,
-    lr: float,
-    params: Sequence[torch.Tensor],
-) -> None:
-    """Check an optimizer's class, learning rate and parameters.
-
-    Args:
-        value: the student's optimizer.
-        name: its variable name.
-        kind: the required class, e.g. ``torch.optim.SGD``.
-        lr: the required learning rate.
-        params: the tensors it must optimise (e.g. the model's weight and bias).
-
-    Raises:
-        CheckFailed: missing, another class, another lr, or a parameter not optimised.
-    """
-    require_defined(value, name)
-    if not isinstance(value, kind):
-        raise CheckFailed(f"`{name}` should be a {kind.__module__}.{kind.__name__}, but it is {describe(value)}.")
-    groups = value.param_groups
-    if any(not math.isclose(float(g["lr"]), lr, rel_tol=1e-9) for g in groups):
-        raise CheckFailed(f"`{name}` should use lr={lr}, but it uses lr={[g['lr'] for g in groups]}.")
-    optimised = [p for g in groups for p in g["params"]]
-    if not all(any(p is q for q in optimised) for p in params):
-        raise CheckFailed(
-            f"`{name}` does not optimise the model's parameters: pass model.parameters() "
-            "of the same model object."
-        )
-
-
-def check_layer_gradient(
-    got: object,
-    reference: torch.Tensor,
-    name: str,
-    *,
-    moved_reference: torch.Tensor | None = None,
-    known_mistakes: Sequence[tuple[torch.Tensor, str]] = (),
-) -> torch.Tensor:
-    """:func:`check_gradient` for a layer parameter, also diagnosing gradients read late.
-
-    Args:
-        got: the student's gradient copy (shape of the parameter).
-        reference: float64 gradient at the initial parameters.
-        name: its variable name.
-        moved_reference: float64 gradient at the parameters as they are now (after the
-            student's optimiser step); a match means the gradient was computed after the
-            parameters had moved.
-        known_mistakes: passed to :func:`check_gradient`.
-
-    Returns:
-        torch.Tensor: ``got`` as float64.
-
-    Raises:
-        CheckFailed: see :func:`check_gradient`; also all-zero gradients (``zero_grad()``
-            before reading) and gradients taken after the step.
-    """
-    try:
-        return check_gradient(got, reference, name, known_mistakes=known_mistakes)
-    except CheckFailed:
-        if isinstance(got, torch.Tensor) and tuple(got.shape) == tuple(reference.shape):
-            value = got.detach().double()
-            if bool((value == 0).all()) and bool((reference != 0).any()):
-                raise CheckFailed(
-                    f"`{name}` is all zeros: zero_grad() ran before the gradient was read. "
-                    "Read (clone) the gradient right after backward()."
-                ) from None
-            if moved_reference is not None and not torch.allclose(moved_reference, reference, rtol=RTOL, atol=ATOL) \
-                    and torch.allclose(value, moved_reference, rtol=RTOL, atol=ATOL):
-                raise CheckFailed(
-                    f"`{name}` was computed after the parameters had moved (after "
-                    "optimizer.step()): it must be the gradient at the initial parameters, "
-                    "read right after the first backward()."
-                ) from None
-        raise
-
-
-def check_float_leaf(
-    value: object,
-    name: str,
-    *,
-    expected_value: float | None = None,
-    requires_grad: bool = True,
-) -> torch.Tensor:
-    """Check that ``value`` is a floating-point leaf tensor that requires grad.
-
-    Args:
-        value: the student's tensor (any shape).
-        name: its variable name.
-        expected_value: a value stated in the prompt (public, e.g. ``2.0``); compared in
-            float64 with :data:`RTOL`. ``None`` skips the value check.
-        requires_grad: whether ``requires_grad=True`` is required.
-
-    Returns:
-        torch.Tensor: ``value`` itself.
-
-    Raises:
-        CheckFailed: not a tensor, an integer dtype, not a leaf (e.g. ``.double()``,
-            ``.to(dtype)`` or ``* 1.0`` after ``requires_grad=True``), no ``requires_grad``,
-            or a value other than the one the prompt gives.
-    """
-    t = _as_tensor(value, name)
-    if not (t.is_floating_point() or t.is_complex()):
-        raise CheckFailed(
-            f"`{name}` has the integer dtype {t.dtype}: autograd only differentiates "
-            "floating-point tensors. Write the number as a float (2.0) or pass "
-            "dtype=torch.float32."
-        )
-    if requires_grad and not t.requires_grad:
-        raise CheckFailed(
-            f"`{name}` does not require grad: create it with requires_grad=True so that "
-            "autograd records the operations applied to it."
-        )
-    if not t.is_leaf:
-        raise CheckFailed(
-            f"`{name}` is not a leaf tensor (it has grad_fn={type(t.grad_fn).__name__}): it "
-            "was computed from another tensor after requires_grad=True, for example by "
-            ".double(), .to(dtype), .float() or * 1.0. Autograd only fills .grad of leaf "
-            "tensors, so its .grad stays None. Create it directly with the dtype you want "
-            "and requires_grad=True."
-        )
-    if expected_value is not None:
-        got = t.detach().double()
-        if got.numel() != 1 or not math.isclose(
-            got.item(), expected_value, rel_tol=RTOL, abs_tol=ATOL
-        ):
-            raise CheckFailed(
-                f"`{name}` should hold the value the exercise gives ({expected_value:g}), "
-                f"but it is {describe(t)}."
-            )
-    return t
-
-
-def check_graph_output(
-    output: object,
-    name: str,
-    leaves: dict[str, object],
-    *,
-    scalar: bool = True,
-) -> torch.Tensor:
-    """Check that ``output`` was computed by autograd-tracked operations from ``leaves``.
-
-    Args:
-        output: the student's result tensor (e.g. ``y1``, ``loss3``).
-        name: its variable name.
-        leaves: variable name -> leaf tensor that the graph must reach.
-        scalar: require a single-element output, as ``.backward()`` without arguments does.
-
-    Returns:
-        torch.Tensor: ``output`` itself.
+        leaves: variable name -> the leaf tensor object (or its snapshot) the graph must reach.
+        scalar: require one element, as ``.backward()`` without arguments does.
 
     Raises:
         CheckFailed: not a tensor, no ``grad_fn`` (computed with ``math``/NumPy, ``.item()``,
-            ``.detach()`` or typed in), not a scalar, or a leaf its graph does not reach.
+            ``.detach()`` or typed in), not one element, or a leaf its graph does not reach.
     """
-    t = _as_tensor(output, name)
-    if t.grad_fn is None:
+    require_tensor(snap, name)
+    if snap["grad_fn"] is None:
         raise CheckFailed(
             f"`{name}` has no grad_fn: it was not computed from "
             f"{', '.join('`%s`' % n for n in leaves)} with torch operations that autograd "
             "records (math or NumPy functions, .item(), float(), .detach() or a typed-in "
             "number leave the graph)."
         )
-    if scalar and t.numel() != 1:
+    if scalar and math.prod(snap["shape"]) != 1:
         raise CheckFailed(
             f"`{name}` should be a single number (a scalar tensor) so that .backward() needs "
-            f"no argument, but it is {describe(t)}."
+            f"no argument, but it is {snap['describe']}."
         )
-    reached = _graph_leaves(t)
+    reached = _graph_leaves(snap["object"])
     for leaf_name, leaf in leaves.items():
+        if isinstance(leaf, dict):
+            leaf = leaf.get("object")
         if not any(r is leaf for r in reached):
             raise CheckFailed(
                 f"the autograd graph of `{name}` does not reach `{leaf_name}`: compute "
                 f"`{name}` from `{leaf_name}` itself with torch operations (a copy, a "
                 "converted tensor or a Python number cuts the graph)."
             )
-    return t
 
 
-def check_close(
-    got: object,
-    reference: torch.Tensor | float,
-    name: str,
-    *,
-    cause: str = "",
-) -> torch.Tensor:
-    """Compare a value with a float64 reference, shape first, never printing the reference.
+def check_gradient_answer(snap: dict, name: str, *, shape: Sequence[int]) -> None:
+    """Check the structure of a gradient answer, not its value.
 
     Args:
-        got: the student's tensor or Python number.
-        reference: the expected value (tensor of any shape or a float), computed in float64.
-        name: the student's variable name.
-        cause: a hint appended to the message when the values differ.
-
-    Returns:
-        torch.Tensor: ``got`` as a float64 tensor.
-
-    Raises:
-        CheckFailed: wrong type, wrong shape, non-finite or wrong value.
-    """
-    ref = torch.as_tensor(reference, dtype=torch.float64)
-    t = _as_tensor(got, name, allow_number=ref.numel() == 1)
-    if ref.numel() == 1 and t.numel() == 1:
-        t = t.reshape(ref.shape)
-    if tuple(t.shape) != tuple(ref.shape):
-        raise CheckFailed(
-            f"`{name}` should have shape {tuple(ref.shape)}, but it is {describe(t)}."
-        )
-    value = t.detach().to("cpu", torch.float64)
-    if not bool(torch.isfinite(value).all()):
-        raise CheckFailed(f"`{name}` holds NaN or infinity: it is {describe(t)}.")
-    if not torch.allclose(value, ref, rtol=RTOL, atol=ATOL):
-        raise CheckFailed(f"`{name}` has the wrong value: it is {describe(t)}. {cause}".strip())
-    return value
-
-
-def check_gradient(
-    got: object,
-    reference: torch.Tensor | float,
-    name: str,
-    *,
-    known_mistakes: Sequence[tuple[torch.Tensor, str]] = (),
-) -> torch.Tensor:
-    """Check a gradient against its float64 reference and diagnose the usual mistakes.
-
-    Diagnoses, in this order: ``None`` (never computed, or read from a non-leaf), not a
-    tensor, integer dtype, transposed shape, any other shape, an exact integer multiple
-    k >= 2 of the reference (gradients accumulated over k ``backward()`` calls), the
-    opposite sign, and any other wrong value.
-
-    Args:
-        got: the student's gradient (tensor of the reference's shape, or a Python number
-            for a single-element reference).
-        reference: the correct gradient in float64, same shape as expected of ``got``.
-        name: the student's variable name.
-        known_mistakes: (wrong value, message) pairs: a ``got`` that matches a wrong value
-            (same shape, within tolerance) fails with its message, before the generic
-            diagnoses. The wrong values are never printed either.
-
-    Returns:
-        torch.Tensor: ``got`` as a float64 tensor.
-
-    Raises:
-        CheckFailed: with the diagnosis; the reference value is never printed.
-    """
-    ref = torch.as_tensor(reference, dtype=torch.float64)
-    if got is None:
-        raise CheckFailed(_none_gradient_message(name))
-    t = _as_tensor(got, name, allow_number=ref.numel() == 1)
-    if not (t.is_floating_point() or t.is_complex()):
-        raise CheckFailed(
-            f"`{name}` has the integer dtype {t.dtype}; a gradient is a float tensor. "
-            "Read it from .grad of a float leaf tensor."
-        )
-    if ref.numel() == 1 and t.numel() == 1:
-        t = t.reshape(ref.shape)
-    if tuple(t.shape) != tuple(ref.shape):
-        if ref.dim() == 2 and tuple(t.shape) == tuple(ref.shape[::-1]):
-            raise CheckFailed(
-                f"`{name}` has shape {tuple(t.shape)} but should have shape "
-                f"{tuple(ref.shape)}: it is transposed. A parameter's gradient has the "
-                "parameter's own shape (for nn.Linear(in, out), weight is (out, in))."
-            )
-        raise CheckFailed(
-            f"`{name}` should have shape {tuple(ref.shape)}, but it is {describe(t)}."
-        )
-    value = t.detach().to("cpu", torch.float64)
-    if not bool(torch.isfinite(value).all()):
-        raise CheckFailed(f"`{name}` holds NaN or infinity: it is {describe(t)}.")
-    if torch.allclose(value, ref, rtol=RTOL, atol=ATOL):
-        return value
-    for wrong, message in known_mistakes:
-        wrong = torch.as_tensor(wrong, dtype=torch.float64)
-        if wrong.shape == value.shape and torch.allclose(value, wrong, rtol=RTOL, atol=ATOL):
-            raise CheckFailed(f"`{name}` has the wrong value ({describe(t)}): {message}")
-    k = _integer_multiple(value, ref)
-    if k is not None:
-        raise CheckFailed(
-            f"`{name}` is {k} times too large: gradients accumulate in .grad, so calling "
-            f"backward() {k} times (or re-running the cell) adds them up. Zero the gradient "
-            "(x.grad = None or optimizer.zero_grad()) before each backward(), or call it once."
-        )
-    if torch.allclose(-value, ref, rtol=RTOL, atol=ATOL):
-        raise CheckFailed(f"`{name}` has the wrong sign: it is {describe(t)}.")
-    raise CheckFailed(f"`{name}` has the wrong value: it is {describe(t)}.")
-
-
-def check_read_from_grad(
-    got: object,
-    name: str,
-    *,
-    leaf: torch.Tensor,
-    leaf_name: str,
-    output: torch.Tensor,
-    output_name: str,
-) -> None:
-    """Check that a gradient answer was produced by autograd on the student's graph.
-
-    Accepts ``leaf.grad`` after ``output.backward()`` (or a copy such as
-    ``.detach().clone()`` or ``.item()``) and the result of
-    ``torch.autograd.grad(output, leaf)``. Rejects a gradient computed by a formula from the
-    leaf (it has a ``grad_fn``) and a number given when no backward pass ever ran through
-    ``output``'s graph.
-
-    Args:
-        got: the student's gradient (tensor or number), already checked for value.
+        snap: the recorded snapshot: a float tensor of ``shape`` (a Python number is
+            accepted for a one-element ``shape``, e.g. ``x.grad.item()``).
         name: its variable name.
-        leaf: the leaf tensor the gradient belongs to (float, ``requires_grad``).
-        leaf_name: the leaf's variable name.
-        output: the tensor that was differentiated (has a ``grad_fn``).
-        output_name: its variable name.
+        shape: the required shape, e.g. ``()`` or ``(1, 3)``; for ``()`` any one-element
+            tensor passes.
 
     Raises:
-        CheckFailed: ``got`` carries a ``grad_fn``, differs from ``leaf.grad``, or no backward
-            pass was run.
+        CheckFailed: ``None`` (never computed, or read from a non-leaf), not a tensor,
+            integer dtype, transposed or another shape.
     """
-    if isinstance(got, torch.Tensor):
-        _require_plain(got, name)
-    if isinstance(got, torch.Tensor) and got.grad_fn is not None:
-        raise CheckFailed(
-            f"`{name}` has grad_fn={type(got.grad_fn).__name__}: it was computed by a formula "
-            f"from `{leaf_name}`, not read from `{leaf_name}.grad`. Let autograd compute it: "
-            f"call {output_name}.backward() and read {leaf_name}.grad."
-        )
-    got_t = torch.as_tensor(
-        got.detach() if isinstance(got, torch.Tensor) else got, dtype=torch.float64
-    )
-    if leaf.grad is not None:
-        if got_t.numel() != leaf.grad.numel() or not torch.allclose(
-            got_t.reshape(leaf.grad.shape), leaf.grad.detach().double(), rtol=RTOL, atol=ATOL
-        ):
-            raise CheckFailed(
-                f"`{name}` is not the gradient autograd stored in `{leaf_name}.grad` "
-                f"({describe(leaf.grad)}): read the answer from {leaf_name}.grad."
-            )
+    shape = tuple(shape)
+    if snap["kind"] == "missing":
+        raise CheckFailed(_none_gradient_message(name))
+    require_tensor(snap, name, allow_number=math.prod(shape) == 1)
+    if snap["kind"] == "number":
+        if snap.get("is_int"):
+            raise CheckFailed(f"`{name}` is {snap['describe']}; a gradient is a float.")
         return
-    if not _graph_was_differentiated(output, leaf):
-        raise CheckFailed(
-            f"`{leaf_name}.grad` is None and no backward pass ran through `{output_name}`: "
-            f"`{name}` did not come from autograd. Call {output_name}.backward() and read "
-            f"{leaf_name}.grad."
-        )
+    if not snap["floating"]:
+        raise CheckFailed(f"`{name}` has the integer dtype torch.{snap['dtype']}; a gradient is a float tensor.")
+    if shape == () and math.prod(snap["shape"]) == 1:
+        return
+    if snap["shape"] != shape:
+        if len(shape) == 2 and snap["shape"] == shape[::-1]:
+            raise CheckFailed(
+                f"`{name}` has shape {snap['shape']} but should have shape {shape}: "
+                "it is transposed. A parameter's gradient has the parameter's own shape "
+                "(for nn.Linear(in, out), weight is (out, in))."
+            )
+        raise CheckFailed(f"`{name}` should have shape {shape}, but it is {snap['describe']}.")
 
 
-def _graph_was_differentiated(output: torch.Tensor, leaf: torch.Tensor) -> bool:
-    """Whether a backward pass without ``retain_graph`` already freed ``output``'s graph.
-
-    A graph whose saved tensors were freed raises ``RuntimeError`` on a second backward;
-    an intact graph answers. Graphs that save no tensors (sums, subtractions) cannot tell,
-    and count as differentiated.
-    """
-    # Differentiate with respect to every leaf of the graph, not only ``leaf``: autograd
-    # runs only the nodes a requested input needs, and the path to one leaf (through a
-    # subtraction, say) may save nothing although the rest of the graph was freed.
-    leaves = _graph_leaves(output) or [leaf]
-    try:
-        torch.autograd.grad(output.sum(), leaves, retain_graph=True, allow_unused=True)
-    except RuntimeError as error:
-        return "second time" in str(error) or "freed" in str(error)
-    return _saves_no_tensors(output)
-
-
-def _saves_no_tensors(output: torch.Tensor) -> bool:
-    seen, stack = set(), [output.grad_fn]
-    while stack:
-        node = stack.pop()
-        if node is None or id(node) in seen:
-            continue
-        seen.add(id(node))
-        if any(attr.startswith("_saved_") for attr in dir(node)):
-            return False
-        stack.extend(fn for fn, _ in getattr(node, "next_functions", ()))
-    return True
-
-
-def seeded_points(
-    seed: int,
-    shape: Sequence[int],
-    *,
-    low: float,
-    high: float,
-    count: int = 1,
-    dtype: torch.dtype = torch.float64,
-) -> list[torch.Tensor]:
-    """Draw ``count`` reproducible tensors uniform in ``[low, high)``.
-
-    Uses a private ``torch.Generator``, so the student's global RNG state neither changes
-    nor matters: the same submission always gets the same points.
+def check_from_autograd(rec: dict, name: str, *, read_from: str) -> None:
+    """Check that a gradient answer came from autograd (read from ``.grad`` or
+    ``torch.autograd.grad``, or a copy of that made in code), per the record.
 
     Args:
-        seed: generator seed.
-        shape: shape of each tensor.
-        low, high: bounds of the uniform draw.
-        count: number of tensors.
-        dtype: their dtype (float64 by default).
+        rec: the record holding ``name`` among its ``gradients``.
+        name: the answer's name.
+        read_from: where it should be read, for the message (e.g. ``"x1.grad"``).
 
-    Returns:
-        list[torch.Tensor]: ``count`` tensors of ``shape`` and ``dtype``, not requiring grad.
+    Raises:
+        CheckFailed: a number typed in, a formula derived by hand, or set by no statement
+            of the notebook (e.g. through ``globals()``). Passes when the input history was
+            not available.
     """
-    gen = torch.Generator().manual_seed(seed)
-    return [
-        low + (high - low) * torch.rand(tuple(shape), generator=gen, dtype=dtype)
-        for _ in range(count)
-    ]
+    info = rec.get("_provenance", {}).get(name, {})
+    verdict = info.get("from_autograd")
+    if verdict is True or not info.get("history"):
+        return
+    if verdict is None:
+        raise CheckFailed(
+            f"`{name}` is not set by any statement of your cells (assign it with `{name} = ...`): "
+            f"read it from {read_from} (or torch.autograd.grad) after the backward pass."
+        )
+    raise CheckFailed(
+        f"`{name}` was not read from {read_from} (or torch.autograd.grad): the statement that "
+        "sets it last uses neither, so it is a number typed in or a formula worked out by hand. "
+        f"Let autograd compute it: call backward() and read {read_from}, or copy it "
+        "(.clone(), .item())."
+    )
+
+
+def check_linear_layer(snap: dict, name: str, *, in_features: int, out_features: int) -> None:
+    """Check a ``torch.nn.Linear(in_features, out_features)`` with a bias.
+
+    Raises:
+        CheckFailed: missing, another type, other sizes, or no bias.
+    """
+    require_defined(snap, name)
+    if snap["kind"] != "linear":
+        raise CheckFailed(
+            f"`{name}` should be torch.nn.Linear({in_features}, {out_features}), but it is "
+            f"{snap['describe']}."
+        )
+    if (snap["in_features"], snap["out_features"]) != (in_features, out_features) or not snap["has_bias"]:
+        raise CheckFailed(
+            f"`{name}` should be torch.nn.Linear({in_features}, {out_features}) with a bias, "
+            f"but it is nn.Linear({snap['in_features']}, {snap['out_features']}"
+            f"{'' if snap['has_bias'] else ', bias=False'})."
+        )
+
+
+def check_optimizer(snap: dict, name: str, kind: type, *, lr: float, params: Sequence[object]) -> None:
+    """Check an optimizer's class, learning rate and parameters.
+
+    Args:
+        snap: the recorded snapshot of the optimizer.
+        name: its variable name.
+        kind: the required class, e.g. ``torch.optim.SGD``.
+        lr: the required learning rate.
+        params: the tensors (or their snapshots) it must optimise.
+
+    Raises:
+        CheckFailed: missing, another class, another lr, or a parameter not optimised.
+    """
+    require_defined(snap, name)
+    if snap["kind"] != "optimizer" or not issubclass(snap["cls"], kind):
+        raise CheckFailed(f"`{name}` should be a {kind.__module__}.{kind.__name__}, but it is {snap['describe']}.")
+    if any(not isinstance(v, (int, float)) or not math.isclose(float(v), lr, rel_tol=1e-9) for v in snap["lrs"]):
+        raise CheckFailed(f"`{name}` should use lr={lr}, but it uses lr={snap['lrs']}.")
+    wanted = [p.get("object") if isinstance(p, dict) else p for p in params]
+    if not all(any(p is q for q in snap["params"]) for p in wanted):
+        raise CheckFailed(
+            f"`{name}` does not optimise the model's parameters: pass model.parameters() "
+            "of the same model object."
+        )
 
 
 _CUT_CAUSE = (
@@ -681,274 +670,194 @@ _CUT_CAUSE = (
 )
 
 
-def check_function_gradient(
-    func: object,
-    name: str,
-    reference: Callable[..., torch.Tensor],
-    reference_grads: Callable[..., Sequence[torch.Tensor]],
-    *,
-    n_inputs: int,
-    seed: int,
-    low: float,
-    high: float,
-    shapes: Iterable[Sequence[int]] = ((), (5,), (2, 3)),
-) -> None:
-    """Re-evaluate a student's function at seeded points it never saw, and differentiate it.
-
-    For every shape in ``shapes`` the function gets ``n_inputs`` fresh float64 leaf tensors
-    with ``requires_grad=True``; its result must match ``reference`` elementwise and the
-    gradients that autograd computes through it (of the sum of the result) must match
-    ``reference_grads``. A function that fails on float64 is tried once more in float32
-    (tolerance 1e-4), since students may build float32 constants inside it.
-
-    Args:
-        func: the student's function (``f1``, ``f2``...).
-        name: its name.
-        reference: float64 reference function of ``n_inputs`` tensors.
-        reference_grads: returns the ``n_inputs`` partial derivatives, elementwise.
-        n_inputs: number of tensor arguments.
-        seed: seed of the points (different per hidden test).
-        low, high: range of the points (keep inside the function's domain).
-        shapes: input shapes to try; ``()`` is a scalar.
-
-    Raises:
-        CheckFailed: ``func`` missing, raising, returning a non-tensor or a wrong shape,
-            wrong values, a result outside the autograd graph, or wrong gradients.
-    """
-    require_defined(func, name)
-    if not callable(func):
-        raise CheckFailed(f"`{name}` should be a function, but it is {describe(func)}.")
-    for i, shape in enumerate(shapes):
-        points = seeded_points(seed + i, shape, low=low, high=high, count=n_inputs)
-        try:
-            _check_function_at(func, name, reference, reference_grads, points, torch.float64)
-        except _EvaluationError:
-            _check_function_at(func, name, reference, reference_grads, points, torch.float32)
-
-
-class _EvaluationError(Exception):
-    """The student's function raised; retried in float32 before it counts as a failure."""
-
-
-def _check_function_at(func, name, reference, reference_grads, points, dtype) -> None:
-    rtol = RTOL if dtype == torch.float64 else 1e-4
-    shape = tuple(points[0].shape)
-    where = f"on {len(points)} {str(dtype).replace('torch.', '')} tensor(s) of shape {shape}"
-    leaves = [p.to(dtype).clone().requires_grad_(True) for p in points]
+def _call(func, name: str, args: Sequence[torch.Tensor], where: str):
     try:
-        out = func(*leaves)
+        return func(*args)
     except Exception as error:  # noqa: BLE001 - any student error becomes feedback
-        if dtype == torch.float64:
-            raise _EvaluationError from error
-        raise CheckFailed(
-            f"`{name}` raised {type(error).__name__}: {error} when called {where}. "
-            f"`{name}` must work elementwise on float tensors of any shape: "
-            + ("use torch functions, not math or NumPy ones." if "convert" in str(error) or
-               "numpy" in str(error).lower() else "check its code.")
-        ) from None
-    if not isinstance(out, torch.Tensor):
-        raise CheckFailed(
-            f"`{name}` returned {describe(out)} when called {where}; it must return a "
-            "tensor computed with torch operations, so that autograd can differentiate it."
-        )
-    _require_plain(out, name, f" returned a value that (when called {where})")
-    if tuple(out.shape) != shape:
-        raise CheckFailed(
-            f"`{name}` returned {describe(out)} when called {where}; an elementwise "
-            f"function returns the shape of its input, {shape}."
-        )
-    expected = reference(*points)
-    values_ok = torch.allclose(out.detach().double(), expected, rtol=rtol, atol=ATOL)
-    if not values_ok:
-        raise CheckFailed(
-            f"`{name}` returns wrong values at points it had not seen before ({where}): "
-            "check the formula."
-        )
-    if out.grad_fn is None:
-        raise CheckFailed(f"`{name}` returns the right values but no grad_fn: {_CUT_CAUSE}")
-    grads = torch.autograd.grad(out.sum(), leaves, allow_unused=True)
-    for j, (g, ref_g) in enumerate(zip(grads, reference_grads(*points))):
-        ref_g = torch.broadcast_to(ref_g, shape)
-        if g is None or not torch.allclose(g.double(), ref_g, rtol=rtol, atol=ATOL):
-            which = f"argument {j + 1}" if len(points) > 1 else "its argument"
-            raise CheckFailed(
-                f"`{name}` returns the right values but autograd's gradient through it with "
-                f"respect to {which} is wrong: {_CUT_CAUSE}"
-            )
+        hint = ("use torch functions, not math or NumPy ones." if "convert" in str(error)
+                or "numpy" in str(error).lower() else "check its code.")
+        raise CheckFailed(f"`{name}` raised {type(error).__name__}: {error} when called {where}. "
+                          f"`{name}` must work elementwise on float tensors of any shape: {hint}") from None
 
 
-SUMMED_LOSS = (
-    "it looks like the gradient of the summed squared error. Use torch.nn.MSELoss() with "
-    "its default reduction='mean' (the mean over all elements of Y)."
-)
-"""Feedback for a linear-layer gradient that is ``Y.numel()`` times the mean-loss one."""
+def check_elementwise_function(func_snap: dict, name: str, points: Sequence[Sequence[Sequence[float]]], *,
+                               shapes: Sequence[Sequence[int]] = ((), (3,))) -> None:
+    """Check the structure of an elementwise function on public points (no value compared).
 
-
-def summed_loss_mistakes(reference: torch.Tensor, Y: torch.Tensor) -> list[tuple[torch.Tensor, str]]:
-    """``known_mistakes`` for :func:`check_gradient`: the gradient of a summed MSE loss.
+    For each shape, the function gets float64 leaf tensors of that shape; its result must
+    be a plain float tensor of the same shape with a ``grad_fn`` whose graph reaches every
+    argument, and autograd's derivative through it must match the function's own slope
+    (a central difference of the function, in float64): a part computed with ``math`` or
+    NumPy is invisible to autograd and shows as a mismatch.
 
     Args:
-        reference: float64 gradient of the mean loss.
-        Y: the targets, whose element count is the factor between the two losses.
-
-    Returns:
-        list: one ``(reference * Y.numel(), SUMMED_LOSS)`` pair.
-    """
-    return [(reference * Y.numel(), SUMMED_LOSS)]
-
-
-def linear_mse_reference(
-    weight: torch.Tensor, bias: torch.Tensor, X: torch.Tensor, Y: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Closed-form gradients of the mean-squared-error loss of a linear layer.
-
-    For ``r = X Wᵀ + b − Y`` and ``N = Y.numel()``: ``dL/dW = (2/N) rᵀX`` and
-    ``dL/db = (2/N) Σ_rows r`` (differentiate ``L = (1/N) Σ r²``; this is
-    ``torch.nn.MSELoss(reduction="mean")``).
-
-    Args:
-        weight: (out, in) float tensor.
-        bias: (out,) float tensor.
-        X: (N_rows, in) float tensor.
-        Y: (N_rows, out) float tensor.
-
-    Returns:
-        tuple: float64 ``(dL/dW of shape (out, in), dL/db of shape (out,))``.
-    """
-    W, b = weight.detach().double(), bias.detach().double()
-    X64, Y64 = X.detach().double(), Y.detach().double()
-    r = X64 @ W.T + b - Y64
-    n = Y64.numel()
-    return (2.0 / n) * r.T @ X64, (2.0 / n) * r.sum(dim=0)
-
-
-def check_sgd_step(
-    param_now: object,
-    name: str,
-    *,
-    initial: torch.Tensor,
-    gradient: torch.Tensor,
-    lr: float,
-) -> None:
-    """Check one SGD step: ``param_now == initial − lr · gradient``.
-
-    Args:
-        param_now: the parameter after the step (e.g. ``model3.weight``), any float dtype.
-        name: its expression in the notebook.
-        initial: the parameter before the step, same shape.
-        gradient: the float64 reference gradient at ``initial``, same shape.
-        lr: the learning rate.
+        func_snap: the recorded snapshot of the student's function.
+        name: its name.
+        points: per argument, the public values to use (one per element of the largest
+            shape; a scalar takes the first).
+        shapes: the input shapes to try.
 
     Raises:
-        CheckFailed: not a tensor, unchanged, several steps, or another wrong value.
+        CheckFailed: missing, raising, a non-tensor or other shape, no graph, or autograd's
+            derivative differs from the function's slope.
     """
-    p = _as_tensor(param_now, name).detach().double()
-    start = initial.detach().double()
-    expected = start - lr * gradient
-    if p.shape == expected.shape and torch.allclose(p, expected, rtol=RTOL, atol=ATOL):
-        return
-    if p.shape == start.shape and torch.allclose(p, start, rtol=RTOL, atol=ATOL):
-        raise CheckFailed(
-            f"`{name}` still has its initial value: call optimizer.step() once after "
-            "backward()."
-        )
-    for k in range(2, 6):
-        if p.shape == start.shape and torch.allclose(
-            p, start - k * lr * gradient, rtol=RTOL, atol=ATOL
-        ):
-            raise CheckFailed(
-                f"`{name}` moved {k} times as far as one SGD step: call optimizer.step() "
-                "once, and zero the gradients before each backward()."
-            )
-    raise CheckFailed(
-        f"`{name}` is not the result of one SGD step from its initial value with the "
-        "gradient of the loss: take the step after backward(), with the optimizer's lr, "
-        "without zero_grad() in between."
-    )
+    check_callable(func_snap, name)
+    func = func_snap["object"]
+    for shape in shapes:
+        n = math.prod(shape)
+        args = [torch.tensor(values[:n], dtype=torch.float64).reshape(tuple(shape)) for values in points]
+        leaves = [a.clone().requires_grad_(True) for a in args]
+        where = f"on {len(args)} float64 tensor(s) of shape {tuple(shape)}"
+        out = _call(func, name, leaves, where)
+        if not isinstance(out, torch.Tensor):
+            raise CheckFailed(f"`{name}` returned {describe(out)} when called {where}; it must return a "
+                              "tensor computed with torch operations, so that autograd can differentiate it.")
+        if type(out) not in _PLAIN:
+            raise CheckFailed(_subclass_message(name, snapshot(out), f" returned a value that (when called {where})"))
+        if tuple(out.shape) != tuple(shape):
+            raise CheckFailed(f"`{name}` returned {describe(out)} when called {where}; an elementwise "
+                              f"function returns the shape of its input, {tuple(shape)}.")
+        if not out.is_floating_point():
+            raise CheckFailed(f"`{name}` returned {describe(out)} when called {where}; expected a float tensor.")
+        if out.grad_fn is None:
+            raise CheckFailed(f"`{name}` returned a tensor without grad_fn when called {where}: {_CUT_CAUSE}")
+        with unmodded():
+            grads = torch.autograd.grad(out.sum(), leaves, allow_unused=True)
+        for j, (g, a) in enumerate(zip(grads, args)):
+            which = f"argument {j + 1}" if len(args) > 1 else "its argument"
+            h = 1e-6
+            plus = [t.clone() for t in args]
+            minus = [t.clone() for t in args]
+            plus[j] = a + h
+            minus[j] = a - h
+            with torch.no_grad():
+                up, down = _call(func, name, plus, where), _call(func, name, minus, where)
+            if not (isinstance(up, torch.Tensor) and isinstance(down, torch.Tensor)) or type(up) not in _PLAIN \
+                    or type(down) not in _PLAIN or up.shape != out.shape or down.shape != out.shape:
+                raise CheckFailed(f"`{name}` returned {describe(up)} when called {where}; it must return a "
+                                  "tensor of its input's shape.")
+            slope = [(u - d) / (2 * h) for u, d in zip(plain_floats(up), plain_floats(down))]
+            auto = plain_floats(g) if g is not None else [0.0] * n
+            if not allclose(auto, slope, rtol=1e-4, atol=1e-4):
+                raise CheckFailed(
+                    f"autograd's derivative of `{name}` with respect to {which} does not match how "
+                    f"`{name}`'s value changes (called {where}): {_CUT_CAUSE}"
+                )
 
 
-def check_linear_grads_function(func: object, name: str, *, seed: int) -> None:
-    """Check a student's ``linear_grads(model, X, Y)`` on a layer and data it never saw.
+def call_linear_grads(func: Callable, name: str, model: torch.nn.Linear, X: torch.Tensor, Y: torch.Tensor
+                      ) -> tuple[torch.Tensor, torch.Tensor, bool]:
+    """Call a student's ``linear_grads(model, X, Y)`` and watch autograd while it runs.
 
-    Builds a seeded ``torch.nn.Linear(4, 2)`` and data with 7 rows, calls ``func`` twice,
-    and checks each time the returned ``(weight_grad, bias_grad)`` against
-    :func:`linear_mse_reference`; the model's parameters must not change. The second call
-    catches gradients accumulated between calls.
+    Hooks on the model's weight and bias (and on the output of every forward call of the
+    model or of a deep copy of it) note whether a backward pass reached the parameters
+    during the call; they are removed afterwards.
 
     Args:
         func: the student's function.
         name: its name.
-        seed: seed of the layer and the data.
+        model: an ``nn.Linear`` (out, in); X: (rows, in); Y: (rows, out), same dtype.
+
+    Returns:
+        tuple: ``(weight_grad, bias_grad, autograd_ran)``: detached clones of the two
+        returned tensors, and whether a gradient flowed back through the parameters.
 
     Raises:
-        CheckFailed: missing, raising, wrong return structure, wrong shape or value,
-            accumulation across calls, or parameters changed.
+        CheckFailed: raised an error, did not return a pair of plain tensors, returned
+            ``None`` for a gradient.
     """
-    require_defined(func, name)
-    if not callable(func):
-        raise CheckFailed(f"`{name}` should be a function, but it is {describe(func)}.")
-    gen = torch.Generator().manual_seed(seed)
-    for dtype in (torch.float64, torch.float32):
-        model = torch.nn.Linear(4, 2).to(dtype)
-        with torch.no_grad():
-            model.weight.copy_(torch.randn(2, 4, generator=gen, dtype=torch.float64))
-            model.bias.copy_(torch.randn(2, generator=gen, dtype=torch.float64))
-        X = torch.randn(7, 4, generator=gen, dtype=torch.float64).to(dtype)
-        Y = torch.randn(7, 2, generator=gen, dtype=torch.float64).to(dtype)
-        w0, b0 = model.weight.detach().clone(), model.bias.detach().clone()
-        ref_w, ref_b = linear_mse_reference(w0, b0, X, Y)
-        try:
-            first = _call_linear_grads(func, name, model, X, Y)
-        except _EvaluationError:
-            if dtype == torch.float64:
-                continue
-            raise CheckFailed(f"`{name}` raised an error on a float32 nn.Linear(4, 2).")
-        if not (torch.equal(model.weight.detach(), w0) and torch.equal(model.bias.detach(), b0)):
-            raise CheckFailed(
-                f"`{name}` changed the model's parameters: it must only compute the "
-                "gradients (no optimizer.step(), no in-place update)."
-            )
-        check_gradient(first[0], ref_w, f"{name}(...)[0] (weight_grad) on nn.Linear(4, 2)",
-                       known_mistakes=summed_loss_mistakes(ref_w, Y))
-        check_gradient(first[1], ref_b, f"{name}(...)[1] (bias_grad) on nn.Linear(4, 2)",
-                       known_mistakes=summed_loss_mistakes(ref_b, Y))
-        second = _call_linear_grads(func, name, model, X, Y)
-        for got, ref, label in ((second[0], ref_w, "weight_grad"), (second[1], ref_b, "bias_grad")):
-            k = _integer_multiple(got.detach().double(), ref) if got.shape == ref.shape else None
-            if k is not None:
-                raise CheckFailed(
-                    f"calling `{name}` a second time on the same model returns {k} times "
-                    f"the {label}: gradients accumulate in .grad across calls. Zero them "
-                    "(model.zero_grad()) before backward() or use torch.autograd.grad."
-                )
-            check_gradient(got, ref, f"{name}(...) {label} on a second call")
-        return
+    ran = []
+    from torch.utils.hooks import RemovableHandle
 
+    next_id = RemovableHandle.next_id  # a class counter: put back, so the tests change no torch state
+    handles = [p.register_hook(lambda g: ran.append(True)) for p in (model.weight, model.bias)]
 
-def _call_linear_grads(func, name, model, X, Y) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward_hook(module, inputs, output):  # noqa: ARG001
+        if isinstance(output, torch.Tensor) and output.requires_grad:
+            output.register_hook(lambda g: ran.append(True))
+
+    handles.append(model.register_forward_hook(forward_hook))
+    where = (f"called on an nn.Linear({model.in_features}, {model.out_features}) with X of shape "
+             f"{tuple(X.shape)} and Y of shape {tuple(Y.shape)}")
     try:
         result = func(model, X, Y)
     except Exception as error:  # noqa: BLE001 - any student error becomes feedback
-        if X.dtype == torch.float64:
-            raise _EvaluationError from error
-        raise CheckFailed(
-            f"`{name}` raised {type(error).__name__}: {error} when called on an "
-            "nn.Linear(4, 2) with X of shape (7, 4) and Y of shape (7, 2)."
-        ) from None
+        raise CheckFailed(f"`{name}` raised {type(error).__name__}: {error} when {where}.") from None
+    finally:
+        for handle in handles:
+            handle.remove()
+        RemovableHandle.next_id = next_id
     if not isinstance(result, (tuple, list)) or len(result) != 2:
-        raise CheckFailed(
-            f"`{name}` should return a pair (weight_grad, bias_grad), but it returned "
-            f"{describe(result)}."
-        )
-    clones = []
+        raise CheckFailed(f"`{name}` should return a pair (weight_grad, bias_grad), but it returned "
+                          f"{describe(result)} when {where}.")
+    parts = []
     for part, label in zip(result, ("weight_grad", "bias_grad")):
         if part is None:
-            raise CheckFailed(
-                f"`{name}` returned None as {label}: call backward() on the loss (or use "
-                "torch.autograd.grad) before reading the gradients."
-            )
+            raise CheckFailed(f"`{name}` returned None as {label} when {where}: call backward() on the loss "
+                              "(or use torch.autograd.grad) before reading the gradients.")
         if not isinstance(part, torch.Tensor):
-            raise CheckFailed(f"`{name}` returned {describe(part)} as {label}; expected a tensor.")
-        _require_plain(part, name, f"'s {label}")
-        clones.append(part.detach().clone())  # later calls may overwrite an aliased .grad
-    return clones[0], clones[1]
+            raise CheckFailed(f"`{name}` returned {describe(part)} as {label} when {where}; expected a tensor.")
+        if type(part) not in _PLAIN:
+            raise CheckFailed(_subclass_message(name, snapshot(part), f"'s {label}"))
+        with unmodded():
+            parts.append(torch.Tensor.clone(torch.Tensor.detach(part)))  # a later call may overwrite an aliased .grad
+    return parts[0], parts[1], bool(ran)
+
+
+NO_AUTOGRAD = (
+    "no backward pass reached the model's parameters while `{name}` ran, so autograd did not "
+    "compute these gradients (a formula worked out by hand, under torch.no_grad() or on detached "
+    "tensors, does not count). Compute the loss from model(X) and use loss.backward() or "
+    "torch.autograd.grad."
+)
+"""Message for a ``linear_grads`` whose gradients autograd did not compute."""
+
+
+def check_linear_grads_structure(func_snap: dict, name: str, layers: Sequence[tuple[int, int, int]]) -> None:
+    """Check ``linear_grads(model, X, Y)`` on public layers: structure, not values.
+
+    For each ``(in_features, out_features, rows)`` a float32 layer and data with public,
+    deterministic values are built; the function must return a pair of plain float tensors
+    of the parameters' shapes, computed by autograd through the parameters, leave the
+    parameters unchanged, and return the same on a second call.
+
+    Raises:
+        CheckFailed: missing, raising, wrong return structure, shape or dtype, no autograd,
+            parameters changed, or a second call returning something else.
+    """
+    check_callable(func_snap, name)
+    func = func_snap["object"]
+    for n_in, n_out, rows in layers:
+        model = torch.nn.Linear(n_in, n_out)
+        with torch.no_grad():
+            model.weight.copy_(torch.linspace(-0.5, 0.5, n_in * n_out).reshape(n_out, n_in))
+            model.bias.copy_(torch.linspace(0.1, 0.3, n_out))
+        X = torch.linspace(-1.0, 2.0, rows * n_in).reshape(rows, n_in)
+        Y = torch.linspace(0.5, -1.5, rows * n_out).reshape(rows, n_out)
+        w0, b0 = plain_floats(model.weight), plain_floats(model.bias)
+        label = f"nn.Linear({n_in}, {n_out})"
+        first_w, first_b, ran = call_linear_grads(func, name, model, X, Y)
+        if plain_floats(model.weight) != w0 or plain_floats(model.bias) != b0:
+            raise CheckFailed(f"`{name}` changed the model's parameters: it must only compute the "
+                              "gradients (no optimizer.step(), no in-place update).")
+        for got, param, part in ((first_w, model.weight, "weight_grad"), (first_b, model.bias, "bias_grad")):
+            shape = tuple(param.shape)
+            if tuple(got.shape) != shape:
+                if len(shape) == 2 and tuple(got.shape) == shape[::-1]:
+                    raise CheckFailed(
+                        f"`{name}`'s {part} on {label} has shape {tuple(got.shape)} but should have shape "
+                        f"{shape}: it is transposed. A parameter's gradient has the parameter's own shape "
+                        "(for nn.Linear(in, out), weight is (out, in)).")
+                raise CheckFailed(f"`{name}`'s {part} on {label} should have the shape of the parameter, "
+                                  f"{shape}, but it is {describe(got)}.")
+            if not got.is_floating_point():
+                raise CheckFailed(f"`{name}`'s {part} has the integer dtype {got.dtype}; a gradient is a float tensor.")
+        if not ran:
+            raise CheckFailed(f"`{name}` on {label}: " + NO_AUTOGRAD.format(name=name))
+        second_w, second_b, _ = call_linear_grads(func, name, model, X, Y)
+        for first, second, part in ((first_w, second_w, "weight_grad"), (first_b, second_b, "bias_grad")):
+            if tuple(second.shape) != tuple(first.shape) or not allclose(plain_floats(second), plain_floats(first)):
+                raise CheckFailed(
+                    f"calling `{name}` a second time on the same model returns another {part}: "
+                    "gradients accumulate in .grad across calls. Zero them (model.zero_grad()) "
+                    "before backward() or use torch.autograd.grad.")

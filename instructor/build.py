@@ -1,7 +1,7 @@
 """``gradkit build``: turn a master notebook into a student version and an autograder zip.
 
 Runs Otter Assign on a staged copy of the assignment folder (with the check library
-added as ``gradkit_checks.py``), lays the output out at stable paths, then proves the
+added as ``gradkit_checks.py``, and the hidden tests' value checks as ``gradkit_reference.py``, for the zip only), lays the output out at stable paths, then proves the
 result: the solution notebook must earn every point and the blank student notebook none.
 
 gradkit's own assignment settings live under a ``gradkit:`` key of the master notebook's
@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from autograder import gradchecks, gradescope_visibility
+from autograder import gradchecks, gradescope_visibility, gradreference
 from autograder.autograder_zip import question_points
 from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.limits import Limits
@@ -36,6 +36,10 @@ __all__ = ["BuildError", "BuiltAssignment", "build_assignment", "find_master_not
 
 CHECKS_MODULE = "gradkit_checks.py"
 """File name under which the check library ships to students and into the zip."""
+
+REFERENCE_MODULE = "gradkit_reference.py"
+"""File name under which the hidden tests' value checks ship, in the autograder zip only
+(the master notebook lists it under ``autograder_files``); never to students."""
 
 VISIBILITY_SCRIPT = "gradkit_visibility.py"
 """File name of :mod:`autograder.gradescope_visibility` at the root of the zip (``source/``)."""
@@ -120,6 +124,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         stage = Path(tmp, name)
         shutil.copytree(assignment_dir, stage, ignore=_STAGING_IGNORE)
         shutil.copyfile(gradchecks.__file__, stage / CHECKS_MODULE)
+        shutil.copyfile(gradreference.__file__, stage / REFERENCE_MODULE)
         hidden_results = _apply_gradkit_settings(stage / master.name, master)
         result = Path(tmp, "otter-output")
         _run_otter_assign(stage / master.name, result)

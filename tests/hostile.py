@@ -52,6 +52,6 @@ def write_hostile_class(samples_dir: Path, dest: Path) -> Path:
         z.write(solution, "b.ipynb")
     # a Canvas-named duplicate attempt: the resubmission (-1) is the one that counts
     shutil.copy(solution, dest / "smithjohn_1234_5678_autograd-basics.ipynb")
-    shutil.copy(samples_dir / "q1-math-log.ipynb", dest / "smithjohn_1234_5679_autograd-basics-1.ipynb")
+    shutil.copy(samples_dir / "q3-accumulated.ipynb", dest / "smithjohn_1234_5679_autograd-basics-1.ipynb")
     (dest / "notes.txt").write_text("not a submission")
     return dest

@@ -111,7 +111,7 @@ CASES = [pytest.param(s, marks=pytest.mark.xfail(reason=_AWAITING_FIX[s.name], s
 
 PATCH = """import torch, gradkit_checks
 torch.allclose = lambda *args, **kwargs: True
-gradkit_checks.check_gradient = lambda *args, **kwargs: None
+gradkit_checks.check_from_autograd = lambda *args, **kwargs: None
 """
 
 
@@ -182,10 +182,10 @@ def test_forged_grading_messages_are_ignored_and_flagged(graded):
 def test_patched_libraries_are_restored_before_the_tests_and_reported(graded):
     _, rows = graded
     patch = rows["probes/patch.ipynb"]
-    assert patch.raw_scores == {"q1": 0.5, "q2": 3, "q3": 5}  # what q1-math-log honestly earns
+    assert patch.raw_scores == {"q1": 0, "q2": 3, "q3": 5}  # what q1-math-log honestly earns
     runtime = " | ".join(f["message"] for f in patch.findings if f["rule"] == "runtime")
     assert "torch.allclose was replaced" in runtime
-    assert "gradkit_checks.check_gradient was replaced" in runtime
+    assert "gradkit_checks.check_from_autograd was replaced" in runtime
 
 
 def test_patches_made_while_the_tests_call_student_code_are_flagged(graded):

@@ -1,7 +1,7 @@
 # sample: grad1 typed in from a hand derivation, no backward pass
 # base: solution.py
 # expect: q1=1 q2=3 q3=5
-# feedback: q1: no backward pass ran through `y1`
+# feedback: q1: `grad1` was not read from x1.grad
 
 
 # %% f1

@@ -1,6 +1,6 @@
 # sample: f1 uses math.log, so autograd misses the derivative of ln x
 # base: solution.py
-# expect: q1=0.5 q2=3 q3=5
+# expect: q1=0 q2=3 q3=5
 # feedback: q1: `grad1` has the wrong value
 # feedback: q1: math or NumPy functions
 

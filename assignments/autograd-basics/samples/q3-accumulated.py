@@ -1,8 +1,7 @@
 # sample: backward() called twice, so the gradients are accumulated (twice the right ones)
 # base: solution.py
-# expect: q1=2 q2=3 q3=2.5
+# expect: q1=2 q2=3 q3=3.5
 # feedback: q3: `weight_grad3` is 2 times too large
-# feedback: q3: moved 2 times as far as one SGD step
 
 
 # %% loss3

@@ -1,8 +1,8 @@
 # sample: prints otter-looking success output after each answer (harmless: it changes no result)
 # base: ../../../assignments/autograd-basics/samples/q1-math-log.py
-# expect: q1=0.5 q2=3 q3=5
+# expect: q1=0 q2=3 q3=5
 # flagged: no
-# honest: q1=0.5 q2=3 q3=5
+# honest: q1=0 q2=3 q3=5
 
 # Only a human reading the executed notebook could be fooled; the grader never reads
 # printed output, so the submission counts what its answers earn.

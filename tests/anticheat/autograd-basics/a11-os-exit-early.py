@@ -2,7 +2,7 @@
 # base: ../../../assignments/autograd-basics/samples/q1-math-log.py
 # expect: q1=0 q2=0 q3=0
 # flagged: yes
-# honest: q1=0.5 q2=3 q3=5
+# honest: q1=0 q2=3 q3=5
 
 # %% after linear_grads
 import os

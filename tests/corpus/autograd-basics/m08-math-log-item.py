@@ -1,6 +1,6 @@
 # sample: f1 takes math.log of x.item(): the ln x part leaves the graph
 # base: ../../../assignments/autograd-basics/samples/solution.py
-# expect: q1=0.5 q2=3 q3=5
+# expect: q1=0 q2=3 q3=5
 # feedback: q1: `grad1` has the wrong value
 # feedback: q1: leaves the autograd graph
 

@@ -1,6 +1,6 @@
 # sample: f1 uses NumPy's log on a detached array: the ln x part leaves the graph
 # base: ../../../assignments/autograd-basics/samples/solution.py
-# expect: q1=0.5 q2=3 q3=5
+# expect: q1=0 q2=3 q3=5
 # feedback: q1: `f1` returns the right values but autograd's gradient through it
 
 

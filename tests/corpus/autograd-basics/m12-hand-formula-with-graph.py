@@ -1,7 +1,7 @@
 # sample: grad1 computed by hand from x1 (a formula with a grad_fn), although backward() ran
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=1 q2=3 q3=5
-# public-feedback: q1: computed by a formula from `x1`
+# public-feedback: q1: `grad1` was not read from x1.grad
 
 
 # %% f1

@@ -1,7 +1,7 @@
 # sample: grad1 from a hand formula, detached, and no backward pass at all
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=1 q2=3 q3=5
-# public-feedback: q1: no backward pass ran through `y1`
+# public-feedback: q1: `grad1` was not read from x1.grad
 
 
 # %% f1

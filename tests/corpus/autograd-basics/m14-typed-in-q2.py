@@ -1,7 +1,7 @@
 # sample: the three gradients of q2 typed in, no backward pass
 # base: ../../../assignments/autograd-basics/samples/solution.py
 # expect: q1=2 q2=1 q3=5
-# public-feedback: q2: no backward pass ran through `w2`
+# public-feedback: q2: `grad_x2` was not read from x2.grad
 
 
 # %% f2

@@ -1,6 +1,6 @@
 # sample: linear_grads never zeroes .grad: a second call returns twice the gradients
 # base: ../../../assignments/autograd-basics/samples/solution.py
-# expect: q1=2 q2=3 q3=3.5
+# expect: q1=2 q2=3 q3=2.5
 # feedback: q3: a second time on the same model returns 2 times
 
 

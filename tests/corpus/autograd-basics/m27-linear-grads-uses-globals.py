@@ -1,6 +1,6 @@
 # sample: linear_grads ignores its arguments and uses X3, Y3
 # base: ../../../assignments/autograd-basics/samples/solution.py
-# expect: q1=2 q2=3 q3=3.5
+# expect: q1=2 q2=3 q3=2.5
 # feedback: q3: `linear_grads` raised RuntimeError
 
 

@@ -1,6 +1,6 @@
 # sample: linear_grads returns a hand formula, with the summed error
 # base: ../../../assignments/autograd-basics/samples/solution.py
-# expect: q1=2 q2=3 q3=3.5
+# expect: q1=2 q2=3 q3=2.5
 # feedback: q3: summed squared error
 
 
