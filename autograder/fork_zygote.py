@@ -193,6 +193,8 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     for module in job.get("support_modules", []):
         __import__(module)
     snapshot.add_modules(job.get("support_modules", []))
+    # code in files of the submission's folder is the student's, except the support files
+    audit_record.student_files(workdir, [os.path.join(workdir, f"{module}.py") for module in job.get("support_modules", [])])
     sandbox.restrict(read=job["read_roots"], write=[workdir])
 
     state = {"cell": None, "timer": False}
@@ -288,13 +290,21 @@ def _run_tests(tests: list, namespace: dict, job: dict, send, snapshot, torch_st
     seen = len(audit_events)
     state = {"index": 0, "stage": "idle"}
 
+    late: list[str] = []
+
+    def undo() -> None:
+        """Restore and report what the student's code changed while a test file called it:
+        after every file, so a patch one file's call makes and a later call takes back is
+        found, and never outlives the file it was made in."""
+        late.extend(f"changed the grader's libraries while the tests ran: {change}" for change in snapshot.restore())
+        late.extend(f"changed torch's state while the tests ran: {change}" for change in torch_state.check(namespace))
+
     def finish() -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
         audit_record(False)
-        late = [f"changed the grader's libraries while the tests ran: {change}" for change in snapshot.restore()]
-        late += [f"changed torch's state while the tests ran: {change}" for change in torch_state.check(namespace)]
-        late += [f"while the tests ran: {event}" for event in dict.fromkeys(audit_events[seen:])]
-        send({"results": results, "late": late})
+        undo()
+        late.extend(f"while the tests ran: {event}" for event in dict.fromkeys(audit_events[seen:]))
+        send({"results": results, "late": list(dict.fromkeys(late))})
 
     def run_from(start: int) -> None:
         for index in range(start, len(tests)):
@@ -315,6 +325,7 @@ def _run_tests(tests: list, namespace: dict, job: dict, send, snapshot, torch_st
                 audit_record(False)
                 signal.setitimer(signal.ITIMER_REAL, 0)
             results[path] = cases
+            undo()
 
     def on_alarm(signum, frame):  # noqa: ARG001
         if state["stage"] == "soft":  # the cell timeout: interrupt, as in a cell
@@ -331,6 +342,7 @@ def _run_tests(tests: list, namespace: dict, job: dict, send, snapshot, torch_st
         count = len(ExceptionTestFile.from_string(source, path=path).test_cases)
         results[path] = [[False, f"❌ Test case failed\nthe test ran past {limit + _GRACE:g} s and was stopped"]] * count
         try:
+            undo()
             send({"note": tests_stopped_note(path.rsplit("/", 1)[-1].removesuffix(".py"), limit + _GRACE)})
             run_from(state["index"] + 1)
             finish()

@@ -35,7 +35,7 @@ import types
 from itertools import repeat
 from typing import Callable
 
-__all__ = ["PROTECTED", "StateSnapshot", "foreign_threads", "install_audit_hook", "kill_strays"]
+__all__ = ["PROTECTED", "AuditControl", "StateSnapshot", "foreign_threads", "install_audit_hook", "kill_strays"]
 
 PROTECTED = ("autograder", "signal", "socket", "resource", "torch", "numpy", "otter", "gradkit_checks", "builtins", "inspect", "functools", "types", "traceback", "linecache",
              "re", "json", "copy", "math", "random", "operator", "typing", "collections", "abc", "textwrap", "contextlib",
@@ -60,17 +60,6 @@ _AUDITED = {
     "function.__new__": "built a function from a code object",
 }
 _STDLIB = os.path.dirname(os.__file__) + os.sep
-
-
-def _from_student_code() -> bool:
-    """Whether the audited operation was asked for by the notebook's own code: the first
-    caller outside the standard library is a cell (IPython names cells ``<ipython-input-...>``;
-    ``exec`` of a string gives ``<string>``), not a library such as matplotlib starting
-    ``fc-list``."""
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.startswith(_STDLIB):
-        frame = frame.f_back
-    return frame is not None and frame.f_code.co_filename.startswith("<")
 
 
 _MISSING = object()
@@ -242,35 +231,167 @@ class StateSnapshot:
         return changes
 
 
-def install_audit_hook(events: list[str]) -> Callable[[bool], None]:
+# events that hand a stack frame (and through ``f_back`` every frame above it: the test
+# runner's, with the hidden tests, the results and the grading channel) or the interpreter's
+# objects to whoever asked; refused to the notebook's own code
+_REFUSED_EVENTS = {
+    "sys._getframe": "read a stack frame (sys._getframe)",
+    "sys._current_frames": "read the threads' stack frames (sys._current_frames)",
+    "sys._current_exceptions": "read the threads' exceptions (sys._current_exceptions)",
+    "sys.settrace": "installed a trace hook (sys.settrace)",
+    "sys.setprofile": "installed a profile hook (sys.setprofile)",
+    "gc.get_objects": "searched the interpreter's objects (gc.get_objects)",
+    "gc.get_referrers": "searched the interpreter's objects (gc.get_referrers)",
+    "gc.get_referents": "searched the interpreter's objects (gc.get_referents)",
+}
+# attributes that are stack frames (CPython audits reading them as object.__getattr__)
+_FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
+# code that hands frames (or what is in them) back to its caller: when it asks, the caller
+# asked. (path inside the installation, function name or None for the whole file)
+_TRANSPARENT = (
+    ("inspect.py", None), ("traceback.py", None), ("asyncio" + os.sep, None), ("asyncore.py", None), ("bdb.py", None),
+    ("pdb.py", None), ("dis.py", None), ("doctest.py", None), ("cgitb.py", None), ("pydoc.py", None), ("code.py", None),
+    ("types.py", None),
+    ("logging" + os.sep + "__init__.py", "<lambda>"),  # logging.currentframe; logging.findCaller asks for itself
+    ("IPython" + os.sep + "core" + os.sep + "ultratb.py", None), ("IPython" + os.sep + "utils" + os.sep + "frame.py", None),
+    ("IPython" + os.sep + "core" + os.sep + "debugger.py", None), ("stack_data" + os.sep, None), ("executing" + os.sep, None),
+    ("pure_eval" + os.sep, None), ("_pytest" + os.sep, None),
+)
+_SITE = os.sep + "site-packages" + os.sep
+
+
+def _transparent(code: types.CodeType) -> bool:
+    """Whether ``code`` belongs to a helper of ``_TRANSPARENT`` (in the installation only)."""
+    filename = code.co_filename
+    if filename.startswith(_STDLIB):
+        rest = filename[len(_STDLIB):]
+    elif _SITE in filename:
+        rest = filename.rsplit(_SITE, 1)[1]
+    else:
+        return False
+    return any((rest == part or (part.endswith(os.sep) and rest.startswith(part))) and (function is None or code.co_name == function)
+               for part, function in _TRANSPARENT)
+
+
+class AuditControl:
+    """What :func:`install_audit_hook` returns: ``control(on)`` turns recording on (student
+    code runs) or off; :meth:`student_files` says which files hold the notebook's own code.
+
+    Student code is code compiled from a string (a cell: ``<ipython-input-...>``;
+    ``exec``/``compile`` of a string: ``<string>``, or any file name such code gave to
+    ``compile``) or a file in the submission's folder other than the support files.
+    """
+
+    def __init__(self) -> None:
+        self.on = False
+        self.busy = False
+        self.folder: str | None = None
+        self.trusted: frozenset[str] = frozenset()
+        self.compiled: set[str] = set()
+
+    def __call__(self, on: bool) -> None:
+        self.on = bool(on)
+
+    def student_files(self, folder: str, trusted: list[str]) -> None:
+        """Files under ``folder`` are student code, except the absolute paths in ``trusted``."""
+        self.folder = os.path.join(os.path.abspath(folder), "")
+        self.trusted = frozenset(os.path.abspath(t) for t in trusted)
+
+    def is_student(self, code: types.CodeType) -> bool:
+        filename = code.co_filename
+        if filename.startswith("<"):
+            return not filename.startswith("<frozen ")
+        if filename in self.compiled:
+            return True
+        return self.folder is not None and filename.startswith(self.folder) and filename not in self.trusted
+
+    def from_student(self) -> bool:
+        """Whether the audited operation was asked for by the notebook's own code: the first
+        caller outside the standard library is student code, not a library such as
+        matplotlib starting ``fc-list``. Called from the hook only."""
+        self.busy = True
+        try:
+            frame = sys._getframe(2)
+            while frame is not None and frame.f_code.co_filename.startswith(_STDLIB):
+                frame = frame.f_back
+            return frame is not None and self.is_student(frame.f_code)
+        finally:
+            self.busy = False
+
+    def asker(self, frame, stdlib: bool) -> types.CodeType | None:
+        """The code that asked for what ``frame`` (the frame that raised the event) does:
+        the first frame up the stack that is not a helper handing frames back, nor, when
+        ``stdlib`` is true, any standard library code (``string.Formatter.get_field``
+        reads an attribute for its caller, as ``operator.attrgetter`` does in C)."""
+        while frame is not None and (_transparent(frame.f_code) or (stdlib and frame.f_code.co_filename.startswith(_STDLIB))):
+            frame = frame.f_back
+        return frame.f_code if frame is not None else None
+
+
+def install_audit_hook(events: list[str]) -> AuditControl:
     """Install gradkit's audit hook for this process (it cannot be removed).
+
+    While recording is on (the notebook's cells and the tests run), the hook
+
+    * refuses (raises ``RuntimeError``) and records, when the notebook's own code asks
+      (directly or through ``inspect``, ``traceback`` and other helpers that hand frames
+      back, see ``_TRANSPARENT``): ``sys._getframe``, ``sys._current_frames``, reading a
+      traceback's, generator's or coroutine's frame (``tb_frame``, ``gi_frame``,
+      ``cr_frame``, ``ag_frame``), ``sys.settrace``/``sys.setprofile`` (their callbacks
+      get every frame) and ``gc.get_objects``/``get_referrers``/``get_referents``. From
+      a frame, ``f_back`` leads to the test runner's frames: the hidden tests, the
+      results and the grading channel. Libraries that ask for themselves
+      (``collections.namedtuple``, ``typing``, ``enum``, ``logging``, torch, IPython
+      showing a traceback) are not refused;
+    * refuses ``sys.addaudithook`` to anyone;
+    * records process, ``ctypes`` and code-building events the notebook's own code asks
+      for (not those of libraries it calls, such as matplotlib running ``fc-list``).
 
     Args:
         events: list the hook appends descriptions to while recording is on.
 
     Returns:
-        A function ``record(on)`` that turns recording on (student code runs) or off.
-        ``sys.addaudithook`` is refused while recording is on, so student code cannot add
-        a hook of its own.
+        AuditControl: ``control(on)`` turns recording on or off.
     """
-    state = {"on": False}
+    control = AuditControl()
 
     def hook(event: str, args: tuple) -> None:
-        if not state["on"]:
+        if not control.on or control.busy:
             return
         if event == "sys.addaudithook":
             events.append("tried to install an audit hook (refused)")
             raise RuntimeError("audit hooks are not allowed while grading")
+        refused = _REFUSED_EVENTS.get(event)
+        if refused is None and event == "object.__getattr__" and len(args) > 1 and args[1] in _FRAME_ATTRIBUTES:
+            refused = f"read a stack frame (.{args[1]})"
+        if refused is not None:
+            control.busy = True  # sys._getframe below raises an event of its own
+            try:
+                # sys._getframe: the standard library's own uses (namedtuple, typing, enum,
+                # warnings, logging) name their caller's module; they are theirs, not the caller's
+                asker = control.asker(sys._getframe(1), stdlib=event != "sys._getframe")
+                student = asker is not None and control.is_student(asker)
+            finally:
+                control.busy = False
+            if student:
+                if len(events) < 50:
+                    events.append(f"{refused}: refused")
+                raise RuntimeError(f"{refused.split(' (')[0]} is not allowed while grading")
+            return
+        if event == "compile" and len(args) > 1 and isinstance(args[1], str) and not args[1].startswith("<"):
+            if control.from_student():
+                control.compiled.add(args[1])  # code the notebook compiled under a file's name is still its own
+            return
         if event == "open" and args and isinstance(args[0], int):
-            if _from_student_code():
+            if control.from_student():
                 events.append(f"opened file descriptor {args[0]} directly")
             return
         description = _AUDITED.get(event)
-        if description and len(events) < 50 and _from_student_code():
+        if description and len(events) < 50 and control.from_student():
             events.append(f"{description} ({event})")
 
     sys.addaudithook(hook)
-    return lambda on: state.__setitem__("on", bool(on))
+    return control
 
 
 def foreign_threads() -> list[str]:
