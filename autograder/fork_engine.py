@@ -264,8 +264,11 @@ class ForkEngine(Engine):
             # every cell ended and the tests hung where Python could not stop them (the child
             # stops a test that ignores its interrupt itself): running the notebook again
             # would hang the same way, at twice the cost
-            return GradingOutcome.failure(label, f"timed out after {limits.timeout:g} s while the tests ran "
-                                                 "(a function the tests call did not return)")
+            return _flagged(GradingOutcome.failure(label, f"timed out after {limits.timeout:g} s while the tests ran "
+                                                          "(a function the tests call did not return)"), run.runtime or [])
+        if run.kind == "died" and run.tests:  # e.g. os._exit in a function the tests call: same reasoning
+            return _flagged(GradingOutcome.failure(label, "the grading process died while the tests ran "
+                                                          "(a function the tests call ended it)"), run.runtime or [])
         if run.kind in ("died", "timeout"):
             if run.kind == "timeout":
                 stop = min(run.interrupted or [run.cell or 0])
@@ -341,7 +344,7 @@ class ForkEngine(Engine):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     _kill(pid)
-                    return _Run("timeout", cell=last_cell, interrupted=interrupted, tests=ready)
+                    return _Run("timeout", cell=last_cell, interrupted=interrupted, tests=ready, runtime=runtime)
                 readable, _, _ = select.select([events_r], [], [], left)
                 if not readable:
                     continue
@@ -386,8 +389,8 @@ class ForkEngine(Engine):
                         runtime.append("sent grading messages out of order")
             if result is not None:
                 return result
-            # the child ended without results: it died in the cell that was running
-            return _Run("died", cell=last_cell)
+            # the child ended without results: it died in the cell that was running, or in the tests
+            return _Run("died", cell=last_cell, tests=ready, runtime=runtime)
         finally:
             _kill(pid)
             if tests_w >= 0:

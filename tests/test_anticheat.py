@@ -126,10 +126,11 @@ def graded(built, tmp_path_factory):
     with_cell(bundled / "solution.ipynb", "f1", _leak_probe(built), probes / "leak.ipynb")
     with_cell(bundled / "untouched.ipynb", "f1", FORGE, probes / "forge.ipynb")
     with_cell(bundled / "q1-math-log.ipynb", "f2", PATCH, probes / "patch.ipynb")
-    with_cell(bundled / "q1-math-log.ipynb", "f2", LATE, probes / "late.ipynb")
-    with_cell(bundled / "solution.ipynb", "f2", HANG, probes / "hang.ipynb")
+    # right after the q1 answer: the record cell then records this f1, the one the tests call
+    with_cell(bundled / "q1-math-log.ipynb", "f1", LATE, probes / "late.ipynb")
+    with_cell(bundled / "solution.ipynb", "f1", HANG, probes / "hang.ipynb")
     with_cell(bundled / "solution.ipynb", "linear_grads", TORCH_FLAGS, probes / "torch-flags.ipynb")
-    with_cell(bundled / "solution.ipynb", "f2", LATE_TORCH, probes / "late-torch.ipynb")
+    with_cell(bundled / "solution.ipynb", "f1", LATE_TORCH, probes / "late-torch.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
                                       "--timeout", "60", "--cell-timeout", "8", str(root / "anticheat"), str(probes)])
