@@ -424,3 +424,23 @@ def test_provenance_ignores_a_conditional_binding_that_may_not_have_run():
     assert gc.autograd_provenance(["for _ in range(2):\n    grad1 = x1.grad.clone()"], ["grad1"]) == {"grad1": True}
     assert gc.autograd_provenance(["grad1 = x1.grad", "grad1 = torch.tensor(12.5)"], ["grad1"]) == {"grad1": False}
     assert gc.autograd_provenance(["y = 1"], ["grad1"]) == {"grad1": None}
+
+
+def test_a_plain_tensor_whose_own_attributes_shadow_its_methods_is_refused():
+    """Red team b21: ``t.__dict__["detach"]`` wins over ``torch.Tensor.detach``; the checks
+    call torch's class-level functions and refuse such a tensor or parameter."""
+    from autograder import gradchecks
+
+    right = torch.tensor([1.0, 2.0])
+    lying = torch.tensor([5.0, 6.0])
+    vars(lying)["detach"] = lambda: right
+    param = torch.nn.Parameter(torch.zeros(2))
+    vars(param)["reshape"] = lambda *args, **kwargs: right
+    for value in (lying, param):
+        assert gradchecks.is_plain(value) is False
+        with pytest.raises(TypeError):
+            gradchecks.plain_floats(value)
+        snap = gradchecks.snapshot(value)
+        assert snap["plain"] is False and snap["values"] is None
+        assert "own attributes replace its methods" in snap["describe"]
+    assert gradchecks.is_plain(right) and gradchecks.plain_floats(right) == [1.0, 2.0]
