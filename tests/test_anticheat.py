@@ -13,6 +13,7 @@ forging the grading channel (the signed protocol), and patching torch (the resto
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -170,6 +171,36 @@ def test_hidden_tests_cannot_be_read_by_the_submission(graded):
     leak = rows["probes/leak.ipynb"]
     assert leak.raw_scores["q1"] == 2, "the probe found hidden test text, so it broke its own q1 answer"
     assert leak.status.startswith("needs review: ")
+
+
+def test_hidden_test_sources_never_reach_a_message(graded):
+    """Red team b34 (and b06): student code that runs inside a test cannot collect the
+    hidden tests' sources from the runner's frames (refused), so no failure message, the
+    student's feedback included, carries them."""
+    _, rows = graded
+    for label, row in rows.items():
+        text = json.dumps(row.results)
+        assert "def test_" not in text and "@test_case" not in text, label
+    runtime = [f["message"] for f in rows["anticheat/b34-leak-through-public-feedback.ipynb"].findings if f["rule"] == "runtime"]
+    assert "while the tests ran: read a stack frame (.tb_frame): refused" in runtime, runtime
+
+
+def test_frames_are_refused_to_student_code_during_the_cells_and_the_tests(graded):
+    _, rows = graded
+    for name in ("b04-traceback-walk-mark-passed", "b24-format-field-walk"):
+        runtime = [f["message"] for f in rows[f"anticheat/{name}.ipynb"].findings if f["rule"] == "runtime"]
+        assert "while running: read a stack frame (.tb_frame): refused" in runtime, runtime
+        assert "while the tests ran: read a stack frame (.tb_frame): refused" in runtime, runtime
+
+
+def test_a_patch_made_and_taken_back_during_the_tests_is_found(graded):
+    """b12: f1 patches torch.allclose when q1's tests call it, linear_grads (q3's tests) puts
+    it back; the check after each test file finds and undoes it, so q3 is graded honestly."""
+    _, rows = graded
+    row = rows["anticheat/b12-transient-patch-during-tests.ipynb"]
+    runtime = [f["message"] for f in row.findings if f["rule"] == "runtime"]
+    assert "changed the grader's libraries while the tests ran: torch.allclose was replaced" in runtime, runtime
+    assert row.raw_scores == {"q1": 2, "q2": 3, "q3": 3.5}
 
 
 def test_forged_grading_messages_are_ignored_and_flagged(graded):
