@@ -110,6 +110,53 @@ _AWAITING_FIX = {"a35-reassign-provided-data": "provided data read back from the
 CASES = [pytest.param(s, marks=pytest.mark.xfail(reason=_AWAITING_FIX[s.name], strict=True)) if s.name in _AWAITING_FIX else s
          for s in ANTICHEAT]
 
+# f1 that, when the tests call it, looks for the grading channel and the hidden tests in
+# every closure and bound object reachable without a frame (sys.stdout, the SIGALRM
+# handler, their attributes, their globals), forges an all-passed reply with the grader's
+# own send and exits; q1's points tell whether it found them
+CLOSURES = """import collections, os, signal, sys, types
+_orig_f1 = f1
+
+
+def _reachable():
+    seen, todo, found = set(), collections.deque([sys.stdout, sys.stderr, signal.getsignal(signal.SIGALRM)]), []
+    while todo and len(seen) < 20000:
+        obj = todo.popleft()  # breadth first: what is closest to the start is found first
+        if id(obj) in seen or isinstance(obj, (str, bytes, int, float, type(None))):
+            continue
+        seen.add(id(obj))
+        found.append(obj)
+        try:
+            if isinstance(obj, types.FunctionType):
+                for cell in obj.__closure__ or ():
+                    try:
+                        todo.append(cell.cell_contents)
+                    except ValueError:
+                        pass
+                todo += [v for k, v in obj.__globals__.items() if not k.startswith("__") and not isinstance(v, types.ModuleType)]
+            elif isinstance(obj, types.MethodType):
+                todo += [obj.__func__, obj.__self__]
+            elif isinstance(obj, dict):
+                todo += list(obj.values())
+            elif isinstance(obj, (list, tuple)):
+                todo += list(obj)
+            elif not isinstance(obj, type) and hasattr(obj, "__dict__"):
+                todo += list(vars(obj).values())
+        except Exception:
+            pass
+    return found
+
+
+def f1(x):
+    if x.dtype == torch.float64:
+        for obj in _reachable():
+            if isinstance(obj, types.FunctionType) and obj.__name__ == "send" and obj.__closure__:
+                ok = [True, "ok"]
+                obj({"results": {"./tests/q1.py": [ok] * 3, "./tests/q2.py": [ok] * 3, "./tests/q3.py": [ok] * 4}})
+                os._exit(0)
+    return _orig_f1(x)
+"""
+
 PATCH = """import torch, gradkit_checks
 torch.allclose = lambda *args, **kwargs: True
 gradkit_checks.check_from_autograd = lambda *args, **kwargs: None
@@ -131,6 +178,7 @@ def graded(built, tmp_path_factory):
     with_cell(bundled / "q1-math-log.ipynb", "f1", LATE, probes / "late.ipynb")
     with_cell(bundled / "solution.ipynb", "f1", HANG, probes / "hang.ipynb")
     with_cell(bundled / "solution.ipynb", "linear_grads", TORCH_FLAGS, probes / "torch-flags.ipynb")
+    with_cell(bundled / "q1-math-log.ipynb", "f1", CLOSURES, probes / "closures.ipynb")
     with_cell(bundled / "solution.ipynb", "f1", LATE_TORCH, probes / "late-torch.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
@@ -201,6 +249,14 @@ def test_a_patch_made_and_taken_back_during_the_tests_is_found(graded):
     runtime = [f["message"] for f in row.findings if f["rule"] == "runtime"]
     assert "changed the grader's libraries while the tests ran: torch.allclose was replaced" in runtime, runtime
     assert row.raw_scores == {"q1": 2, "q2": 3, "q3": 3.5}
+
+
+def test_the_grading_channel_is_not_reachable_from_objects_student_code_can_get(graded):
+    """No closure or object reachable from ``sys.stdout`` or the ``SIGALRM`` handler holds the
+    channel's ``send``: the probe finds none, so q1 earns what q1-math-log honestly earns."""
+    _, rows = graded
+    probe = rows["probes/closures.ipynb"]
+    assert probe.raw_scores == {"q1": 0, "q2": 3, "q3": 5}, probe.status
 
 
 def test_forged_grading_messages_are_ignored_and_flagged(graded):
