@@ -388,13 +388,15 @@ class _TestRun:
 def serve(sock: socket.socket) -> None:
     """The zygote's loop: one job at a time, until the engine closes the socket."""
     from . import outcome, sandbox  # noqa: F401 - imported before the fork: the child cannot read our files
-    from .integrity import StateSnapshot, install_audit_hook
+    from .integrity import StateSnapshot, guard_frame_callbacks, install_audit_hook
     from .torch_state import TorchState
 
     shell = _warm_up()
     torch_state = TorchState()  # before the snapshot: the modules it imports are snapshotted too
     audit_events: list[str] = []
     audit_record = install_audit_hook(audit_events)
+    # torch's frame-callback setters, guarded; the originals only in this frame's local
+    _gradkit_guards = guard_frame_callbacks(audit_record, audit_events)  # noqa: F841 - found through the frame
     snapshot = StateSnapshot()
     snapshot.freeze()
     import gc

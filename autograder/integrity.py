@@ -35,7 +35,7 @@ import types
 from itertools import repeat
 from typing import Callable
 
-__all__ = ["PROTECTED", "AuditControl", "StateSnapshot", "foreign_threads", "install_audit_hook", "kill_strays"]
+__all__ = ["PROTECTED", "AuditControl", "Guards", "StateSnapshot", "guard_frame_callbacks", "foreign_threads", "install_audit_hook", "kill_strays"]
 
 PROTECTED = ("autograder", "signal", "socket", "resource", "torch", "numpy", "otter", "gradkit_checks", "builtins", "inspect", "functools", "types", "traceback", "linecache",
              "re", "json", "copy", "math", "random", "operator", "typing", "collections", "abc", "textwrap", "contextlib",
@@ -392,6 +392,118 @@ def install_audit_hook(events: list[str]) -> AuditControl:
 
     sys.addaudithook(hook)
     return control
+
+
+# torch's C functions that install a callback which is handed frames (the Python frame
+# evaluation hook of torch.compile, its bytecode debugger, its guard hooks); no audit event
+# covers them: (module, attribute) pairs of every binding found at start-up
+_FRAME_CALLBACK_SETTERS = ("set_eval_frame", "set_bytecode_debugger_callback", "set_guard_error_hook", "set_guard_complete_hook")
+
+
+class Guards:
+    """The original callback setters replaced by :func:`guard_frame_callbacks`. Bind it to a
+    local named ``_gradkit_guards`` of a function that stays on the stack while student
+    code runs (the fork zygote's ``serve``): it is reachable only through that frame."""
+
+    def __init__(self, control: AuditControl, events: list[str], originals: dict) -> None:
+        self.control, self.events, self.originals = control, events, originals
+
+
+def guard_frame_callbacks(control: AuditControl, events: list[str]) -> Guards:
+    """Replace every module-level binding of torch's frame-callback setters
+    (``torch._C._dynamo.eval_frame.set_eval_frame``...) with a function that, while
+    recording is on, refuses (and records) a callback that is not torch's own, whoever
+    passes it on (``torch._dynamo``'s helpers would), and calls the original otherwise
+    (``torch.compile``'s own callbacks).
+
+    Returns:
+        Guards: keep it in a local named ``_gradkit_guards`` of a frame below the student
+        code; the replacements find the originals there, never through anything student
+        code can reach without a frame.
+    """
+    originals: dict[str, object] = {}
+    try:
+        from torch._C._dynamo import eval_frame
+    except ImportError:  # torch without dynamo: nothing to guard
+        return Guards(control, events, originals)
+    wrappers = {name: _WRAPPERS[name] for name in _FRAME_CALLBACK_SETTERS if hasattr(eval_frame, name)}
+    for name in wrappers:
+        originals[name] = getattr(eval_frame, name)
+    for module in list(sys.modules.values()):
+        if not isinstance(module, types.ModuleType) or not (module.__name__ or "").startswith("torch"):
+            continue
+        namespace = vars(module)
+        for key, value in list(namespace.items()):
+            for name, original in originals.items():
+                if value is original:
+                    namespace[key] = wrappers[name]
+    return Guards(control, events, originals)
+
+
+def _torch_owned(callback) -> bool:
+    """Whether a callback handed to a frame-callback setter is torch's own (``None``, a
+    flag, or code that lives in torch's package, as ``torch.compile``'s are): a student's
+    function, a bound ``list.append`` or an instance of a class the notebook defined is not."""
+    import functools
+
+    import torch
+
+    home = os.path.dirname(torch.__file__) + os.sep
+    for _ in range(10):
+        if callback is None or type(callback) is bool:
+            return True
+        if type(callback) is functools.partial:
+            callback = callback.func
+        elif type(callback) is types.MethodType:
+            callback = callback.__func__
+        elif type(callback) is types.FunctionType:
+            return callback.__code__.co_filename.startswith(home)
+        else:
+            cls = type(callback)
+            call = getattr(cls, "__call__", None)
+            return (cls.__module__ or "").startswith("torch.") and type(call) is types.FunctionType and call.__code__.co_filename.startswith(home)
+    return False
+
+
+def _guarded(name: str, args: tuple, kwargs: dict):
+    frame = sys._getframe(2)
+    guards = None
+    while frame is not None:
+        if "_gradkit_guards" in frame.f_code.co_varnames:
+            guards = frame.f_locals.get("_gradkit_guards")
+            if type(guards) is Guards and guards.originals:
+                break
+        frame = frame.f_back
+    if frame is None:
+        raise RuntimeError(f"{name} is not available while grading")
+    control = guards.control
+    callbacks = list(args) + list(kwargs.values())
+    if control.on and not all(_torch_owned(callback) for callback in callbacks):
+        # a callback that is not torch's own would be handed every frame the tests run
+        if len(guards.events) < 50:
+            guards.events.append(f"installed a frame callback ({name}): refused")
+        raise RuntimeError(f"{name} is not allowed while grading")
+    return guards.originals[name](*args, **kwargs)
+
+
+def _set_eval_frame(*args, **kwargs):
+    return _guarded("set_eval_frame", args, kwargs)
+
+
+def _set_bytecode_debugger_callback(*args, **kwargs):
+    return _guarded("set_bytecode_debugger_callback", args, kwargs)
+
+
+def _set_guard_error_hook(*args, **kwargs):
+    return _guarded("set_guard_error_hook", args, kwargs)
+
+
+def _set_guard_complete_hook(*args, **kwargs):
+    return _guarded("set_guard_complete_hook", args, kwargs)
+
+
+_WRAPPERS = {"set_eval_frame": _set_eval_frame, "set_bytecode_debugger_callback": _set_bytecode_debugger_callback,
+             "set_guard_error_hook": _set_guard_error_hook, "set_guard_complete_hook": _set_guard_complete_hook}
 
 
 def foreign_threads() -> list[str]:

@@ -25,19 +25,27 @@ DRIVER = textwrap.dedent('''
     import json, sys, warnings
     warnings.simplefilter("ignore")
     from IPython.core.interactiveshell import InteractiveShell
-    from autograder.integrity import install_audit_hook
+    from autograder.integrity import guard_frame_callbacks, install_audit_hook
+    import torch._dynamo  # as the fork engine's zygote has it
     shell = InteractiveShell.instance()
     shell.InteractiveTB.set_mode(mode="Minimal")
     events = []
     control = install_audit_hook(events)
-    cells = json.loads(sys.argv[1])
-    out = []
-    for cell in cells:
-        control(True)
-        result = shell.run_cell(cell, store_history=True, silent=True)
-        control(False)
-        error = result.error_in_exec
-        out.append(None if error is None else f"{type(error).__name__}: {error}")
+
+
+    def main():
+        _gradkit_guards = guard_frame_callbacks(control, events)  # as the zygote's serve() keeps it
+        out = []
+        for cell in json.loads(sys.argv[1]):
+            control(True)
+            result = shell.run_cell(cell, store_history=True, silent=True)
+            control(False)
+            error = result.error_in_exec
+            out.append(None if error is None else f"{type(error).__name__}: {error}")
+        return out
+
+
+    out = main()
     print(json.dumps({"errors": out, "events": events, "ns": {k: repr(v) for k, v in shell.user_ns.items() if k.startswith("r_")}}))
 ''')
 
@@ -61,6 +69,7 @@ HONEST = [
     "import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = torch.log(x) + x ** 3\ny.backward()\nr_g = x.grad.item()",
     "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4])\nr_m = 1",
     "def gen():\n    yield 1\nr_n = next(gen())",
+    "import torch._dynamo\n@torch._dynamo.disable\ndef plain(x):\n    return x + 1\nr_z = plain(torch.ones(1)).item()",
     "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    r_e = str(e)",
 ]
 
@@ -71,7 +80,7 @@ def test_honest_code_that_libraries_look_at_frames_for_still_runs():
     assert result["errors"][6] == "ValueError: mine"
     assert result["errors"][7:] == [None] * (len(HONEST) - 7), result
     assert result["events"] == []
-    assert set(result["ns"]) == {"r_p", "r_t", "r_c", "r_d", "r_l", "r_w", "r_f", "r_g", "r_m", "r_n", "r_e"}
+    assert set(result["ns"]) == {"r_p", "r_t", "r_c", "r_d", "r_l", "r_w", "r_f", "r_g", "r_m", "r_n", "r_z", "r_e"}
 
 
 ATTACKS = {
@@ -92,6 +101,11 @@ ATTACKS = {
     "sys.setprofile": ("import sys\nsys.setprofile(lambda *a: None)", "installed a profile hook (sys.setprofile): refused"),
     "gc.get_objects": ("import gc\nf = gc.get_objects()", "searched the interpreter's objects (gc.get_objects): refused"),
     "gc.get_referrers": ("import gc\nf = gc.get_referrers(gc)", "searched the interpreter's objects (gc.get_referrers): refused"),
+    "torch's frame evaluation callback": ("from torch._C._dynamo import eval_frame\neval_frame.set_eval_frame(lambda *a: None)",
+                                          "installed a frame callback (set_eval_frame): refused"),
+    "torch's frame callback through torch's own module": (
+        "import torch._dynamo.eval_frame as e\nframes = []\ne.set_eval_frame(frames.append)",
+        "installed a frame callback (set_eval_frame): refused"),
     "compiled under a library's file name": (
         "import inspect\nsrc = 'import sys\\ndef get():\\n    return sys._getframe()\\n'\n"
         "ns = {}\nexec(compile(src, inspect.__file__.replace('inspect', 'collections/__init__'), 'exec'), ns)\nf = ns['get']()",
