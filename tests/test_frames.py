@@ -69,6 +69,7 @@ HONEST = [
     "import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = torch.log(x) + x ** 3\ny.backward()\nr_g = x.grad.item()",
     "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4])\nr_m = 1",
     "def gen():\n    yield 1\nr_n = next(gen())",
+    "@torch.compile(backend='eager')\ndef compiled(x):\n    return torch.sin(x) * 2\nr_k = compiled(torch.ones(3)).sum().item()",
     "import torch._dynamo\n@torch._dynamo.disable\ndef plain(x):\n    return x + 1\nr_z = plain(torch.ones(1)).item()",
     "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    r_e = str(e)",
 ]
@@ -80,7 +81,7 @@ def test_honest_code_that_libraries_look_at_frames_for_still_runs():
     assert result["errors"][6] == "ValueError: mine"
     assert result["errors"][7:] == [None] * (len(HONEST) - 7), result
     assert result["events"] == []
-    assert set(result["ns"]) == {"r_p", "r_t", "r_c", "r_d", "r_l", "r_w", "r_f", "r_g", "r_m", "r_n", "r_z", "r_e"}
+    assert set(result["ns"]) == {"r_p", "r_t", "r_c", "r_d", "r_l", "r_w", "r_f", "r_g", "r_m", "r_n", "r_k", "r_z", "r_e"}
 
 
 ATTACKS = {
