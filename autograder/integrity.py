@@ -410,33 +410,36 @@ class Guards:
 
 
 def guard_frame_callbacks(control: AuditControl, events: list[str]) -> Guards:
-    """Replace every module-level binding of torch's frame-callback setters
-    (``torch._C._dynamo.eval_frame.set_eval_frame``...) with a function that, while
-    recording is on, refuses (and records) a callback that is not torch's own, whoever
-    passes it on (``torch._dynamo``'s helpers would), and calls the original otherwise
-    (``torch.compile``'s own callbacks).
+    """Replace every module-level binding of the functions that install a callback which is
+    handed frames and raise no audit event: torch's frame-callback setters
+    (``torch._C._dynamo.eval_frame.set_eval_frame``...) and ``signal.signal`` (a handler
+    gets the interrupted frame). While recording is on, the replacement refuses (and
+    records) a callback that is not torch's own (for torch's setters) or that is the
+    notebook's own code or a built-in such as ``list.append`` (for signal handlers),
+    whoever passes it on; otherwise it calls the original.
 
     Returns:
         Guards: keep it in a local named ``_gradkit_guards`` of a frame below the student
         code; the replacements find the originals there, never through anything student
         code can reach without a frame.
     """
-    originals: dict[str, object] = {}
+    import _signal
+
+    originals: dict[str, object] = {"signal": _signal.signal}
     try:
         from torch._C._dynamo import eval_frame
-    except ImportError:  # torch without dynamo: nothing to guard
-        return Guards(control, events, originals)
-    wrappers = {name: _WRAPPERS[name] for name in _FRAME_CALLBACK_SETTERS if hasattr(eval_frame, name)}
-    for name in wrappers:
-        originals[name] = getattr(eval_frame, name)
+    except ImportError:  # torch without dynamo
+        eval_frame = None
+    originals.update({name: getattr(eval_frame, name) for name in _FRAME_CALLBACK_SETTERS if hasattr(eval_frame, name)})
+    by_id = {id(original): name for name, original in originals.items()}
     for module in list(sys.modules.values()):
-        if not isinstance(module, types.ModuleType) or not (module.__name__ or "").startswith("torch"):
+        if not isinstance(module, types.ModuleType):
             continue
         namespace = vars(module)
         for key, value in list(namespace.items()):
-            for name, original in originals.items():
-                if value is original:
-                    namespace[key] = wrappers[name]
+            name = by_id.get(id(value))
+            if name is not None and value is originals[name]:
+                namespace[key] = _WRAPPERS[name]
     return Guards(control, events, originals)
 
 
@@ -477,13 +480,28 @@ def _guarded(name: str, args: tuple, kwargs: dict):
     if frame is None:
         raise RuntimeError(f"{name} is not available while grading")
     control = guards.control
-    callbacks = list(args) + list(kwargs.values())
-    if control.on and not all(_torch_owned(callback) for callback in callbacks):
-        # a callback that is not torch's own would be handed every frame the tests run
-        if len(guards.events) < 50:
-            guards.events.append(f"installed a frame callback ({name}): refused")
-        raise RuntimeError(f"{name} is not allowed while grading")
+    if control.on:
+        if name == "signal":  # signal.signal(signalnum, handler)
+            handlers = list(args[1:2]) + [v for k, v in kwargs.items() if k == "handler"]
+            allowed = all(_library_handler(handler, control) for handler in handlers)
+        else:  # a callback that is not torch's own would be handed every frame the tests run
+            allowed = all(_torch_owned(callback) for callback in list(args) + list(kwargs.values()))
+        if not allowed:
+            if len(guards.events) < 50:
+                guards.events.append(f"installed a frame callback ({name}): refused")
+            raise RuntimeError(f"{name} is not allowed while grading")
     return guards.originals[name](*args, **kwargs)
+
+
+def _library_handler(handler, control: AuditControl) -> bool:
+    """A signal handler that is the default, ignored, or a library's Python function."""
+    import signal
+
+    if handler in (signal.SIG_DFL, signal.SIG_IGN) or handler is None or type(handler) is int:
+        return True
+    if type(handler) is types.MethodType:
+        handler = handler.__func__
+    return type(handler) is types.FunctionType and not control.is_student(handler.__code__)
 
 
 def _set_eval_frame(*args, **kwargs):
@@ -502,7 +520,11 @@ def _set_guard_complete_hook(*args, **kwargs):
     return _guarded("set_guard_complete_hook", args, kwargs)
 
 
-_WRAPPERS = {"set_eval_frame": _set_eval_frame, "set_bytecode_debugger_callback": _set_bytecode_debugger_callback,
+def _signal(*args, **kwargs):
+    return _guarded("signal", args, kwargs)
+
+
+_WRAPPERS = {"signal": _signal, "set_eval_frame": _set_eval_frame, "set_bytecode_debugger_callback": _set_bytecode_debugger_callback,
              "set_guard_error_hook": _set_guard_error_hook, "set_guard_complete_hook": _set_guard_complete_hook}
 
 

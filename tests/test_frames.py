@@ -107,6 +107,10 @@ ATTACKS = {
     "torch's frame callback through torch's own module": (
         "import torch._dynamo.eval_frame as e\nframes = []\ne.set_eval_frame(frames.append)",
         "installed a frame callback (set_eval_frame): refused"),
+    "a signal handler": ("import signal\nframes = []\nsignal.signal(signal.SIGUSR1, lambda s, f: frames.append(f))\nsignal.raise_signal(signal.SIGUSR1)",
+                         "installed a frame callback (signal): refused"),
+    "a built-in as signal handler": ("import signal\nframes = []\nsignal.signal(signal.SIGUSR1, frames.append)",
+                                     "installed a frame callback (signal): refused"),
     "compiled under a library's file name": (
         "import inspect\nsrc = 'import sys\\ndef get():\\n    return sys._getframe()\\n'\n"
         "ns = {}\nexec(compile(src, inspect.__file__.replace('inspect', 'collections/__init__'), 'exec'), ns)\nf = ns['get']()",
