@@ -11,9 +11,13 @@ before the first student cell:
   attribute back and reports it, so a patched ``torch.allclose``, a replaced otter method
   or a rewritten ``__code__`` is undone before any test runs, and the submission is
   flagged.
-* :func:`install_audit_hook` (PEP 578): refuses ``sys.addaudithook`` to student code, and
-  records process, ``ctypes`` and ``gc`` introspection events the notebook's own code asks
-  for (not those of libraries it calls, such as matplotlib running ``fc-list``).
+* :func:`install_audit_hook` (PEP 578): refuses ``sys.addaudithook``; refuses every route
+  to a stack frame (``sys._getframe``, ``tb_frame``/``gi_frame``..., trace and profile
+  hooks) and ``gc``'s object searches to the notebook's own code, since from any frame
+  ``f_back`` leads to the test runner's; records process and ``ctypes`` events the
+  notebook's own code asks for (not those of libraries it calls, such as matplotlib
+  running ``fc-list``). :func:`guard_frame_callbacks` covers what no audit event does:
+  ``signal.signal`` and torch's frame-evaluation callbacks.
 * :func:`foreign_threads` and :func:`kill_strays`: threads or processes the student code
   left running would act while the tests run; they are reported (and processes killed)
   before the tests are sent.
