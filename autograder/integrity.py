@@ -435,7 +435,16 @@ def guard_frame_callbacks(control: AuditControl, events: list[str]) -> Guards:
     except ImportError:  # torch without dynamo
         eval_frame = None
     originals.update({name: getattr(eval_frame, name) for name in _FRAME_CALLBACK_SETTERS if hasattr(eval_frame, name)})
-    by_id = {id(original): name for name, original in originals.items()}
+    dispatch = _dispatch_module_class()
+    methods = {}
+    if dispatch is not None:
+        for attr in _DISPATCH_METHODS:
+            if attr in vars(dispatch):
+                originals[f"_DispatchModule.{attr}"] = vars(dispatch)[attr]
+                methods[attr] = _kernel_wrapper(f"_DispatchModule.{attr}")
+        for attr, wrapper in methods.items():
+            setattr(dispatch, attr, wrapper)
+    by_id = {id(original): name for name, original in originals.items() if not name.startswith("_DispatchModule.")}
     for module in list(sys.modules.values()):
         if not isinstance(module, types.ModuleType):
             continue
@@ -484,6 +493,17 @@ def _guarded(name: str, args: tuple, kwargs: dict):
     if frame is None:
         raise RuntimeError(f"{name} is not available while grading")
     control = guards.control
+    if control.on and name.startswith("_DispatchModule."):
+        # a kernel, schema or fallback registered for torch's dispatcher (torch.library):
+        # refused when the notebook's own code asks (torch's own lazy registrations, made
+        # while a module is imported, are torch's)
+        asker = _asker_outside_torch(sys._getframe(2))
+        if asker is not None and control.is_student(asker):
+            if len(guards.events) < 50:
+                guards.events.append(f"registered a torch operator kernel ({name.split('.', 1)[1]}, torch.library): refused")
+            raise RuntimeError("registering torch operator kernels is not allowed while grading")
+        self, rest = args[0], args[1:]
+        return guards.originals[name].__get__(self, type(self))(*rest, **kwargs)
     if control.on:
         if name == "signal":  # signal.signal(signalnum, handler)
             handlers = list(args[1:2]) + [v for k, v in kwargs.items() if k == "handler"]
@@ -495,6 +515,38 @@ def _guarded(name: str, args: tuple, kwargs: dict):
                 guards.events.append(f"installed a frame callback ({name}): refused")
             raise RuntimeError(f"{name} is not allowed while grading")
     return guards.originals[name](*args, **kwargs)
+
+
+# the methods of torch's dispatcher registration object (torch.library.Library.m) that add
+# or replace what an operator does
+_DISPATCH_METHODS = ("impl", "impl_t_t", "impl_with_aoti_compile", "def_", "def_legacy", "def_name_t_t", "def_schema_t_t", "define",
+                     "fallback", "fallback_fallthrough", "register_ad_inplace_or_view_fallback")
+
+
+def _dispatch_module_class():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return getattr(torch._C, "_DispatchModule", None)
+
+
+def _kernel_wrapper(name: str):
+    """A method standing in for one of ``_DispatchModule``'s (it holds only the name)."""
+    def method(self, *args, **kwargs):
+        return _guarded(name, (self, *args), kwargs)
+    method.__name__ = method.__qualname__ = name.split(".", 1)[1]
+    return method
+
+
+def _asker_outside_torch(frame):
+    """The first frame up the stack outside torch's package and the standard library."""
+    import torch
+
+    home = os.path.dirname(torch.__file__) + os.sep
+    while frame is not None and (frame.f_code.co_filename.startswith(home) or frame.f_code.co_filename.startswith(_STDLIB)):
+        frame = frame.f_back
+    return frame.f_code if frame is not None else None
 
 
 def _library_handler(handler, control: AuditControl) -> bool:

@@ -111,6 +111,11 @@ ATTACKS = {
                          "installed a frame callback (signal): refused"),
     "a built-in as signal handler": ("import signal\nframes = []\nsignal.signal(signal.SIGUSR1, frames.append)",
                                      "installed a frame callback (signal): refused"),
+    "a torch.library kernel": ("import torch\nlib = torch.library.Library('aten', 'IMPL')\nlib.impl('allclose', lambda *a, **k: True, 'CPU')",
+                               "registered a torch operator kernel (impl, torch.library): refused"),
+    "a kernel through an existing registration object": (
+        "import torch\nfrom torch.library import Library\nlib = Library('gradkit_probe', 'DEF')\nlib.m.define('probe(Tensor x) -> Tensor')",
+        "registered a torch operator kernel (define, torch.library): refused"),
     "compiled under a library's file name": (
         "import inspect\nsrc = 'import sys\\ndef get():\\n    return sys._getframe()\\n'\n"
         "ns = {}\nexec(compile(src, inspect.__file__.replace('inspect', 'collections/__init__'), 'exec'), ns)\nf = ns['get']()",
