@@ -107,9 +107,8 @@ def _no_check(self, question, global_env=None):  # noqa: ARG001 - otter.Notebook
 class _CappedStream:
     """A text stream that keeps count and drops everything past the output cap."""
 
-    def __init__(self, budget: dict, on_cap):
-        self._budget = budget
-        self._on_cap = on_cap
+    def __init__(self, budget: dict):
+        self._budget = budget  # counters only: the student's code can reach this object
         self.encoding = "utf-8"
 
     def write(self, text) -> int:
@@ -117,7 +116,6 @@ class _CappedStream:
         self._budget["left"] -= size
         if self._budget["left"] < 0 and not self._budget["noted"]:
             self._budget["noted"] = True
-            self._on_cap()
         return len(str(text))
 
     def flush(self) -> None:
@@ -210,19 +208,23 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
             except OSError:
                 pass
     snapshot.add_modules(job.get("support_modules", []))
+    # code in files of the submission's folder is the student's, except the support files
+    audit_record.student_files(workdir, [os.path.join(workdir, f"{module}.py") for module in job.get("support_modules", [])])
     sandbox.restrict(read=job["read_roots"], write=[workdir])
 
     state = {"cell": None, "timer": False}
-    budget = {"left": job["output_bytes"], "noted": False}
+    budget = {"left": job["output_bytes"], "noted": False, "sent": False}
 
-    def on_cap():
-        send({"note": output_capped_note(job["output_bytes"], state["cell"] or 0)})
+    def note_cap(cell: int) -> None:  # after the cell, by the grader: the stream holds no channel
+        if budget["noted"] and not budget["sent"]:
+            budget["sent"] = True
+            send({"note": output_capped_note(job["output_bytes"], cell)})
 
     def on_alarm(signum, frame):  # noqa: ARG001
         state["timer"] = True
         raise _CellTimeout()
 
-    stream = _CappedStream(budget, on_cap)
+    stream = _CappedStream(budget)
     seed = job.get("seed")
     interrupted = []
     for index, source in job["cells"]:
@@ -249,6 +251,7 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             audit_record(False)
+        note_cap(index)
         if state["timer"] and index not in interrupted:
             interrupted.append(index)
             send({"note": interrupted_note(index, job["cell_timeout"]), "interrupted": index})
@@ -294,81 +297,123 @@ def _run_tests(tests: list, namespace: dict, job: dict, send, snapshot, torch_st
 
     Sends ``{"note": ...}`` for each file given up, then ``{"results": {test path:
     [[passed, message], ...]}, "late": [finding, ...]}``; ``late`` holds what the student's
-    code changed (libraries, torch's state, audited events) while the tests called it.
+    code changed (libraries, torch's state, audited events) while the tests called it,
+    checked after every test file.
+
+    The student's code can reach the ``SIGALRM`` handler (``signal.getsignal``) and
+    ``sys.stdout``: neither holds the tests, the results or the channel. The handler is a
+    module-level function that finds this run in the interrupted frame's callers (frames
+    are refused to student code, see :mod:`autograder.integrity`).
     """
-    from otter.test_files.exception_test import ExceptionTestFile
+    signal.signal(signal.SIGALRM, _on_test_alarm)
+    run = _TestRun(tests, namespace, job, send, snapshot, torch_state, audit_record, audit_events)
+    run.run_from(0)
+    run.finish()
 
-    from .outcome import tests_stopped_note
 
-    limit = job["cell_timeout"]
-    results: dict = {}
-    seen = len(audit_events)
-    state = {"index": 0, "stage": "idle"}
+def _on_test_alarm(signum, frame) -> None:  # noqa: ARG001
+    """``SIGALRM`` during the tests: hand it to the :class:`_TestRun` whose ``run_from`` is
+    on the interrupted stack (none: a stray alarm, ignored)."""
+    import types
 
-    def finish() -> None:
+    target = _TestRun.run_from.__code__
+    while type(frame) is types.FrameType and frame.f_code is not target:
+        frame = frame.f_back
+    if type(frame) is types.FrameType:
+        run = frame.f_locals.get("self")
+        if type(run) is _TestRun:
+            run.on_alarm()
+
+
+class _TestRun:
+    """The state of one child's test phase; see :func:`_run_tests`. Reachable only from
+    this process's frames."""
+
+    def __init__(self, tests, namespace, job, send, snapshot, torch_state, audit_record, audit_events) -> None:
+        self.tests, self.namespace, self.job, self.send = tests, namespace, job, send
+        self.snapshot, self.torch_state, self.audit_record, self.audit_events = snapshot, torch_state, audit_record, audit_events
+        self.limit = job["cell_timeout"]
+        self.results: dict = {}
+        self.seen = len(audit_events)
+        self.index, self.stage = 0, "idle"
+        self.late: list[str] = []
+
+    def undo(self) -> None:
+        """Restore and report what the student's code changed while a test file called it:
+        after every file, so a patch one file's call makes and a later call takes back is
+        found, and never outlives the file it was made in."""
+        self.late.extend(f"changed the grader's libraries while the tests ran: {change}" for change in self.snapshot.restore())
+        self.late.extend(f"changed torch's state while the tests ran: {change}" for change in self.torch_state.check(self.namespace))
+
+    def finish(self) -> None:
         signal.setitimer(signal.ITIMER_REAL, 0)
-        audit_record(False)
-        late = [f"changed the grader's libraries while the tests ran: {change}" for change in snapshot.restore()]
-        late += [f"changed torch's state while the tests ran: {change}" for change in torch_state.check(namespace)]
-        late += [f"while the tests ran: {event}" for event in dict.fromkeys(audit_events[seen:])]
-        send({"results": results, "late": late})
+        self.audit_record(False)
+        self.undo()
+        self.late.extend(f"while the tests ran: {event}" for event in dict.fromkeys(self.audit_events[self.seen:]))
+        self.send({"results": self.results, "late": list(dict.fromkeys(self.late))})
 
-    def run_from(start: int) -> None:
-        for index in range(start, len(tests)):
-            path, source = tests[index]
+    def run_from(self, start: int) -> None:
+        from otter.test_files.exception_test import ExceptionTestFile
+
+        for index in range(start, len(self.tests)):
+            path, source = self.tests[index]
             test_file = ExceptionTestFile.from_string(source, path=path)
-            state.update(index=index, stage="soft")
-            signal.setitimer(signal.ITIMER_REAL, limit)
-            audit_record(True)  # the tests call the student's functions
+            self.index, self.stage = index, "soft"
+            signal.setitimer(signal.ITIMER_REAL, self.limit)
+            self.audit_record(True)  # the tests call the student's functions
             try:
-                test_file.run(namespace)
+                test_file.run(self.namespace)
                 cases = [[r.passed is True, str(r.message)] for r in test_file.test_case_results]
             except BaseException as error:  # noqa: BLE001 - a test interrupted on timeout
                 done = len(test_file.test_case_results or [])
                 failed = [[False, f"❌ Test case failed\nthe test was interrupted: {type(error).__name__}"]] * (len(test_file.test_cases) - done)
                 cases = [[bool(r.passed), str(r.message)] for r in test_file.test_case_results or []] + failed
             finally:
-                state["stage"] = "idle"
-                audit_record(False)
+                self.stage = "idle"
+                self.audit_record(False)
                 signal.setitimer(signal.ITIMER_REAL, 0)
-            results[path] = cases
+            self.results[path] = cases
+            self.undo()
 
-    def on_alarm(signum, frame):  # noqa: ARG001
-        if state["stage"] == "soft":  # the cell timeout: interrupt, as in a cell
-            state["stage"] = "hard"
+    def on_alarm(self) -> None:
+        from otter.test_files.exception_test import ExceptionTestFile
+
+        from .outcome import tests_stopped_note
+
+        if self.stage == "soft":  # the cell timeout: interrupt, as in a cell
+            self.stage = "hard"
             signal.setitimer(signal.ITIMER_REAL, _GRACE)
             raise _CellTimeout()
-        if state["stage"] != "hard":
+        if self.stage != "hard":
             return
         # the file ignored the interrupt: give it up from here, never going back into it
-        state["stage"] = "idle"
+        self.stage = "idle"
         signal.setitimer(signal.ITIMER_REAL, 0)
-        audit_record(False)
-        path, source = tests[state["index"]]
+        self.audit_record(False)
+        path, source = self.tests[self.index]
         count = len(ExceptionTestFile.from_string(source, path=path).test_cases)
-        results[path] = [[False, f"❌ Test case failed\nthe test ran past {limit + _GRACE:g} s and was stopped"]] * count
+        self.results[path] = [[False, f"❌ Test case failed\nthe test ran past {self.limit + _GRACE:g} s and was stopped"]] * count
         try:
-            send({"note": tests_stopped_note(path.rsplit("/", 1)[-1].removesuffix(".py"), limit + _GRACE)})
-            run_from(state["index"] + 1)
-            finish()
+            self.undo()
+            self.send({"note": tests_stopped_note(path.rsplit("/", 1)[-1].removesuffix(".py"), self.limit + _GRACE)})
+            self.run_from(self.index + 1)
+            self.finish()
         finally:
             os._exit(0)
-
-    signal.signal(signal.SIGALRM, on_alarm)
-    run_from(0)
-    finish()
 
 
 def serve(sock: socket.socket) -> None:
     """The zygote's loop: one job at a time, until the engine closes the socket."""
     from . import outcome, sandbox  # noqa: F401 - imported before the fork: the child cannot read our files
-    from .integrity import StateSnapshot, install_audit_hook
+    from .integrity import StateSnapshot, guard_frame_callbacks, install_audit_hook
     from .torch_state import TorchState
 
     shell = _warm_up()
     torch_state = TorchState()  # before the snapshot: the modules it imports are snapshotted too
     audit_events: list[str] = []
     audit_record = install_audit_hook(audit_events)
+    # torch's frame-callback setters, guarded; the originals only in this frame's local
+    _gradkit_guards = guard_frame_callbacks(audit_record, audit_events)  # noqa: F841 - found through the frame
     snapshot = StateSnapshot()
     snapshot.freeze()
     import gc

@@ -72,6 +72,7 @@ __all__ = [
     "plain_floats",
     "record",
     "recorded",
+    "is_plain",
     "require_defined",
     "snapshot",
     "unmodded",
@@ -87,6 +88,7 @@ RECORDS = "gradkit_records"
 """Name of the dict in the notebook's namespace that holds the records, one per key."""
 
 _PLAIN = (torch.Tensor, torch.nn.Parameter)
+_TENSOR_NAMES = frozenset(dir(torch.Tensor))
 
 
 class CheckFailed(AssertionError):
@@ -113,6 +115,27 @@ def unmodded():
         yield
 
 
+def is_plain(value: object) -> bool:
+    """Whether ``value`` is exactly a ``torch.Tensor`` or ``nn.Parameter`` (not a subclass)
+    whose own attributes shadow none of ``torch.Tensor``'s.
+
+    Tensor methods are non-data descriptors: an instance attribute of the same name
+    (``t.__dict__["detach"] = ...``) wins over the class's method, so a plain tensor could
+    still answer ``t.detach()`` with anything. The checks call torch's class-level
+    functions (``torch.Tensor.detach(t)``) on answers and refuse such tensors.
+
+    Returns:
+        bool: True for an ordinary tensor or parameter.
+    """
+    if type(value) not in _PLAIN:
+        return False
+    try:
+        own = vars(value)
+    except TypeError:
+        return True
+    return not (own.keys() & _TENSOR_NAMES)
+
+
 def plain_floats(value: torch.Tensor) -> list[float]:
     """The elements of a plain tensor as a flat list of Python floats (row-major).
 
@@ -124,9 +147,10 @@ def plain_floats(value: torch.Tensor) -> list[float]:
         list[float]: ``value.numel()`` floats, computed with torch's modes disabled.
 
     Raises:
-        TypeError: ``value`` is not exactly a tensor or a parameter.
+        TypeError: ``value`` is not exactly a tensor or a parameter, or shadows its methods
+            (:func:`is_plain`).
     """
-    if type(value) not in _PLAIN:
+    if not is_plain(value):
         raise TypeError(f"not a plain tensor: {type(value).__name__}")
     with unmodded(), torch.no_grad():
         data = torch.Tensor.detach(value).to("cpu", torch.float64).reshape(-1).tolist()
@@ -171,11 +195,13 @@ def describe(value: object, *, values: bool = True) -> str:
         text = f"a {str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}"
         if type(value) not in _PLAIN:
             return f"a {type(value).__name__} (a subclass of torch.Tensor)"
+        if not is_plain(value):
+            return f"a {type(value).__name__} whose own attributes replace its methods ({', '.join(sorted(vars(value).keys() & _TENSOR_NAMES))})"
         if value.grad_fn is not None:
             text += f" with grad_fn={type(value.grad_fn).__name__}"
-        if values and value.numel() <= 6 and not value.is_complex():
+        if values and torch.Tensor.numel(value) <= 6 and not torch.Tensor.is_complex(value):
             floats = plain_floats(value)
-            shown = f"{floats[0]:.6g}" if value.dim() == 0 else str([round(v, 6) for v in floats])
+            shown = f"{floats[0]:.6g}" if torch.Tensor.dim(value) == 0 else str([round(v, 6) for v in floats])
             text += f", value {shown}"
         return text
     if isinstance(value, bool):
@@ -210,12 +236,12 @@ def snapshot(value: object, *, values: bool = True) -> dict:
     elif value is Ellipsis:
         snap["kind"] = "ellipsis"
     elif isinstance(value, torch.Tensor):
-        plain = type(value) in _PLAIN
+        plain = is_plain(value)
         snap.update(kind="tensor", plain=plain, dtype=str(value.dtype).replace("torch.", ""), shape=tuple(value.shape),
-                    floating=bool(value.is_floating_point()), is_leaf=bool(value.is_leaf),
+                    floating=bool(torch.Tensor.is_floating_point(value)), is_leaf=bool(value.is_leaf),
                     requires_grad=bool(value.requires_grad),
                     grad_fn=type(value.grad_fn).__name__ if value.grad_fn is not None else None,
-                    values=plain_floats(value) if plain and not value.is_complex() else None, grad=None)
+                    values=plain_floats(value) if plain and not torch.Tensor.is_complex(value) else None, grad=None)
         if plain and value.is_leaf and value.grad is not None:
             snap["grad"] = snapshot(value.grad, values=values)
     elif type(value) in (int, float):  # exactly: a subclass could lie through __float__ or __eq__
@@ -762,17 +788,17 @@ def check_elementwise_function(func_snap: dict, name: str, points: Sequence[Sequ
         if not isinstance(out, torch.Tensor):
             raise CheckFailed(f"`{name}` returned {describe(out)} when called {where}; it must return a "
                               "tensor computed with torch operations, so that autograd can differentiate it.")
-        if type(out) not in _PLAIN:
+        if not is_plain(out):
             raise CheckFailed(_subclass_message(name, snapshot(out), f" returned a value that (when called {where})"))
         if tuple(out.shape) != tuple(shape):
             raise CheckFailed(f"`{name}` returned {describe(out)} when called {where}; an elementwise "
                               f"function returns the shape of its input, {tuple(shape)}.")
-        if not out.is_floating_point():
+        if not torch.Tensor.is_floating_point(out):
             raise CheckFailed(f"`{name}` returned {describe(out)} when called {where}; expected a float tensor.")
         if out.grad_fn is None:
             raise CheckFailed(f"`{name}` returned a tensor without grad_fn when called {where}: {_CUT_CAUSE}")
         with unmodded():
-            grads = torch.autograd.grad(out.sum(), leaves, allow_unused=True)
+            grads = torch.autograd.grad(torch.Tensor.sum(out), leaves, allow_unused=True)
         for j, (g, a) in enumerate(zip(grads, args)):
             which = f"argument {j + 1}" if len(args) > 1 else "its argument"
             h = 1e-6
@@ -782,8 +808,8 @@ def check_elementwise_function(func_snap: dict, name: str, points: Sequence[Sequ
             minus[j] = a - h
             with torch.no_grad():
                 up, down = _call(func, name, plus, where), _call(func, name, minus, where)
-            if not (isinstance(up, torch.Tensor) and isinstance(down, torch.Tensor)) or type(up) not in _PLAIN \
-                    or type(down) not in _PLAIN or up.shape != out.shape or down.shape != out.shape:
+            if not (isinstance(up, torch.Tensor) and isinstance(down, torch.Tensor)) or not is_plain(up) \
+                    or not is_plain(down) or up.shape != out.shape or down.shape != out.shape:
                 raise CheckFailed(f"`{name}` returned {describe(up)} when called {where}; it must return a "
                                   "tensor of its input's shape.")
             slope = [(u - d) / (2 * h) for u, d in zip(plain_floats(up), plain_floats(down))]
@@ -849,7 +875,7 @@ def call_linear_grads(func: Callable, name: str, model: torch.nn.Linear, X: torc
                               "(or use torch.autograd.grad) before reading the gradients.")
         if not isinstance(part, torch.Tensor):
             raise CheckFailed(f"`{name}` returned {describe(part, values=not unseen)} as {label} when {where}; expected a tensor.")
-        if type(part) not in _PLAIN:
+        if not is_plain(part):
             raise CheckFailed(_subclass_message(name, snapshot(part), f"'s {label}"))
         with unmodded():
             parts.append(torch.Tensor.clone(torch.Tensor.detach(part)))  # a later call may overwrite an aliased .grad

@@ -359,7 +359,7 @@ def _check_function_at(func, name, reference, reference_grads, points, dtype) ->
     if not isinstance(out, torch.Tensor):
         raise CheckFailed(f"`{name}` returned {gc.describe(out, values=False)} when called {where}; it must return a "
                           "tensor computed with torch operations, so that autograd can differentiate it.")
-    if type(out) not in gc._PLAIN:
+    if not gc.is_plain(out):
         raise CheckFailed(f"`{name}` returned {gc.describe(out, values=False)} when called {where}; answer with plain tensors.")
     if tuple(out.shape) != shape:
         raise CheckFailed(f"`{name}` returned {gc.describe(out, values=False)} when called {where}; an elementwise "
@@ -371,10 +371,10 @@ def _check_function_at(func, name, reference, reference_grads, points, dtype) ->
     if out.grad_fn is None:
         raise CheckFailed(f"`{name}` returns the right values but no grad_fn: {gc._CUT_CAUSE}")
     with gc.unmodded():
-        grads = torch.autograd.grad(out.sum(), leaves, allow_unused=True)
+        grads = torch.autograd.grad(torch.Tensor.sum(out), leaves, allow_unused=True)
     for j, (g, ref_g) in enumerate(zip(grads, reference_grads(*points))):
         _, ref_values = _ref(torch.broadcast_to(torch.as_tensor(ref_g, dtype=torch.float64), shape))
-        if g is None or type(g) not in gc._PLAIN or not gc.allclose(gc.plain_floats(g), ref_values, rtol=rtol):
+        if g is None or not gc.is_plain(g) or not gc.allclose(gc.plain_floats(g), ref_values, rtol=rtol):
             which = f"argument {j + 1}" if len(points) > 1 else "its argument"
             raise CheckFailed(f"`{name}` returns the right values but autograd's gradient through it with "
                               f"respect to {which} is wrong: {gc._CUT_CAUSE}")

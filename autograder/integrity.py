@@ -11,9 +11,13 @@ before the first student cell:
   attribute back and reports it, so a patched ``torch.allclose``, a replaced otter method
   or a rewritten ``__code__`` is undone before any test runs, and the submission is
   flagged.
-* :func:`install_audit_hook` (PEP 578): refuses ``sys.addaudithook`` to student code, and
-  records process, ``ctypes`` and ``gc`` introspection events the notebook's own code asks
-  for (not those of libraries it calls, such as matplotlib running ``fc-list``).
+* :func:`install_audit_hook` (PEP 578): refuses ``sys.addaudithook``; refuses every route
+  to a stack frame (``sys._getframe``, ``tb_frame``/``gi_frame``..., trace and profile
+  hooks) and ``gc``'s object searches to the notebook's own code, since from any frame
+  ``f_back`` leads to the test runner's; records process and ``ctypes`` events the
+  notebook's own code asks for (not those of libraries it calls, such as matplotlib
+  running ``fc-list``). :func:`guard_frame_callbacks` covers what no audit event does:
+  ``signal.signal`` and torch's frame-evaluation callbacks.
 * :func:`foreign_threads` and :func:`kill_strays`: threads or processes the student code
   left running would act while the tests run; they are reported (and processes killed)
   before the tests are sent.
@@ -35,7 +39,7 @@ import types
 from itertools import repeat
 from typing import Callable
 
-__all__ = ["PROTECTED", "StateSnapshot", "foreign_threads", "install_audit_hook", "kill_strays"]
+__all__ = ["PROTECTED", "AuditControl", "Guards", "StateSnapshot", "guard_frame_callbacks", "foreign_threads", "install_audit_hook", "kill_strays"]
 
 PROTECTED = ("autograder", "signal", "socket", "resource", "torch", "numpy", "otter", "gradkit_checks", "builtins", "inspect", "functools", "types", "traceback", "linecache",
              "re", "json", "copy", "math", "random", "operator", "typing", "collections", "abc", "textwrap", "contextlib",
@@ -60,17 +64,6 @@ _AUDITED = {
     "function.__new__": "built a function from a code object",
 }
 _STDLIB = os.path.dirname(os.__file__) + os.sep
-
-
-def _from_student_code() -> bool:
-    """Whether the audited operation was asked for by the notebook's own code: the first
-    caller outside the standard library is a cell (IPython names cells ``<ipython-input-...>``;
-    ``exec`` of a string gives ``<string>``), not a library such as matplotlib starting
-    ``fc-list``."""
-    frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.startswith(_STDLIB):
-        frame = frame.f_back
-    return frame is not None and frame.f_code.co_filename.startswith("<")
 
 
 _MISSING = object()
@@ -242,35 +235,353 @@ class StateSnapshot:
         return changes
 
 
-def install_audit_hook(events: list[str]) -> Callable[[bool], None]:
+# events that hand a stack frame (and through ``f_back`` every frame above it: the test
+# runner's, with the hidden tests, the results and the grading channel) or the interpreter's
+# objects to whoever asked; refused to the notebook's own code
+_REFUSED_EVENTS = {
+    "sys._getframe": "read a stack frame (sys._getframe)",
+    "sys._current_frames": "read the threads' stack frames (sys._current_frames)",
+    "sys._current_exceptions": "read the threads' exceptions (sys._current_exceptions)",
+    "sys.settrace": "installed a trace hook (sys.settrace)",
+    "sys.setprofile": "installed a profile hook (sys.setprofile)",
+    "gc.get_objects": "searched the interpreter's objects (gc.get_objects)",
+    "gc.get_referrers": "searched the interpreter's objects (gc.get_referrers)",
+    "gc.get_referents": "searched the interpreter's objects (gc.get_referents)",
+}
+# attributes that are stack frames (CPython audits reading them as object.__getattr__)
+_FRAME_ATTRIBUTES = {"tb_frame", "gi_frame", "cr_frame", "ag_frame"}
+# code that hands frames (or what is in them) back to its caller: when it asks, the caller
+# asked. (path inside the installation, function name or None for the whole file)
+_TRANSPARENT = (
+    ("inspect.py", None), ("traceback.py", None), ("asyncio" + os.sep, None), ("asyncore.py", None), ("bdb.py", None),
+    ("pdb.py", None), ("dis.py", None), ("doctest.py", None), ("cgitb.py", None), ("pydoc.py", None), ("code.py", None),
+    ("types.py", None),
+    ("logging" + os.sep + "__init__.py", "<lambda>"),  # logging.currentframe; logging.findCaller asks for itself
+    ("IPython" + os.sep + "core" + os.sep + "ultratb.py", None), ("IPython" + os.sep + "utils" + os.sep + "frame.py", None),
+    ("IPython" + os.sep + "core" + os.sep + "debugger.py", None), ("stack_data" + os.sep, None), ("executing" + os.sep, None),
+    ("pure_eval" + os.sep, None), ("_pytest" + os.sep, None),
+)
+_SITE = os.sep + "site-packages" + os.sep
+
+
+def _transparent(code: types.CodeType) -> bool:
+    """Whether ``code`` belongs to a helper of ``_TRANSPARENT`` (in the installation only)."""
+    filename = code.co_filename
+    if filename.startswith(_STDLIB):
+        rest = filename[len(_STDLIB):]
+    elif _SITE in filename:
+        rest = filename.rsplit(_SITE, 1)[1]
+    else:
+        return False
+    return any((rest == part or (part.endswith(os.sep) and rest.startswith(part))) and (function is None or code.co_name == function)
+               for part, function in _TRANSPARENT)
+
+
+class AuditControl:
+    """What :func:`install_audit_hook` returns: ``control(on)`` turns recording on (student
+    code runs) or off; :meth:`student_files` says which files hold the notebook's own code.
+
+    Student code is code compiled from a string (a cell: ``<ipython-input-...>``;
+    ``exec``/``compile`` of a string: ``<string>``, or any file name such code gave to
+    ``compile``) or a file in the submission's folder other than the support files.
+    """
+
+    def __init__(self) -> None:
+        self.on = False
+        self.busy = False
+        self.folder: str | None = None
+        self.trusted: frozenset[str] = frozenset()
+        self.compiled: set[str] = set()
+
+    def __call__(self, on: bool) -> None:
+        self.on = bool(on)
+
+    def student_files(self, folder: str, trusted: list[str]) -> None:
+        """Files under ``folder`` are student code, except the absolute paths in ``trusted``."""
+        self.folder = os.path.join(os.path.abspath(folder), "")
+        self.trusted = frozenset(os.path.abspath(t) for t in trusted)
+
+    def is_student(self, code: types.CodeType) -> bool:
+        filename = code.co_filename
+        if filename.startswith("<"):
+            return not filename.startswith("<frozen ")
+        if filename in self.compiled:
+            return True
+        return self.folder is not None and filename.startswith(self.folder) and filename not in self.trusted
+
+    def from_student(self) -> bool:
+        """Whether the audited operation was asked for by the notebook's own code: the first
+        caller outside the standard library is student code, not a library such as
+        matplotlib starting ``fc-list``. Called from the hook only."""
+        self.busy = True
+        try:
+            frame = sys._getframe(2)
+            while frame is not None and frame.f_code.co_filename.startswith(_STDLIB):
+                frame = frame.f_back
+            return frame is not None and self.is_student(frame.f_code)
+        finally:
+            self.busy = False
+
+    def asker(self, frame, stdlib: bool) -> types.CodeType | None:
+        """The code that asked for what ``frame`` (the frame that raised the event) does:
+        the first frame up the stack that is not a helper handing frames back, nor, when
+        ``stdlib`` is true, any standard library code (``string.Formatter.get_field``
+        reads an attribute for its caller, as ``operator.attrgetter`` does in C)."""
+        while frame is not None and (_transparent(frame.f_code) or (stdlib and frame.f_code.co_filename.startswith(_STDLIB))):
+            frame = frame.f_back
+        return frame.f_code if frame is not None else None
+
+
+def install_audit_hook(events: list[str]) -> AuditControl:
     """Install gradkit's audit hook for this process (it cannot be removed).
+
+    While recording is on (the notebook's cells and the tests run), the hook
+
+    * refuses (raises ``RuntimeError``) and records, when the notebook's own code asks
+      (directly or through ``inspect``, ``traceback`` and other helpers that hand frames
+      back, see ``_TRANSPARENT``): ``sys._getframe``, ``sys._current_frames``, reading a
+      traceback's, generator's or coroutine's frame (``tb_frame``, ``gi_frame``,
+      ``cr_frame``, ``ag_frame``), ``sys.settrace``/``sys.setprofile`` (their callbacks
+      get every frame) and ``gc.get_objects``/``get_referrers``/``get_referents``. From
+      a frame, ``f_back`` leads to the test runner's frames: the hidden tests, the
+      results and the grading channel. Libraries that ask for themselves
+      (``collections.namedtuple``, ``typing``, ``enum``, ``logging``, torch, IPython
+      showing a traceback) are not refused;
+    * refuses ``sys.addaudithook`` to anyone;
+    * records process, ``ctypes`` and code-building events the notebook's own code asks
+      for (not those of libraries it calls, such as matplotlib running ``fc-list``).
 
     Args:
         events: list the hook appends descriptions to while recording is on.
 
     Returns:
-        A function ``record(on)`` that turns recording on (student code runs) or off.
-        ``sys.addaudithook`` is refused while recording is on, so student code cannot add
-        a hook of its own.
+        AuditControl: ``control(on)`` turns recording on or off.
     """
-    state = {"on": False}
+    control = AuditControl()
 
     def hook(event: str, args: tuple) -> None:
-        if not state["on"]:
+        if not control.on or control.busy:
             return
         if event == "sys.addaudithook":
             events.append("tried to install an audit hook (refused)")
             raise RuntimeError("audit hooks are not allowed while grading")
+        refused = _REFUSED_EVENTS.get(event)
+        if refused is None and event == "object.__getattr__" and len(args) > 1 and args[1] in _FRAME_ATTRIBUTES:
+            refused = f"read a stack frame (.{args[1]})"
+        if refused is not None:
+            control.busy = True  # sys._getframe below raises an event of its own
+            try:
+                # sys._getframe: the standard library's own uses (namedtuple, typing, enum,
+                # warnings, logging) name their caller's module; they are theirs, not the caller's
+                asker = control.asker(sys._getframe(1), stdlib=event != "sys._getframe")
+                student = asker is not None and control.is_student(asker)
+            finally:
+                control.busy = False
+            if student:
+                if len(events) < 50:
+                    events.append(f"{refused}: refused")
+                raise RuntimeError(f"{refused.split(' (')[0]} is not allowed while grading")
+            return
+        if event == "compile" and len(args) > 1 and isinstance(args[1], str) and not args[1].startswith("<"):
+            if control.from_student():
+                control.compiled.add(args[1])  # code the notebook compiled under a file's name is still its own
+            return
         if event == "open" and args and isinstance(args[0], int):
-            if _from_student_code():
+            if control.from_student():
                 events.append(f"opened file descriptor {args[0]} directly")
             return
         description = _AUDITED.get(event)
-        if description and len(events) < 50 and _from_student_code():
+        if description and len(events) < 50 and control.from_student():
             events.append(f"{description} ({event})")
 
     sys.addaudithook(hook)
-    return lambda on: state.__setitem__("on", bool(on))
+    return control
+
+
+# torch's C functions that install a callback which is handed frames (the Python frame
+# evaluation hook of torch.compile, its bytecode debugger, its guard hooks); no audit event
+# covers them: (module, attribute) pairs of every binding found at start-up
+_FRAME_CALLBACK_SETTERS = ("set_eval_frame", "set_bytecode_debugger_callback", "set_guard_error_hook", "set_guard_complete_hook")
+
+
+class Guards:
+    """The original callback setters replaced by :func:`guard_frame_callbacks`. Bind it to a
+    local named ``_gradkit_guards`` of a function that stays on the stack while student
+    code runs (the fork zygote's ``serve``): it is reachable only through that frame."""
+
+    def __init__(self, control: AuditControl, events: list[str], originals: dict) -> None:
+        self.control, self.events, self.originals = control, events, originals
+
+
+def guard_frame_callbacks(control: AuditControl, events: list[str]) -> Guards:
+    """Replace every module-level binding of the functions that install a callback which is
+    handed frames and raise no audit event: torch's frame-callback setters
+    (``torch._C._dynamo.eval_frame.set_eval_frame``...) and ``signal.signal`` (a handler
+    gets the interrupted frame). While recording is on, the replacement refuses (and
+    records) a callback that is not torch's own (for torch's setters) or that is the
+    notebook's own code or a built-in such as ``list.append`` (for signal handlers),
+    whoever passes it on; otherwise it calls the original.
+
+    Returns:
+        Guards: keep it in a local named ``_gradkit_guards`` of a frame below the student
+        code; the replacements find the originals there, never through anything student
+        code can reach without a frame.
+    """
+    import _signal
+
+    originals: dict[str, object] = {"signal": _signal.signal}
+    try:
+        from torch._C._dynamo import eval_frame
+    except ImportError:  # torch without dynamo
+        eval_frame = None
+    originals.update({name: getattr(eval_frame, name) for name in _FRAME_CALLBACK_SETTERS if hasattr(eval_frame, name)})
+    dispatch = _dispatch_module_class()
+    methods = {}
+    if dispatch is not None:
+        for attr in _DISPATCH_METHODS:
+            if attr in vars(dispatch):
+                originals[f"_DispatchModule.{attr}"] = vars(dispatch)[attr]
+                methods[attr] = _kernel_wrapper(f"_DispatchModule.{attr}")
+        for attr, wrapper in methods.items():
+            setattr(dispatch, attr, wrapper)
+    by_id = {id(original): name for name, original in originals.items() if not name.startswith("_DispatchModule.")}
+    for module in list(sys.modules.values()):
+        if not isinstance(module, types.ModuleType):
+            continue
+        namespace = vars(module)
+        for key, value in list(namespace.items()):
+            name = by_id.get(id(value))
+            if name is not None and value is originals[name]:
+                namespace[key] = _WRAPPERS[name]
+    return Guards(control, events, originals)
+
+
+def _torch_owned(callback) -> bool:
+    """Whether a callback handed to a frame-callback setter is torch's own (``None``, a
+    flag, or code that lives in torch's package, as ``torch.compile``'s are): a student's
+    function, a bound ``list.append`` or an instance of a class the notebook defined is not."""
+    import functools
+
+    import torch
+
+    home = os.path.dirname(torch.__file__) + os.sep
+    for _ in range(10):
+        if callback is None or type(callback) is bool:
+            return True
+        if type(callback) is functools.partial:
+            callback = callback.func
+        elif type(callback) is types.MethodType:
+            callback = callback.__func__
+        elif type(callback) is types.FunctionType:
+            return callback.__code__.co_filename.startswith(home)
+        else:
+            cls = type(callback)
+            call = getattr(cls, "__call__", None)
+            return (cls.__module__ or "").startswith("torch.") and type(call) is types.FunctionType and call.__code__.co_filename.startswith(home)
+    return False
+
+
+def _guarded(name: str, args: tuple, kwargs: dict):
+    frame = sys._getframe(2)
+    guards = None
+    while frame is not None:
+        if "_gradkit_guards" in frame.f_code.co_varnames:
+            guards = frame.f_locals.get("_gradkit_guards")
+            if type(guards) is Guards and guards.originals:
+                break
+        frame = frame.f_back
+    if frame is None:
+        raise RuntimeError(f"{name} is not available while grading")
+    control = guards.control
+    if control.on and name.startswith("_DispatchModule."):
+        # a kernel, schema or fallback registered for torch's dispatcher (torch.library):
+        # refused when the notebook's own code asks (torch's own lazy registrations, made
+        # while a module is imported, are torch's)
+        asker = _asker_outside_torch(sys._getframe(2))
+        if asker is not None and control.is_student(asker):
+            if len(guards.events) < 50:
+                guards.events.append(f"registered a torch operator kernel ({name.split('.', 1)[1]}, torch.library): refused")
+            raise RuntimeError("registering torch operator kernels is not allowed while grading")
+        self, rest = args[0], args[1:]
+        return guards.originals[name].__get__(self, type(self))(*rest, **kwargs)
+    if control.on:
+        if name == "signal":  # signal.signal(signalnum, handler)
+            handlers = list(args[1:2]) + [v for k, v in kwargs.items() if k == "handler"]
+            allowed = all(_library_handler(handler, control) for handler in handlers)
+        else:  # a callback that is not torch's own would be handed every frame the tests run
+            allowed = all(_torch_owned(callback) for callback in list(args) + list(kwargs.values()))
+        if not allowed:
+            if len(guards.events) < 50:
+                guards.events.append(f"installed a frame callback ({name}): refused")
+            raise RuntimeError(f"{name} is not allowed while grading")
+    return guards.originals[name](*args, **kwargs)
+
+
+# the methods of torch's dispatcher registration object (torch.library.Library.m) that add
+# or replace what an operator does
+_DISPATCH_METHODS = ("impl", "impl_t_t", "impl_with_aoti_compile", "def_", "def_legacy", "def_name_t_t", "def_schema_t_t", "define",
+                     "fallback", "fallback_fallthrough", "register_ad_inplace_or_view_fallback")
+
+
+def _dispatch_module_class():
+    try:
+        import torch
+    except ImportError:
+        return None
+    return getattr(torch._C, "_DispatchModule", None)
+
+
+def _kernel_wrapper(name: str):
+    """A method standing in for one of ``_DispatchModule``'s (it holds only the name)."""
+    def method(self, *args, **kwargs):
+        return _guarded(name, (self, *args), kwargs)
+    method.__name__ = method.__qualname__ = name.split(".", 1)[1]
+    return method
+
+
+def _asker_outside_torch(frame):
+    """The first frame up the stack outside torch's package and the standard library."""
+    import torch
+
+    home = os.path.dirname(torch.__file__) + os.sep
+    while frame is not None and (frame.f_code.co_filename.startswith(home) or frame.f_code.co_filename.startswith(_STDLIB)):
+        frame = frame.f_back
+    return frame.f_code if frame is not None else None
+
+
+def _library_handler(handler, control: AuditControl) -> bool:
+    """A signal handler that is the default, ignored, or a library's Python function."""
+    import signal
+
+    if handler in (signal.SIG_DFL, signal.SIG_IGN) or handler is None or type(handler) is int:
+        return True
+    if type(handler) is types.MethodType:
+        handler = handler.__func__
+    return type(handler) is types.FunctionType and not control.is_student(handler.__code__)
+
+
+def _set_eval_frame(*args, **kwargs):
+    return _guarded("set_eval_frame", args, kwargs)
+
+
+def _set_bytecode_debugger_callback(*args, **kwargs):
+    return _guarded("set_bytecode_debugger_callback", args, kwargs)
+
+
+def _set_guard_error_hook(*args, **kwargs):
+    return _guarded("set_guard_error_hook", args, kwargs)
+
+
+def _set_guard_complete_hook(*args, **kwargs):
+    return _guarded("set_guard_complete_hook", args, kwargs)
+
+
+def _signal(*args, **kwargs):
+    return _guarded("signal", args, kwargs)
+
+
+_WRAPPERS = {"signal": _signal, "set_eval_frame": _set_eval_frame, "set_bytecode_debugger_callback": _set_bytecode_debugger_callback,
+             "set_guard_error_hook": _set_guard_error_hook, "set_guard_complete_hook": _set_guard_complete_hook}
 
 
 def foreign_threads() -> list[str]:

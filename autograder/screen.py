@@ -133,6 +133,100 @@ _TORCH_BASES = ("torch.nn.", "torch.autograd.Function", "torch.autograd.function
                 "torch.distributions.")
 # calls that enter a context and leave it open after the cell: its mode or setting stays on
 _OPEN_CONTEXT_CALLS = {"__enter__", "__aenter__", "__exit__", "__aexit__", "enter_context", "enter_async_context"}
+# attribute-access helpers that take the attribute's name as data (operator's in C; the
+# format-field ones follow `{0.name}`): with a computed or sensitive name they reach what
+# `x.__class__` or `tb.tb_frame` written out would
+_NAME_GETTERS = {"attrgetter", "methodcaller"}
+_FIELD_GETTERS = {"get_field", "vformat", "format_field", "get_value", "convert_field"}
+# built-ins that read or write attributes by name or build classes: as values (aliased,
+# handed to reduce/map) they hide the name they act on
+_NAME_BUILTINS = {"getattr", "setattr", "delattr", "vars", "type", "hasattr"}
+# what a string names when it is a sensitive attribute: dunder cores, frames, otter's
+# results, the grading channel and the comparisons the tests rely on
+_SENSITIVE = ({name.strip("_") for name in _OVERRIDES} | _FRAME_ATTRS | _OTTER_INTERNALS
+              | {"class", "dict", "globals", "builtins", "code", "closure", "traceback", "subclasses", "mro", "bases", "func",
+                 "self", "enter", "exit", "import", "loader", "spec", "getframe", "f_locals", "allclose", "isclose", "assert_close",
+                 "torch_function", "torch_dispatch", "library", "Library", "overrides", "send", "_exit", "socket", "modules",
+                 "settrace", "setprofile", "get_objects", "get_referrers", "signal", "getsignal", "is_tensor"})
+
+
+def _fold(node: ast.AST, env: dict[str, str], depth: int = 0) -> str | None:
+    """The string an expression of constants evaluates to (``"_" * 2 + "kcab"[::-1]``,
+    ``"".join([...])``, f-strings of constants, names bound once to such a value), or None."""
+    if depth > 20:
+        return None
+    if isinstance(node, ast.Constant):
+        return node.value if isinstance(node.value, str) else None
+    if isinstance(node, ast.Name):
+        return env.get(node.id)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Add):
+            left, right = _fold(node.left, env, depth + 1), _fold(node.right, env, depth + 1)
+            return left + right if left is not None and right is not None else None
+        if isinstance(node.op, ast.Mult):
+            for text, count in ((node.left, node.right), (node.right, node.left)):
+                folded = _fold(text, env, depth + 1)
+                if folded is not None and isinstance(count, ast.Constant) and type(count.value) is int and 0 <= count.value <= 64:
+                    return folded * count.value
+        return None
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+        text = _fold(node.value, env, depth + 1)
+        parts = [node.slice.lower, node.slice.upper, node.slice.step]
+        if text is None or not all(p is None or (isinstance(p, ast.Constant) and type(p.value) is int)
+                                   or (isinstance(p, ast.UnaryOp) and isinstance(p.operand, ast.Constant)) for p in parts):
+            return None
+        try:
+            return text[slice(*(None if p is None else ast.literal_eval(p) for p in parts))]
+        except (ValueError, TypeError):
+            return None
+    if isinstance(node, ast.JoinedStr):
+        pieces = [_fold(v.value if isinstance(v, ast.FormattedValue) else v, env, depth + 1) for v in node.values]
+        return "".join(pieces) if all(p is not None for p in pieces) else None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "join" and len(node.args) == 1:
+        sep = _fold(node.func.value, env, depth + 1)
+        arg = node.args[0]
+        if isinstance(arg, ast.Call) and _is_name(arg.func, "reversed") and len(arg.args) == 1:
+            inner = _fold(arg.args[0], env, depth + 1)
+            return sep.join(reversed(inner)) if sep is not None and inner is not None else None
+        if isinstance(arg, (ast.List, ast.Tuple)):
+            items = [_fold(e, env, depth + 1) for e in arg.elts]
+            return sep.join(items) if sep is not None and all(i is not None for i in items) else None
+        inner = _fold(arg, env, depth + 1)
+        return sep.join(inner) if sep is not None and inner is not None else None
+    return None
+
+
+def _constants(trees: list[ast.AST]) -> dict[str, str]:
+    """Names bound exactly once, at any level, to a string :func:`_fold` can evaluate."""
+    bound: dict[str, list[ast.AST]] = {}
+    for tree in trees:
+        for node in ast.walk(tree):
+            for target, value in _bindings(node):
+                for name in (n.id for n in ast.walk(target) if isinstance(n, ast.Name)):
+                    bound.setdefault(name, []).append(value if isinstance(target, ast.Name) else None)
+    env: dict[str, str] = {}
+    for _ in range(5):
+        for name, values in bound.items():
+            if len(values) == 1 and values[0] is not None and name not in env:
+                folded = _fold(values[0], env)
+                if folded is not None:
+                    env[name] = folded
+    return env
+
+
+def _sensitive(text: str, plain: bool = True) -> str | None:
+    """The sensitive attribute a string names, plainly (a dunder, ``a.__class__.b``,
+    ``tb_frame``; only when ``plain``) or reversed (``"emarf_bt"``); None for ordinary text."""
+    for candidate in ((text, text[::-1]) if plain else (text[::-1],)):
+        for part in candidate.split("."):
+            core = part.strip("_") if part.startswith("__") and part.endswith("__") and len(part) > 4 else part
+            if candidate is text and part.startswith("__") and part.endswith("__") and len(part) > 4 and part not in _DUNDERS_ALLOWED | {"__main__"}:
+                return part
+            if len(part) >= 4 and (part in _SENSITIVE or (candidate is not text and core in _SENSITIVE)):
+                return part
+    return None
+
+
 _TRANSFORMER = TransformerManager()
 
 
@@ -191,14 +285,17 @@ def screen_notebook(notebook) -> list[Finding]:
     aliases = _aliases(trees, _WATCHED_ROOTS | imported | {"grader"})
     modules |= _module_aliases(trees, modules, _WATCHED_ROOTS | imported)
     origins = _origins(trees)
+    constants = _constants(trees)
     findings: list[Finding] = []
     for number, source in cells:
-        findings += screen_source(source, cell=number, imported=imported, modules=modules, aliases=aliases, origins=origins)
+        findings += screen_source(source, cell=number, imported=imported, modules=modules, aliases=aliases, origins=origins,
+                                  constants=constants)
     return findings
 
 
 def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = None, modules: set[str] | None = None,
-                  aliases: set[str] | None = None, origins: dict[str, str] | None = None) -> list[Finding]:
+                  aliases: set[str] | None = None, origins: dict[str, str] | None = None,
+                  constants: dict[str, str] | None = None) -> list[Finding]:
     """Screen one cell's source (IPython syntax allowed).
 
     Args:
@@ -212,6 +309,8 @@ def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = Non
             one (``lib = torch.nn.functional``); this cell's are added.
         origins: name -> the dotted path it was imported or assigned from elsewhere
             (``F`` -> ``torch.utils.flop_counter.FlopCounterMode``); this cell's are added.
+        constants: names bound once in the notebook to a string built from constants
+            (``_u = "_" * 2``); this cell's when not given.
 
     Returns:
         list[Finding]: in line order.
@@ -226,7 +325,8 @@ def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = Non
     modules = (modules or set()) | _module_names(tree)
     modules |= _module_aliases([tree], modules, _WATCHED_ROOTS | imported)
     origins = _origins([tree]) if origins is None else origins  # screen_notebook passes the whole notebook's
-    visitor = _Screen(cell, lines, imported, modules, aliases, origins)
+    constants = _constants([tree]) if constants is None else constants
+    visitor = _Screen(cell, lines, imported, modules, aliases, origins, constants)
     visitor.visit(tree)
     if "get_ipython" in source and not any(f.message.startswith("reaches the IPython") for f in visitor.findings):
         line = next(i for i, text in enumerate(source.splitlines(), 1) if "get_ipython" in text)
@@ -368,8 +468,10 @@ def _root(node: ast.AST) -> tuple[str | None, str]:
 
 class _Screen(ast.NodeVisitor):
     def __init__(self, cell: int, lines: list[str], imported: set[str], modules: set[str], aliases: set[str],
-                 origins: dict[str, str] | None = None):
+                 origins: dict[str, str] | None = None, constants: dict[str, str] | None = None):
         self.cell = cell
+        self.constants = constants or {}
+        self._called: set[int] = set()  # ids of nodes that are the function of a call
         self.origins = origins or {}
         self.lines = lines
         self.imported = imported
@@ -567,6 +669,8 @@ class _Screen(ast.NodeVisitor):
             self.add(node, "introspection", f"reaches torch's dispatch overrides ({dotted})")
 
     def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Load) and id(node) not in self._called and node.id in _NAME_BUILTINS | _NAME_GETTERS:
+            self.add(node, "dynamic-code", f"uses {node.id} as a value (aliased or handed on, it acts on names the screen cannot see)")
         if node.id in _DANGEROUS_CALLS:  # called or aliased (e = eval)
             rule, message = _DANGEROUS_CALLS[node.id]
             self.add(node, rule, f"{message} ({node.id})")
@@ -584,11 +688,41 @@ class _Screen(ast.NodeVisitor):
             self.add(node, "dunder", f"names the dunder {value} in a string")
         elif isinstance(value, str) and value in _OPEN_CONTEXT_CALLS:  # getattr(mode, "__enter__")(), methodcaller(...)
             self.add(node, "introspection", f"names {value} in a string (enters or leaves a context by hand)")
+        elif isinstance(value, str) and 4 <= len(value) <= 200 and _sensitive(value, plain=False):
+            self.add(node, "dunder", f"names {_sensitive(value, plain=False)!r} reversed in a string ({value!r})")
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        if isinstance(node.op, (ast.Add, ast.Mult)):
+            folded = _fold(node, self.constants)
+            if folded and (_sensitive(folded) or "").startswith("__") or folded and _sensitive(folded) in _FRAME_ATTRS | _OTTER_INTERNALS:
+                self.add(node, "dunder", f"builds the name {_sensitive(folded)!r} from pieces")
+        self.generic_visit(node)
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        if isinstance(node.slice, ast.Slice):
+            folded = _fold(node, self.constants)
+            if folded and _sensitive(folded):
+                self.add(node, "dunder", f"builds the name {_sensitive(folded)!r} by slicing a string")
+        self.generic_visit(node)
+
+    def _name_argument(self, node: ast.Call, what: str) -> None:
+        """``attrgetter(name)``, ``methodcaller(name)``: flagged unless every name is a
+        constant naming nothing sensitive."""
+        for arg in node.args[:1] if what == "methodcaller" else node.args:
+            folded = _fold(arg, self.constants)
+            if folded is None:
+                self.add(node, "dynamic-code", f"reads an attribute by computed name ({what})")
+                return
+            if _sensitive(folded):
+                self.add(node, "dunder", f"reads the attribute {_sensitive(folded)!r} by name ({what})")
+                return
 
     # calls ---------------------------------------------------------------------------
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else None
+        self._called.add(id(func))
+        self._check_name_access(node, func, name)
         if isinstance(func, ast.Name) and func.id == "getattr" and len(node.args) >= 2 and not isinstance(node.args[1], ast.Constant):
             self.add(node, "dynamic-code", "reads an attribute by computed name (getattr())")
         elif isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and _is_name(func.value.func, "get_ipython"):
@@ -611,6 +745,30 @@ class _Screen(ast.NodeVisitor):
             if isinstance(arg, ast.Attribute) and arg.attr in _SUBMODULES and root in self.watched - {"grader"}:
                 self.add(node, "patch", f"hands the module {dotted} to a function")
         self.generic_visit(node)
+
+    def _check_name_access(self, node: ast.Call, func: ast.AST, name: str | None) -> None:
+        """Attribute access by a name given as data, and classes built by calling a metaclass."""
+        resolved = _resolve(func, self.origins).rsplit(".", 1)[-1] if isinstance(func, (ast.Name, ast.Attribute)) else ""
+        if name in _NAME_GETTERS or resolved in _NAME_GETTERS:
+            self._name_argument(node, name if name in _NAME_GETTERS else resolved)
+        elif name in _FIELD_GETTERS and isinstance(func, ast.Attribute):
+            self.add(node, "dynamic-code", f"reads an attribute through a format field (Formatter.{name})")
+        elif name in {"format", "format_map"} and isinstance(func, ast.Attribute):
+            text = _fold(func.value, self.constants)
+            if text is None and not isinstance(func.value, ast.Name):
+                self.add(node, "dynamic-code", f"formats with a format string built at run time (.{name}), whose fields can read attributes")
+            elif text is not None:
+                for field in _format_fields(text):
+                    found = _sensitive(field)
+                    if found:
+                        self.add(node, "dunder", f"reads the attribute {found!r} in a format field ({{{field}}})")
+        if name == "Formatter" or resolved == "Formatter":
+            self.add(node, "dynamic-code", "makes a string.Formatter (its get_field reads attributes by name)")
+        # name, bases, namespace: a class made by calling a metaclass, whatever the spelling
+        if (len(node.args) == 3 and isinstance(node.args[1], ast.Tuple) and (isinstance(node.args[2], ast.Dict)
+                or (isinstance(node.args[2], ast.Call) and _is_name(node.args[2].func, "dict")))
+                and not (isinstance(func, ast.Name) and func.id == "type")):
+            self.add(node, "dunder", f"builds a class at run time by calling a metaclass ({ast.unparse(func)[:60]}(name, bases, namespace))")
 
     def _check_magic(self, node: ast.Call, method: str) -> None:
         if method in {"run_line_magic", "run_cell_magic"} and node.args and isinstance(node.args[0], ast.Constant):
@@ -686,6 +844,16 @@ class _Screen(ast.NodeVisitor):
             if keyword.arg == "metaclass":
                 self.add(node, "dunder", "defines a metaclass")
         self.generic_visit(node)
+
+
+def _format_fields(text: str) -> list[str]:
+    """The field names of a ``str.format`` string (``"{0.x} {y[1]}"`` -> ``["0.x", "y[1]"]``)."""
+    import string
+
+    try:
+        return [field for _, field, _, _ in string.Formatter().parse(text) if field]
+    except ValueError:
+        return []
 
 
 def _magic_python(code: str) -> str | None:

@@ -13,6 +13,7 @@ forging the grading channel (the signed protocol), and patching torch (the resto
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -110,6 +111,53 @@ _AWAITING_FIX: dict[str, str] = {}  # samples whose fix is still to land: name -
 CASES = [pytest.param(s, marks=pytest.mark.xfail(reason=_AWAITING_FIX[s.name], strict=True)) if s.name in _AWAITING_FIX else s
          for s in ANTICHEAT]
 
+# f1 that, when the tests call it, looks for the grading channel and the hidden tests in
+# every closure and bound object reachable without a frame (sys.stdout, the SIGALRM
+# handler, their attributes, their globals), forges an all-passed reply with the grader's
+# own send and exits; q1's points tell whether it found them
+CLOSURES = """import collections, os, signal, sys, types
+_orig_f1 = f1
+
+
+def _reachable():
+    seen, todo, found = set(), collections.deque([sys.stdout, sys.stderr, signal.getsignal(signal.SIGALRM)]), []
+    while todo and len(seen) < 20000:
+        obj = todo.popleft()  # breadth first: what is closest to the start is found first
+        if id(obj) in seen or isinstance(obj, (str, bytes, int, float, type(None))):
+            continue
+        seen.add(id(obj))
+        found.append(obj)
+        try:
+            if isinstance(obj, types.FunctionType):
+                for cell in obj.__closure__ or ():
+                    try:
+                        todo.append(cell.cell_contents)
+                    except ValueError:
+                        pass
+                todo += [v for k, v in obj.__globals__.items() if not k.startswith("__") and not isinstance(v, types.ModuleType)]
+            elif isinstance(obj, types.MethodType):
+                todo += [obj.__func__, obj.__self__]
+            elif isinstance(obj, dict):
+                todo += list(obj.values())
+            elif isinstance(obj, (list, tuple)):
+                todo += list(obj)
+            elif not isinstance(obj, type) and hasattr(obj, "__dict__"):
+                todo += list(vars(obj).values())
+        except Exception:
+            pass
+    return found
+
+
+def f1(x):
+    if x.dtype == torch.float64:
+        for obj in _reachable():
+            if isinstance(obj, types.FunctionType) and obj.__name__ == "send" and obj.__closure__:
+                ok = [True, "ok"]
+                obj({"results": {"./tests/q1.py": [ok] * 3, "./tests/q2.py": [ok] * 3, "./tests/q3.py": [ok] * 4}})
+                os._exit(0)
+    return _orig_f1(x)
+"""
+
 PATCH = """import torch, gradkit_checks
 torch.allclose = lambda *args, **kwargs: True
 gradkit_checks.check_from_autograd = lambda *args, **kwargs: None
@@ -131,6 +179,7 @@ def graded(built, tmp_path_factory):
     with_cell(bundled / "q1-math-log.ipynb", "f1", LATE, probes / "late.ipynb")
     with_cell(bundled / "solution.ipynb", "f1", HANG, probes / "hang.ipynb")
     with_cell(bundled / "solution.ipynb", "linear_grads", TORCH_FLAGS, probes / "torch-flags.ipynb")
+    with_cell(bundled / "q1-math-log.ipynb", "f1", CLOSURES, probes / "closures.ipynb")
     with_cell(bundled / "solution.ipynb", "f1", LATE_TORCH, probes / "late-torch.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
@@ -171,6 +220,44 @@ def test_hidden_tests_and_reference_module_cannot_be_read_by_the_submission(grad
     leak = rows["probes/leak.ipynb"]
     assert leak.raw_scores["q1"] == 2, "the probe found hidden test text or the reference module, so it broke its own q1 answer"
     assert leak.status.startswith("needs review: ")
+
+
+def test_hidden_test_sources_never_reach_a_message(graded):
+    """Red team b34 (and b06): student code that runs inside a test cannot collect the
+    hidden tests' sources from the runner's frames (refused), so no failure message, the
+    student's feedback included, carries them."""
+    _, rows = graded
+    for label, row in rows.items():
+        text = json.dumps(row.results)
+        assert "def test_" not in text and "@test_case" not in text, label
+    runtime = [f["message"] for f in rows["anticheat/b34-leak-through-public-feedback.ipynb"].findings if f["rule"] == "runtime"]
+    assert "while the tests ran: read a stack frame (.tb_frame): refused" in runtime, runtime
+
+
+def test_frames_are_refused_to_student_code_during_the_cells_and_the_tests(graded):
+    _, rows = graded
+    for name in ("b04-traceback-walk-mark-passed", "b24-format-field-walk"):
+        runtime = [f["message"] for f in rows[f"anticheat/{name}.ipynb"].findings if f["rule"] == "runtime"]
+        assert "while running: read a stack frame (.tb_frame): refused" in runtime, runtime
+        assert "while the tests ran: read a stack frame (.tb_frame): refused" in runtime, runtime
+
+
+def test_a_patch_made_and_taken_back_during_the_tests_is_found(graded):
+    """b12: f1 patches torch.allclose when q1's tests call it, linear_grads (q3's tests) puts
+    it back; the check after each test file finds and undoes it, so q3 is graded honestly."""
+    _, rows = graded
+    row = rows["anticheat/b12-transient-patch-during-tests.ipynb"]
+    runtime = [f["message"] for f in row.findings if f["rule"] == "runtime"]
+    assert "changed the grader's libraries while the tests ran: torch.allclose was replaced" in runtime, runtime
+    assert row.raw_scores == {"q1": 2, "q2": 3, "q3": 3.5}
+
+
+def test_the_grading_channel_is_not_reachable_from_objects_student_code_can_get(graded):
+    """No closure or object reachable from ``sys.stdout`` or the ``SIGALRM`` handler holds the
+    channel's ``send``: the probe finds none, so q1 earns what q1-math-log honestly earns."""
+    _, rows = graded
+    probe = rows["probes/closures.ipynb"]
+    assert probe.raw_scores == {"q1": 0, "q2": 3, "q3": 5}, probe.status
 
 
 def test_forged_grading_messages_are_ignored_and_flagged(graded):

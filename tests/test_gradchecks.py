@@ -466,3 +466,23 @@ def test_hidden_messages_print_no_value_computed_from_unseen_points():
         gr.check_function_gradient(snap(_f1_raises_its_input), "f1", ref, der, n_inputs=1, seed=3, low=0.5, high=3.0)
     assert str(failure.value).startswith("`f1` raised ValueError when called on 1 float32 tensor(s) of shape () at points"), str(failure.value)
     assert "x was" not in str(failure.value)
+
+
+def test_a_plain_tensor_whose_own_attributes_shadow_its_methods_is_refused():
+    """Red team b21: ``t.__dict__["detach"]`` wins over ``torch.Tensor.detach``; the checks
+    call torch's class-level functions and refuse such a tensor or parameter."""
+    from autograder import gradchecks
+
+    right = torch.tensor([1.0, 2.0])
+    lying = torch.tensor([5.0, 6.0])
+    vars(lying)["detach"] = lambda: right
+    param = torch.nn.Parameter(torch.zeros(2))
+    vars(param)["reshape"] = lambda *args, **kwargs: right
+    for value in (lying, param):
+        assert gradchecks.is_plain(value) is False
+        with pytest.raises(TypeError):
+            gradchecks.plain_floats(value)
+        snap = gradchecks.snapshot(value)
+        assert snap["plain"] is False and snap["values"] is None
+        assert "own attributes replace its methods" in snap["describe"]
+    assert gradchecks.is_plain(right) and gradchecks.plain_floats(right) == [1.0, 2.0]

@@ -40,7 +40,7 @@ def test_anticheat_corpus_is_complete_and_consistent():
     assert len(ANTICHEAT) >= 14
     assert sum(s.flagged is True for s in ANTICHEAT) >= 14
     for sample in ANTICHEAT:
-        assert sample.name.startswith("a") and sample.description, sample.name
+        assert sample.name.startswith(("a", "b")) and sample.description, sample.name
         assert sample.flagged is not None, f"{sample.name}: no '# flagged:' line"
         assert set(sample.honest) == set(sample.expected) == {"q1", "q2", "q3"}, sample.name
         # flagged submissions count 0 until reviewed; the others count what their answers earn
@@ -225,3 +225,36 @@ def test_torch_interception_routes_are_flagged(source, rule, message):
 ])
 def test_honest_use_of_torch_tools_raises_no_finding(source):
     assert screen_source(source, imported={"torch"}) == []
+
+
+# attribute access by a name given as data (red team, issue 19) -----------------------
+
+
+@pytest.mark.parametrize("source, rule, message", [
+    ("import operator\nname = input()\nf = operator.attrgetter(name)(x)", "dynamic-code", "reads an attribute by computed name (attrgetter)"),
+    ("from operator import attrgetter as ag\nf = ag('__class__')(x)", "dunder", "reads the attribute '__class__' by name (attrgetter)"),
+    ("import operator\nf = operator.methodcaller('tb_frame')(x)", "dunder", "reads the attribute 'tb_frame' by name (methodcaller)"),
+    ("import functools\nf = functools.reduce(getattr, names, x)", "dynamic-code",
+     "uses getattr as a value (aliased or handed on, it acts on names the screen cannot see)"),
+    ("import string\nf = string.Formatter()", "dynamic-code", "makes a string.Formatter (its get_field reads attributes by name)"),
+    ("f = fmt.get_field('0.x', [x], {})", "dynamic-code", "reads an attribute through a format field (Formatter.get_field)"),
+    ("s = '{0.__class__}'.format(x)", "dunder", "reads the attribute '__class__' in a format field ({0.__class__})"),
+    ("s = ('{0.' + name + '}').format(x)", "dynamic-code",
+     "formats with a format string built at run time (.format), whose fields can read attributes"),
+    ("C = type(x)('C', (object,), {})", "dunder", "builds a class at run time by calling a metaclass (type(x)(name, bases, namespace))"),
+    ("u = '_' * 2\nn = u + 'ssalc'[::-1] + u", "dunder", "builds the name '__class__' from pieces"),
+    ("n = 'emarf_bt'", "dunder", "names 'tb_frame' reversed in a string ('emarf_bt')"),
+])
+def test_computed_attribute_names_are_flagged(source, rule, message):
+    assert (rule, message) in [(f.rule, f.message) for f in screen_source(source)]
+
+
+def test_constant_attribute_names_and_plain_formatting_are_not_findings():
+    honest = """import operator
+weights = sorted(layers, key=operator.attrgetter("weight"))
+print("{:.3f} {}".format(loss.item(), "done"))
+label = "".join(reversed("abc"))
+template = "{0.shape}"
+print(template.format(grad1))
+"""
+    assert screen_source(honest) == []

@@ -1,0 +1,133 @@
+"""The fork engine's audit hook refuses stack frames to the notebook's own code.
+
+From any frame, ``f_back`` leads to the frames of the code that called the notebook's
+functions: during the tests, the test runner's, which hold the hidden tests, the recorded
+results and the grading channel. The hook (:func:`autograder.integrity.install_audit_hook`)
+refuses every route to a frame when a cell's code asks, directly or through helpers that
+hand frames back (``inspect``, ``traceback``), and lets libraries that look at frames for
+themselves (``namedtuple``, ``typing``, ``enum``, ``logging``, IPython showing a
+traceback, torch) work as usual.
+
+Each case runs in a fresh interpreter (an audit hook cannot be removed) with a real
+IPython shell, as the fork engine's child does.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+DRIVER = textwrap.dedent('''
+    import json, sys, warnings
+    warnings.simplefilter("ignore")
+    from IPython.core.interactiveshell import InteractiveShell
+    from autograder.integrity import guard_frame_callbacks, install_audit_hook
+    import torch._dynamo  # as the fork engine's zygote has it
+    shell = InteractiveShell.instance()
+    shell.InteractiveTB.set_mode(mode="Minimal")
+    events = []
+    control = install_audit_hook(events)
+
+
+    def main():
+        _gradkit_guards = guard_frame_callbacks(control, events)  # as the zygote's serve() keeps it
+        out = []
+        for cell in json.loads(sys.argv[1]):
+            control(True)
+            result = shell.run_cell(cell, store_history=True, silent=True)
+            control(False)
+            error = result.error_in_exec
+            out.append(None if error is None else f"{type(error).__name__}: {error}")
+        return out
+
+
+    out = main()
+    print(json.dumps({"errors": out, "events": events, "ns": {k: repr(v) for k, v in shell.user_ns.items() if k.startswith("r_")}}))
+''')
+
+
+def _run(*cells: str) -> dict:
+    done = subprocess.run([sys.executable, "-c", DRIVER, json.dumps([textwrap.dedent(c) for c in cells])],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+HONEST = [
+    "from collections import namedtuple\nPoint = namedtuple('Point', 'x y')\nr_p = Point(1, 2)",
+    "import typing\nT = typing.TypeVar('T')\nr_t = T",
+    "import enum\nColor = enum.Enum('Color', 'RED GREEN')\nr_c = Color.RED",
+    "import dataclasses\n@dataclasses.dataclass\nclass P:\n    x: int = 1\nr_d = P()",
+    "import logging\nlogging.getLogger('x').warning('hi')\nr_l = 1",
+    "import warnings\nwarnings.warn('careful')\nr_w = 1",
+    "def bad():\n    raise ValueError('mine')\nbad()",  # IPython shows the student's traceback
+    "import torch\nfrom torch.utils.flop_counter import FlopCounterMode\nwith FlopCounterMode(display=False) as c:\n    torch.ones(2, 2) @ torch.ones(2, 2)\nr_f = c.get_total_flops()",
+    "import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = torch.log(x) + x ** 3\ny.backward()\nr_g = x.grad.item()",
+    "import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nplt.plot([1, 2], [3, 4])\nr_m = 1",
+    "def gen():\n    yield 1\nr_n = next(gen())",
+    "@torch.compile(backend='eager')\ndef compiled(x):\n    return torch.sin(x) * 2\nr_k = compiled(torch.ones(3)).sum().item()",
+    "import torch._dynamo\n@torch._dynamo.disable\ndef plain(x):\n    return x + 1\nr_z = plain(torch.ones(1)).item()",
+    "try:\n    1 / 0\nexcept ZeroDivisionError as e:\n    r_e = str(e)",
+]
+
+
+def test_honest_code_that_libraries_look_at_frames_for_still_runs():
+    result = _run(*HONEST)
+    assert result["errors"][:6] == [None] * 6, result
+    assert result["errors"][6] == "ValueError: mine"
+    assert result["errors"][7:] == [None] * (len(HONEST) - 7), result
+    assert result["events"] == []
+    assert set(result["ns"]) == {"r_p", "r_t", "r_c", "r_d", "r_l", "r_w", "r_f", "r_g", "r_m", "r_n", "r_k", "r_z", "r_e"}
+
+
+ATTACKS = {
+    "sys._getframe": ("import sys\nf = sys._getframe()", "read a stack frame (sys._getframe): refused"),
+    "inspect.currentframe": ("import inspect\nf = inspect.currentframe()", "read a stack frame (sys._getframe): refused"),
+    "inspect.stack": ("import inspect\nf = inspect.stack()", "read a stack frame (sys._getframe): refused"),
+    "traceback.extract_stack": ("import traceback\nf = traceback.extract_stack()", "read a stack frame (sys._getframe): refused"),
+    "tb_frame by attrgetter": ("import operator\ntry:\n    1 / 0\nexcept Exception as e:\n    f = operator.attrgetter('__traceback__.tb_frame')(e)",
+                               "read a stack frame (.tb_frame): refused"),
+    "tb_frame by format field": ("import string\ntry:\n    1 / 0\nexcept Exception as e:\n    f = string.Formatter().get_field('0.__traceback__.tb_frame', [e], {})",
+                                 "read a stack frame (.tb_frame): refused"),
+    "traceback.walk_tb": ("import sys, traceback\ntry:\n    1 / 0\nexcept Exception:\n    f = list(traceback.walk_tb(sys.exc_info()[2]))",
+                          "read a stack frame (.tb_frame): refused"),
+    "gi_frame": ("def g():\n    yield 1\nf = getattr(g(), 'gi_frame')", "read a stack frame (.gi_frame): refused"),
+    "cr_frame": ("async def c():\n    pass\nco = c()\ntry:\n    f = co.cr_frame\nfinally:\n    co.close()", "read a stack frame (.cr_frame): refused"),
+    "sys._current_frames": ("import sys\nf = sys._current_frames()", "read the threads' stack frames (sys._current_frames): refused"),
+    "sys.settrace": ("import sys\nsys.settrace(lambda *a: None)", "installed a trace hook (sys.settrace): refused"),
+    "sys.setprofile": ("import sys\nsys.setprofile(lambda *a: None)", "installed a profile hook (sys.setprofile): refused"),
+    "gc.get_objects": ("import gc\nf = gc.get_objects()", "searched the interpreter's objects (gc.get_objects): refused"),
+    "gc.get_referrers": ("import gc\nf = gc.get_referrers(gc)", "searched the interpreter's objects (gc.get_referrers): refused"),
+    "torch's frame evaluation callback": ("from torch._C._dynamo import eval_frame\neval_frame.set_eval_frame(lambda *a: None)",
+                                          "installed a frame callback (set_eval_frame): refused"),
+    "torch's frame callback through torch's own module": (
+        "import torch._dynamo.eval_frame as e\nframes = []\ne.set_eval_frame(frames.append)",
+        "installed a frame callback (set_eval_frame): refused"),
+    "a signal handler": ("import signal\nframes = []\nsignal.signal(signal.SIGUSR1, lambda s, f: frames.append(f))\nsignal.raise_signal(signal.SIGUSR1)",
+                         "installed a frame callback (signal): refused"),
+    "a built-in as signal handler": ("import signal\nframes = []\nsignal.signal(signal.SIGUSR1, frames.append)",
+                                     "installed a frame callback (signal): refused"),
+    "a torch.library kernel": ("import torch\nlib = torch.library.Library('aten', 'IMPL')\nlib.impl('allclose', lambda *a, **k: True, 'CPU')",
+                               "registered a torch operator kernel (impl, torch.library): refused"),
+    "a kernel through an existing registration object": (
+        "import torch\nfrom torch.library import Library\nlib = Library('gradkit_probe', 'DEF')\nlib.m.define('probe(Tensor x) -> Tensor')",
+        "registered a torch operator kernel (define, torch.library): refused"),
+    "compiled under a library's file name": (
+        "import inspect\nsrc = 'import sys\\ndef get():\\n    return sys._getframe()\\n'\n"
+        "ns = {}\nexec(compile(src, inspect.__file__.replace('inspect', 'collections/__init__'), 'exec'), ns)\nf = ns['get']()",
+        "read a stack frame (sys._getframe): refused"),
+}
+
+
+@pytest.mark.parametrize("name", list(ATTACKS))
+def test_the_notebook_is_refused_every_route_to_a_frame(name):
+    cell, event = ATTACKS[name]
+    result = _run(cell, "r_after = 1")
+    assert result["errors"][0] is not None and result["errors"][0].startswith("RuntimeError: "), result
+    assert "not allowed while grading" in result["errors"][0]
+    assert event in result["events"], result["events"]
+    assert result["errors"][1] is None and "r_after" in result["ns"]  # the notebook goes on
