@@ -187,10 +187,14 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     for name in ("HOME", "TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
         os.environ[name] = workdir
     sys.path[:0] = [workdir]
-    cap = min(job["memory_mb"] * 1024 * 1024, resource.getrlimit(resource.RLIMIT_AS)[1])
+    def below_hard(which: int, value: int) -> int:
+        hard = resource.getrlimit(which)[1]
+        return value if hard == resource.RLIM_INFINITY else min(value, hard)
+
+    cap = below_hard(resource.RLIMIT_AS, job["memory_mb"] * 1024 * 1024)
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))  # hard = soft: the child cannot lift it
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    fsize = min(256 << 20, resource.getrlimit(resource.RLIMIT_FSIZE)[1])
+    fsize = below_hard(resource.RLIMIT_FSIZE, 256 << 20)
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     # the support files (the check library) are the instructor's: import them before the
     # student code, so they are snapshotted with the rest

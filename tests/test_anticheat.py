@@ -13,6 +13,7 @@ forging the grading channel (the signed protocol), and patching torch (the resto
 
 from __future__ import annotations
 
+import socket
 import sys
 import time
 from pathlib import Path
@@ -105,9 +106,43 @@ LATE_TORCH = """def f1(x):
 # Issue 19's attack 2 trusts provided data the student can reassign; its fix (the tests
 # rebuild or record X3, Y3 and the initial parameters) is in the check library and the
 # master notebook, on another branch. Remove this mark when both are merged.
-_AWAITING_FIX = {"a35-reassign-provided-data": "provided data read back from the namespace (issue 19, fixed with the check library)"}
+_AWAITING_FIX = {"a35-reassign-provided-data": "provided data read back from the namespace (issue 19, fixed with the check library)",
+                 # its UDP send now fails (no datagram arrives: see the fixture); what is left is
+                 # the frame walk during the tests, which another work stream closes
+                 "b06-leak-hidden-tests-udp": "not flagged and 10/10: f1 walks the grader's frames by computed attribute names "
+                                              "(operator.attrgetter) while the tests run; frame walking is fixed on another branch"}
 CASES = [pytest.param(s, marks=pytest.mark.xfail(reason=_AWAITING_FIX[s.name], strict=True)) if s.name in _AWAITING_FIX else s
          for s in ANTICHEAT]
+
+def _privilege_probe(port: int) -> str:
+    """A cell that tries what root's privileges and Landlock's gaps used to allow (the red
+    team's b06, b09, b10, b11, b17, in forms that would change nothing if they worked:
+    reading another process's limit, setting the CPUs it already has, signal 0); if any
+    succeeds, it breaks its own q1 answer, so q1's points tell. The UDP datagram goes to a
+    socket the test listens on."""
+    return f"""import os, resource, socket
+_zygote = os.getppid()
+_got = []
+def _try(name, act):
+    try:
+        act()
+        _got.append(name)
+    except (OSError, ValueError):
+        pass
+_try("read the zygote's limit", lambda: resource.prlimit(_zygote, resource.RLIMIT_CPU))
+_try("read the zygote's priority", lambda: os.getpriority(os.PRIO_PROCESS, _zygote))
+_try("set the zygote's CPUs", lambda: os.sched_setaffinity(_zygote, os.sched_getaffinity(0)))
+_try("lift the memory cap", lambda: resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY)))
+_try("raise the priority", lambda: os.nice(-1))
+_try("read the zygote's command line", lambda: open(f"/proc/{{_zygote}}/cmdline").read())
+_try("list the zygote", lambda: os.listdir(f"/proc/{{_zygote}}"))
+_try("signal the zygote", lambda: os.kill(_zygote, 0))
+_try("send UDP", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"leak", ("127.0.0.1", {port})))
+_try("open a netlink socket", lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW))
+if _got:
+    grad1 = None
+"""
+
 
 PATCH = """import torch, gradkit_checks
 torch.allclose = lambda *args, **kwargs: True
@@ -130,6 +165,17 @@ def graded(built, tmp_path_factory):
     with_cell(bundled / "solution.ipynb", "f2", HANG, probes / "hang.ipynb")
     with_cell(bundled / "solution.ipynb", "linear_grads", TORCH_FLAGS, probes / "torch-flags.ipynb")
     with_cell(bundled / "solution.ipynb", "f2", LATE_TORCH, probes / "late-torch.ipynb")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.setblocking(False)
+    b06 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # where the red team's b06 sends the hidden tests
+    try:
+        b06.bind(("127.0.0.1", 40999))
+        b06.setblocking(False)
+    except OSError:  # another run on this machine listens there: the probe's own port still tells
+        b06.close()
+        b06 = None
+    with_cell(bundled / "solution.ipynb", "f1", _privilege_probe(listener.getsockname()[1]), probes / "privileges.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
                                       "--timeout", "60", "--cell-timeout", "8", str(root / "anticheat"), str(probes)])
@@ -137,6 +183,15 @@ def graded(built, tmp_path_factory):
     table = pd.read_csv(out / "grades.csv").iloc[1:].set_index("file")
     with Gradebook(out) as book:
         rows = {row.label: row for row in book.rows()}
+    for sock in (listener, b06):
+        if sock is None:
+            continue
+        try:
+            received = sock.recv(1 << 16)
+        except BlockingIOError:
+            received = None
+        sock.close()
+        assert received is None, f"a submission sent a UDP datagram out of the sandbox: {received[:80]!r}"
     return table, rows
 
 
@@ -169,6 +224,33 @@ def test_hidden_tests_cannot_be_read_by_the_submission(graded):
     leak = rows["probes/leak.ipynb"]
     assert leak.raw_scores["q1"] == 2, "the probe found hidden test text, so it broke its own q1 answer"
     assert leak.status.startswith("needs review: ")
+
+
+def test_the_child_cannot_reach_other_processes_lift_its_limits_or_send_datagrams(graded):
+    """No call of the privilege probe succeeds (seccomp, no capabilities, private /proc);
+    the fixture also checked that no datagram arrived."""
+    _, rows = graded
+    probe = rows["probes/privileges.ipynb"]
+    assert probe.raw_scores == {"q1": 2, "q2": 3, "q3": 5}, "one of the probe's calls succeeded, so it broke its own q1 answer"
+    assert probe.status.startswith("needs review: ")
+
+
+@pytest.mark.parametrize("name", ["b09-prlimit-zygote", "b10-prlimit-grader", "b11-prlimit-siblings", "b17-root-capabilities-recon"])
+def test_attacks_on_the_grader_and_other_submissions_do_no_harm(name, graded):
+    """The red team's b09, b10, b11 lowered the CPU limit of the zygote, the grader and the
+    other submissions' processes (the batch died, other submissions failed); b17 lifted its
+    memory cap and re-pinned the grader's CPUs. Now each is graded like its honest answers,
+    and so is everything graded beside it (the other tests of this file)."""
+    _, rows = graded
+    row = rows[f"anticheat/{name}.ipynb"]
+    assert row.raw_status == "Completed", row.raw_status
+    if name == "b17-root-capabilities-recon":
+        # its f1 raises on purpose wherever the tests call it (to report what it managed;
+        # the feedback does not show the message), which costs it a hidden case of q1;
+        # what it tried is the privilege probe's business
+        assert row.raw_scores == {"q1": 1, "q2": 3, "q3": 5}
+    else:
+        assert row.raw_scores == {"q1": 2, "q2": 3, "q3": 5}
 
 
 def test_forged_grading_messages_are_ignored_and_flagged(graded):
