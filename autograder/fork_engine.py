@@ -15,6 +15,11 @@ What it guarantees (the threat model is in the README):
   open the zip, the master notebook, the gradebook or another submission. The tests are
   written to the child's pipe only after it reports, with this submission's token, that
   its last cell has ended.
+* **The child cannot act on other processes.** It has no capability left, its hard limits
+  equal its soft ones, a seccomp filter refuses calls on other processes' limits,
+  priority and CPUs, ``ptrace``, non-Unix sockets and the kernel's privileged interfaces,
+  and its own ``/proc`` lists only it and its children (:mod:`autograder.privileges`,
+  :mod:`autograder.syscall_filter`).
 * **Scores are computed here, not in the student's process.** The child returns only
   pass/fail and the message of each test case, as JSON. This process rebuilds otter's
   ``TestFile`` objects from the zip's sources and computes points, results.json and the
