@@ -17,7 +17,7 @@ limit, ``sched_setaffinity``, ``setpriority`` lowering a priority) are refused b
 system call filter (:mod:`autograder.syscall_filter`) instead.
 
 :func:`hide_other_processes` gives the child its own view of ``/proc`` in which other
-processes do not appear (``hidepid=invisible``): with Landlock and no capabilities the
+processes do not appear (``hidepid=ptraceable``): with Landlock and no capabilities the
 child may not inspect processes outside its sandbox, so their ``/proc/<pid>`` folders
 (command lines, status, limits) are hidden from it; its own and its children's stay.
 
@@ -111,7 +111,8 @@ def lock_limits() -> None:
 
 def hide_other_processes() -> bool:
     """Give the calling process a private mount of ``/proc`` that lists only the
-    processes it may inspect (``hidepid=invisible``, Linux 5.8+; 2 before).
+    processes it may inspect (``hidepid=ptraceable``, Linux 5.8+; else ``hidepid=2`` with a
+    ``gid=`` the process is not in).
 
     Must run while the process still has ``CAP_SYS_ADMIN`` and before Landlock (whose
     ``/proc`` rule is then taken on the new mount). The mount lives in a mount namespace

@@ -31,7 +31,7 @@ Why no library: ``pyseccomp`` (PyPI, last release 2021) wraps the system's libse
 C library, which pip cannot install; ``seccompy`` (PyPI 0.2.0, 2026, beta) is pure
 Python but its architecture check lets x32 system call numbers (``nr | 0x40000000``)
 through on x86_64, which would step around a filter that denies named calls. The filter
-here is about 150 instructions of classic BPF, made with :mod:`ctypes` (opcodes and
+here is under 200 instructions of classic BPF, made with :mod:`ctypes` (opcodes and
 ``struct seccomp_data`` from ``linux/filter.h``, ``linux/bpf_common.h``,
 ``linux/seccomp.h``; numbers from ``arch/x86/entry/syscalls/syscall_64.tbl`` and
 ``include/uapi/asm-generic/unistd.h``; see the kernel's
