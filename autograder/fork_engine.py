@@ -17,7 +17,7 @@ What it guarantees (the threat model is in the README):
   its last cell has ended.
 * **The child cannot act on other processes.** It has no capability left, its hard limits
   equal its soft ones, a seccomp filter refuses calls on other processes' limits,
-  priority and CPUs, ``ptrace``, non-Unix sockets and the kernel's privileged interfaces,
+  priority and CPUs, ``ptrace``, sockets and the kernel's privileged interfaces,
   and its own ``/proc`` lists only it and its children (:mod:`autograder.privileges`,
   :mod:`autograder.syscall_filter`).
 * **Scores are computed here, not in the student's process.** The child returns only

@@ -18,8 +18,12 @@ starts, with no way back, under which these calls fail with ``EPERM``:
   clock setting, ``acct``, ``quotactl``;
 * ``clone`` with a namespace flag; ``clone3`` fails with ``ENOSYS`` (its flags are behind
   a pointer the filter cannot read; the C library then falls back to ``clone``);
-* ``socket``/``socketpair`` of any family but ``AF_UNIX`` (no UDP, raw, packet or
-  netlink sockets; the engine itself talks to the child through pipes);
+* ``socket`` of any family, and ``socketpair`` of any but ``AF_UNIX``: no UDP, raw,
+  packet or netlink socket, and no connection to a named Unix socket either (Landlock
+  does not confine ``connect`` to one: a system daemon's socket, D-Bus or a container
+  runtime's, would take orders from the grader's uid). A connected pair of Unix sockets
+  (``socket.socketpair()``) still works; the engine itself talks to the child through
+  pipes;
 * with ``signals=True`` (for kernels whose Landlock cannot scope signals, ABI < 6):
   ``kill``/``tkill``/``tgkill``/``rt_(tg)sigqueueinfo``/``pidfd_send_signal`` to anyone
   but the caller itself and its own process group.
@@ -165,8 +169,8 @@ def program(pid: int, *, signals: bool, machine: str | None = None) -> list[tupl
         rule(name, [(_RET, 0, 0, _EPERM)])
     rule("clone3", [(_RET, 0, 0, _ENOSYS)])
     rule("clone", [(_LD_ABS_W, 0, 0, _arg(0)), (_JSET, 0, 1, _NAMESPACES), (_RET, 0, 0, _EPERM), (_RET, 0, 0, _ALLOW)])
-    for name in ("socket", "socketpair"):
-        rule(name, one_of(_arg(0), [_AF_UNIX]))
+    rule("socket", [(_RET, 0, 0, _EPERM)])
+    rule("socketpair", one_of(_arg(0), [_AF_UNIX]))
     for name in _PID_FIRST:
         rule(name, one_of(_arg(0), [0, pid]))
     for name in _WHICH_WHO:

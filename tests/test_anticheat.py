@@ -114,12 +114,12 @@ _AWAITING_FIX = {"a35-reassign-provided-data": "provided data read back from the
 CASES = [pytest.param(s, marks=pytest.mark.xfail(reason=_AWAITING_FIX[s.name], strict=True)) if s.name in _AWAITING_FIX else s
          for s in ANTICHEAT]
 
-def _privilege_probe(port: int) -> str:
+def _privilege_probe(port: int, unix_path: str) -> str:
     """A cell that tries what root's privileges and Landlock's gaps used to allow (the red
     team's b06, b09, b10, b11, b17, in forms that would change nothing if they worked:
     reading another process's limit, setting the CPUs it already has, signal 0); if any
-    succeeds, it breaks its own q1 answer, so q1's points tell. The UDP datagram goes to a
-    socket the test listens on."""
+    succeeds, it breaks its own q1 answer, so q1's points tell. The UDP datagram and the
+    Unix connection go to sockets the test listens on."""
     return f"""import os, resource, socket
 _zygote = os.getppid()
 _got = []
@@ -139,6 +139,7 @@ _try("list the zygote", lambda: os.listdir(f"/proc/{{_zygote}}"))
 _try("signal the zygote", lambda: os.kill(_zygote, 0))
 _try("send UDP", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"leak", ("127.0.0.1", {port})))
 _try("open a netlink socket", lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW))
+_try("connect to a Unix socket outside the sandbox", lambda: socket.socket(socket.AF_UNIX).connect({unix_path!r}))
 if _got:
     grad1 = None
 """
@@ -175,7 +176,12 @@ def graded(built, tmp_path_factory):
     except OSError:  # another run on this machine listens there: the probe's own port still tells
         b06.close()
         b06 = None
-    with_cell(bundled / "solution.ipynb", "f1", _privilege_probe(listener.getsockname()[1]), probes / "privileges.ipynb")
+    daemon = socket.socket(socket.AF_UNIX)  # like a system daemon's socket (D-Bus, a container runtime)
+    daemon.bind(str(root / "daemon.sock"))
+    daemon.listen()
+    daemon.setblocking(False)
+    with_cell(bundled / "solution.ipynb", "f1", _privilege_probe(listener.getsockname()[1], str(root / "daemon.sock")),
+              probes / "privileges.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
                                       "--timeout", "60", "--cell-timeout", "8", str(root / "anticheat"), str(probes)])
@@ -183,6 +189,13 @@ def graded(built, tmp_path_factory):
     table = pd.read_csv(out / "grades.csv").iloc[1:].set_index("file")
     with Gradebook(out) as book:
         rows = {row.label: row for row in book.rows()}
+    try:
+        daemon.accept()
+        connected = True
+    except BlockingIOError:
+        connected = False
+    daemon.close()
+    assert not connected, "a submission connected to a Unix socket outside its sandbox"
     for sock in (listener, b06):
         if sock is None:
             continue

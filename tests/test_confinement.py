@@ -93,6 +93,7 @@ def test_the_filter_refuses_other_processes_and_kernel_interfaces_and_keeps_the_
             "tcp6": _errno_of(lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM)),
             "netlink": _errno_of(lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)),
             "unix": _errno_of(lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM).close()),
+            "inet pair": _raw(NR["socketpair"], socket.AF_INET, socket.SOCK_STREAM, 0, 0),
             "socketpair": _errno_of(lambda: [s.close() for s in socket.socketpair()]),
             "ptrace": _raw(NR["ptrace"], -1, 0, 0, 0),  # an invalid request: EIO unfiltered
             "process_vm_readv": _raw(NR["process_vm_readv"], grader, 0, 0, 0, 0, 0),
@@ -107,12 +108,13 @@ def test_the_filter_refuses_other_processes_and_kernel_interfaces_and_keeps_the_
 
     seen, status = _in_child(body)
     assert os.waitstatus_to_exitcode(status) == 0
-    refused = {"prlimit other", "affinity other", "getpriority other", "setpriority user", "udp", "tcp6", "netlink", "ptrace",
+    refused = {"prlimit other", "affinity other", "getpriority other", "setpriority user", "udp", "tcp6", "netlink", "unix",
+               "inet pair", "ptrace",
                "process_vm_readv", "unshare user", "clone new user", "bpf", "keyctl", "mount"}
     assert {name: code for name, code in seen.items() if name in refused} == dict.fromkeys(refused, errno.EPERM)
     assert seen["clone3"] == errno.ENOSYS  # the C library falls back to clone
     assert {name: code for name, code in seen.items() if name not in refused | {"clone3"}} == {
-        "prlimit self": 0, "prlimit own pid": 0, "affinity self": 0, "nice self +1": 0, "unix": 0, "socketpair": 0, "fork": 0}
+        "prlimit self": 0, "prlimit own pid": 0, "affinity self": 0, "nice self +1": 0, "socketpair": 0, "fork": 0}
 
 
 def test_a_call_under_another_numbering_kills_the_process():
