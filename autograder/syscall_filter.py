@@ -93,6 +93,7 @@ _DENIED = ("ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "kc
            "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "acct", "quotactl")
 _PID_FIRST = ("prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_setparam", "sched_setattr",
               "migrate_pages", "move_pages")  # argument 0 is a pid: 0 or the caller's own only
+_SCHED_POLICY = ("sched_setscheduler", "sched_setparam", "sched_setattr")
 _WHICH_WHO = ("setpriority", "getpriority", "ioprio_set")  # (which, who): the caller's own process only
 _WHO_PROCESS = {"setpriority": 0, "getpriority": 0, "ioprio_set": 1}  # PRIO_PROCESS, IOPRIO_WHO_PROCESS
 _SIGNAL_PID_FIRST = ("kill", "rt_sigqueueinfo")  # kill(pid, sig): the caller, its process group (0 or -pgid)
@@ -128,13 +129,17 @@ class _Prog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_Insn))]
 
 
-def program(pid: int, *, signals: bool, machine: str | None = None) -> list[tuple[int, int, int, int]]:
+def program(pid: int, *, signals: bool, jupyter: bool = False, machine: str | None = None) -> list[tuple[int, int, int, int]]:
     """The filter for process ``pid``, as ``(code, jt, jf, k)`` instructions.
 
     Args:
         pid: the pid the filtered process calls its own (the calls on other pids fail).
         signals: also confine signals to the caller and its process group (for kernels
             whose Landlock does not scope them).
+        jupyter: for the ``otter`` engine's worker and its Jupyter kernel: leave sockets
+            alone (the kernel talks to otter over TCP) and the scheduling-policy calls
+            (libzmq's threads set their own with ``pthread_setschedparam``, by thread id,
+            which the filter cannot tell from another process's pid).
         machine: ``platform.machine()`` to build for (default: this one).
 
     Returns:
@@ -169,10 +174,12 @@ def program(pid: int, *, signals: bool, machine: str | None = None) -> list[tupl
         rule(name, [(_RET, 0, 0, _EPERM)])
     rule("clone3", [(_RET, 0, 0, _ENOSYS)])
     rule("clone", [(_LD_ABS_W, 0, 0, _arg(0)), (_JSET, 0, 1, _NAMESPACES), (_RET, 0, 0, _EPERM), (_RET, 0, 0, _ALLOW)])
-    rule("socket", [(_RET, 0, 0, _EPERM)])
-    rule("socketpair", one_of(_arg(0), [_AF_UNIX]))
+    if not jupyter:
+        rule("socket", [(_RET, 0, 0, _EPERM)])
+        rule("socketpair", one_of(_arg(0), [_AF_UNIX]))
     for name in _PID_FIRST:
-        rule(name, one_of(_arg(0), [0, pid]))
+        if not (jupyter and name in _SCHED_POLICY):
+            rule(name, one_of(_arg(0), [0, pid]))
     for name in _WHICH_WHO:
         # which must be "a process", then who must be 0 or the caller
         who = one_of(_arg(1), [0, pid])
@@ -188,7 +195,7 @@ def program(pid: int, *, signals: bool, machine: str | None = None) -> list[tupl
     return out
 
 
-def install(*, signals: bool = False) -> int:
+def install(*, signals: bool = False, jupyter: bool = False) -> int:
     """Install the filter on the calling process, for good (children inherit it).
 
     Needs ``PR_SET_NO_NEW_PRIVS`` (set here; :func:`autograder.sandbox.restrict` sets it
@@ -196,6 +203,7 @@ def install(*, signals: bool = False) -> int:
 
     Args:
         signals: also confine ``kill`` and its relatives (see the module doc).
+        jupyter: the ``otter`` engine's variant (see :func:`program`).
 
     Returns:
         int: the number of BPF instructions installed.
@@ -204,7 +212,7 @@ def install(*, signals: bool = False) -> int:
         SeccompUnavailable: unknown architecture, or the kernel refused the filter (the
             message says why); the process is then not filtered.
     """
-    insns = program(os.getpid(), signals=signals)
+    insns = program(os.getpid(), signals=signals, jupyter=jupyter)
     array = (_Insn * len(insns))(*[_Insn(*insn) for insn in insns])
     prog = _Prog(len(insns), ctypes.cast(array, ctypes.POINTER(_Insn)))
     libc = ctypes.CDLL(None, use_errno=True)

@@ -256,7 +256,8 @@ def test_attacks_on_the_grader_and_other_submissions_do_no_harm(name, graded):
     and so is everything graded beside it (the other tests of this file)."""
     _, rows = graded
     row = rows[f"anticheat/{name}.ipynb"]
-    assert row.raw_status == "Completed", row.raw_status
+    # b11's cell loops for 8 s, as long as the test's cell timeout: it may be interrupted at its end
+    assert row.raw_status.split("; cell ")[0] == "Completed", row.raw_status
     if name == "b17-root-capabilities-recon":
         # its f1 raises on purpose wherever the tests call it (to report what it managed;
         # the feedback does not show the message), which costs it a hidden case of q1;

@@ -147,6 +147,10 @@ def test_the_program_fits_classic_bpf_and_checks_the_architecture_first(machine)
     insns = syscall_filter.program(1234, signals=True, machine=machine)
     assert insns[:3] == [(0x20, 0, 0, 4), (0x15, 1, 0, syscall_filter._ARCH[machine]), (0x06, 0, 0, 0x80000000)]
     assert insns[-1] == (0x06, 0, 0, 0x7FFF0000) and len(insns) < 4096
+    socket_nr = syscall_filter._NR[machine]["socket"]
+    assert any(code == 0x15 and k == socket_nr for code, _, _, k in insns)
+    jupyter = syscall_filter.program(1234, signals=False, jupyter=True, machine=machine)  # the otter engine's kernel
+    assert not any(code == 0x15 and k == socket_nr for code, _, _, k in jupyter)
     with pytest.raises(syscall_filter.SeccompUnavailable, match="riscv64"):
         syscall_filter.program(1, signals=False, machine="riscv64")
 
