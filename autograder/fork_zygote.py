@@ -187,6 +187,7 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     for name in ("HOME", "TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
         os.environ[name] = workdir
     sys.path[:0] = [workdir]
+
     def below_hard(which: int, value: int) -> int:
         hard = resource.getrlimit(which)[1]
         return value if hard == resource.RLIM_INFINITY else min(value, hard)
