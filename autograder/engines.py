@@ -21,6 +21,7 @@ from typing import ClassVar
 
 import nbformat
 
+from . import privileges, syscall_filter
 from .limits import Limits
 from .otter_worker import CELL_INDEX_KEY, truncate_notebook
 from .outcome import COMPLETED, GradingOutcome, timed_out_status
@@ -183,13 +184,24 @@ class OtterEngine(Engine):
         return json.loads(out.read_text(encoding="utf-8"))
 
 
-def _child_setup(limits: Limits):
+def _child_setup(limits: Limits, *, confine: bool = True):
     """``preexec_fn`` of a worker: the memory cap, and SIGKILL when gradkit dies
     (``PR_SET_PDEATHSIG``), so a killed grading run leaves no worker behind; the worker's
-    kernel then exits by itself (ipykernel polls its parent)."""
+    kernel then exits by itself (ipykernel polls its parent).
+
+    With ``confine`` (the ``otter`` engine's worker, whose kernel runs student code), the
+    worker and its kernel also give up every capability and the right to raise a hard
+    limit (:mod:`autograder.privileges`) and get the system call filter's Jupyter variant
+    (:mod:`autograder.syscall_filter`; sockets and thread scheduling allowed): a
+    submission cannot lower the grader's or another submission's limits, priority or CPUs.
+    """
 
     def setup() -> None:
         limits.apply_to_current_process()
+        if confine:  # modules imported at the top: no import between fork and exec
+            privileges.lock_limits()
+            privileges.drop_capabilities()
+            syscall_filter.install(jupyter=True)
         try:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):

@@ -15,6 +15,11 @@ What it guarantees (the threat model is in the README):
   open the zip, the master notebook, the gradebook or another submission. The tests are
   written to the child's pipe only after it reports, with this submission's token, that
   its last cell has ended.
+* **The child cannot act on other processes.** It has no capability left, its hard limits
+  equal its soft ones, a seccomp filter refuses calls on other processes' limits,
+  priority and CPUs, ``ptrace``, sockets and the kernel's privileged interfaces,
+  and its own ``/proc`` lists only it and its children (:mod:`autograder.privileges`,
+  :mod:`autograder.syscall_filter`).
 * **Scores are computed here, not in the student's process.** The child returns only
   pass/fail and the message of each test case, as JSON. This process rebuilds otter's
   ``TestFile`` objects from the zip's sources and computes points, results.json and the
@@ -143,7 +148,7 @@ class _Zygote:
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([sys.executable, "-m", "autograder.fork_zygote", str(theirs.fileno())], pass_fds=[theirs.fileno()],
                                      env=env, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log, start_new_session=True,
-                                     preexec_fn=_child_setup(Limits(memory_mb=1 << 20)))
+                                     preexec_fn=_child_setup(Limits(memory_mb=1 << 20), confine=False))
         theirs.close()
         self.sock = ours
         self.buffer = b""

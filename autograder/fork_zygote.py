@@ -13,7 +13,10 @@ forks. Protocol on the socket, one JSON object per line:
   ``{"exit": code, "signal": sig}`` once it has ended and every process it left was killed.
 
 The child (:func:`run_child`) puts itself in its own session, drops every other file
-descriptor, applies the memory cap and the Landlock sandbox (:mod:`autograder.sandbox`),
+descriptor, applies the memory cap, hides other processes from its ``/proc``, applies the
+Landlock sandbox (:mod:`autograder.sandbox`), locks its resource limits, drops every
+capability (:mod:`autograder.privileges`), installs the system call filter
+(:mod:`autograder.syscall_filter`),
 runs the cells with IPython, undoes and reports tampering (:mod:`autograder.integrity`,
 and torch's own state: :mod:`autograder.torch_state`), writes ``{"ready": true,
 "runtime": [...]}`` on its event pipe, and only then reads the tests from its test pipe,
@@ -170,7 +173,7 @@ def run_child(job: dict, events: int, tests: int, shell, snapshot, torch_state, 
 
 
 def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, audit_events, zygote_pid) -> None:
-    from . import integrity, sandbox
+    from . import integrity, privileges, sandbox, syscall_filter
     from .outcome import interrupted_note, output_capped_note
 
     token = job["token"]
@@ -192,10 +195,16 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     for name in ("HOME", "TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
         os.environ[name] = workdir
     sys.path[:0] = [workdir]
-    cap = job["memory_mb"] * 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (cap, resource.getrlimit(resource.RLIMIT_AS)[1]))
+
+    def below_hard(which: int, value: int) -> int:
+        hard = resource.getrlimit(which)[1]
+        return value if hard == resource.RLIM_INFINITY else min(value, hard)
+
+    cap = below_hard(resource.RLIMIT_AS, job["memory_mb"] * 1024 * 1024)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))  # hard = soft: the child cannot lift it
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (256 << 20, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+    fsize = below_hard(resource.RLIMIT_FSIZE, 256 << 20)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
     # the support files (the check library) are the instructor's: import them before the
     # student code, so they are snapshotted with the rest
     for module in job.get("support_modules", []):
@@ -210,7 +219,13 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     snapshot.add_modules(job.get("support_modules", []))
     # code in files of the submission's folder is the student's, except the support files
     audit_record.student_files(workdir, [os.path.join(workdir, f"{module}.py") for module in job.get("support_modules", [])])
-    sandbox.restrict(read=job["read_roots"], write=[workdir])
+    # other processes vanish from /proc (needs CAP_SYS_ADMIN, so before the rest); then
+    # Landlock, every hard limit locked, no capabilities, and the system call filter
+    privileges.hide_other_processes()
+    abi = sandbox.restrict(read=job["read_roots"], write=[workdir])
+    privileges.lock_limits()
+    privileges.drop_capabilities()
+    syscall_filter.install(signals=abi < 6)  # Landlock 6+ already keeps signals inside the sandbox
 
     state = {"cell": None, "timer": False}
     budget = {"left": job["output_bytes"], "noted": False, "sent": False}
@@ -404,7 +419,7 @@ class _TestRun:
 
 def serve(sock: socket.socket) -> None:
     """The zygote's loop: one job at a time, until the engine closes the socket."""
-    from . import outcome, sandbox  # noqa: F401 - imported before the fork: the child cannot read our files
+    from . import outcome, privileges, sandbox, syscall_filter  # noqa: F401 - imported before the fork: the child cannot read our files
     from .integrity import StateSnapshot, guard_frame_callbacks, install_audit_hook
     from .torch_state import TorchState
 

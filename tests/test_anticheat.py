@@ -14,6 +14,7 @@ forging the grading channel (the signed protocol), and patching torch (the resto
 from __future__ import annotations
 
 import json
+import socket
 import sys
 import time
 from pathlib import Path
@@ -104,9 +105,6 @@ LATE_TORCH = """def f1(x):
     return torch.log(x) + x ** 3
 """
 
-# Issue 19's attack 2 trusts provided data the student can reassign; its fix (the tests
-# rebuild or record X3, Y3 and the initial parameters) is in the check library and the
-# master notebook, on another branch. Remove this mark when both are merged.
 _AWAITING_FIX: dict[str, str] = {}  # samples whose fix is still to land: name -> reason (xfail, strict)
 CASES = [pytest.param(s, marks=pytest.mark.xfail(reason=_AWAITING_FIX[s.name], strict=True)) if s.name in _AWAITING_FIX else s
          for s in ANTICHEAT]
@@ -158,6 +156,37 @@ def f1(x):
     return _orig_f1(x)
 """
 
+def _privilege_probe(port: int, unix_path: str) -> str:
+    """A cell that tries what root's privileges and Landlock's gaps used to allow (the red
+    team's b06, b09, b10, b11, b17, in forms that would change nothing if they worked:
+    reading another process's limit, setting the CPUs it already has, signal 0); if any
+    succeeds, it breaks its own q1 answer, so q1's points tell. The UDP datagram and the
+    Unix connection go to sockets the test listens on."""
+    return f"""import os, resource, socket
+_zygote = os.getppid()
+_got = []
+def _try(name, act):
+    try:
+        act()
+        _got.append(name)
+    except (OSError, ValueError):
+        pass
+_try("read the zygote's limit", lambda: resource.prlimit(_zygote, resource.RLIMIT_CPU))
+_try("read the zygote's priority", lambda: os.getpriority(os.PRIO_PROCESS, _zygote))
+_try("set the zygote's CPUs", lambda: os.sched_setaffinity(_zygote, os.sched_getaffinity(0)))
+_try("lift the memory cap", lambda: resource.setrlimit(resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY)))
+_try("raise the priority", lambda: os.nice(-1))
+_try("read the zygote's command line", lambda: open(f"/proc/{{_zygote}}/cmdline").read())
+_try("list the zygote", lambda: os.listdir(f"/proc/{{_zygote}}"))
+_try("signal the zygote", lambda: os.kill(_zygote, 0))
+_try("send UDP", lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b"leak", ("127.0.0.1", {port})))
+_try("open a netlink socket", lambda: socket.socket(socket.AF_NETLINK, socket.SOCK_RAW))
+_try("connect to a Unix socket outside the sandbox", lambda: socket.socket(socket.AF_UNIX).connect({unix_path!r}))
+if _got:
+    grad1 = None
+"""
+
+
 PATCH = """import torch, gradkit_checks
 torch.allclose = lambda *args, **kwargs: True
 gradkit_checks.check_from_autograd = lambda *args, **kwargs: None
@@ -181,6 +210,22 @@ def graded(built, tmp_path_factory):
     with_cell(bundled / "solution.ipynb", "linear_grads", TORCH_FLAGS, probes / "torch-flags.ipynb")
     with_cell(bundled / "q1-math-log.ipynb", "f1", CLOSURES, probes / "closures.ipynb")
     with_cell(bundled / "solution.ipynb", "f1", LATE_TORCH, probes / "late-torch.ipynb")
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.setblocking(False)
+    b06 = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # where the red team's b06 sends the hidden tests
+    try:
+        b06.bind(("127.0.0.1", 40999))
+        b06.setblocking(False)
+    except OSError:  # another run on this machine listens there: the probe's own port still tells
+        b06.close()
+        b06 = None
+    daemon = socket.socket(socket.AF_UNIX)  # like a system daemon's socket (D-Bus, a container runtime)
+    daemon.bind(str(root / "daemon.sock"))
+    daemon.listen()
+    daemon.setblocking(False)
+    with_cell(bundled / "solution.ipynb", "f1", _privilege_probe(listener.getsockname()[1], str(root / "daemon.sock")),
+              probes / "privileges.ipynb")
     out = root / "out"
     result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2",
                                       "--timeout", "60", "--cell-timeout", "8", str(root / "anticheat"), str(probes)])
@@ -188,6 +233,22 @@ def graded(built, tmp_path_factory):
     table = pd.read_csv(out / "grades.csv").iloc[1:].set_index("file")
     with Gradebook(out) as book:
         rows = {row.label: row for row in book.rows()}
+    try:
+        daemon.accept()
+        connected = True
+    except BlockingIOError:
+        connected = False
+    daemon.close()
+    assert not connected, "a submission connected to a Unix socket outside its sandbox"
+    for sock in (listener, b06):
+        if sock is None:
+            continue
+        try:
+            received = sock.recv(1 << 16)
+        except BlockingIOError:
+            received = None
+        sock.close()
+        assert received is None, f"a submission sent a UDP datagram out of the sandbox: {received[:80]!r}"
     return table, rows
 
 
@@ -258,6 +319,34 @@ def test_the_grading_channel_is_not_reachable_from_objects_student_code_can_get(
     _, rows = graded
     probe = rows["probes/closures.ipynb"]
     assert probe.raw_scores == {"q1": 0, "q2": 3, "q3": 5}, probe.status
+
+
+def test_the_child_cannot_reach_other_processes_lift_its_limits_or_send_datagrams(graded):
+    """No call of the privilege probe succeeds (seccomp, no capabilities, private /proc);
+    the fixture also checked that no datagram arrived."""
+    _, rows = graded
+    probe = rows["probes/privileges.ipynb"]
+    assert probe.raw_scores == {"q1": 2, "q2": 3, "q3": 5}, "one of the probe's calls succeeded, so it broke its own q1 answer"
+    assert probe.status.startswith("needs review: ")
+
+
+@pytest.mark.parametrize("name", ["b09-prlimit-zygote", "b10-prlimit-grader", "b11-prlimit-siblings", "b17-root-capabilities-recon"])
+def test_attacks_on_the_grader_and_other_submissions_do_no_harm(name, graded):
+    """The red team's b09, b10, b11 lowered the CPU limit of the zygote, the grader and the
+    other submissions' processes (the batch died, other submissions failed); b17 lifted its
+    memory cap and re-pinned the grader's CPUs. Now each is graded like its honest answers,
+    and so is everything graded beside it (the other tests of this file)."""
+    _, rows = graded
+    row = rows[f"anticheat/{name}.ipynb"]
+    # b11's cell loops for 8 s, as long as the test's cell timeout: it may be interrupted at its end
+    assert row.raw_status.split("; cell ")[0] == "Completed", row.raw_status
+    if name == "b17-root-capabilities-recon":
+        # its f1 raises on purpose wherever the tests call it (to report what it managed;
+        # the feedback does not show the message), which costs it a hidden case of q1;
+        # what it tried is the privilege probe's business
+        assert row.raw_scores == {"q1": 1, "q2": 3, "q3": 5}
+    else:
+        assert row.raw_scores == {"q1": 2, "q2": 3, "q3": 5}
 
 
 def test_forged_grading_messages_are_ignored_and_flagged(graded):

@@ -40,7 +40,7 @@ def test_anticheat_corpus_is_complete_and_consistent():
     assert len(ANTICHEAT) >= 14
     assert sum(s.flagged is True for s in ANTICHEAT) >= 14
     for sample in ANTICHEAT:
-        assert sample.name.startswith(("a", "b")) and sample.description, sample.name
+        assert sample.name.startswith(("a", "b")) and sample.description, sample.name  # b: the red team's round
         assert sample.flagged is not None, f"{sample.name}: no '# flagged:' line"
         assert set(sample.honest) == set(sample.expected) == {"q1", "q2", "q3"}, sample.name
         # flagged submissions count 0 until reviewed; the others count what their answers earn
@@ -49,7 +49,12 @@ def test_anticheat_corpus_is_complete_and_consistent():
         assert sample.fills, f"{sample.name}: no cheating code"
 
 
-@pytest.mark.parametrize("sample", ANTICHEAT, ids=lambda s: s.name)
+# samples the screen does not flag yet: name -> reason (xfail, strict); none today
+_UNSCREENED: dict[str, str] = {}
+
+
+@pytest.mark.parametrize("sample", [pytest.param(s, marks=pytest.mark.xfail(reason=_UNSCREENED[s.name], strict=True))
+                                    if s.name in _UNSCREENED else s for s in ANTICHEAT], ids=lambda s: s.name)
 def test_anticheat_sample_is_flagged_as_it_says(sample, student):
     findings = _findings(student, sample)
     if sample.flagged:
