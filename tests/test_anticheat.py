@@ -342,9 +342,10 @@ def test_attacks_on_the_grader_and_other_submissions_do_no_harm(name, graded):
     assert row.raw_status.split("; cell ")[0] == "Completed", row.raw_status
     if name == "b17-root-capabilities-recon":
         # its f1 raises on purpose wherever the tests call it (to report what it managed;
-        # the feedback does not show the message), which costs it a hidden case of q1;
-        # what it tried is the privilege probe's business
-        assert row.raw_scores == {"q1": 1, "q2": 3, "q3": 5}
+        # the feedback does not show the message): q1's public test (f1 on public points)
+        # and unseen-points test fail, its values test passes; what it tried is the
+        # privilege probe's business
+        assert row.raw_scores == {"q1": 0.5, "q2": 3, "q3": 5}
     else:
         assert row.raw_scores == {"q1": 2, "q2": 3, "q3": 5}
 
