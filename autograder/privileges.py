@@ -33,6 +33,8 @@ import os
 import platform
 import resource
 
+from .sandbox import libc
+
 __all__ = ["drop_capabilities", "hide_other_processes", "lock_limits"]
 
 _PR_CAPBSET_READ, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 23, 24, 47, 4
@@ -50,8 +52,6 @@ class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
-def _libc():
-    return ctypes.CDLL(None, use_errno=True)
 
 
 def _last_cap() -> int:
@@ -76,19 +76,19 @@ def drop_capabilities() -> None:
     Raises:
         OSError: a system call failed (the process may then keep some capabilities).
     """
-    libc = _libc()
-    if libc.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: no ambient set (< 4.3)
+    c = libc()
+    if c.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: no ambient set (< 4.3)
         raise OSError(ctypes.get_errno(), f"prctl(PR_CAP_AMBIENT_CLEAR_ALL): {os.strerror(ctypes.get_errno())}")
     for cap in range(_last_cap() + 1):  # needs CAP_SETPCAP, so before capset
-        if libc.prctl(_PR_CAPBSET_READ, cap, 0, 0, 0) != 1:
+        if c.prctl(_PR_CAPBSET_READ, cap, 0, 0, 0) != 1:
             continue
-        if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+        if c.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
             if ctypes.get_errno() == errno.EPERM and not _has_setpcap():
                 break  # a grader without privileges: nothing to drop, and exec cannot give any (no_new_privs)
             raise OSError(ctypes.get_errno(), f"prctl(PR_CAPBSET_DROP, {cap}): {os.strerror(ctypes.get_errno())}")
     header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()  # all zero
-    if libc.syscall(_CAPSET[platform.machine()], ctypes.byref(header), data) != 0:
+    if c.syscall(_CAPSET[platform.machine()], ctypes.byref(header), data) != 0:
         raise OSError(ctypes.get_errno(), f"capset: {os.strerror(ctypes.get_errno())}")
 
 
@@ -124,16 +124,16 @@ def hide_other_processes() -> bool:
         allow it (not root, inside a container without ``CAP_SYS_ADMIN``): the process
         then sees ``/proc`` as before, and other processes' folders stay readable.
     """
-    libc = _libc()
-    if libc.unshare(_CLONE_NEWNS) != 0:
+    c = libc()
+    if c.unshare(_CLONE_NEWNS) != 0:
         return False
-    if libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+    if c.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
         return False
     # "ptraceable" (Linux 5.8+) hides what ptrace_may_access refuses, whatever the gid;
     # "2" with a gid the process is not in, since hidepid lets the gid= group (0 by
     # default: root's own) see everything
     stranger = max({65534, *os.getgroups(), os.getgid()}) + 1
     for option in (b"hidepid=ptraceable", f"hidepid=2,gid={stranger}".encode()):
-        if libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, option) == 0:
+        if c.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, option) == 0:
             return True
     return False

@@ -53,8 +53,21 @@ class _PathBeneathAttr(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
-def _libc():
+def libc() -> ctypes.CDLL:
+    """The C library with ``errno`` kept (``ctypes.get_errno()``), for the raw system calls
+    of this module, :mod:`autograder.privileges` and :mod:`autograder.syscall_filter`."""
     return ctypes.CDLL(None, use_errno=True)
+
+
+def no_new_privs() -> None:
+    """Set ``PR_SET_NO_NEW_PRIVS`` for this process for good (``linux/prctl.h``): neither
+    Landlock nor a seccomp filter may be installed without it.
+
+    Raises:
+        OSError: the kernel refused (the message says why).
+    """
+    if libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), f"prctl(PR_SET_NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}")
 
 
 def landlock_abi() -> int:
@@ -62,7 +75,7 @@ def landlock_abi() -> int:
     numbers = _SYSCALLS.get(platform.machine())
     if numbers is None:
         return 0
-    abi = _libc().syscall(numbers[0], None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
+    abi = libc().syscall(numbers[0], None, ctypes.c_size_t(0), ctypes.c_uint32(_CREATE_RULESET_VERSION))
     return max(0, abi)
 
 
@@ -87,8 +100,8 @@ def restrict(*, read: list[Path], write: list[Path]) -> int:
     fs_mask = _FS_BY_ABI[max(k for k in _FS_BY_ABI if k <= abi)]
     attr = _RulesetAttr(handled_access_fs=fs_mask, handled_access_net=_NET_ALL if abi >= 4 else 0, scoped=_SCOPE_ALL if abi >= 6 else 0)
     size = ctypes.sizeof(attr) if abi >= 6 else (16 if abi >= 4 else 8)
-    libc = _libc()
-    ruleset = libc.syscall(create, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    c = libc()
+    ruleset = c.syscall(create, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
     if ruleset < 0:
         raise LandlockUnavailable(f"landlock_create_ruleset failed: {os.strerror(ctypes.get_errno())}")
     try:
@@ -102,13 +115,15 @@ def restrict(*, read: list[Path], write: list[Path]) -> int:
                     is_dir = os.path.isdir(path)
                     allowed = (access if is_dir else access & (_EXECUTE | _READ_FILE | _WRITE_FILE | _TRUNCATE | _IOCTL_DEV)) & fs_mask
                     rule = _PathBeneathAttr(allowed_access=allowed, parent_fd=fd)
-                    if libc.syscall(add_rule, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
+                    if c.syscall(add_rule, ruleset, _RULE_PATH_BENEATH, ctypes.byref(rule), ctypes.c_uint32(0)) != 0:
                         raise LandlockUnavailable(f"landlock_add_rule({path}) failed: {os.strerror(ctypes.get_errno())}")
                 finally:
                     os.close(fd)
-        if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            raise LandlockUnavailable(f"prctl(PR_SET_NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}")
-        if libc.syscall(restrict_self, ruleset, ctypes.c_uint32(0)) != 0:
+        try:
+            no_new_privs()
+        except OSError as error:
+            raise LandlockUnavailable(str(error)) from None
+        if c.syscall(restrict_self, ruleset, ctypes.c_uint32(0)) != 0:
             raise LandlockUnavailable(f"landlock_restrict_self failed: {os.strerror(ctypes.get_errno())}")
     finally:
         os.close(ruleset)

@@ -49,6 +49,8 @@ import errno
 import os
 import platform
 
+from .sandbox import libc, no_new_privs
+
 __all__ = ["SeccompUnavailable", "install", "program"]
 
 # x86_64 and aarch64 numbers
@@ -215,11 +217,12 @@ def install(*, signals: bool = False, jupyter: bool = False) -> int:
     insns = program(os.getpid(), signals=signals, jupyter=jupyter)
     array = (_Insn * len(insns))(*[_Insn(*insn) for insn in insns])
     prog = _Prog(len(insns), ctypes.cast(array, ctypes.POINTER(_Insn)))
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
-        raise SeccompUnavailable(f"prctl(PR_SET_NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}")
+    try:
+        no_new_privs()
+    except OSError as error:
+        raise SeccompUnavailable(str(error)) from None
     # seccomp(SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, &prog)
     number = {"x86_64": 317, "aarch64": 277}[platform.machine()]
-    if libc.syscall(number, 1, 1, ctypes.byref(prog)) != 0:
+    if libc().syscall(number, 1, 1, ctypes.byref(prog)) != 0:
         raise SeccompUnavailable(f"seccomp(SECCOMP_SET_MODE_FILTER) failed: {os.strerror(ctypes.get_errno())}")
     return len(insns)
