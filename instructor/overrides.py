@@ -51,7 +51,7 @@ def _possible(book: Gradebook, label: str, question: str) -> float:
     points = book.points()
     if question in points:
         return float(points[question])
-    near = difflib.get_close_matches(question, list(points), n=3)
+    near = [q for q in points if q.casefold() == question.casefold()] or difflib.get_close_matches(question, list(points), n=3)
     hint = f"; did you mean {', '.join(near)}?" if near else ""
     raise OverrideError(f"{label}: no question {question!r} in this assignment{hint} (questions: {', '.join(points) or 'none'})")
 
@@ -99,7 +99,7 @@ def set_points(*, out_dir: Path, label: str, question: str, points: float, note:
         except (TypeError, ValueError):
             raise OverrideError(f"{label}: {question}: points must be a number, got {points!r}") from None
         if not math.isfinite(value) or not 0 <= value <= possible:
-            raise OverrideError(f"{label}: {question}: points must be between 0 and {possible:g}, got {points!r}")
+            raise OverrideError(f"{label}: {question}: points must be between 0 and {possible:g}, got {value:g}")
         book.set_override(label, question, value, note)
 
     return _write(out_dir, label, question, action)
@@ -223,7 +223,8 @@ def _describe(event: GradebookEvent) -> str:
     if event.action == "removed":
         return f"removed (was {format_score(old.get('total'))} points, {old.get('status', '')})"
     if event.action == "reviewed":
-        return f"counts {format_score(old.get('total'))} -> {format_score(new.get('total'))}"
+        return (f"review {old.get('review') or 'pending'} -> {new.get('review') or 'pending'}"
+                f" (tests gave {format_score(new.get('total'))} points)")
     if event.action == "graded":
         changed = ""
         if old and old.get("file_sha256") != new.get("file_sha256"):
