@@ -191,7 +191,6 @@ def test_from_grade_to_a_corrected_canvas_and_moodle_import(work, tmp_path):
         (SMITH, "q3 set by hand by the instructor; 10 points written to Smith, John's row"),
         (OBRIEN, "q1 set by hand by the instructor; 9.5 points written to O'Brien, Mary's row"),
     ]
-    assert report["counts"]["set_by_hand"] == 2
     assert [m["status"] for m in report["matched"]] == [
         "Completed; set by hand: q3=5", "Completed", "Completed; cleared after review; set by hand: q1=1.5"]
     assert {r[5]: r[6] for r in _records(moodle_import)[1:]} == {"john.smith@example.edu": "9", "mary@example.edu": "-"}
@@ -396,3 +395,14 @@ def test_the_override_rule_with_no_autograded_score():
     _, changed, _ = apply_overrides({"q4": None}, "Completed", {}, {"q4": o}, raw_scores={}, points={"q4": 5.0},
                                     file_sha256="other", autograder_sha256="z")
     assert changed_questions(changed) == ["q4"]
+
+
+def test_removing_a_submission_takes_its_overrides_on_the_record(work):
+    _, _, out = work
+    set_points(out_dir=out, label=GARCIA, question="q1", points=1.0, note="hand check")
+    result = CliRunner().invoke(cli, ["remove", str(out), GARCIA, "--note", "graded by mistake"])
+    assert result.exit_code == 0, result.output
+    with Gradebook(out) as book:
+        assert book.overrides() == {}
+        removed = [e for e in book.events(GARCIA) if e.action == "removed"]
+    assert json.loads(removed[0].old)["overrides"] == [{"question": "q1", "points": 1.0, "comment": "", "note": "hand check"}]
