@@ -406,3 +406,11 @@ def test_removing_a_submission_takes_its_overrides_on_the_record(work):
         assert book.overrides() == {}
         removed = [e for e in book.events(GARCIA) if e.action == "removed"]
     assert json.loads(removed[0].old)["overrides"] == [{"question": "q1", "points": 1.0, "comment": "", "note": "hand check"}]
+
+
+def test_one_bad_change_refuses_the_whole_command(work):
+    _, _, out = work
+    result = _review(str(out), "--clear", OBRIEN, "--set", SMITH, "q3=4", "--set", GARCIA, "q3=9")
+    assert result.exit_code == 2 and result.output == f"Error: {GARCIA}: q3: points must be between 0 and 5, got 9\n"
+    with Gradebook(out) as book:
+        assert book.overrides() == {} and book.rows([OBRIEN])[0].needs_review
