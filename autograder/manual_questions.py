@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
-    "MANUAL_PENDING_COLUMN", "MANUAL_QUESTIONS_FILE", "manual_entries", "manual_questions_json", "parse_pending", "pending_text",
+    "MANUAL_PENDING_COLUMN", "MANUAL_QUESTIONS_FILE", "manual_entries", "manual_questions_json", "marked_questions", "parse_pending", "pending_text",
     "points_row_marker", "question_order", "read_manual_questions", "split_scores",
 ]
 
@@ -118,6 +118,11 @@ def points_row_marker(manual: dict[str, float]) -> str:
     """The :data:`MANUAL_PENDING_COLUMN` cell of the points-possible row: which columns are
     manually graded (``manual questions: q2;q4``)."""
     return _POINTS_ROW_PREFIX + pending_text(list(manual))
+
+
+def marked_questions(cell: str) -> tuple[str, ...]:
+    """The manual questions a :func:`points_row_marker` cell names."""
+    return parse_pending((cell or "").removeprefix(_POINTS_ROW_PREFIX))
 
 
 def parse_pending(cell: str) -> tuple[str, ...]:

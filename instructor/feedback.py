@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.manual_questions import question_order
 from autograder.outcome import COMPLETED, is_completed
 
 from .gradebook import GradebookRow, safe_name
@@ -22,28 +23,44 @@ __all__ = ["FEEDBACK_DIR", "feedback_text", "write_feedback"]
 FEEDBACK_DIR = "feedback"
 
 
-def feedback_text(row: GradebookRow, points: dict[str, float], *, show_hidden: bool = False) -> str:
+def feedback_text(row: GradebookRow, points: dict[str, float], *, show_hidden: bool = False,
+                  manual: dict[str, float] | None = None) -> str:
     """Markdown feedback for one submission.
 
     Args:
         row: the gradebook row.
-        points: question -> points possible.
+        points: question -> points possible, of the autograded questions.
         show_hidden: include the hidden tests' output per question.
+        manual: question -> points possible, of the manually graded questions; one not
+            scored yet (``row.manual_scores``) reads "not graded yet", never 0.
 
     Returns:
         str: Markdown text.
     """
-    possible = sum(points.values())
+    manual = dict(manual or {})
+    autograded_possible = sum(points.values())
+    possible = autograded_possible + sum(manual.values())
+    pending = [q for q in manual if row.manual_scores.get(q) is None]
     lines = [f"# Feedback for {row.label}", "", f"**Score: {row.total:g} / {possible:g} points**", ""]
+    if pending:
+        lines += [f"Not final: {', '.join(pending)} ({sum(manual[q] for q in pending):g} points) "
+                  f"{'is' if len(pending) == 1 else 'are'} graded by hand and {'has' if len(pending) == 1 else 'have'} "
+                  "not been graded yet; the score counts the questions graded so far.", ""]
     if row.status != COMPLETED:
         lines += [f"Grading note: {row.status}", ""]
     lines += ["| question | points |", "|---|---|"]
-    lines += [f"| {q} | {row.scores.get(q, 0):g} / {p:g} |" for q, p in points.items()]
+    for q, p in question_order(points, manual).items():
+        if q not in manual:
+            lines.append(f"| {q} | {row.scores.get(q, 0):g} / {p:g} |")
+        elif row.manual_scores.get(q) is None:
+            lines.append(f"| {q} (graded by hand) | not graded yet / {p:g} |")
+        else:
+            lines.append(f"| {q} (graded by hand) | {row.manual_scores[q]:g} / {p:g} |")
     tests = {t.get("name"): t for t in row.results.get("tests", [])}
     public = tests.get("Public Tests")
     if public is not None:
         lines += ["", "## Public tests", "", "```", public.get("output", "").strip(), "```"]
-    if not show_hidden and row.total < possible and is_completed(row.status):
+    if not show_hidden and sum(row.scores.get(q, 0) for q in points) < autograded_possible and is_completed(row.status):
         lines += ["", "Points missing above were lost in hidden tests (values, unseen points, how each "
                   "gradient was computed); their details are not shown here."]
     if show_hidden:
@@ -53,11 +70,12 @@ def feedback_text(row: GradebookRow, points: dict[str, float], *, show_hidden: b
     return "\n".join(lines) + "\n"
 
 
-def write_feedback(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, show_hidden: bool = False) -> None:
-    """Write ``out_dir/feedback/<safe label>.md`` for every row."""
+def write_feedback(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, show_hidden: bool = False,
+                   manual: dict[str, float] | None = None) -> None:
+    """Write ``out_dir/feedback/<safe label>.md`` for every row (see :func:`feedback_text`)."""
     folder = Path(out_dir) / FEEDBACK_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.md"):  # from an earlier run's submissions
         stale.unlink()
     for row in rows:
-        (folder / (safe_name(row.label) + ".md")).write_text(feedback_text(row, points, show_hidden=show_hidden), encoding="utf-8")
+        (folder / (safe_name(row.label) + ".md")).write_text(feedback_text(row, points, show_hidden=show_hidden, manual=manual), encoding="utf-8")

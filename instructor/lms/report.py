@@ -2,7 +2,8 @@
 
 Nothing is dropped silently (``shared/brief/lms.md``, "What a grade export must never do"):
 every roster row is either in ``matched`` or in ``without_submission``, and every row of
-``grades.csv`` is in ``matched``, ``superseded``, ``unmatched`` or ``ambiguous``.
+``grades.csv`` is in ``matched``, ``superseded``, ``unmatched``, ``ambiguous`` or
+``manual_pending``.
 """
 
 from __future__ import annotations
@@ -109,6 +110,9 @@ class ExportReport:
         superseded: earlier attempts of a student whose latest attempt was used.
         not_completed: used submissions whose ``grading_status`` is not ``Completed``
             (their score, usually 0, was written: check them).
+        manual_pending: submissions that would fill a row but have manually graded
+            questions not scored yet: no grade is written (the row keeps its value and is
+            in ``without_submission``), as their total is not final.
         replaced: matched rows whose cell held a different grade before (blank and
             Moodle's ``-`` for "no grade" do not count).
         notes: other things the instructor should know (points possible row, import hints).
@@ -128,6 +132,7 @@ class ExportReport:
     superseded: list[SubmissionNote] = field(default_factory=list)
     not_completed: list[SubmissionNote] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    manual_pending: list[SubmissionNote] = field(default_factory=list)
 
     @property
     def replaced(self) -> list[MatchedRow]:
@@ -142,7 +147,8 @@ class ExportReport:
     @property
     def needs_attention(self) -> bool:
         """True if anything besides clean matches happened."""
-        return bool(self.without_submission or self.unmatched or self.ambiguous or self.superseded or self.not_completed or self.replaced)
+        return bool(self.without_submission or self.unmatched or self.ambiguous or self.superseded or self.not_completed
+                    or self.replaced or self.manual_pending)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of every field, with ``counts`` and ``replaced`` added."""
@@ -150,7 +156,8 @@ class ExportReport:
         data["replaced"] = [asdict(m) for m in self.replaced]
         data["counts"] = {
             key: len(data[key])
-            for key in ("matched", "without_submission", "unmatched", "ambiguous", "superseded", "not_completed", "replaced")
+            for key in ("matched", "without_submission", "unmatched", "ambiguous", "superseded", "not_completed", "replaced",
+                        "manual_pending")
         }
         return data
 
@@ -186,6 +193,9 @@ class ExportReport:
         ])
         section("NOT COMPLETED grading — score written, check these", [
             f"{n.submission} (row{'s' if len(n.rows) > 1 else ''} {', '.join(map(str, n.rows))}): {n.reason}" for n in self.not_completed
+        ])
+        section("MANUAL GRADING PENDING — no grade written until every manual question is scored", [
+            f"{n.submission} (row{'s' if len(n.rows) > 1 else ''} {', '.join(map(str, n.rows))}): {n.reason}" for n in self.manual_pending
         ])
         section("replaced a non-blank value", [
             f"row {m.row}: {m.student}: {m.previous!r} -> {format_points(m.points)}" for m in self.replaced
