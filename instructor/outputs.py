@@ -256,12 +256,13 @@ def _counted_scores(row: GradebookRow) -> dict[str, float]:
 
 def _results_with_manual(row: GradebookRow, manual: dict[str, float]) -> dict:
     """The row's results.json with one visible entry per manual question appended (no
-    ``score`` while it is not scored) and the top-level score raised by the scored ones."""
+    ``score`` while it is not scored). A top-level ``score``, when the engine wrote one
+    (otherwise Gradescope sums the tests' scores), is raised by the scored ones."""
     if not manual:
         return row.results
     results = dict(row.results)
-    scored = sum(s for s in row.manual_scores.values() if s is not None)
-    results["score"] = float(results.get("score", 0) or 0) + scored
+    if isinstance(results.get("score"), (int, float)):
+        results["score"] = float(results["score"]) + sum(s for s in row.manual_scores.values() if s is not None)
     results["tests"] = [*results.get("tests", []), *manual_entries(manual, row.manual_scores)]
     return results
 

@@ -178,6 +178,9 @@ class ExportReport:
             f"  wrote {self.out_csv} and {self.json_path}",
             f"  matching: {self.match_rule}",
         ]
+        if self.manual_pending:
+            lines.append(f"  NOT FINAL: {len(self.manual_pending)} submission{'s' if len(self.manual_pending) != 1 else ''} "
+                         "await manual grading; their rows get no grade until every manual question is scored")
 
         def section(title: str, items: list[str]) -> None:
             if items:
