@@ -257,12 +257,17 @@ def test_canvas_export_writes_scored_rows_and_holds_pending_ones(tmp_path):
         "file,q1,q2,q3,total_points_earned,percent_correct,grading_status,manual_pending\n"
         "points-per-question,2.0,3.0,1.0,6.0,100.0,--,manual questions: q2\n"
         "smithjohn_1001_5001_manual-mini.ipynb,2.0,2.5,1.0,5.5,91.667,Completed,\n"
-        "garcíaméndezlucía_1002_5003_manual-mini.ipynb,2.0,,0.0,2.0,33.333,Completed,q2\n", encoding="utf-8")
+        "garcíaméndezlucía_1002_5003_manual-mini.ipynb,2.0,,0.0,2.0,33.333,Completed,q2\n"
+        "o'brienmary_1003_5004_manual-mini.ipynb,0.0,,0.0,0.0,0.0,not valid notebook JSON,q2\n", encoding="utf-8")
     report = export_canvas(gradebook_csv=gradebook, column=COLUMN, grading_dir=grading, out_csv=tmp_path / "o.csv")
     cells = {r[1]: r[5] for r in records(tmp_path / "o.csv")[1:]}
     assert cells == {"": "6", "1001": "5.5", "1002": "", "1003": "EX", "1004": "", "1005": ""}
     assert [(m.row, m.points) for m in report.matched] == [(4, 5.5)]
-    assert [n.submission for n in report.manual_pending] == ["garcíaméndezlucía_1002_5003_manual-mini.ipynb"]
+    assert [n.submission for n in report.manual_pending] == ["garcíaméndezlucía_1002_5003_manual-mini.ipynb",
+                                                             "o'brienmary_1003_5004_manual-mini.ipynb"]
+    assert report.manual_pending[1].reason == (
+        "q2 graded by hand and not scored yet; the questions scored so far give 0 points; no grade written to "
+        "O'Brien, Mary's row (and its grading_status is 'not valid notebook JSON')")
     assert report.needs_attention
 
 

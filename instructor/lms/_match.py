@@ -123,7 +123,8 @@ def fill(roster: Roster, assigned: dict[int, Claim], column: int, keep: list[int
                 waiting = ", ".join(sub.manual_pending)
                 report.manual_pending.append(SubmissionNote(
                     sub.label, f"{waiting} graded by hand and not scored yet; the questions scored so far give "
-                    f"{format_points(sub.points)} points; no grade written to {roster.names[row]}'s row", (row,)))
+                    f"{format_points(sub.points)} points; no grade written to {roster.names[row]}'s row"
+                    + ("" if sub.completed else f" (and its grading_status is {sub.status!r})"), (row,)))
                 report.without_submission.append(RosterRow(
                     row=row, student=roster.names[row], key=roster.keys[row], value=cells[column],
                     reason=f"manual grading pending ({waiting}) for {sub.label}; see 'manual grading pending'"))
