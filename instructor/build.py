@@ -228,7 +228,8 @@ def _record_manual_questions(staged: Path, zip_path: Path, master: Path) -> dict
         dict[str, float]: manual question -> points possible ({} when none).
 
     Raises:
-        BuildError: otter's parser rejects the notebook, or a manual question also has tests.
+        BuildError: otter's parser rejects the notebook, a manual question also has tests,
+            or every question is manual.
     """
     from .manual_build import add_manual_questions, find_manual_questions
 
@@ -238,6 +239,10 @@ def _record_manual_questions(staged: Path, zip_path: Path, master: Path) -> dict
         raise BuildError(f"{master}: Otter Assign cannot read its questions: {error}") from None
     with zipfile.ZipFile(zip_path) as archive:
         tested = sorted(q for q in manual if f"tests/{q}.py" in archive.namelist())
+        any_tests = any(n.startswith("tests/") and n.endswith(".py") for n in archive.namelist())
+    if manual and not any_tests:
+        raise BuildError(f"{master}: every question ({', '.join(manual)}) is `manual: true`; gradkit grades an "
+                         "assignment with at least one autograded question (an all-manual one is not supported yet)")
     if tested:
         raise BuildError(f"{master}: question(s) {', '.join(tested)} are `manual: true` but have tests; "
                          "a question is either graded by hand or by its tests: remove `manual: true` or the tests")

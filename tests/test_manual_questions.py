@@ -97,6 +97,20 @@ def test_manual_points_follow_otter(tmp_path):
         build_assignment(folder, tmp_path / "dist", verify=False)
 
 
+def test_an_all_manual_assignment_is_refused_in_one_line(tmp_path):
+    master = nbformat.read(MANUAL_MINI / "manual-mini.ipynb", as_version=4)
+    start = next(i for i, c in enumerate(master.cells) if c.source.startswith("# BEGIN QUESTION\nname: q2"))
+    end = next(i for i, c in enumerate(master.cells) if i > start and c.source.startswith("# END QUESTION"))
+    master.cells = master.cells[:2] + master.cells[start:end + 1]
+    folder = tmp_path / "manual-mini"
+    folder.mkdir()
+    nbformat.write(master, folder / "manual-mini.ipynb")
+    from instructor.build import BuildError
+
+    with pytest.raises(BuildError, match=r"every question \(q2\) is `manual: true`; .*not supported yet"):
+        build_assignment(folder, tmp_path / "dist", verify=False)
+
+
 # ---------------------------------------------------------------- grading, both engines
 
 @pytest.fixture(scope="module", params=["fork", "otter"])
