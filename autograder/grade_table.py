@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .manual_questions import MANUAL_PENDING_COLUMN, pending_text, points_row_marker, question_order
 from .outcome import GradingOutcome
 
 __all__ = ["POINTS_POSSIBLE_LABEL", "grades_table"]
@@ -18,39 +19,53 @@ POINTS_POSSIBLE_LABEL = "points-per-question"
 """``file`` value of the first row, which holds the points possible (as in otter)."""
 
 
-def grades_table(outcomes: list[GradingOutcome], points: dict[str, float]) -> pd.DataFrame:
+def grades_table(outcomes: list[GradingOutcome], points: dict[str, float], manual: dict[str, float] | None = None) -> pd.DataFrame:
     """Build the grade table.
 
     Args:
-        outcomes: one per submission; every one gets a row, in the given order.
-        points: question name -> points possible, in question order.
+        outcomes: one per submission; every one gets a row, in the given order. A manual
+            question is scored in ``outcome.scores`` when it has a number there.
+        points: question name -> points possible, of the autograded questions, in order.
+        manual: question name -> points possible, of the manually graded questions
+            (:mod:`autograder.manual_questions`); None or {} for none.
 
     Returns:
-        pandas.DataFrame: columns ``file``, one per question (points earned, float),
-        ``total_points_earned``, ``percent_correct`` (0-100, 3 decimals) and
-        ``grading_status``. The first row, ``file == "points-per-question"``, holds the
-        points possible and ``percent_correct`` 100.
+        pandas.DataFrame: columns ``file``, one per question (points earned, float; see
+        :func:`autograder.manual_questions.question_order`), ``total_points_earned``,
+        ``percent_correct`` (0-100, 3 decimals) and ``grading_status``. The first row,
+        ``file == "points-per-question"``, holds the points possible and
+        ``percent_correct`` 100. With manual questions, a last column
+        ``manual_pending`` lists the manual questions not scored yet (``q2;q4``); their
+        cells are empty (NaN), not 0, the total adds up the scored questions only and the
+        percentage is of every question's points. The first row's ``manual_pending`` names
+        the manual questions (``manual questions: q2``).
     """
-    possible = float(sum(points.values()))
-    rows = [
-        {
-            "file": POINTS_POSSIBLE_LABEL,
-            **{q: float(p) for q, p in points.items()},
-            "total_points_earned": possible,
-            "percent_correct": 100.0,
-            "grading_status": "--",
-        }
-    ]
+    manual = dict(manual or {})
+    columns = question_order(points, manual)
+    possible = float(sum(columns.values()))
+    first = {
+        "file": POINTS_POSSIBLE_LABEL,
+        **{q: float(p) for q, p in columns.items()},
+        "total_points_earned": possible,
+        "percent_correct": 100.0,
+        "grading_status": "--",
+    }
+    if manual:
+        first[MANUAL_PENDING_COLUMN] = points_row_marker(manual)
+    rows = [first]
     for outcome in outcomes:
         scores = {q: float(outcome.scores.get(q, 0.0)) for q in points}
-        total = sum(scores.values())
-        rows.append(
-            {
-                "file": outcome.label,
-                **scores,
-                "total_points_earned": round(total, 5),
-                "percent_correct": round(100.0 * total / possible, 3) if possible else 0.0,
-                "grading_status": outcome.status,
-            }
-        )
-    return pd.DataFrame(rows, columns=["file", *points, "total_points_earned", "percent_correct", "grading_status"])
+        scored = {q: float(outcome.scores[q]) for q in manual if outcome.scores.get(q) is not None}
+        total = sum(scores.values()) + sum(scored.values())
+        row = {
+            "file": outcome.label,
+            **{q: (scores[q] if q in scores else scored.get(q)) for q in columns},
+            "total_points_earned": round(total, 5),
+            "percent_correct": round(100.0 * total / possible, 3) if possible else 0.0,
+            "grading_status": outcome.status,
+        }
+        if manual:
+            row[MANUAL_PENDING_COLUMN] = pending_text([q for q in manual if q not in scored])
+        rows.append(row)
+    extra = [MANUAL_PENDING_COLUMN] if manual else []
+    return pd.DataFrame(rows, columns=["file", *columns, "total_points_earned", "percent_correct", "grading_status", *extra])

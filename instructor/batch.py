@@ -36,6 +36,7 @@ from tqdm import tqdm
 
 from autograder.autograder_zip import question_points
 from autograder.engines import DEFAULT_ENGINE, get_engine
+from autograder.manual_questions import MANUAL_PENDING_COLUMN, marked_questions, read_manual_questions
 from autograder.limits import Limits
 from autograder.outcome import GradingOutcome, is_completed
 from autograder.review import NEEDS_REVIEW, REJECTED_STATUS, engine_status
@@ -119,6 +120,10 @@ class BatchSummary:
             lines.append(f"{len(changed)} with an {CHANGED} (the hand-set points still count until confirmed or unset: "
                          f"gradkit review {self.out_dir} --confirm LABEL Q | --unset LABEL Q): "
                          + ", ".join(changed[:10]) + (" ..." if len(changed) > 10 else ""))
+        if MANUAL_PENDING_COLUMN in rows:
+            waiting = int(rows[MANUAL_PENDING_COLUMN].fillna("").astype(str).str.strip().ne("").sum())
+            manual = ", ".join(marked_questions(str(self.table.iloc[0][MANUAL_PENDING_COLUMN])))
+            lines.append(f"{waiting} submission{'s' if waiting != 1 else ''} await{'s' if waiting == 1 else ''} a manual score ({manual} graded by hand; totals count the questions scored so far)")
         if len(rows):
             lines.append(f"mean {rows['total_points_earned'].mean():.2f} / {possible:g} points, median {rows['total_points_earned'].median():.2f}")
         if self.startup_seconds:
@@ -185,6 +190,7 @@ def grade_batch(
     if out_dir.exists() and not out_dir.is_dir():
         raise ValueError(f"{out_dir}: --out is a file, not a folder; give a grading output folder")
     points = question_points(autograder_zip)
+    manual = read_manual_questions(autograder_zip)
     hidden_results = zip_hidden_results(autograder_zip)
     ag_hash = sha256_file(autograder_zip)
     grader = get_engine(engine)
@@ -203,6 +209,7 @@ def grade_batch(
         before = {p.pid for p in psutil.Process().children(recursive=True)}
         with Gradebook(out_dir) as book:
             book.set_points(points)
+            book.set_manual_questions(manual)
             book.set_meta(HIDDEN_RESULTS_META, hidden_results)
             given = {sub.label for sub in found}
             todo = []

@@ -23,7 +23,7 @@ import re
 import shutil
 import tempfile
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import gradchecks, gradescope_visibility, gradreference
@@ -69,9 +69,11 @@ class BuiltAssignment:
         student_notebook: ``<out>/<name>/student/<name>.ipynb``.
         solution_notebook: ``<out>/<name>/autograder/<name>.ipynb``.
         autograder_zip: ``<out>/<name>/autograder/<name>-autograder.zip``.
-        points: question name -> points possible.
+        points: question name -> points possible, of the questions with tests (autograded).
         hidden_results: when Gradescope shows students the hidden test results, one of
             ``autograder.gradescope_visibility.HIDDEN_RESULTS_CHOICES``.
+        manual_points: question name -> points possible, of the manually graded questions
+            (``manual: true``; recorded in the zip, see :mod:`instructor.manual_build`).
     """
 
     name: str
@@ -80,6 +82,7 @@ class BuiltAssignment:
     autograder_zip: Path
     points: dict[str, float]
     hidden_results: str = gradescope_visibility.DEFAULT_HIDDEN_RESULTS
+    manual_points: dict[str, float] = field(default_factory=dict)
 
 
 def find_master_notebook(assignment_dir: Path) -> Path:
@@ -136,6 +139,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         if len(zips) != 1:
             raise BuildError(f"{master}: Otter Assign wrote {len(zips)} autograder zips, expected 1")
         _check_cpu_torch(zips[0], master)
+        manual_points = _record_manual_questions(stage / master.name, zips[0], master)
         if hidden_results == "after_due_date":
             _add_visibility_step(zips[0], hidden_results)
         for part in ("student", "autograder"):  # other folders (samples, grading output) stay
@@ -153,6 +157,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         autograder_zip=zip_path,
         points=question_points(zip_path),
         hidden_results=hidden_results,
+        manual_points=manual_points,
     )
     if verify:
         _verify(built, master, timeout=timeout)
@@ -213,6 +218,36 @@ def _apply_gradkit_settings(staged: Path, master: Path) -> str:
     cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
     nbformat.write(nb, staged)
     return hidden_results
+
+
+def _record_manual_questions(staged: Path, zip_path: Path, master: Path) -> dict[str, float]:
+    """Find the master notebook's manual questions with Otter Assign's parser and record
+    them in the zip Otter wrote (see :mod:`instructor.manual_build`).
+
+    Returns:
+        dict[str, float]: manual question -> points possible ({} when none).
+
+    Raises:
+        BuildError: otter's parser rejects the notebook, a manual question also has tests,
+            or every question is manual.
+    """
+    from .manual_build import add_manual_questions, find_manual_questions
+
+    try:
+        manual = find_manual_questions(staged)
+    except ValueError as error:
+        raise BuildError(f"{master}: Otter Assign cannot read its questions: {error}") from None
+    with zipfile.ZipFile(zip_path) as archive:
+        tested = sorted(q for q in manual if f"tests/{q}.py" in archive.namelist())
+        any_tests = any(n.startswith("tests/") and n.endswith(".py") for n in archive.namelist())
+    if manual and not any_tests:
+        raise BuildError(f"{master}: every question ({', '.join(manual)}) is `manual: true`; gradkit grades an "
+                         "assignment with at least one autograded question (an all-manual one is not supported yet)")
+    if tested:
+        raise BuildError(f"{master}: question(s) {', '.join(tested)} are `manual: true` but have tests; "
+                         "a question is either graded by hand or by its tests: remove `manual: true` or the tests")
+    add_manual_questions(zip_path, manual)
+    return manual
 
 
 def _check_cpu_torch(zip_path: Path, master: Path) -> None:

@@ -94,7 +94,8 @@ def build(assignment_dirs: tuple[Path, ...], out_dir: Path, no_verify: bool) -> 
             built = build_assignment(folder, out_dir, verify=not no_verify)
         except BuildError as error:
             raise click.ClickException(str(error)) from None
-        click.echo(f"{built.name}: {sum(built.points.values()):g} points")
+        manual = f" + {sum(built.manual_points.values()):g} graded by hand ({', '.join(built.manual_points)})" if built.manual_points else ""
+        click.echo(f"{built.name}: {sum(built.points.values()):g} points{manual}")
         click.echo(f"  student notebook: {built.student_notebook}")
         click.echo(f"  autograder zip:   {built.autograder_zip}")
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from autograder.manual_questions import question_order
 from autograder.outcome import COMPLETED, is_completed
 
 from .gradebook import GradebookRow, safe_name
@@ -25,25 +26,42 @@ __all__ = ["FEEDBACK_DIR", "feedback_text", "write_feedback"]
 FEEDBACK_DIR = "feedback"
 
 
-def feedback_text(row: GradebookRow, points: dict[str, float], *, show_hidden: bool = False) -> str:
+def feedback_text(row: GradebookRow, points: dict[str, float], *, show_hidden: bool = False,
+                  manual: dict[str, float] | None = None) -> str:
     """Markdown feedback for one submission.
 
     Args:
         row: the gradebook row.
-        points: question -> points possible.
+        points: question -> points possible, of the autograded questions.
         show_hidden: include the hidden tests' output per question.
+        manual: question -> points possible, of the manually graded questions; one not
+            scored yet (``row.manual_scores``) reads "not graded yet", never 0.
 
     Returns:
         str: Markdown text.
     """
-    possible = sum(points.values())
+    manual = dict(manual or {})
+    autograded_possible = sum(points.values())
+    possible = autograded_possible + sum(manual.values())
+    pending = [q for q in manual if row.manual_scores.get(q) is None]
     lines = [f"# Feedback for {row.label}", "", f"**Score: {row.total:g} / {possible:g} points**", ""]
+    if pending:
+        lines += [f"Not final: {', '.join(pending)} ({sum(manual[q] for q in pending):g} points) "
+                  f"{'is' if len(pending) == 1 else 'are'} graded by hand and {'has' if len(pending) == 1 else 'have'} "
+                  "not been graded yet; the score counts the questions graded so far.", ""]
     if row.status != COMPLETED:
         lines += [f"Grading note: {row.status}", ""]
     hand = set(row.hand_set)
     lines += ["| question | points |", "|---|---|"]
-    lines += [f"| {q} | {row.scores.get(q) or 0:g} / {p:g}{' (set by hand by the instructor)' if q in hand else ''} |"
-              for q, p in points.items()]
+    by_hand = " (set by hand by the instructor)"
+    for q, p in question_order(points, manual).items():
+        mark = by_hand if q in hand else ""
+        if q not in manual:
+            lines.append(f"| {q} | {row.scores.get(q) or 0:g} / {p:g}{mark} |")
+        elif row.manual_scores.get(q) is None:
+            lines.append(f"| {q} (graded by hand) | not graded yet / {p:g} |")
+        else:
+            lines.append(f"| {q} (graded by hand) | {row.manual_scores[q]:g} / {p:g} |")  # always set by hand
     comments = row.comments
     if comments:
         lines += ["", "## Comments from the instructor", ""]
@@ -64,11 +82,12 @@ def feedback_text(row: GradebookRow, points: dict[str, float], *, show_hidden: b
     return "\n".join(lines) + "\n"
 
 
-def write_feedback(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, show_hidden: bool = False) -> None:
-    """Write ``out_dir/feedback/<safe label>.md`` for every row."""
+def write_feedback(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, show_hidden: bool = False,
+                   manual: dict[str, float] | None = None) -> None:
+    """Write ``out_dir/feedback/<safe label>.md`` for every row (see :func:`feedback_text`)."""
     folder = Path(out_dir) / FEEDBACK_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.md"):  # from an earlier run's submissions
         stale.unlink()
     for row in rows:
-        (folder / (safe_name(row.label) + ".md")).write_text(feedback_text(row, points, show_hidden=show_hidden), encoding="utf-8")
+        (folder / (safe_name(row.label) + ".md")).write_text(feedback_text(row, points, show_hidden=show_hidden, manual=manual), encoding="utf-8")

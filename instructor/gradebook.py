@@ -23,15 +23,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from autograder.manual_questions import split_scores
 from autograder.outcome import GradingOutcome
 from autograder.review import CLEARED, PENDING, REJECTED, apply_review
 
 from .override_rule import Override, apply_overrides
 
-__all__ = ["EVENT_ACTIONS", "GRADEBOOK_FILE", "Gradebook", "GradebookEvent", "GradebookRow", "float_scores", "safe_name",
+__all__ = ["EVENT_ACTIONS", "GRADEBOOK_FILE", "MANUAL_QUESTIONS_META", "Gradebook", "GradebookEvent", "GradebookRow", "float_scores", "safe_name",
            "sha256_bytes", "sha256_file", "submission_name"]
 
 GRADEBOOK_FILE = "gradebook.sqlite"
+
+MANUAL_QUESTIONS_META = "manual_questions"
+"""Meta key: the manual questions (question -> points possible) of the autograder zip last
+graded with; absent in gradebooks written before manual questions existed (read as none)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -158,9 +163,9 @@ class GradebookRow:
             or None.
         file_sha256, autograder_sha256: hashes the row is valid for.
         engine: grading engine name.
-        scores: question -> points the submission counts for (after the review rule of
-            :mod:`autograder.review`: 0 while it needs review).
-        total: points counted.
+        scores: question -> points the submission counts for, of the autograded questions
+            (after the review rule of :mod:`autograder.review`: 0 while it needs review).
+        total: points counted: the autograded questions plus the manual questions scored.
         status: ``grading_status`` (``needs review: ...`` while pending).
         seconds: grading wall-clock time, seconds.
         graded_at: ISO 8601 UTC time the row was written.
@@ -175,6 +180,11 @@ class GradebookRow:
             count them.
         autograded_scores: question -> what the autograder counts, after the review rule
             and before overrides (points; None: no autograded score).
+        manual_scores: manual question -> points earned, or ``None`` while it has not been
+            scored (never counted as 0); in the order of :meth:`Gradebook.manual_questions`.
+            A manual question is scored when the row's per-question scores hold a number
+            for it (:func:`autograder.manual_questions.split_scores`): a score override is
+            how it gets one.
     """
 
     label: str
@@ -198,6 +208,7 @@ class GradebookRow:
     raw_status: str = ""
     overrides: dict = field(default_factory=dict)
     autograded_scores: dict | None = None
+    manual_scores: dict = field(default_factory=dict)
 
     @property
     def needs_review(self) -> bool:
@@ -219,6 +230,11 @@ class GradebookRow:
     def comments(self) -> dict[str, str]:
         """question -> the instructor's comment for the student."""
         return {q: o.comment for q, o in self.overrides.items() if o.comment}
+
+    @property
+    def manual_pending(self) -> list[str]:
+        """The manual questions not scored yet, in order."""
+        return [q for q, s in self.manual_scores.items() if s is None]
 
 
 class Gradebook:
@@ -262,6 +278,15 @@ class Gradebook:
         """Points possible per question, as last recorded ({} if never)."""
         row = self._db.execute("SELECT value FROM meta WHERE key = 'points'").fetchone()
         return json.loads(row[0]) if row else {}
+
+    def set_manual_questions(self, manual: dict[str, float]) -> None:
+        """Record the manually graded questions (question -> points possible, from the
+        autograder zip's :data:`autograder.manual_questions.MANUAL_QUESTIONS_FILE`)."""
+        self.set_meta(MANUAL_QUESTIONS_META, {q: float(p) for q, p in manual.items()})
+
+    def manual_questions(self) -> dict[str, float]:
+        """The manually graded questions as last recorded (question -> points; {} if none)."""
+        return {q: float(p) for q, p in (self.meta(MANUAL_QUESTIONS_META, {}) or {}).items()}
 
     def is_current(self, label: str, file_sha256: str, autograder_sha256: str, engine: str | None = None) -> bool:
         """Whether ``label`` is stored for this file content and this autograder (and, when
@@ -392,18 +417,26 @@ class Gradebook:
         fetched = cursor.fetchall()
         overrides = self.overrides() if where == "" else {k: v for label in labels for k, v in self.overrides(label).items()}
         points = self.points() if overrides else {}
+        manual = self.manual_questions()
+        if overrides:
+            points = {**points, **manual}
         for r in fetched:
             raw_scores, findings = json.loads(r[7]), json.loads(r[13])
             scores, status, results = apply_review(raw_scores, r[8], json.loads(r[12]), findings, r[14])
             autograded = dict(scores)
             scores, status, results = apply_overrides(scores, status, results, overrides.get(r[0], {}), raw_scores=raw_scores,
                                                       points=points, file_sha256=r[4], autograder_sha256=r[5])
+            # a manual question is scored once an override gives it points (split_scores)
+            scores, manual_scores = split_scores(scores, manual)
             row = GradebookRow(
                 label=r[0], path=r[1], member=r[2], student=r[3], file_sha256=r[4], autograder_sha256=r[5],
-                engine=r[6], scores=scores, total=float(sum(v for v in scores.values() if v is not None)), status=status,
-                seconds=r[9], graded_at=r[10],
+                engine=r[6], scores=scores,
+                total=float(sum(v for v in scores.values() if v is not None)
+                            + sum(s for s in manual_scores.values() if s is not None)),
+                status=status, seconds=r[9], graded_at=r[10],
                 executions=r[11], results=float_scores(results), findings=findings, review=r[14], review_note=r[15],
                 raw_scores=raw_scores, raw_status=r[8], overrides=overrides.get(r[0], {}), autograded_scores=autograded,
+                manual_scores=manual_scores,
             )
             by_label[row.label] = row
         if labels is None:

@@ -25,6 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 from autograder.grade_table import grades_table
+from autograder.manual_questions import MANUAL_PENDING_COLUMN, manual_entries, pending_text, question_order
 from autograder.outcome import GradingOutcome
 
 from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow, float_scores, safe_name
@@ -135,7 +136,7 @@ def rebuild_outputs(out_dir: Path, *, show_hidden: bool | None = None, skip_lms:
         rows = book.rows()
         points = book.points()
         table = write_exports(rows, points, out_dir, show_hidden=feedback_shows_hidden(book),
-                              startup=book.meta("engine_startup"))
+                              startup=book.meta("engine_startup"), manual=book.manual_questions())
         exports = book.meta(LMS_EXPORTS_META, []) or []
         rebuilt = Rebuilt(table=table, rows=rows)
         for spec in exports:
@@ -208,7 +209,7 @@ def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, o
 
 
 def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, show_hidden: bool = False,
-                  startup: dict | None = None) -> pd.DataFrame:
+                  startup: dict | None = None, manual: dict[str, float] | None = None) -> pd.DataFrame:
     """Write grades.csv, students.csv, results/, feedback/ and report.html from gradebook rows.
 
     Results and feedback files of labels not in ``rows`` are deleted. Prefer
@@ -220,6 +221,9 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
         out_dir: the grading output folder.
         show_hidden: include hidden test details in the feedback files.
         startup: the grading engine's start-up times (gradebook meta ``engine_startup``), for the report.
+        manual: the manually graded questions (question -> points possible); each row's
+            ``manual_scores`` says which are scored. They show as "not scored yet" in every
+            output (see :mod:`autograder.manual_questions`), never as 0.
 
     Returns:
         pandas.DataFrame: the grade table written to grades.csv.
@@ -227,23 +231,52 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
     from .feedback import write_feedback
     from .report import write_report
 
-    outcomes = [GradingOutcome(r.label, r.scores, r.status, r.results, r.seconds) for r in rows]
-    table = grades_table(outcomes, points)
+    manual = dict(manual or {})
+    outcomes = [GradingOutcome(r.label, _counted_scores(r), r.status, r.results, r.seconds) for r in rows]
+    table = grades_table(outcomes, points, manual)
     write_text_atomic(out_dir / GRADES_CSV, table.to_csv(index=False))
-    write_text_atomic(out_dir / STUDENTS_CSV, students_table(rows, points).to_csv(index=False))
+    write_text_atomic(out_dir / STUDENTS_CSV, students_table(rows, points, manual).to_csv(index=False))
     (out_dir / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
     current = {results_file_name(row.label) for row in rows}
     for stale in (out_dir / RESULTS_DIR).glob("*.json"):  # of submissions no longer in the gradebook
         if stale.name not in current:
             stale.unlink()
     for row in rows:
-        write_text_atomic(out_dir / RESULTS_DIR / results_file_name(row.label), json.dumps(float_scores(row.results), indent=2))
-    write_feedback(rows, points, out_dir, show_hidden=show_hidden)
-    write_report(rows, points, out_dir, startup=startup)
+        write_text_atomic(out_dir / RESULTS_DIR / results_file_name(row.label),
+                          json.dumps(float_scores(_results_with_manual(row, manual)), indent=2))
+    write_feedback(rows, points, out_dir, show_hidden=show_hidden, manual=manual)
+    write_report(rows, points, out_dir, startup=startup, manual=manual)
     return table
 
 
-def students_table(rows: list[GradebookRow], points: dict[str, float]) -> pd.DataFrame:
+def _counted_scores(row: GradebookRow) -> dict[str, float]:
+    """The row's autograded scores plus its scored manual questions (a pending one is absent)."""
+    return {**row.scores, **{q: s for q, s in row.manual_scores.items() if s is not None}}
+
+
+def _results_with_manual(row: GradebookRow, manual: dict[str, float]) -> dict:
+    """The row's results.json with one visible entry per manual question appended (no
+    ``score`` while it is not scored). A top-level ``score``, when the engine wrote one
+    (otherwise Gradescope sums the tests' scores), is raised by the scored ones."""
+    if not manual:
+        return row.results
+    results = dict(row.results)
+    tests = results.get("tests", [])
+    # an override on a manual question (instructor.override_rule) added an entry named as the
+    # question: its text (set by hand, the comment) moves into the manual entry, counted once
+    by_hand = {t.get("name"): t for t in tests if isinstance(t, dict) and t.get("name") in manual}
+    if isinstance(results.get("score"), (int, float)):
+        results["score"] = float(row.total)
+    entries = manual_entries(manual, row.manual_scores)
+    for q, entry in zip(manual, entries):
+        said = str(by_hand.get(q, {}).get("output", "")).strip()
+        if said:
+            entry["output"] = f"{said}\n\n{entry['output']}"
+    results["tests"] = [*(t for t in tests if not (isinstance(t, dict) and t.get("name") in manual)), *entries]
+    return results
+
+
+def students_table(rows: list[GradebookRow], points: dict[str, float], manual: dict[str, float] | None = None) -> pd.DataFrame:
     """One row per student: the attempt that counts, and every attempt recorded.
 
     The latest attempt counts, by the same rule as the Canvas export
@@ -254,24 +287,32 @@ def students_table(rows: list[GradebookRow], points: dict[str, float]) -> pd.Dat
     Returns:
         pandas.DataFrame: ``student``, ``file`` (the counted label), one column per
         question, ``total_points_earned``, ``grading_status``, ``attempts`` (count) and
-        ``all_files`` (labels, ``;``-separated, oldest first).
+        ``all_files`` (labels, ``;``-separated, oldest first). With ``manual`` questions,
+        as in grades.csv: their cells are empty until scored, the total adds up the
+        scored questions, and ``manual_pending`` (after ``grading_status``) lists the ones
+        awaiting a score.
     """
     from .lms.names import parse_submission_name
 
     groups: dict[str, list[GradebookRow]] = {}
     for row in rows:
         groups.setdefault(row.student or row.label, []).append(row)
+    manual = dict(manual or {})
+    columns = question_order(points, manual)
     records = []
     for student, attempts in groups.items():
         attempts.sort(key=lambda r: (*parse_submission_name(r.label).attempt_order, r.label))
         last = attempts[-1]
-        records.append({
+        record = {
             "student": student,
             "file": last.label,
-            **{q: float(last.scores.get(q, 0.0)) for q in points},
+            **{q: (last.manual_scores.get(q) if q in manual else float(last.scores.get(q, 0.0))) for q in columns},
             "total_points_earned": last.total,
             "grading_status": last.status,
-            "attempts": len(attempts),
-            "all_files": ";".join(r.label for r in attempts),
-        })
-    return pd.DataFrame(records, columns=["student", "file", *points, "total_points_earned", "grading_status", "attempts", "all_files"])
+        }
+        if manual:
+            record[MANUAL_PENDING_COLUMN] = pending_text([q for q in manual if last.manual_scores.get(q) is None])
+        records.append({**record, "attempts": len(attempts), "all_files": ";".join(r.label for r in attempts)})
+    extra = [MANUAL_PENDING_COLUMN] if manual else []
+    return pd.DataFrame(records, columns=["student", "file", *columns, "total_points_earned", "grading_status", *extra,
+                                          "attempts", "all_files"])

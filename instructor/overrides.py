@@ -48,7 +48,7 @@ def _check_label(book: Gradebook, out_dir: Path, label: str) -> None:
 
 def _possible(book: Gradebook, label: str, question: str) -> float:
     """Points possible of ``question`` from the gradebook's points table (OverrideError if unknown)."""
-    points = book.points()
+    points = {**book.points(), **book.manual_questions()}  # manual questions get their points by hand
     if question in points:
         return float(points[question])
     near = [q for q in points if q.casefold() == question.casefold()] or difflib.get_close_matches(question, list(points), n=3)

@@ -27,7 +27,7 @@ from .gradebook import GradebookRow  # noqa: E402
 from .override_rule import CHANGED, format_score  # noqa: E402
 from .lms.common import write_text_atomic  # noqa: E402
 
-__all__ = ["REPORT_FILE", "failure_messages", "report_from_folder", "write_report"]
+__all__ = ["REPORT_FILE", "failure_messages", "manual_summary", "report_from_folder", "write_report"]
 
 REPORT_FILE = "report.html"
 _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e-?\d+)?(?![\w])")
@@ -68,7 +68,8 @@ def _png(fig) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def write_report(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, startup: dict | None = None) -> Path:
+def write_report(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, startup: dict | None = None,
+                 manual: dict[str, float] | None = None) -> Path:
     """Write ``out_dir/report.html`` for the given submissions.
 
     "Slowest submissions" ranks submissions by their own grading time (seconds, from
@@ -82,11 +83,16 @@ def write_report(rows: list[GradebookRow], points: dict[str, float], out_dir: Pa
         out_dir: output folder.
         startup: ``{"engine": name, "seconds": [per grading thread]}`` of the last run that
             graded something (gradebook meta ``engine_startup``), or None.
+        manual: question -> points possible, of the manually graded questions: listed in
+            their own table (points possible, how many submissions are scored and how many
+            await a score), with a line saying how many submissions await a manual score;
+            pass rates are of the autograded questions.
 
     Returns:
         Path: the report's path.
     """
-    possible = sum(points.values()) or 1.0
+    manual = dict(manual or {})
+    possible = (sum(points.values()) + sum(manual.values())) or 1.0
     totals = [r.total for r in rows]
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.hist(totals, bins=min(20, max(5, len(set(totals)))), range=(0, possible), color="#4c72b0")
@@ -112,6 +118,7 @@ def write_report(rows: list[GradebookRow], points: dict[str, float], out_dir: Pa
                         columns=["submission", "question", "set by hand", "tests gave", "warning", "comment", "note"])
     changed = [r.label for r in rows if r.changed_overrides]
     mean = sum(totals) / len(totals) if totals else 0.0
+    manual_html = _manual_section(rows, manual)
     started = ""
     if startup and startup.get("seconds"):
         seconds = startup["seconds"]
@@ -124,6 +131,7 @@ td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left}}</style></head><
 <p>{len(rows)} submissions, mean {mean:.2f} / {possible:g} points; {len(problems)} with grading problems.</p>
 <img alt="score distribution" src="data:image/png;base64,{dist}">
 <img alt="pass rate per question" src="data:image/png;base64,{passes}">
+{manual_html}
 <h2>Most frequent failure messages</h2>{_table(common)}
 <h2>Submissions with grading problems</h2>{_table(problems)}
 <h2>Scores set by hand and comments</h2>
@@ -136,6 +144,36 @@ or unset: <code>gradkit review DIR --confirm LABEL Q</code> or <code>--unset LAB
     path = Path(out_dir) / REPORT_FILE
     write_text_atomic(path, body)
     return path
+
+
+def manual_summary(rows: list[GradebookRow], manual: dict[str, float]) -> str:
+    """One sentence on the manually graded questions: which, and how many await a score.
+
+    Returns:
+        str: ``""`` without manual questions, else e.g. ``"Manually graded: q2 (3 points).
+        2 of 2 submissions await a manual score (2 question scores in all); until scored,
+        their totals count only the questions graded so far and the LMS exports write no
+        grade for them."`` (or ``"... every submission is scored."``).
+    """
+    if not manual:
+        return ""
+    listed = ", ".join(f"{q} ({p:g} points)" for q, p in manual.items())
+    waiting = [r for r in rows if r.manual_pending]
+    if not waiting:
+        return f"Manually graded: {listed}. Every submission is scored."
+    scores = sum(len(r.manual_pending) for r in waiting)
+    return (f"Manually graded: {listed}. {len(waiting)} of {len(rows)} submissions await a manual score "
+            f"({scores} question score{'s' if scores != 1 else ''} in all); until scored, their totals count only the "
+            "questions graded so far and the LMS exports write no grade for them.")
+
+
+def _manual_section(rows: list[GradebookRow], manual: dict[str, float]) -> str:
+    if not manual:
+        return ""
+    table = pd.DataFrame([(q, p, sum(1 for r in rows if r.manual_scores.get(q) is not None),
+                           sum(1 for r in rows if r.manual_scores.get(q) is None)) for q, p in manual.items()],
+                         columns=["question", "points possible", "scored", "awaiting a score"])
+    return f"<h2>Manually graded questions</h2><p>{html.escape(manual_summary(rows, manual))}</p>{_table(table)}"
 
 
 def report_from_folder(out_dir: Path, *, show_hidden: bool | None = None) -> Path:

@@ -132,7 +132,7 @@ def test_canvas_fills_the_right_rows_and_keeps_every_row(canvas_case, tmp_path):
     assert sorted(listed) == sorted(r[0] for r in records(grading / "grades.csv")[2:])
 
     saved = json.loads((tmp_path / "import.report.json").read_text(encoding="utf-8"))
-    assert saved["counts"] == {"matched": 3, "without_submission": 2, "unmatched": 3, "ambiguous": 0,
+    assert saved["counts"] == {"matched": 3, "without_submission": 2, "unmatched": 3, "ambiguous": 0, "manual_pending": 0,
                                "superseded": 1, "not_completed": 1, "replaced": 1}
     assert saved["matched"][0]["student"] == "Smith, John"
     text = report.to_text()

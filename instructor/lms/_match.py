@@ -100,7 +100,10 @@ def fill(roster: Roster, assigned: dict[int, Claim], column: int, keep: list[int
         assigned: record number -> claim (from :func:`settle`).
         column: index of the filled column in the instructor's header.
         keep: indices of the columns written, in order (``column`` among them).
-        report: ``matched``, ``not_completed`` and ``without_submission`` are appended to.
+        report: ``matched``, ``not_completed``, ``manual_pending`` and ``without_submission``
+            are appended to. A submission with manual questions not scored yet fills no cell
+            (its total is not final): its row goes to ``without_submission`` and the
+            submission to ``manual_pending``.
         pending: record number -> why a row without a fill got none (default "no submission").
 
     Returns:
@@ -116,7 +119,17 @@ def fill(roster: Roster, assigned: dict[int, Claim], column: int, keep: list[int
         row = by_index.get(index)
         if row is not None:
             claim = assigned.get(row)
-            if claim is not None and claim.kept is not None:
+            if claim is not None and claim.kept is not None and claim.kept.manual_pending:
+                sub = claim.kept  # not final: a partial total is never written as the grade
+                waiting = ", ".join(sub.manual_pending)
+                report.manual_pending.append(SubmissionNote(
+                    sub.label, f"{waiting} graded by hand and not scored yet; the questions scored so far give "
+                    f"{format_points(sub.points)} points; no grade written to {roster.names[row]}'s row"
+                    + ("" if sub.completed else f" (and its grading_status is {sub.status!r})"), (row,)))
+                report.without_submission.append(RosterRow(
+                    row=row, student=roster.names[row], key=roster.keys[row], value=cells[column],
+                    reason=f"manual grading pending ({waiting}) for {sub.label}; see 'manual grading pending'"))
+            elif claim is not None and claim.kept is not None:
                 sub = claim.kept
                 report.matched.append(MatchedRow(
                     row=row, student=roster.names[row], key=roster.keys[row], submission=sub.label,

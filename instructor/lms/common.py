@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder.grade_table import POINTS_POSSIBLE_LABEL
+from autograder.manual_questions import MANUAL_PENDING_COLUMN, parse_pending
 from autograder.outcome import COMPLETED, is_completed
 
 from .names import SubmissionIdentity, parse_submission_name
@@ -47,6 +48,8 @@ class GradedSubmission:
         status: ``grading_status``: ``"Completed"`` or why it was not fully graded.
         identity: the LMS identity parsed from the label.
         row: the record's position in grades.csv (header = 1).
+        manual_pending: manually graded questions not scored yet (grades.csv's
+            ``manual_pending`` column); while any is, ``points`` is not the final grade.
     """
 
     label: str
@@ -54,6 +57,7 @@ class GradedSubmission:
     status: str
     identity: SubmissionIdentity
     row: int
+    manual_pending: tuple[str, ...] = ()
 
     @property
     def completed(self) -> bool:
@@ -226,8 +230,9 @@ def format_points(points: float) -> str:
 def read_grading_dir(grading_dir: Path) -> GradingRun:
     """Read ``grading_dir/grades.csv`` as written by ``gradkit grade``.
 
-    Only the columns ``file``, ``total_points_earned`` and ``grading_status`` are used
-    (other columns, such as per-question points, are ignored).
+    Only the columns ``file``, ``total_points_earned``, ``grading_status`` and, when the
+    assignment has manual questions, ``manual_pending`` are used (other columns, such as
+    per-question points, are ignored).
 
     Args:
         grading_dir: the grading output folder.
@@ -251,6 +256,7 @@ def read_grading_dir(grading_dir: Path) -> GradingRun:
     if missing:
         raise ExportError(f"{path}: not a gradkit grade table: no {', '.join(repr(c) for c in missing)} column (header: {', '.join(header)})")
     i_file, i_total, i_status = (header.index(c) for c in ("file", "total_points_earned", "grading_status"))
+    i_pending = header.index(MANUAL_PENDING_COLUMN) if MANUAL_PENDING_COLUMN in header else None
     possible: float | None = None
     submissions = []
     for number, record in enumerate(table.rows, start=2):
@@ -265,7 +271,8 @@ def read_grading_dir(grading_dir: Path) -> GradingRun:
         if label == POINTS_POSSIBLE_LABEL:
             possible = points
         else:
-            submissions.append(GradedSubmission(label, points, cells[i_status], parse_submission_name(label), number))
+            pending = parse_pending(cells[i_pending]) if i_pending is not None else ()
+            submissions.append(GradedSubmission(label, points, cells[i_status], parse_submission_name(label), number, pending))
     if possible is None:
         raise ExportError(f"{path}: no {POINTS_POSSIBLE_LABEL!r} row, so the points possible are unknown")
     return GradingRun(grades_csv=path, points_possible=possible, submissions=tuple(submissions))

@@ -197,7 +197,7 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
         )
         if len({normalize_name(s.identity.name or "") for s in subs}) > 1:
             claim.problem = f"{who}'s files carry different names ({', '.join(sorted({s.identity.name or '' for s in subs}))})"
-        elif len({(s.points, s.status) for s in subs}) > 1:
+        elif len({(s.points, s.status, s.manual_pending) for s in subs}) > 1:
             results = "; ".join(f"{s.label}: {s.points:g} points, {s.status}" for s in subs)
             claim.problem = (f"{who} ({name}) has {len(subs)} files with different results ({results}); Moodle download "
                              "names carry no attempt order, so none is used: grade the one that counts alone")

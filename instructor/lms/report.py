@@ -2,7 +2,8 @@
 
 Nothing is dropped silently (``shared/brief/lms.md``, "What a grade export must never do"):
 every roster row is either in ``matched`` or in ``without_submission``, and every row of
-``grades.csv`` is in ``matched``, ``superseded``, ``unmatched`` or ``ambiguous``.
+``grades.csv`` is in ``matched``, ``superseded``, ``unmatched``, ``ambiguous`` or
+``manual_pending``.
 """
 
 from __future__ import annotations
@@ -116,6 +117,9 @@ class ExportReport:
         superseded: earlier attempts of a student whose latest attempt was used.
         not_completed: used submissions whose ``grading_status`` is not ``Completed``
             (their score, usually 0, was written: check them).
+        manual_pending: submissions that would fill a row but have manually graded
+            questions not scored yet: no grade is written (the row keeps its value and is
+            in ``without_submission``), as their total is not final.
         replaced: matched rows whose cell held a different grade before (blank and
             Moodle's ``-`` for "no grade" do not count).
         notes: other things the instructor should know (points possible row, import hints).
@@ -139,6 +143,7 @@ class ExportReport:
     not_completed: list[SubmissionNote] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     set_by_hand: list[SubmissionNote] = field(default_factory=list)
+    manual_pending: list[SubmissionNote] = field(default_factory=list)
 
     @property
     def replaced(self) -> list[MatchedRow]:
@@ -153,7 +158,8 @@ class ExportReport:
     @property
     def needs_attention(self) -> bool:
         """True if anything besides clean matches happened."""
-        return bool(self.without_submission or self.unmatched or self.ambiguous or self.superseded or self.not_completed or self.replaced)
+        return bool(self.without_submission or self.unmatched or self.ambiguous or self.superseded or self.not_completed
+                    or self.replaced or self.manual_pending)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of every field, with ``counts`` and ``replaced`` added."""
@@ -161,7 +167,8 @@ class ExportReport:
         data["replaced"] = [asdict(m) for m in self.replaced]
         data["counts"] = {
             key: len(data[key])
-            for key in ("matched", "without_submission", "unmatched", "ambiguous", "superseded", "not_completed", "replaced")
+            for key in ("matched", "without_submission", "unmatched", "ambiguous", "superseded", "not_completed", "replaced",
+                        "manual_pending")
         }
         return data
 
@@ -182,6 +189,9 @@ class ExportReport:
             f"  wrote {self.out_csv} and {self.json_path}",
             f"  matching: {self.match_rule}",
         ]
+        if self.manual_pending:
+            lines.append(f"  NOT FINAL: {len(self.manual_pending)} submission{'s' if len(self.manual_pending) != 1 else ''} "
+                         "await manual grading; their rows get no grade until every manual question is scored")
 
         def section(title: str, items: list[str]) -> None:
             if items:
@@ -199,6 +209,9 @@ class ExportReport:
         section("scores set by hand — written as the instructor set them", [f"{n.submission}: {n.reason}" for n in self.set_by_hand])
         section("NOT COMPLETED grading — score written, check these", [
             f"{n.submission} (row{'s' if len(n.rows) > 1 else ''} {', '.join(map(str, n.rows))}): {n.reason}" for n in self.not_completed
+        ])
+        section("MANUAL GRADING PENDING — no grade written until every manual question is scored", [
+            f"{n.submission} (row{'s' if len(n.rows) > 1 else ''} {', '.join(map(str, n.rows))}): {n.reason}" for n in self.manual_pending
         ])
         section("replaced a non-blank value", [
             f"row {m.row}: {m.student}: {m.previous!r} -> {format_points(m.points)}" for m in self.replaced
