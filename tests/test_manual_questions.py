@@ -295,3 +295,36 @@ def test_gradebook_without_manual_questions_meta_reads_as_none(tmp_path):
         assert book.manual_questions() == {}
         (row,) = book.rows()
     assert row.manual_scores == {} and row.manual_pending == [] and row.total == 2.0
+
+
+def test_an_override_gives_the_manual_question_its_points(manual_graded, tmp_path):
+    """`gradkit review --set` scores q2 (the desk's override): every table counts it once, the
+    pending marks go, the results entry says it was set by hand, and Canvas gets the grade."""
+    out = tmp_path / "grading"
+    shutil.copytree(manual_graded[0], out)
+    result = CliRunner().invoke(cli, ["review", str(out), "--set", CANVAS_SOLUTION, "q2=2.5", "--note", "answer read"])
+    assert result.exit_code == 0, result.output
+    refused = CliRunner().invoke(cli, ["review", str(out), "--set", CANVAS_SOLUTION, "q2=3.5"])
+    assert refused.exit_code != 0 and "between 0 and 3" in refused.output
+    rows = text_rows(out / "grades.csv")
+    assert rows[3] == f"{CANVAS_SOLUTION},2.0,2.5,1.0,5.5,91.667,Completed; set by hand: q2=2.5,"
+    assert rows[2] == f"{CANVAS_BLANK},0.0,,0.0,0.0,0.0,Completed,q2"          # the others still wait
+    with Gradebook(out) as book:
+        row = {r.label: r for r in book.rows()}[CANVAS_SOLUTION]
+    assert row.manual_scores == {"q2": 2.5} and row.manual_pending == [] and row.total == 5.5
+    results = json.loads((out / "results" / "canvas_smithjohn_1001_5001_manual-mini.ipynb.json").read_text(encoding="utf-8"))
+    validate_results(results)
+    named = [t["name"] for t in results["tests"]]
+    assert named.count("q2 (manually graded)") == 1 and "q2" not in named
+    assert sum(t.get("score", 0) for t in results["tests"]) == 5.5
+    assert results.get("score", 5.5) == 5.5
+    entry = results["tests"][-1]
+    assert entry["score"] == 2.5 and entry["extra_data"] == {"manual": True, "pending": False}
+    assert entry["output"].startswith("Set by hand by the instructor: 2.5 / 3 points")
+    gradebook = tmp_path / "Grades-Course.csv"
+    gradebook.write_text(CANVAS_EXPORT, encoding="utf-8")
+    target = tmp_path / "canvas-import.csv"
+    result = CliRunner().invoke(cli, ["export", "canvas", "--gradebook", str(gradebook), "--column", COLUMN,
+                                      "--out", str(target), str(out)])
+    assert result.exit_code == 0, result.output
+    assert records(target)[3] == ["Smith, John", "1001", "S001", "jsmith", "Section A", "5.5"]
