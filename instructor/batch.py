@@ -44,6 +44,7 @@ from autograder.submissions import Submission, SubmissionError
 from .discovery import discover_submissions
 from .gradebook import Gradebook, safe_name, sha256_bytes, sha256_file
 from .lock import output_lock
+from .override_rule import CHANGED, changed_questions, hand_set_questions
 from .outputs import (
     GRADES_CSV, HIDDEN_RESULTS_META, RESULTS_DIR, STUDENTS_CSV, rebuild_outputs, results_file_name, students_table, write_exports,
     zip_hidden_results,
@@ -110,6 +111,14 @@ class BatchSummary:
             lines.append(f"{pending} need review (suspicious code; 0 points until decided): gradkit review {self.out_dir}")
         if rejected:
             lines.append(f"{rejected} rejected after review (0 points)")
+        hand = int(statuses.map(lambda s: bool(hand_set_questions(s))).sum())
+        changed = [str(label) for label, s in zip(rows["file"], statuses) if changed_questions(s)]
+        if hand:
+            lines.append(f"{hand} with scores set by hand (they count; the autograded scores stay stored beneath)")
+        if changed:
+            lines.append(f"{len(changed)} with an {CHANGED} (the hand-set points still count until confirmed or unset: "
+                         f"gradkit review {self.out_dir} --confirm LABEL Q | --unset LABEL Q): "
+                         + ", ".join(changed[:10]) + (" ..." if len(changed) > 10 else ""))
         if len(rows):
             lines.append(f"mean {rows['total_points_earned'].mean():.2f} / {possible:g} points, median {rows['total_points_earned'].median():.2f}")
         if self.startup_seconds:

@@ -190,24 +190,77 @@ def remove_command(out_dir: Path, labels: tuple[str, ...], note: str, wait: floa
 @click.option("--clear", multiple=True, metavar="LABEL", help="Let the tests' scores count (repeatable).")
 @click.option("--reject", multiple=True, metavar="LABEL", help="Keep 0 points (repeatable).")
 @click.option("--reopen", multiple=True, metavar="LABEL", help="Back to needs review (repeatable).")
-@click.option("--note", default="", help="Text kept with the decisions made now.")
+@click.option("--set", "set_", multiple=True, nargs=2, metavar="LABEL Q=POINTS",
+              help="Set question Q's points by hand, e.g. --set LABEL q3=4.5 (repeatable).")
+@click.option("--unset", multiple=True, nargs=2, metavar="LABEL Q", help="Remove Q's hand-set points (repeatable).")
+@click.option("--comment", multiple=True, nargs=3, metavar="LABEL Q TEXT",
+              help="The comment for the student on Q, shown in the feedback (\"\" removes it; repeatable).")
+@click.option("--confirm", multiple=True, nargs=2, metavar="LABEL Q",
+              help="Keep hand-set points on a changed submission (repeatable).")
+@click.option("--history", multiple=True, metavar="LABEL", help="Print every decision and grading of LABEL (repeatable).")
+@click.option("--note", default="", help="Text kept in the history with the decisions and overrides made now.")
 @_WAIT
-def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...], reopen: tuple[str, ...], note: str, wait: float) -> None:
-    """List submissions flagged for review in OUT_DIR, and decide on them.
+def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...], reopen: tuple[str, ...],
+                   set_: tuple[tuple[str, str], ...], unset: tuple[tuple[str, str], ...], comment: tuple[tuple[str, str, str], ...],
+                   confirm: tuple[tuple[str, str], ...], history: tuple[str, ...], note: str, wait: float) -> None:
+    """List submissions flagged for review and scores set by hand in OUT_DIR, and decide on them.
 
-    LABEL is the submission's `file` column in grades.csv. Decisions rewrite every export.
+    LABEL is the submission's `file` column in grades.csv, Q a question (q3). Every
+    decision and override is kept in the gradebook's history (--history LABEL) and
+    rewrites every output and LMS export.
     """
+    from instructor.gradebook import Gradebook
+    from instructor.overrides import (
+        OverrideError, add_comment, confirm_override, history as label_history, history_text, override_listing, set_points,
+        unset_points,
+    )
     from instructor.review import ReviewError, review, review_listing
 
+    def split_points(label: str, assignment: str) -> tuple[str, str, float]:
+        question, sep, value = assignment.partition("=")
+        if not sep or not question.strip():
+            raise click.UsageError(f"--set {label} {assignment}: give the question and points as Q=POINTS, e.g. q3=4.5")
+        try:
+            return label, question.strip(), float(value)
+        except ValueError:
+            raise click.UsageError(f"--set {label} {assignment}: {value!r} is not a number of points") from None
+
+    decisions = bool(clear or reject or reopen)
+    overrides = bool(set_ or unset or comment or confirm)
+    if note and not (decisions or set_ or unset or confirm):
+        raise click.UsageError("--note is kept with a decision: give --clear, --reject, --reopen, --set, --unset or --confirm too")
+    sets = [split_points(label, assignment) for label, assignment in set_]
     try:
         # listing only reads the gradebook (safe while another command writes it); decisions lock
-        with _locked(out_dir, wait) if (clear or reject or reopen) else contextlib.nullcontext():
-            rows = review(out_dir=out_dir, clear=clear, reject=reject, reopen=reopen, note=note)
-    except ReviewError as error:
+        with _locked(out_dir, wait) if (decisions or overrides) else contextlib.nullcontext():
+            rows = review(out_dir=out_dir, clear=clear, reject=reject, reopen=reopen, note=note if decisions else "")
+            for label, question, points in sets:
+                set_points(out_dir=out_dir, label=label, question=question, points=points, note=note)
+            for label, question in unset:
+                unset_points(out_dir=out_dir, label=label, question=question, note=note)
+            for label, question, text in comment:
+                add_comment(out_dir=out_dir, label=label, question=question, text=text)
+            for label, question in confirm:
+                confirm_override(out_dir=out_dir, label=label, question=question, note=note)
+            events = {label: label_history(out_dir=out_dir, label=label) for label in history}
+    except (ReviewError, OverrideError) as error:
         raise click.UsageError(str(error)) from None
     except FolderBusy as error:
         raise click.ClickException(str(error)) from None
+    if history:
+        for label, found in events.items():
+            click.echo(f"history of {label}:")
+            click.echo(history_text(found))
+        if not (decisions or overrides):
+            return
+    if overrides:
+        with Gradebook(out_dir) as book:
+            rows = [r for r in book.rows() if r.findings]
     click.echo(review_listing(rows))
+    with Gradebook(out_dir) as book:
+        listing = override_listing(book.rows())
+    if listing:
+        click.echo(listing)
 
 
 @main.command()

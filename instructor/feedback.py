@@ -7,6 +7,9 @@ assignment's ``gradkit: hidden_results`` (feedback files are handed out after gr
 they count as published: details shown unless it is ``hidden``), unless the instructor
 chose ``--show-hidden``/``--hide-hidden`` (:func:`instructor.outputs.feedback_shows_hidden`).
 Hidden tests' messages never carry a reference value (the checks make sure of it).
+Points an instructor set by hand are marked as such, and the instructor's comments
+(:mod:`instructor.overrides`) are listed under their questions; the instructor's notes
+are not shown.
 """
 
 from __future__ import annotations
@@ -37,13 +40,21 @@ def feedback_text(row: GradebookRow, points: dict[str, float], *, show_hidden: b
     lines = [f"# Feedback for {row.label}", "", f"**Score: {row.total:g} / {possible:g} points**", ""]
     if row.status != COMPLETED:
         lines += [f"Grading note: {row.status}", ""]
+    hand = set(row.hand_set)
     lines += ["| question | points |", "|---|---|"]
-    lines += [f"| {q} | {row.scores.get(q, 0):g} / {p:g} |" for q, p in points.items()]
+    lines += [f"| {q} | {row.scores.get(q) or 0:g} / {p:g}{' (set by hand by the instructor)' if q in hand else ''} |"
+              for q, p in points.items()]
+    comments = row.comments
+    if comments:
+        lines += ["", "## Comments from the instructor", ""]
+        lines += [f"- **{q}**: {text}" for q, text in comments.items()]
     tests = {t.get("name"): t for t in row.results.get("tests", [])}
     public = tests.get("Public Tests")
     if public is not None:
         lines += ["", "## Public tests", "", "```", public.get("output", "").strip(), "```"]
-    if not show_hidden and row.total < possible and is_completed(row.status):
+    autograded = [q for q in points if q not in hand]  # hand-set points were not lost in hidden tests
+    if (not show_hidden and sum(row.scores.get(q) or 0 for q in autograded) < sum(points[q] for q in autograded)
+            and is_completed(row.status)):
         lines += ["", "Points missing above were lost in hidden tests (values, unseen points, how each "
                   "gradient was computed); their details are not shown here."]
     if show_hidden:

@@ -6,8 +6,11 @@ submissions being graded at that moment. A row is reused, not regraded, while th
 submission's file hash and the autograder zip's hash are unchanged (``--regrade``
 overrides). All exports (``grades.csv``, ``students.csv``, the report, feedback, the LMS
 import files) are built from every row of this database (:mod:`instructor.outputs`). The
-``events`` table is the append-only history: every grading, relabelling, removal and
-review decision, with what the row said before and after.
+``events`` table is the append-only history: every grading, relabelling, removal, review
+decision, score override and comment, with what the row said before and after. The
+``overrides`` table (label + question) holds scores set by hand and comments, above the
+autograded scores, which stay stored (:mod:`instructor.override_rule`); gradebooks written
+before it existed get the table when opened.
 """
 
 from __future__ import annotations
@@ -16,12 +19,14 @@ import hashlib
 import json
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 from autograder.outcome import GradingOutcome
 from autograder.review import CLEARED, PENDING, REJECTED, apply_review
+
+from .override_rule import Override, apply_overrides
 
 __all__ = ["EVENT_ACTIONS", "GRADEBOOK_FILE", "Gradebook", "GradebookEvent", "GradebookRow", "float_scores", "safe_name",
            "sha256_bytes", "sha256_file", "submission_name"]
@@ -58,10 +63,24 @@ CREATE TABLE IF NOT EXISTS events (
     new TEXT NOT NULL DEFAULT '',
     note TEXT NOT NULL DEFAULT ''
 );
+CREATE TABLE IF NOT EXISTS overrides (
+    label TEXT NOT NULL,
+    question TEXT NOT NULL,
+    points REAL,
+    comment TEXT NOT NULL DEFAULT '',
+    note TEXT NOT NULL DEFAULT '',
+    file_sha256 TEXT NOT NULL DEFAULT '',
+    autograder_sha256 TEXT NOT NULL DEFAULT '',
+    autograded REAL,
+    set_at TEXT NOT NULL,
+    PRIMARY KEY (label, question)
+);
 """
 
-EVENT_ACTIONS = ("graded", "relabelled", "removed", "reviewed")
-"""``action`` values of the gradebook's append-only ``events`` table."""
+EVENT_ACTIONS = ("graded", "relabelled", "removed", "reviewed", "set", "unset", "commented", "confirmed")
+"""``action`` values of the gradebook's append-only ``events`` table (``reviewed``: clear,
+reject or reopen, the decision in ``new``'s ``review``; ``set``/``unset``/``commented``/
+``confirmed``: score overrides and comments, :mod:`instructor.overrides`)."""
 
 
 def safe_name(label: str) -> str:
@@ -101,6 +120,11 @@ def submission_name(label: str) -> str:
     """The file name part of a label (its last ``/`` component, without a ``~N`` clash
     suffix): what a submission is called whichever folder it was given in."""
     return label.rsplit("/", 1)[-1].split("~", 1)[0]
+
+
+def _now() -> str:
+    """The current time, ISO 8601 UTC, to the second."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -146,6 +170,11 @@ class GradebookRow:
         review: ``""`` (pending or nothing to review), ``"cleared"`` or ``"rejected"``.
         review_note: the instructor's note with the decision.
         raw_scores, raw_status: what the tests gave, before the review rule.
+        overrides: question -> :class:`instructor.override_rule.Override` (hand-set points
+            and/or a comment); ``scores``, ``total``, ``status`` and ``results`` already
+            count them.
+        autograded_scores: question -> what the autograder counts, after the review rule
+            and before overrides (points; None: no autograded score).
     """
 
     label: str
@@ -167,11 +196,29 @@ class GradebookRow:
     review_note: str = ""
     raw_scores: dict | None = None
     raw_status: str = ""
+    overrides: dict = field(default_factory=dict)
+    autograded_scores: dict | None = None
 
     @property
     def needs_review(self) -> bool:
         """Flagged and not yet decided."""
         return bool(self.findings) and self.review == PENDING
+
+    @property
+    def hand_set(self) -> list[str]:
+        """Questions whose points were set by hand, in question order of ``overrides``."""
+        return [q for q, o in self.overrides.items() if o.points is not None]
+
+    @property
+    def changed_overrides(self) -> list[str]:
+        """Questions with an override on a changed submission (set on another file or
+        autograder than the row's now, not yet confirmed)."""
+        return [q for q, o in self.overrides.items() if o.changed(self.file_sha256, self.autograder_sha256)]
+
+    @property
+    def comments(self) -> dict[str, str]:
+        """question -> the instructor's comment for the student."""
+        return {q: o.comment for q, o in self.overrides.items() if o.comment}
 
 
 class Gradebook:
@@ -262,7 +309,7 @@ class Gradebook:
 
     def _event(self, action: str, label: str, old: str = "", new: str = "", note: str = "") -> None:
         self._db.execute("INSERT INTO events (time, action, label, old, new, note) VALUES (?, ?, ?, ?, ?, ?)",
-                         (datetime.now(timezone.utc).isoformat(timespec="seconds"), action, label, old, new, note))
+                         (_now(), action, label, old, new, note))
 
     def events(self, label: str | None = None) -> list[GradebookEvent]:
         """The history, oldest first (of one label, or all)."""
@@ -283,7 +330,11 @@ class Gradebook:
         before = self._summary(label)
         if not before:
             raise KeyError(f"no submission labelled {label!r} in {self.path}")
+        gone = self._override_dicts(label)
+        if gone:  # the removed row's overrides and comments go with it, on the record
+            before = json.dumps({**json.loads(before), "overrides": gone})
         self._db.execute("DELETE FROM submissions WHERE label = ?", (label,))
+        self._db.execute("DELETE FROM overrides WHERE label = ?", (label,))
         self._event("removed", label, before, "", note)
         self._db.commit()
 
@@ -325,24 +376,34 @@ class Gradebook:
         if self._summary(new):
             raise ValueError(f"{new!r} is already in {self.path}")
         self._db.execute("UPDATE submissions SET label = ?, path = ?, member = ? WHERE label = ?", (new, path, member, old))
+        self._db.execute("UPDATE overrides SET label = ? WHERE label = ?", (new, old))
         self._event("relabelled", new, json.dumps({"label": old}), json.dumps({"label": new, "path": path}),
                     "the same file given under another name")
         self._db.commit()
 
     def rows(self, labels: list[str] | None = None) -> list[GradebookRow]:
         """Stored rows, in ``labels`` order (missing labels skipped), or all by label."""
+        where = f" WHERE label IN ({', '.join('?' * len(labels))})" if labels is not None and len(labels) < 500 else ""
         cursor = self._db.execute(
             "SELECT label, path, member, student, file_sha256, autograder_sha256, engine, scores, status, seconds, graded_at,"
-            " executions, results, findings, review, review_note FROM submissions ORDER BY label")
+            f" executions, results, findings, review, review_note FROM submissions{where} ORDER BY label",
+            tuple(labels) if where else ())
         by_label = {}
-        for r in cursor.fetchall():
+        fetched = cursor.fetchall()
+        overrides = self.overrides() if where == "" else {k: v for label in labels for k, v in self.overrides(label).items()}
+        points = self.points() if overrides else {}
+        for r in fetched:
             raw_scores, findings = json.loads(r[7]), json.loads(r[13])
             scores, status, results = apply_review(raw_scores, r[8], json.loads(r[12]), findings, r[14])
+            autograded = dict(scores)
+            scores, status, results = apply_overrides(scores, status, results, overrides.get(r[0], {}), raw_scores=raw_scores,
+                                                      points=points, file_sha256=r[4], autograder_sha256=r[5])
             row = GradebookRow(
                 label=r[0], path=r[1], member=r[2], student=r[3], file_sha256=r[4], autograder_sha256=r[5],
-                engine=r[6], scores=scores, total=float(sum(scores.values())), status=status, seconds=r[9], graded_at=r[10],
+                engine=r[6], scores=scores, total=float(sum(v for v in scores.values() if v is not None)), status=status,
+                seconds=r[9], graded_at=r[10],
                 executions=r[11], results=float_scores(results), findings=findings, review=r[14], review_note=r[15],
-                raw_scores=raw_scores, raw_status=r[8],
+                raw_scores=raw_scores, raw_status=r[8], overrides=overrides.get(r[0], {}), autograded_scores=autograded,
             )
             by_label[row.label] = row
         if labels is None:
@@ -372,6 +433,133 @@ class Gradebook:
         before = self._summary(label)
         self._db.execute("UPDATE submissions SET review = ?, review_note = ? WHERE label = ?", (decision, note, label))
         self._event("reviewed", label, before, self._summary(label), note)
+        self._db.commit()
+
+    # ------------------------------------------------------------------ overrides and comments
+
+    _OVERRIDE_COLUMNS = "label, question, points, comment, note, file_sha256, autograder_sha256, autograded, set_at"
+
+    def overrides(self, label: str | None = None) -> dict[str, dict[str, Override]]:
+        """Stored overrides and comments: label -> question -> :class:`Override` (of one
+        label, or all), questions in the order of the points table."""
+        order = {q: i for i, q in enumerate(self.points())}
+        rows = self._db.execute(f"SELECT {self._OVERRIDE_COLUMNS} FROM overrides WHERE ? IS NULL OR label = ?"
+                                " ORDER BY label, question", (label, label)).fetchall()
+        out: dict[str, dict[str, Override]] = {}
+        for r in sorted(rows, key=lambda r: (r[0], order.get(r[1], len(order)), r[1])):
+            out.setdefault(r[0], {})[r[1]] = Override(*r)
+        return out
+
+    def _override(self, label: str, question: str) -> Override | None:
+        return self.overrides(label).get(label, {}).get(question)
+
+    def _override_dicts(self, label: str) -> list[dict]:
+        return [{"question": o.question, "points": o.points, "comment": o.comment, "note": o.note}
+                for o in self.overrides(label).get(label, {}).values()]
+
+    def _current(self, label: str) -> tuple[str, str, dict]:
+        """(file hash, autograder hash, raw scores) of a stored row. Raises KeyError if none."""
+        r = self._db.execute("SELECT file_sha256, autograder_sha256, scores FROM submissions WHERE label = ?", (label,)).fetchone()
+        if r is None:
+            raise KeyError(f"no submission labelled {label!r} in {self.path}")
+        return r[0], r[1], json.loads(r[2])
+
+    def _question_state(self, label: str, question: str) -> str:
+        """JSON text of one question of a row for the history: its override, comment, what
+        the tests gave and what it counts."""
+        o = self._override(label, question)
+        rows = self.rows([label])
+        counted = rows[0].scores.get(question) if rows else None
+        raw = (rows[0].raw_scores or {}).get(question) if rows else None
+        return json.dumps({"question": question, "points": o.points if o else None, "comment": o.comment if o else "",
+                           "autograded": raw, "counted": counted,
+                           "changed": bool(rows and o and o.changed(rows[0].file_sha256, rows[0].autograder_sha256))})
+
+    def set_override(self, label: str, question: str, points: float, note: str = "") -> None:
+        """Set one question's points by hand (the autograded score stays stored), record it, commit.
+
+        The override is tied to the row's current file and autograder hashes (see
+        :meth:`Override.changed`); a comment already there is kept. Range and question
+        checks are the caller's (:func:`instructor.overrides.set_points`).
+
+        Raises:
+            KeyError: no submission has that label.
+        """
+        file_sha, ag_sha, raw = self._current(label)
+        before = self._question_state(label, question)
+        self._db.execute(
+            f"INSERT INTO overrides ({self._OVERRIDE_COLUMNS}) VALUES (?, ?, ?, '', ?, ?, ?, ?, ?)"
+            " ON CONFLICT(label, question) DO UPDATE SET points = excluded.points, note = excluded.note,"
+            " file_sha256 = excluded.file_sha256, autograder_sha256 = excluded.autograder_sha256,"
+            " autograded = excluded.autograded, set_at = excluded.set_at",
+            (label, question, float(points), note, file_sha, ag_sha, raw.get(question), _now()))
+        self._event("set", label, before, self._question_state(label, question), note)
+        self._db.commit()
+
+    def unset_override(self, label: str, question: str, note: str = "") -> None:
+        """Remove one question's hand-set points (the autograded score counts again; a
+        comment stays), record it, commit.
+
+        Raises:
+            KeyError: no submission has that label.
+            ValueError: the question has no points set by hand.
+        """
+        self._current(label)
+        o = self._override(label, question)
+        if o is None or o.points is None:
+            raise ValueError(f"{label}: {question} has no points set by hand, nothing to unset")
+        before = self._question_state(label, question)
+        if o.comment:
+            self._db.execute("UPDATE overrides SET points = NULL, note = ?, set_at = ? WHERE label = ? AND question = ?",
+                             (note, _now(), label, question))
+        else:
+            self._db.execute("DELETE FROM overrides WHERE label = ? AND question = ?", (label, question))
+        self._event("unset", label, before, self._question_state(label, question), note)
+        self._db.commit()
+
+    def set_comment(self, label: str, question: str, text: str) -> None:
+        """Set the comment for the student on one question (replacing the previous one;
+        ``""`` removes it), record it, commit.
+
+        Raises:
+            KeyError: no submission has that label.
+            ValueError: ``text`` is empty and the question has no comment.
+        """
+        file_sha, ag_sha, raw = self._current(label)
+        o = self._override(label, question)
+        if not text and not (o and o.comment):
+            raise ValueError(f"{label}: {question} has no comment to remove")
+        before = self._question_state(label, question)
+        if o is None:
+            self._db.execute(f"INSERT INTO overrides ({self._OVERRIDE_COLUMNS}) VALUES (?, ?, NULL, ?, '', ?, ?, ?, ?)",
+                             (label, question, text, file_sha, ag_sha, raw.get(question), _now()))
+        elif not text and o.points is None:
+            self._db.execute("DELETE FROM overrides WHERE label = ? AND question = ?", (label, question))
+        else:
+            self._db.execute("UPDATE overrides SET comment = ?, set_at = ? WHERE label = ? AND question = ?",
+                             (text, _now(), label, question))
+        self._event("commented", label, before, self._question_state(label, question), "")
+        self._db.commit()
+
+    def confirm_override(self, label: str, question: str, note: str = "") -> None:
+        """Confirm hand-set points on a changed submission: the override is tied to the
+        row's current file and autograder, so it is no longer listed as changed. Records, commits.
+
+        Raises:
+            KeyError: no submission has that label.
+            ValueError: the question has no points set by hand, or they were set on this
+                very file and autograder (nothing to confirm).
+        """
+        file_sha, ag_sha, raw = self._current(label)
+        o = self._override(label, question)
+        if o is None or o.points is None:
+            raise ValueError(f"{label}: {question} has no points set by hand, nothing to confirm")
+        if not o.changed(file_sha, ag_sha):
+            raise ValueError(f"{label}: the points of {question} were set on this file and autograder, nothing to confirm")
+        before = self._question_state(label, question)
+        self._db.execute("UPDATE overrides SET file_sha256 = ?, autograder_sha256 = ?, autograded = ?, note = ?, set_at = ?"
+                         " WHERE label = ? AND question = ?", (file_sha, ag_sha, raw.get(question), note, _now(), label, question))
+        self._event("confirmed", label, before, self._question_state(label, question), note)
         self._db.commit()
 
     def set_meta(self, key: str, value) -> None:

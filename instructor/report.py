@@ -2,7 +2,8 @@
 
 One self-contained HTML file (plots embedded as PNG): the score distribution, the pass
 rate of each question (share of submissions with full marks), the most frequent failure
-messages of the checks, the submissions with problems, and the slowest submissions.
+messages of the checks, the submissions with problems, the scores set by hand and comments
+(each override on a changed submission marked), and the slowest submissions.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pandas as pd  # noqa: E402
 from autograder.outcome import is_completed
 
 from .gradebook import GradebookRow  # noqa: E402
+from .override_rule import CHANGED, format_score  # noqa: E402
 from .lms.common import write_text_atomic  # noqa: E402
 
 __all__ = ["REPORT_FILE", "failure_messages", "report_from_folder", "write_report"]
@@ -49,6 +51,10 @@ def failure_messages(row: GradebookRow) -> list[tuple[str, str]]:
             # the student's own numbers (not digits inside names such as x1, float64)
             found.append((name, _NUMBER.sub("#", text)))
     return found
+
+
+def _score(points: float | None) -> str:
+    return "" if points is None else format_score(points)
 
 
 def _table(df: pd.DataFrame) -> str:
@@ -100,6 +106,11 @@ def write_report(rows: list[GradebookRow], points: dict[str, float], out_dir: Pa
     slow = pd.DataFrame([(r.label, round(r.seconds, 2), r.status) for r in sorted(rows, key=lambda r: -r.seconds)[:10]],
                         columns=["submission", "seconds", "status"])
     problems = pd.DataFrame([(r.label, r.status) for r in rows if not is_completed(r.status)], columns=["submission", "grading_status"])
+    hand = pd.DataFrame([(r.label, q, _score(o.points), _score((r.raw_scores or {}).get(q)),
+                          CHANGED if q in r.changed_overrides else "", o.comment, o.note)
+                         for r in rows for q, o in r.overrides.items()],
+                        columns=["submission", "question", "set by hand", "tests gave", "warning", "comment", "note"])
+    changed = [r.label for r in rows if r.changed_overrides]
     mean = sum(totals) / len(totals) if totals else 0.0
     started = ""
     if startup and startup.get("seconds"):
@@ -115,6 +126,11 @@ td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left}}</style></head><
 <img alt="pass rate per question" src="data:image/png;base64,{passes}">
 <h2>Most frequent failure messages</h2>{_table(common)}
 <h2>Submissions with grading problems</h2>{_table(problems)}
+<h2>Scores set by hand and comments</h2>
+<p>{sum(len(r.hand_set) for r in rows)} scores set by hand, {sum(len(r.comments) for r in rows)} comments;
+{len(changed)} submission{"s" if len(changed) != 1 else ""} with an {html.escape(CHANGED)} (the override counts until confirmed
+or unset: <code>gradkit review DIR --confirm LABEL Q</code> or <code>--unset LABEL Q</code>){
+": " + html.escape(", ".join(changed)) if changed else ""}.</p>{_table(hand)}
 <h2>Slowest submissions</h2>{started}{slow.to_html(index=False, escape=True)}
 </body></html>"""
     path = Path(out_dir) / REPORT_FILE

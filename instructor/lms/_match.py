@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..override_rule import CHANGED, changed_questions, hand_set_questions
 from .common import CsvTable, GradedSubmission, format_points
 from .report import ExportReport, MatchedRow, RosterRow, SubmissionNote
 
@@ -126,6 +127,13 @@ def fill(roster: Roster, assigned: dict[int, Claim], column: int, keep: list[int
                     report.not_completed.append(SubmissionNote(
                         sub.label, f"grading_status is {sub.status!r}; {format_points(sub.points)} points written to "
                         f"{roster.names[row]}'s row", (row,)))
+                hand = hand_set_questions(sub.status)
+                if hand:
+                    changed = changed_questions(sub.status)
+                    report.set_by_hand.append(SubmissionNote(
+                        sub.label, f"{', '.join(hand)} set by hand by the instructor; {format_points(sub.points)} points written to "
+                        f"{roster.names[row]}'s row" + (f"; {CHANGED}: {', '.join(changed)} (the override counts until "
+                                                         "confirmed or unset)" if changed else ""), (row,)))
                 cells = list(cells)
                 cells[column] = format_points(sub.points)
             else:

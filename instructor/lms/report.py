@@ -13,6 +13,7 @@ from pathlib import Path
 
 from autograder.outcome import is_completed
 
+from ..override_rule import hand_set_questions
 from .common import format_points, write_text_atomic
 
 __all__ = ["ExportReport", "MatchedRow", "RosterRow", "SubmissionNote", "report_json_path"]
@@ -84,6 +85,12 @@ class RosterRow:
     reason: str
 
 
+def _hand_marker(status: str) -> str:
+    """`` (SET BY HAND: q3)`` for a status with hand-set points, else ``""``."""
+    hand = hand_set_questions(status)
+    return f" (SET BY HAND: {', '.join(hand)})" if hand else ""
+
+
 def report_json_path(out_csv: Path) -> Path:
     """The JSON report beside an export: ``canvas-import.csv`` -> ``canvas-import.report.json``."""
     out_csv = Path(out_csv)
@@ -112,6 +119,9 @@ class ExportReport:
         replaced: matched rows whose cell held a different grade before (blank and
             Moodle's ``-`` for "no grade" do not count).
         notes: other things the instructor should know (points possible row, import hints).
+        set_by_hand: used submissions with points an instructor set by hand (``gradkit
+            review --set``): the score written includes them; the reason names the
+            questions and any override on a changed submission.
     """
 
     platform: str
@@ -128,6 +138,7 @@ class ExportReport:
     superseded: list[SubmissionNote] = field(default_factory=list)
     not_completed: list[SubmissionNote] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    set_by_hand: list[SubmissionNote] = field(default_factory=list)
 
     @property
     def replaced(self) -> list[MatchedRow]:
@@ -150,7 +161,8 @@ class ExportReport:
         data["replaced"] = [asdict(m) for m in self.replaced]
         data["counts"] = {
             key: len(data[key])
-            for key in ("matched", "without_submission", "unmatched", "ambiguous", "superseded", "not_completed", "replaced")
+            for key in ("matched", "without_submission", "unmatched", "ambiguous", "superseded", "not_completed", "replaced",
+                        "set_by_hand")
         }
         return data
 
@@ -181,9 +193,11 @@ class ExportReport:
 
         section("matched", [
             f"row {m.row}: {m.student} [{m.key}] <- {m.submission}: {format_points(m.points)} points"
-            f"{' (LATE)' if m.late else ''}{'' if is_completed(m.status) else ' (NOT COMPLETED)'} — {m.matched_on}"
+            f"{' (LATE)' if m.late else ''}{'' if is_completed(m.status) else ' (NOT COMPLETED)'}{_hand_marker(m.status)}"
+            f" — {m.matched_on}"
             for m in self.matched
         ])
+        section("scores set by hand — written as the instructor set them", [f"{n.submission}: {n.reason}" for n in self.set_by_hand])
         section("NOT COMPLETED grading — score written, check these", [
             f"{n.submission} (row{'s' if len(n.rows) > 1 else ''} {', '.join(map(str, n.rows))}): {n.reason}" for n in self.not_completed
         ])
