@@ -31,7 +31,7 @@ from starlette.staticfiles import StaticFiles
 from autograder.submissions import Submission, SubmissionError, read_submission_notebook
 
 from ..gradebook import GRADEBOOK_FILE, GradebookRow, sha256_bytes
-from .model import (SORT_KEYS, ClassFilter, filter_rows, findings_by_cell, overridden_questions, question_cases,
+from .model import (SORT_KEYS, ClassFilter, changed_overrides, filter_rows, findings_by_cell, overridden_questions, question_cases,
                     read_case_info, read_snapshot, sort_rows)
 from .notebook import render_cells
 from .security import DeskSecurity, check_csrf, new_token
@@ -39,7 +39,7 @@ from .security import DeskSecurity, check_csrf, new_token
 __all__ = ["ACTIONS", "create_app"]
 
 HERE = Path(__file__).resolve().parent
-ACTIONS = ("clear", "reject", "reopen", "set", "unset", "comment")
+ACTIONS = ("clear", "reject", "reopen", "set", "unset", "confirm", "comment")
 """``action`` values of ``POST /action``."""
 
 
@@ -123,7 +123,7 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
         rows = sort_rows(filter_rows(snap.rows, snap.points, flt), key, q.get("desc") == "1")
         params = {k: v for k, v in q.items() if k not in ("sort", "desc")}
         return page("class.html", rows=rows, points=snap.points, possible=sum(snap.points.values()), flt=flt, sort=key,
-                    desc=q.get("desc") == "1", params=params, total_count=len(snap.rows), overridden=overridden_questions,
+                    desc=q.get("desc") == "1", params=params, total_count=len(snap.rows), overridden=overridden_questions, changed=changed_overrides,
                     pending=sum(r.needs_review for r in snap.rows))
 
     def histogram(request: Request):
@@ -151,6 +151,8 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
         row = next((r for r in snap.rows if r.label == label), None)
         if row is None:
             return page("error.html", status=404, message=f"No submission labelled {label!r} in {out_dir}.")
+        overrides_api = _overrides_module()
+        history = overrides_api.history_text(snap.events) if overrides_api and hasattr(overrides_api, "history_text") else ""
         cells, problem = notebook_view(row)
         by_cell, loose = findings_by_cell(row)
         for cell in cells:
@@ -163,7 +165,7 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
         outputs = {t.get("name"): t.get("output", "") for t in row.results.get("tests", [])}
         return page("submission.html", status=status, row=row, cells=cells, problem=problem, loose=loose, points=snap.points,
                     tests=tests, outputs=outputs, last_cell=last_cell, events=snap.events, message=message or request.query_params.get("done", ""),
-                    error=error, overrides=overridden_questions(row), Markup=Markup)
+                    error=error, overrides=overridden_questions(row), changed=changed_overrides(row), history=history)
 
     def question_view(request: Request):
         name = request.path_params["name"]
@@ -234,6 +236,9 @@ def _act(out_dir: Path, verb: str, label: str, question: str, note: str, form) -
             raise ValueError(f"points must be a number, not {form.get('points')!r}") from None
         overrides.set_points(out_dir=out_dir, label=label, question=question, points=points, note=note)
         return f"set {question} of {label} to {points:g} points"
+    if verb == "confirm":
+        overrides.confirm_override(out_dir=out_dir, label=label, question=question, note=note)
+        return f"confirmed the hand-set points of {question} of {label} on the changed submission"
     if verb == "unset":
         overrides.unset_points(out_dir=out_dir, label=label, question=question, note=note)
         return f"removed the override of {question} of {label}"

@@ -24,7 +24,7 @@ from autograder.review import engine_status, finding_text
 
 from ..gradebook import Gradebook, GradebookRow
 
-__all__ = ["ClassFilter", "SORT_KEYS", "TestCase", "TestCaseInfo", "filter_rows", "overridden_questions", "question_cases",
+__all__ = ["ClassFilter", "SORT_KEYS", "TestCase", "TestCaseInfo", "changed_overrides", "filter_rows", "overridden_questions", "question_cases",
            "read_case_info", "sort_rows"]
 
 _CASE = re.compile(r"^\s*(?P<q>\S+) - (?P<n>\d+) result:\s*$", re.M)
@@ -166,10 +166,16 @@ def question_cases(row: GradebookRow, question: str, info: dict[str, list[TestCa
 
 
 def overridden_questions(row: GradebookRow) -> dict:
-    """Question -> override of a row (the override API's ``overrides`` attribute, when the
-    gradebook has one); ``{}`` otherwise."""
-    value = getattr(row, "overrides", None)
-    return dict(value) if isinstance(value, dict) else {}
+    """Question -> :class:`instructor.override_rule.Override` of each question whose points
+    were set by hand in a row (``{}`` for a gradebook without overrides)."""
+    overrides = getattr(row, "overrides", None) or {}
+    return {q: o for q, o in overrides.items() if getattr(o, "points", None) is not None}
+
+
+def changed_overrides(row: GradebookRow) -> list[str]:
+    """Questions of a row whose hand-set points were set on another file or autograder
+    ("override on a changed submission", to confirm or remove)."""
+    return list(getattr(row, "changed_overrides", []) or [])
 
 
 @dataclass(frozen=True)
@@ -178,7 +184,8 @@ class ClassFilter:
 
     Attributes:
         needs_review: only flagged submissions nobody has decided on.
-        failed: only submissions that did not earn every point of this question.
+        failed: only submissions whose tests gave less than every point of this question
+            (what the tests gave, before the needs-review rule and hand-set points).
         incomplete: only submissions whose grading did not complete (the engine's status).
         overridden: only submissions with a score set by hand.
         text: only submissions whose label or student contains this text (case-insensitive).
@@ -197,11 +204,12 @@ def filter_rows(rows: list[GradebookRow], points: dict[str, float], flt: ClassFi
     for row in rows:
         if flt.needs_review and not row.needs_review:
             continue
-        if flt.failed and row.scores.get(flt.failed, 0.0) >= points.get(flt.failed, 0.0) and (row.raw_scores or row.scores).get(flt.failed, 0.0) >= points.get(flt.failed, 0.0):
+        tests_gave = row.raw_scores if row.raw_scores is not None else row.scores
+        if flt.failed and tests_gave.get(flt.failed, 0.0) >= points.get(flt.failed, 0.0):
             continue
         if flt.incomplete and is_completed(engine_status(row.raw_status or row.status)):
             continue
-        if flt.overridden and not overridden_questions(row):
+        if flt.overridden and not (overridden_questions(row) or changed_overrides(row)):
             continue
         if flt.text and flt.text.lower() not in f"{row.label} {row.student or ''}".lower():
             continue
