@@ -192,6 +192,14 @@ def test_question_regions_and_test_cases(desk_class, built):
         assert f'grader.check("{q}")' in nb.cells[check].source
         assert answers and all(first <= a < check for a in answers)
     assert "def f1(" in nb.cells[regions["q1"][2][0]].source
+    assert [len(regions[q][2]) for q in regions] == [1, 1, 3]
+    # a notebook that lost its cell tags (another tool saved it): the region's own code cells
+    for cell in nb.cells:
+        cell.metadata.pop("tags", None)
+    untagged = question_regions(nb)
+    assert all(set(regions[q][2]) <= set(untagged[q][2]) for q in regions)  # every answer cell still found
+    assert untagged["q1"][2] and all("gradkit_checks.record" not in nb.cells[j].source for q in untagged for j in untagged[q][2])
+    assert any("def f1(" in nb.cells[j].source for j in untagged["q1"][2])
     cases = question_cases(row, "q3", read_case_info(built.autograder_zip))
     assert [(c.name, c.visibility, c.passed) for c in cases] == [
         ("test_q3_public", "public", True), ("test_q3_gradients", "hidden", False),

@@ -10,10 +10,10 @@ no script and loads nothing, so figures stay visible while inline SVG is not all
 
 Question regions follow the student notebook that ``gradkit build`` writes with Otter
 Assign: each question ends at its ``grader.check("qN")`` cell and starts after the
-previous one; its answer cells are the cells tagged ``otter_answer_cell`` there, and the
-provided ``gradkit_checks.record("qN", ...)`` cells. A notebook that lost its tags
-(exported by another tool) falls back to every code cell of the region that is not a
-provided or check cell.
+previous one (at the question's own text and provided cells right before its first
+answer); its answer cells are the cells tagged ``otter_answer_cell`` there. A notebook
+that lost its tags (exported by another tool) falls back to every code cell of the
+region that is not a provided cell (``# Provided``, ``gradkit_checks.record``) or Otter's own.
 """
 
 from __future__ import annotations
@@ -76,15 +76,12 @@ def question_regions(nb: nbformat.NotebookNode) -> dict[str, tuple[int, int, lis
         q = match.group(1)
         span = range(start, i)
         tagged = [j for j in span if "otter_answer_cell" in (nb.cells[j].get("metadata", {}).get("tags") or [])]
-        # the provided cell right after an answer cell records it (gradkit_checks.record)
-        recorded = [j for j in span if nb.cells[j].cell_type == "code" and (
-            (j - 1 in tagged and _RECORD.search(nb.cells[j].source)) or ((m := _RECORD.search(nb.cells[j].source)) and m.group(1) == q))]
         if tagged:
-            answers = sorted(set(tagged) | set(recorded))
+            answers = tagged
         else:  # tags lost: every code cell of the region but provided ones and Otter's own
             answers = [j for j in span if nb.cells[j].cell_type == "code" and not nb.cells[j].source.lstrip().startswith("# Provided")
-                       and "import otter" not in nb.cells[j].source and not _CHECK.search(nb.cells[j].source)] + recorded
-            answers = sorted(set(answers))
+                       and "import otter" not in nb.cells[j].source and not _CHECK.search(nb.cells[j].source)
+                       and not _RECORD.search(nb.cells[j].source)]
         first = answers[0] if answers else i
         # the question's own text and provided cells right before its first answer cell
         while first > start and (nb.cells[first - 1].cell_type == "markdown"
