@@ -220,3 +220,48 @@ def test_class_filters_and_sort(desk_class):
     assert labels(sort_rows(snap.rows, "q3", descending=True))[-1] == FLAGGED
     with pytest.raises(ValueError, match="unknown sort key"):
         sort_rows(snap.rows, "nonsense")
+
+
+def test_a_moved_or_changed_submission_file_is_said_so(desk):
+    server, out = desk
+    client = Client(server.base)
+    client.request("GET", f"/?token={server.token}")
+    row = next(r for r in read_snapshot(out).rows if r.label == HONEST)
+    path = Path(row.path)
+    original = path.read_bytes()
+    try:
+        nb = nbformat.reads(original.decode(), as_version=4)
+        nb.cells.append(nbformat.v4.new_markdown_cell("added after grading"))
+        nbformat.write(nb, path)
+        response, page = client.request("GET", "/submission?" + urlencode({"label": HONEST}))
+        assert response.status == 200 and "has changed since it was graded" in page and "added after grading" in page
+        path.unlink()
+        response, page = client.request("GET", "/submission?" + urlencode({"label": HONEST}))
+        assert response.status == 200 and "cannot be shown" in page and HONEST in page
+        response, page = client.request("GET", "/question/q1")
+        assert response.status == 200 and "cannot be shown" in page
+    finally:
+        path.write_bytes(original)
+    response, page = client.request("GET", "/submission?" + urlencode({"label": "class/nobody.ipynb"}))
+    assert response.status == 404 and "nobody.ipynb" in page
+    response, page = client.request("GET", "/question/q9")
+    assert response.status == 404 and "q1, q2, q3" in page
+
+
+def test_serve_usage_errors_are_one_line(desk_class, tmp_path):
+    import socket
+
+    from click.testing import CliRunner
+
+    from instructor.cli import main as cli
+
+    result = CliRunner().invoke(cli, ["serve", str(tmp_path)], standalone_mode=True)
+    assert result.exit_code == 2 and "no gradebook.sqlite here" in result.output
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen(1)
+    try:
+        result = CliRunner().invoke(cli, ["serve", str(desk_class), "--port", str(taken.getsockname()[1])])
+        assert result.exit_code == 2 and "cannot listen there" in result.output
+    finally:
+        taken.close()

@@ -31,6 +31,8 @@ from starlette.staticfiles import StaticFiles
 from autograder.submissions import Submission, SubmissionError, read_submission_notebook
 
 from ..gradebook import GRADEBOOK_FILE, GradebookRow, sha256_bytes
+from ..lock import FolderBusy
+from ..review import ReviewError
 from .model import (SORT_KEYS, ClassFilter, changed_overrides, filter_rows, findings_by_cell, overridden_questions, question_cases,
                     read_case_info, read_snapshot, sort_rows)
 from .notebook import render_cells
@@ -100,13 +102,15 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
     def page(template: str, status: int = 200, **values) -> HTMLResponse:
         return HTMLResponse(env.get_template(template).render(**values), status_code=status)
 
-    def notebook_view(row: GradebookRow):
-        """(cells, problem): the rendered cells of a row's submission, or why they cannot be shown."""
+    def notebook_view(row: GradebookRow, question: str | None = None):
+        """(cells, problem): the rendered cells of a row's submission (only ``question``'s
+        answer cells if given), or why they cannot be shown."""
         sub = Submission(Path(row.path), row.label, member=row.member)
         try:
             data = sub.read_bytes()
             current = sha256_bytes(data)
-            cells = cache.get((row.path, row.member, current), lambda: render_cells(read_submission_notebook(sub)))
+            cells = cache.get((row.path, row.member, current, question),
+                              lambda: render_cells(read_submission_notebook(sub), question))
         except (SubmissionError, OSError) as error:
             return [], f"The submission cannot be shown: {error}"
         changed = "" if current == row.file_sha256 else (
@@ -120,7 +124,7 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
                           incomplete=q.get("incomplete") == "1", overridden=q.get("overridden") == "1", text=q.get("q", "").strip())
         key = q.get("sort", "label")
         key = key if key in SORT_KEYS or key in snap.points else "label"
-        rows = sort_rows(filter_rows(snap.rows, snap.points, flt), key, q.get("desc") == "1")
+        rows = sort_rows(filter_rows(snap.rows, snap.points, flt), key, q.get("desc") == "1", questions=snap.points)
         params = {k: v for k, v in q.items() if k not in ("sort", "desc")}
         return page("class.html", rows=rows, points=snap.points, possible=sum(snap.points.values()), flt=flt, sort=key,
                     desc=q.get("desc") == "1", params=params, total_count=len(snap.rows), overridden=overridden_questions, changed=changed_overrides,
@@ -176,8 +180,8 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
         rows = filter_rows(snap.rows, snap.points, ClassFilter(failed=name)) if only_failed else snap.rows
         entries = []
         for row in rows:
-            cells, problem = notebook_view(row)
-            entries.append({"row": row, "cells": [c for c in cells if c.question == name and c.answer], "problem": problem,
+            cells, problem = notebook_view(row, name)
+            entries.append({"row": row, "cells": cells, "problem": problem,
                             "cases": question_cases(row, name, case_info),
                             "output": next((t.get("output", "") for t in row.results.get("tests", []) if t.get("name") == name), ""),
                             "override": overridden_questions(row).get(name)})
@@ -193,7 +197,7 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
 
         try:
             done = await run_in_threadpool(_act, out_dir, verb, label, question, note, form)
-        except Exception as error:  # the API's own errors (unknown label, points out of range, folder busy)
+        except (ReviewError, ValueError, KeyError, FolderBusy) as error:  # the API's one-line errors
             request.scope["query_string"] = urlencode({"label": label}).encode()
             return await run_in_threadpool(lambda: submission_view(Request(request.scope), error=f"{verb}: {error}", status=400))
         return RedirectResponse("/submission?" + urlencode({"label": label, "done": done}), status_code=303)

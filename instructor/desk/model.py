@@ -221,8 +221,15 @@ SORT_KEYS = ("label", "student", "total", "status", "review")
 """Sort keys of the class view, besides each question's name."""
 
 
-def sort_rows(rows: list[GradebookRow], key: str, descending: bool = False) -> list[GradebookRow]:
+def sort_rows(rows: list[GradebookRow], key: str, descending: bool = False, questions=()) -> list[GradebookRow]:
     """Rows sorted by ``key`` (one of :data:`SORT_KEYS` or a question name), ties by label.
+
+    Args:
+        rows: the rows.
+        key: the sort key.
+        descending: largest first.
+        questions: the question names (the gradebook's points); a question of any row's
+            scores is accepted too.
 
     Raises:
         ValueError: an unknown key.
@@ -237,7 +244,7 @@ def sort_rows(rows: list[GradebookRow], key: str, descending: bool = False) -> l
         value = lambda r: r.status  # noqa: E731
     elif key == "review":
         value = lambda r: (not r.needs_review, r.review)  # noqa: E731
-    elif rows and all(key in r.scores or not r.scores for r in rows):
+    elif key in questions or any(key in r.scores for r in rows):
         value = lambda r: r.scores.get(key, 0.0)  # noqa: E731
     else:
         raise ValueError(f"unknown sort key {key!r}")

@@ -22,6 +22,7 @@ import base64
 import copy
 import re
 import secrets
+import threading
 from dataclasses import dataclass, field
 
 import nbformat
@@ -30,6 +31,8 @@ from .sanitize import sanitize_html
 
 __all__ = ["RenderedCell", "question_regions", "render_cells"]
 
+_EXPORTER = None
+_EXPORTER_LOCK = threading.Lock()
 _CHECK = re.compile(r"""grader\s*\.\s*check\(\s*["']([^"']+)["']\s*\)""")
 _RECORD = re.compile(r"""gradkit_checks\s*\.\s*record\(\s*["']([^"']+)["']""")
 
@@ -112,21 +115,31 @@ def _prepare(nb: nbformat.NotebookNode, nonce: str) -> nbformat.NotebookNode:
     return nb
 
 
-def render_cells(nb: nbformat.NotebookNode) -> list[RenderedCell]:
-    """Every cell of ``nb`` as sanitised HTML, with its question and answer flag.
+def render_cells(nb: nbformat.NotebookNode, question: str | None = None) -> list[RenderedCell]:
+    """The cells of ``nb`` as sanitised HTML, with their question and answer flag.
 
     Args:
         nb: the notebook (nbformat v4), as submitted.
+        question: render only this question's answer cells (the question view; faster),
+            or None for every cell.
 
     Returns:
-        list[RenderedCell]: one per cell, in order (``index`` 1-based).
+        list[RenderedCell]: one per cell rendered, in order (``index`` 1-based, counting
+        every cell of ``nb``).
     """
     from nbconvert import HTMLExporter
 
+    regions = question_regions(nb)
+    wanted = set(regions[question][2]) if question in regions else (set() if question else set(range(len(nb.cells))))
     nonce = secrets.token_hex(8)
-    exporter = HTMLExporter(template_name="basic", exclude_input_prompt=False)
-    exporter.anchor_link_text = ""
-    body, _ = exporter.from_notebook_node(_prepare(nb, nonce))
+    prepared = _prepare(nb, nonce)
+    prepared.cells = [c for i, c in enumerate(prepared.cells) if i in wanted]
+    with _EXPORTER_LOCK:  # one exporter (its templates compiled once), one render at a time
+        global _EXPORTER
+        if _EXPORTER is None:
+            _EXPORTER = HTMLExporter(template_name="basic", exclude_input_prompt=False)
+            _EXPORTER.anchor_link_text = ""
+        body, _ = _EXPORTER.from_notebook_node(prepared)
     marker = re.compile(r'<div\b[^>]*\bid="cell-id=gkdesk-' + nonce + r'-(\d+)"[^>]*>')
     pieces: dict[int, str] = {}
     matches = list(marker.finditer(body))
@@ -134,9 +147,9 @@ def render_cells(nb: nbformat.NotebookNode) -> list[RenderedCell]:
         end = matches[k + 1].start() if k + 1 < len(matches) else len(body)
         pieces[int(m.group(1))] = body[m.end():end]
     owner: dict[int, tuple[str, bool]] = {}
-    for q, (first, last, answers) in question_regions(nb).items():
+    for q, (first, last, answers) in regions.items():
         for j in range(first, last + 1):
             owner[j] = (q, j in answers)
     return [RenderedCell(index=i + 1, cell_type=cell.cell_type, html=sanitize_html(pieces.get(i, "")), source=cell.source,
                          question=owner.get(i, (None, False))[0], answer=owner.get(i, (None, False))[1])
-            for i, cell in enumerate(nb.cells)]
+            for i, cell in enumerate(nb.cells) if i in wanted]
