@@ -86,6 +86,8 @@ def test_every_page_needs_the_token_and_every_response_carries_the_csp(desk):
     assert response.status == 303 and response.getheader("Location") == "/?sort=total"
     set_cookie = response.getheader("Set-Cookie")
     assert "HttpOnly" in set_cookie and "SameSite=Strict" in set_cookie and server.token in set_cookie
+    response, _ = client.request("GET", f"//evil.example/?token={server.token}", cookie=False)
+    assert response.status == 303 and response.getheader("Location") == "/evil.example/"  # never another host
     response, text = client.request("GET", "/?sort=total")
     assert response.status == 200 and HONEST in text
     assert response.getheader("Content-Security-Policy") == CSP

@@ -3,7 +3,8 @@
 against ``gradkit serve`` started as a real process.
 
 Where Chromium or Playwright is missing the tests skip with the reason; under CI (the
-``CI`` environment variable set, as .ci/run runs) they fail instead. Screenshots of each
+``CI`` environment variable set, as .ci/run runs) they fail instead. ``GRADKIT_CHROMIUM``
+names another Chromium executable. Screenshots of each
 view are written under the grading output folder the test works on
 (``<tmp>/out/desk-screenshots/``; not committed).
 """
@@ -35,6 +36,10 @@ def _browser_missing() -> str | None:
     if not CHROMIUM.exists():
         return f"{CHROMIUM} is missing (apt-get install -y chromium)"
     return None
+
+
+if _browser_missing() and not os.environ.get("CI"):  # skip before the session's fixtures build and grade anything
+    pytest.skip(_browser_missing(), allow_module_level=True)
 
 
 @pytest.fixture(scope="module")

@@ -92,7 +92,8 @@ class DeskSecurity:
         from_cookie = cookies[self.cookie].value if self.cookie in cookies else None
         if given is not None and self._valid(given):
             rest = urlencode([(k, v) for k, v in query if k != "token"])
-            location = scope.get("root_path", "") + scope["path"] + (f"?{rest}" if rest else "")
+            # the same path, never another host (``//host/...`` would be one)
+            location = "/" + (scope.get("root_path", "") + scope["path"]).lstrip("/\\") + (f"?{rest}" if rest else "")
             await send_with_headers({"type": "http.response.start", "status": 303, "headers": [
                 (b"location", location.encode("latin-1")),
                 (b"set-cookie", f"{self.cookie}={self.token}; Path=/; HttpOnly; SameSite=Strict".encode()),
