@@ -27,6 +27,8 @@ HONEST = "class/smithjohn_1234_5678_autograd-basics.ipynb"
 ACCUMULATED = "class/doejane_2345_5679_autograd-basics.ipynb"
 FLAGGED = "class/leeann_3456_5680_autograd-basics.ipynb"
 HOSTILE = "class/hostilehank_4567_5681_autograd-basics.ipynb"
+HOSTILE_NAME = "class/x\"><svg onload=window.gk_label=1><img src=x onerror=window.gk_label2=1>.ipynb"
+"""A submission whose file name is markup: the label is shown (escaped) in every view."""
 STUDENTS = {HONEST: ("Smith John", "1234"), ACCUMULATED: ("Doe Jane", "2345"), FLAGGED: ("Lee Ann", "3456"),
             HOSTILE: ("Hostile Hank", "4567")}
 
@@ -122,6 +124,7 @@ def grade_desk_class(built, root: Path, listener_url: str) -> Path:
     shutil.copy(samples / "q3-accumulated.ipynb", root / ACCUMULATED)
     with_cell(samples / "solution.ipynb", "f2", PATCH, root / FLAGGED)
     write_hostile_notebook(samples / "solution.ipynb", root / HOSTILE, listener_url)
+    shutil.copy(samples / "solution.ipynb", root / HOSTILE_NAME)
     out = root / "out"
     grade_batch(autograder_zip=built.autograder_zip, submissions=[folder], out_dir=out, jobs=2, progress=False)
     return out

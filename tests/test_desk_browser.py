@@ -25,7 +25,7 @@ import pytest
 
 from instructor.outputs import export_lms
 
-from .desk_class import ACCUMULATED, COLUMN, FLAGGED, HONEST, HOSTILE, STUDENTS, write_canvas_gradebook
+from .desk_class import ACCUMULATED, COLUMN, FLAGGED, HONEST, HOSTILE, HOSTILE_NAME, STUDENTS, write_canvas_gradebook
 
 CHROMIUM = Path(os.environ.get("GRADKIT_CHROMIUM", "/usr/bin/chromium"))
 
@@ -108,7 +108,7 @@ def test_click_through_review_clear_and_set_points(browser, served):
     page.goto(url)
     assert page.url == base  # the token left the address bar (a cookie holds it)
     rows = page.locator("#class-table tbody tr")
-    assert rows.count() == 4
+    assert rows.count() == 5
     page.screenshot(path=str(shots / "class.png"), full_page=True)
 
     page.check("#f-needs-review")
@@ -148,7 +148,7 @@ def test_click_through_review_clear_and_set_points(browser, served):
 
     page.click("nav.top >> text=q3")
     entries = page.locator("article.entry")
-    assert entries.count() == 4
+    assert entries.count() == 5
     assert "set by hand" in page.locator(f'article[data-label="{ACCUMULATED}"] h2').inner_text()
     assert page.locator(f'article[data-label="{ACCUMULATED}"] .cell.answer').count() >= 3
     page.screenshot(path=str(shots / "question-q3.png"), full_page=True)
@@ -193,12 +193,14 @@ def test_hostile_notebook_runs_and_loads_nothing(browser, served, desk_listener)
     assert page.evaluate("""[...document.querySelectorAll('img[src^="data:image/svg+xml"]')].some(i => i.naturalWidth > 0)""")
     assert desk_listener.hits == []
     assert [r for r in requested if r.startswith(desk_listener.url) or not r.startswith(base) and not r.startswith("data:")] == []
-    # nor from the question view or the class view
-    for view in (base + "question/q1", base):
+    # nor from the question view, the class view, or a submission whose file name is markup
+    for view in (base + "question/q1", base + "submission?" + urlencode({"label": HOSTILE_NAME}), base):
         page.goto(view)
         page.wait_for_load_state("networkidle")
         assert page.evaluate("Object.keys(window).filter(k => k.startsWith('gk_'))") == []
     assert desk_listener.hits == []
     assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", base)
     assert HONEST in page.content()
+    shown = page.evaluate("[...document.querySelectorAll('tr[data-label]')].map(t => [t.dataset.label, t.querySelector('a').innerText])")
+    assert [HOSTILE_NAME, HOSTILE_NAME] in shown  # the markup in the file name is shown as text
     page.close()
