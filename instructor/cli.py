@@ -211,7 +211,7 @@ def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...
     """
     from instructor.gradebook import Gradebook
     from instructor.overrides import (
-        OverrideError, add_comment, confirm_override, history as label_history, history_text, override_listing, set_points,
+        OverrideError, add_comment, check_override, confirm_override, history as label_history, history_text, override_listing, set_points,
         unset_points,
     )
     from instructor.review import ReviewError, review, review_listing
@@ -233,6 +233,10 @@ def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...
     try:
         # listing only reads the gradebook (safe while another command writes it); decisions lock
         with _locked(out_dir, wait) if (decisions or overrides) else contextlib.nullcontext():
+            for label, question, points in sets:  # every label, question and range first: refuse before changing anything
+                check_override(out_dir=out_dir, label=label, question=question, points=points)
+            for label, question, *_ in (*unset, *comment, *confirm):
+                check_override(out_dir=out_dir, label=label, question=question)
             rows = review(out_dir=out_dir, clear=clear, reject=reject, reopen=reopen, note=note if decisions else "")
             for label, question, points in sets:
                 set_points(out_dir=out_dir, label=label, question=question, points=points, note=note)

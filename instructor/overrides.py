@@ -21,7 +21,7 @@ from .lock import output_lock
 from .override_rule import CHANGED, SET_BY_HAND, format_score
 from .outputs import rebuild_outputs
 
-__all__ = ["OverrideError", "add_comment", "confirm_override", "history", "history_text", "override_listing", "set_points",
+__all__ = ["OverrideError", "add_comment", "check_override", "confirm_override", "history", "history_text", "override_listing", "set_points",
            "unset_points"]
 
 
@@ -51,9 +51,35 @@ def _possible(book: Gradebook, label: str, question: str) -> float:
     points = book.points()
     if question in points:
         return float(points[question])
-    near = difflib.get_close_matches(question, list(points), n=3)
+    near = [q for q in points if q.casefold() == question.casefold()] or difflib.get_close_matches(question, list(points), n=3)
     hint = f"; did you mean {', '.join(near)}?" if near else ""
     raise OverrideError(f"{label}: no question {question!r} in this assignment{hint} (questions: {', '.join(points) or 'none'})")
+
+
+def check_override(*, out_dir: Path, label: str, question: str, points: float | None = None) -> None:
+    """Check, without writing, that ``label`` and ``question`` exist (and that ``points``,
+    when given, lie in 0..possible), so that a command making several changes can refuse
+    before making any. Reads only.
+
+    Raises:
+        OverrideError: as :func:`set_points` would.
+    """
+    out_dir = _book(out_dir)
+    with Gradebook(out_dir) as book:
+        _check_label(book, out_dir, label)
+        possible = _possible(book, label, question)
+    if points is not None:
+        _check_points(label, question, points, possible)
+
+
+def _check_points(label: str, question: str, points, possible: float) -> float:
+    try:
+        value = float(points)
+    except (TypeError, ValueError):
+        raise OverrideError(f"{label}: {question}: points must be a number, got {points!r}") from None
+    if not math.isfinite(value) or not 0 <= value <= possible:
+        raise OverrideError(f"{label}: {question}: points must be between 0 and {possible:g}, got {value:g}")
+    return value
 
 
 def _write(out_dir: Path, label: str, question: str, action) -> GradebookRow:
@@ -94,13 +120,7 @@ def set_points(*, out_dir: Path, label: str, question: str, points: float, note:
         instructor.lock.FolderBusy: another command is writing ``out_dir``.
     """
     def action(book: Gradebook, possible: float) -> None:
-        try:
-            value = float(points)
-        except (TypeError, ValueError):
-            raise OverrideError(f"{label}: {question}: points must be a number, got {points!r}") from None
-        if not math.isfinite(value) or not 0 <= value <= possible:
-            raise OverrideError(f"{label}: {question}: points must be between 0 and {possible:g}, got {points!r}")
-        book.set_override(label, question, value, note)
+        book.set_override(label, question, _check_points(label, question, points, possible), note)
 
     return _write(out_dir, label, question, action)
 
@@ -223,7 +243,8 @@ def _describe(event: GradebookEvent) -> str:
     if event.action == "removed":
         return f"removed (was {format_score(old.get('total'))} points, {old.get('status', '')})"
     if event.action == "reviewed":
-        return f"counts {format_score(old.get('total'))} -> {format_score(new.get('total'))}"
+        return (f"review {old.get('review') or 'pending'} -> {new.get('review') or 'pending'}"
+                f" (tests gave {format_score(new.get('total'))} points)")
     if event.action == "graded":
         changed = ""
         if old and old.get("file_sha256") != new.get("file_sha256"):

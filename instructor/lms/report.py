@@ -161,8 +161,7 @@ class ExportReport:
         data["replaced"] = [asdict(m) for m in self.replaced]
         data["counts"] = {
             key: len(data[key])
-            for key in ("matched", "without_submission", "unmatched", "ambiguous", "superseded", "not_completed", "replaced",
-                        "set_by_hand")
+            for key in ("matched", "without_submission", "unmatched", "ambiguous", "superseded", "not_completed", "replaced")
         }
         return data
 
