@@ -267,3 +267,33 @@ def test_serve_usage_errors_are_one_line(desk_class, tmp_path):
         assert result.exit_code == 2 and "cannot listen there" in result.output
     finally:
         taken.close()
+
+
+def test_an_override_on_a_changed_submission_is_shown_and_confirmed(desk, built):
+    from instructor.batch import grade_batch
+
+    server, out = desk
+    client = Client(server.base)
+    client.request("GET", f"/?token={server.token}")
+    csrf = server.app.csrf
+    client.request("POST", "/action", {"csrf": csrf, "label": HONEST, "action": "set", "question": "q1", "points": "1.5"})
+    row = next(r for r in read_snapshot(out).rows if r.label == HONEST)
+    path = Path(row.path)
+    original = path.read_bytes()
+    try:
+        nb = nbformat.reads(original.decode(), as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell("print('a cell added after the override')"))
+        nbformat.write(nb, path)
+        grade_batch(autograder_zip=built.autograder_zip, submissions=[path.parent], out_dir=out, jobs=1, progress=False)
+    finally:
+        path.write_bytes(original)
+    _, page = client.request("GET", "/?" + urlencode({"overridden": "1"}))
+    assert "override on a changed submission: q1" in page
+    _, page = client.request("GET", "/submission?" + urlencode({"label": HONEST}))
+    assert 'id="btn-confirm"' in page and "override on a changed submission" in page
+    response, _ = client.request("POST", "/action", {"csrf": csrf, "label": HONEST, "action": "confirm", "question": "q1",
+                                                     "note": "the change does not touch q1"})
+    assert response.status == 303
+    _, page = client.request("GET", "/submission?" + urlencode({"label": HONEST}))
+    assert 'id="btn-confirm"' not in page
+    assert _grades(out).loc[HONEST, "q1"] == 1.5
