@@ -296,6 +296,34 @@ def demo(assignment_dirs: tuple[Path, ...], out_dir: Path, jobs: int | None) -> 
         click.echo(f"{name}: sample notebooks in {out_dir / name / 'samples'}/, grading output (grades.csv, report.html) in {out_dir / name / 'grading'}/")
 
 
+@main.command("serve")
+@click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (127.0.0.1: this machine only).")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8765, show_default=True, help="TCP port (0: any free port).")
+@click.option("--autograder", "autograder_zip", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The autograder zip: shows each test case's name, points and public/hidden.")
+def serve_command(out_dir: Path, host: str, port: int, autograder_zip: Path | None) -> None:
+    """Open the grading desk: a local web page over OUT_DIR (class, submissions, questions).
+
+    Prints the address to open, with its access token; decisions made on the page
+    (clear, reject, set points, comment) rewrite every export like `gradkit review`.
+    Stop it with Ctrl-C.
+    """
+    from instructor.desk import start_desk
+
+    try:
+        desk = start_desk(out_dir, host=host, port=port, autograder_zip=autograder_zip)
+    except (FileNotFoundError, ValueError) as error:
+        raise click.UsageError(str(error)) from None
+    except OSError as error:
+        raise click.UsageError(f"{host}:{port}: cannot listen there ({error.strerror or error})") from None
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"Warning: listening on {host}: anyone who can reach this machine and has the token can change grades.", err=True)
+    click.echo(f"gradkit desk for {out_dir}: open\n    {desk.url}\n(Ctrl-C to stop)")
+    sys.stdout.flush()
+    desk.serve_forever()
+
+
 from instructor.lms.cli import export as _export_group  # noqa: E402  (gradkit export canvas|moodle)
 
 main.add_command(_export_group)

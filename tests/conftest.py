@@ -43,3 +43,22 @@ def graded_samples(built, bundled_samples, tmp_path_factory):
     out = root / "grading"
     table = grade_batch(autograder_zip=built.autograder_zip, submissions=paths, out_dir=out, progress=False).table
     return bundled_samples, table, out
+
+
+@pytest.fixture(scope="session")
+def desk_listener():
+    """A local HTTP listener that records every request (the desk's hostile payloads point at it)."""
+    from .desk_class import Listener
+
+    listener = Listener()
+    yield listener
+    listener.close()
+
+
+@pytest.fixture(scope="session")
+def desk_class(built, desk_listener, tmp_path_factory):
+    """The desk's class graded once (tests/desk_class.py): its grading output folder.
+    Tests that change it work on a copy (:func:`shutil.copytree`)."""
+    from .desk_class import grade_desk_class
+
+    return grade_desk_class(built, tmp_path_factory.mktemp("desk"), desk_listener.url)

@@ -1,0 +1,155 @@
+"""A submission's notebook as sanitised HTML, one fragment per cell, and which cells
+belong to which question.
+
+Rendering: nbconvert's HTML exporter (``basic`` template, no page shell, no scripts)
+renders the whole notebook once; the result is split into cells at markers that carry a
+random nonce (a submission cannot forge a cell boundary) and each cell's HTML passes
+through :func:`instructor.desk.sanitize.sanitize_html`. Before rendering, SVG outputs are
+turned into ``<img src="data:image/svg+xml;base64,...">`` (an SVG shown as an image runs
+no script and loads nothing, so figures stay visible while inline SVG is not allowed).
+
+Question regions follow the student notebook that ``gradkit build`` writes with Otter
+Assign: each question ends at its ``grader.check("qN")`` cell and starts after the
+previous one (at the question's own text and provided cells right before its first
+answer); its answer cells are the cells tagged ``otter_answer_cell`` there. A notebook
+that lost its tags (exported by another tool) falls back to every code cell of the
+region that is not a provided cell (``# Provided``, ``gradkit_checks.record``) or Otter's own.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import re
+import secrets
+import threading
+from dataclasses import dataclass, field
+
+import nbformat
+
+from .sanitize import sanitize_html
+
+__all__ = ["RenderedCell", "question_regions", "render_cells"]
+
+_EXPORTER = None
+_EXPORTER_LOCK = threading.Lock()
+_CHECK = re.compile(r"""grader\s*\.\s*check\(\s*["']([^"']+)["']\s*\)""")
+_RECORD = re.compile(r"""gradkit_checks\s*\.\s*record\(\s*["']([^"']+)["']""")
+
+
+@dataclass
+class RenderedCell:
+    """One cell of a submission as the desk shows it.
+
+    Attributes:
+        index: 1-based position among all cells (as the screen's findings count them).
+        cell_type: ``code``, ``markdown`` or ``raw``.
+        html: sanitised HTML of the cell (input and outputs), safe to put into a page.
+        source: the cell's source text (escaped by the templates when shown).
+        question: the question whose region holds the cell, or None.
+        answer: whether it is one of its question's answer cells.
+        findings: the screen's findings on this cell (dicts with ``line``, ``code``, ``message``).
+    """
+
+    index: int
+    cell_type: str
+    html: str
+    source: str
+    question: str | None = None
+    answer: bool = False
+    findings: list = field(default_factory=list)
+
+
+def question_regions(nb: nbformat.NotebookNode) -> dict[str, tuple[int, int, list[int]]]:
+    """Where each question lies in a student notebook.
+
+    Args:
+        nb: the notebook (nbformat v4).
+
+    Returns:
+        dict: question name -> (first cell, ``grader.check`` cell, answer cells), 0-based
+        indices, in notebook order. Questions without a ``grader.check`` cell are absent.
+    """
+    regions: dict[str, tuple[int, int, list[int]]] = {}
+    start = 0
+    for i, cell in enumerate(nb.cells):
+        match = _CHECK.search(cell.source) if cell.cell_type == "code" else None
+        if not match or match.group(1) in regions:
+            continue
+        q = match.group(1)
+        span = range(start, i)
+        tagged = [j for j in span if "otter_answer_cell" in (nb.cells[j].get("metadata", {}).get("tags") or [])]
+        if tagged:
+            answers = tagged
+        else:  # tags lost: every code cell of the region but provided ones and Otter's own
+            answers = [j for j in span if nb.cells[j].cell_type == "code" and not nb.cells[j].source.lstrip().startswith("# Provided")
+                       and "import otter" not in nb.cells[j].source and not _CHECK.search(nb.cells[j].source)
+                       and not _RECORD.search(nb.cells[j].source)]
+        first = answers[0] if answers else i
+        # the question's own text and provided cells right before its first answer cell
+        while first > start and (nb.cells[first - 1].cell_type == "markdown"
+                                 or nb.cells[first - 1].get("metadata", {}).get("editable") is False):
+            first -= 1
+        regions[q] = (first if tagged else start, i, answers)
+        start = i + 1
+    return regions
+
+
+def _prepare(nb: nbformat.NotebookNode, nonce: str) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nb)
+    nb.nbformat, nb.nbformat_minor = 4, max(5, nb.get("nbformat_minor", 5))
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"gkdesk-{nonce}-{i}"
+        cell.pop("attachments", None) if cell.cell_type == "code" else None
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = output.get("data")
+            if not isinstance(data, dict):
+                continue
+            data.pop("application/javascript", None)
+            data.pop("application/vnd.jupyter.widget-view+json", None)
+            svg = data.pop("image/svg+xml", None)
+            if svg is not None and not any(k.startswith("image/") for k in data):
+                text = svg if isinstance(svg, str) else "".join(svg)
+                encoded = base64.b64encode(text.encode("utf-8")).decode("ascii")
+                data["text/html"] = f'<img alt="SVG figure" src="data:image/svg+xml;base64,{encoded}">'
+    return nb
+
+
+def render_cells(nb: nbformat.NotebookNode, question: str | None = None) -> list[RenderedCell]:
+    """The cells of ``nb`` as sanitised HTML, with their question and answer flag.
+
+    Args:
+        nb: the notebook (nbformat v4), as submitted.
+        question: render only this question's answer cells (the question view; faster),
+            or None for every cell.
+
+    Returns:
+        list[RenderedCell]: one per cell rendered, in order (``index`` 1-based, counting
+        every cell of ``nb``).
+    """
+    from nbconvert import HTMLExporter
+
+    regions = question_regions(nb)
+    wanted = set(regions[question][2]) if question in regions else (set() if question else set(range(len(nb.cells))))
+    nonce = secrets.token_hex(8)
+    prepared = _prepare(nb, nonce)
+    prepared.cells = [c for i, c in enumerate(prepared.cells) if i in wanted]
+    with _EXPORTER_LOCK:  # one exporter (its templates compiled once), one render at a time
+        global _EXPORTER
+        if _EXPORTER is None:
+            _EXPORTER = HTMLExporter(template_name="basic", exclude_input_prompt=False)
+            _EXPORTER.anchor_link_text = ""
+        body, _ = _EXPORTER.from_notebook_node(prepared)
+    marker = re.compile(r'<div\b[^>]*\bid="cell-id=gkdesk-' + nonce + r'-(\d+)"[^>]*>')
+    pieces: dict[int, str] = {}
+    matches = list(marker.finditer(body))
+    for k, m in enumerate(matches):
+        end = matches[k + 1].start() if k + 1 < len(matches) else len(body)
+        pieces[int(m.group(1))] = body[m.end():end]
+    owner: dict[int, tuple[str, bool]] = {}
+    for q, (first, last, answers) in regions.items():
+        for j in range(first, last + 1):
+            owner[j] = (q, j in answers)
+    return [RenderedCell(index=i + 1, cell_type=cell.cell_type, html=sanitize_html(pieces.get(i, "")), source=cell.source,
+                         question=owner.get(i, (None, False))[0], answer=owner.get(i, (None, False))[1])
+            for i, cell in enumerate(nb.cells) if i in wanted]
