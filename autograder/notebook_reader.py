@@ -106,6 +106,10 @@ def parse_notebook(raw: bytes, where: str) -> NotebookRead:
     if not isinstance(major, int) or not 1 <= major <= 4:
         raise NotebookReadError(f"{where}: nbformat version {major!r}, which Jupyter cannot read")
     if major == 4:
+        for number, cell in enumerate(data.get("cells") if isinstance(data.get("cells"), list) else [], start=1):
+            kind = cell.get("cell_type") if isinstance(cell, dict) else None
+            if kind not in ("code", "markdown", "raw"):
+                raise NotebookReadError(f"{where}: cell {number} has cell_type {kind!r}; a notebook cell is code, markdown or raw")
         notes += _repair_v4(data)
     elif major < 4:
         notes.append(f"nbformat {major} (upgraded to 4)")
@@ -118,19 +122,27 @@ def parse_notebook(raw: bytes, where: str) -> NotebookRead:
     if major < 4:  # converted: ids are random, the version fields are nbformat's
         nb.metadata.pop("orig_nbformat", None)
         nb.metadata.pop("orig_nbformat_minor", None)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        changes, repaired = validator.normalize(nb, strip_invalid_metadata=True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            changes, repaired = validator.normalize(nb, strip_invalid_metadata=True)
+    except Exception:  # noqa: BLE001 - nbformat's repair assumes a shape (cell_type...) the file lacks
+        _raise_invalid(nb, where)
     if changes:
         notes.append("notebook or cell metadata outside the schema (dropped)")
     nb = nbformat.from_dict(repaired)
+    _raise_invalid(nb, where)
+    return NotebookRead(nb, notes)
+
+
+def _raise_invalid(nb, where: str) -> None:
+    """Raise :class:`NotebookReadError` with the first schema error, if ``nb`` is invalid."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             nbformat.validate(nb)
     except Exception as error:  # noqa: BLE001 - ValidationError and jsonschema's own
         raise NotebookReadError(f"{where}: JSON that is not a valid Jupyter notebook: {_first_line(error)}") from None
-    return NotebookRead(nb, notes)
 
 
 def _repair_v4(data: dict) -> list[str]:

@@ -51,16 +51,18 @@ def restore_assignment_name(notebook: dict[str, Any], assignment_name: str | Non
     """
     if not assignment_name:
         return None
-    metadata = notebook.setdefault("metadata", {})
+    if not isinstance(notebook.get("metadata"), dict):
+        notebook["metadata"] = {}
+    metadata = notebook["metadata"]
     otter = metadata.get("otter")
     if isinstance(otter, dict) and otter.get("assignment_name"):
         return None
-    if not isinstance(otter, dict):
-        metadata["otter"] = otter = {}
-        note = "no Otter metadata (assignment name taken from the autograder)"
-    else:
+    if isinstance(otter, dict):
         note = "no assignment name in its Otter metadata (taken from the autograder)"
-    otter["assignment_name"] = assignment_name
+    else:
+        note = "no Otter metadata (assignment name taken from the autograder)"
+    # assigned whole: a NotebookNode stores a converted copy of a dict it is given
+    metadata["otter"] = {**(otter if isinstance(otter, dict) else {}), "assignment_name": assignment_name}
     return note
 
 

@@ -40,7 +40,8 @@ from autograder.notebook_reader import NotebookReadError, read_notebook_file
 from autograder.review import finding_text
 from autograder.screen import screen_notebook
 
-__all__ = ["CellError", "CheckReport", "CheckUsageError", "QuestionCheck", "check_command", "check_notebook", "public_questions"]
+__all__ = ["CellError", "CheckReport", "CheckUsageError", "PreparedCheck", "QuestionCheck", "check_command", "check_notebook", "prepare_check",
+           "public_questions"]
 
 DEFAULT_CELL_TIMEOUT = 300.0
 """Seconds one cell may run before the check gives up."""
@@ -160,6 +161,49 @@ def public_questions(notebook: nbformat.NotebookNode, path: Path) -> list[str]:
     return sorted(tests)
 
 
+@dataclass
+class PreparedCheck:
+    """A notebook read and screened for :func:`check_notebook`, not yet run.
+
+    Attributes:
+        path: the notebook's resolved path.
+        notebook: as it will run (install lines replaced by ``pass``, public tests in its metadata).
+        report: the report so far (reading notes, screen findings, lines not run, where the tests came from).
+        questions: the questions to check.
+    """
+
+    path: Path
+    notebook: nbformat.NotebookNode
+    report: CheckReport
+    questions: list[str]
+
+
+def prepare_check(path: Path, questions: list[str] | None = None, *, tests_from: Path | None = None) -> PreparedCheck:
+    """Everything :func:`check_notebook` does before the kernel starts: read the notebook as
+    ``gradkit grade`` reads it, find its public tests, replace install lines, run the static
+    screen. Whether this raises is whether ``gradkit check`` accepts the file.
+
+    Raises:
+        CheckUsageError: as :func:`check_notebook`.
+    """
+    path = Path(path).resolve()
+    read = _read_notebook(path)
+    notebook = read.notebook
+    report = CheckReport(notebook=path, read_notes=list(read.notes))
+    source_of_tests = _tests_source(notebook, path, tests_from)
+    if source_of_tests is not None:
+        report.tests_from = source_of_tests[0]
+        notebook.metadata.setdefault("otter", {})["tests"] = source_of_tests[1]
+    known = public_questions(notebook, path)
+    selected = list(dict.fromkeys(questions)) if questions else known
+    unknown = [q for q in selected if q not in known]
+    if unknown:
+        raise CheckUsageError(f"{path}: no tests for {', '.join(unknown)} in this notebook; its questions are {', '.join(known)}")
+    report.not_run = strip_notebook_install_lines(notebook)  # as graded: not run, no finding
+    report.review = [finding_text(f.to_dict()) for f in screen_notebook(notebook)]
+    return PreparedCheck(path, notebook, report, selected)
+
+
 def check_notebook(path: Path, questions: list[str] | None = None, *, timeout: float = DEFAULT_CELL_TIMEOUT, kernel_name: str = "python3",
                    tests_from: Path | None = None) -> CheckReport:
     """Run ``path`` in a fresh kernel in its own folder, then the public tests of ``questions``.
@@ -181,22 +225,8 @@ def check_notebook(path: Path, questions: list[str] | None = None, *, timeout: f
     """
     from nbclient import NotebookClient
 
-    path = Path(path).resolve()
-    read = _read_notebook(path)
-    notebook = read.notebook
-    report = CheckReport(notebook=path, read_notes=list(read.notes))
-    source_of_tests = _tests_source(notebook, path, tests_from)
-    if source_of_tests is not None:
-        report.tests_from = source_of_tests[0]
-        notebook.metadata.setdefault("otter", {})["tests"] = source_of_tests[1]
-    known = public_questions(notebook, path)
-    selected = list(dict.fromkeys(questions)) if questions else known
-    unknown = [q for q in selected if q not in known]
-    if unknown:
-        raise CheckUsageError(f"{path}: no tests for {', '.join(unknown)} in this notebook; its questions are {', '.join(known)}")
-
-    report.not_run = strip_notebook_install_lines(notebook)  # as graded: not run, no finding
-    report.review = [finding_text(f.to_dict()) for f in screen_notebook(notebook)]
+    prepared = prepare_check(path, questions, tests_from=tests_from)
+    path, notebook, report, selected = prepared.path, prepared.notebook, prepared.report, prepared.questions
     original_indices = [i for i, cell in enumerate(notebook.cells, 1) if not _is_export_cell(cell)]
     notebook.cells = [cell for cell in notebook.cells if not _is_export_cell(cell)]
     notebook.metadata["kernelspec"] = {"name": kernel_name, "display_name": kernel_name, "language": "python"}
@@ -329,8 +359,9 @@ def _read_notebook(path: Path):
 
 def _tests_source(notebook: nbformat.NotebookNode, path: Path, tests_from: Path | None) -> tuple[Path, dict] | None:
     """Where the public tests come from when ``notebook`` has none in its metadata:
-    ``tests_from``, else the one other notebook in ``path``'s folder with Otter tests for
-    the same assignment (any assignment name if ``notebook`` has none). ``None`` when the
+    ``tests_from``, else the other notebooks in ``path``'s folder with Otter tests for the
+    same assignment (any assignment name if ``notebook`` has none), when they all carry
+    the same tests. ``None`` when the
     notebook has its own tests or nothing was found (:func:`public_questions` then says so).
 
     Raises:
@@ -355,7 +386,8 @@ def _tests_source(notebook: nbformat.NotebookNode, path: Path, tests_from: Path 
         theirs = _otter_metadata(other)
         if theirs and theirs.get("tests") and (name is None or theirs.get("assignment_name") == name):
             found.append((other.resolve(), theirs["tests"]))
-    return found[0] if len(found) == 1 else None
+    distinct = {json.dumps(tests, sort_keys=True) for _, tests in found}
+    return found[0] if len(distinct) == 1 else None  # several notebooks: only if they agree on the tests
 
 
 def _otter_metadata(path: Path) -> dict | None:

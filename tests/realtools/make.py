@@ -244,6 +244,20 @@ def large_image(solution: Path, folder: Path) -> Path:
     return _write(nb, folder / "large-image.ipynb")
 
 
+def truncated_download(solution: Path, folder: Path) -> Path:
+    raw = nbformat.writes(nbformat.read(solution, as_version=4)).encode("utf-8")
+    path = folder / "truncated-download.ipynb"
+    path.write_bytes(raw[:len(raw) // 2])  # an upload cut off half way
+    return path
+
+
+def no_cell_types(solution: Path, folder: Path) -> Path:
+    data = _as_dict(nbformat.read(solution, as_version=4))
+    for cell in data["cells"]:
+        del cell["cell_type"]  # JSON with cells, but not a notebook Jupyter opens
+    return _write_json(data, folder / "no-cell-types.ipynb")
+
+
 def _turned(kind: str):
     def make(solution: Path, folder: Path) -> Path:
         nb = nbformat.read(solution, as_version=4)
@@ -276,4 +290,6 @@ MAKERS = {
     "large-image": large_image,
     "raw-answer-cell": _turned("raw"),
     "markdown-answer-cell": _turned("markdown"),
+    "truncated-download": truncated_download,
+    "no-cell-types": no_cell_types,
 }
