@@ -193,7 +193,8 @@ def prepare_check(path: Path, questions: list[str] | None = None, *, tests_from:
     source_of_tests = _tests_source(notebook, path, tests_from)
     if source_of_tests is not None:
         report.tests_from = source_of_tests[0]
-        notebook.metadata.setdefault("otter", {})["tests"] = source_of_tests[1]
+        ours = notebook.metadata.get("otter") if isinstance(notebook.metadata.get("otter"), dict) else {}
+        notebook.metadata["otter"] = {**source_of_tests[1], **{k: v for k, v in ours.items() if v}}
     known = public_questions(notebook, path)
     selected = list(dict.fromkeys(questions)) if questions else known
     unknown = [q for q in selected if q not in known]
@@ -358,7 +359,8 @@ def _read_notebook(path: Path):
 
 
 def _tests_source(notebook: nbformat.NotebookNode, path: Path, tests_from: Path | None) -> tuple[Path, dict] | None:
-    """Where the public tests come from when ``notebook`` has none in its metadata:
+    """Where the public tests (that notebook's ``metadata.otter``: ``tests``, ``OK_FORMAT``)
+    come from when ``notebook`` has none in its metadata:
     ``tests_from``, else the other notebooks in ``path``'s folder with Otter tests for the
     same assignment (any assignment name if ``notebook`` has none), when they all carry
     the same tests. ``None`` when the
@@ -378,15 +380,15 @@ def _tests_source(notebook: nbformat.NotebookNode, path: Path, tests_from: Path 
             raise CheckUsageError(f"{tests_from}: no Otter tests in this notebook's metadata (--tests takes the handed-out student notebook)")
         if name and theirs.get("assignment_name") not in (None, name):
             raise CheckUsageError(f"{tests_from}: tests of assignment {theirs.get('assignment_name')!r}, but {path.name} is {name!r}")
-        return tests_from, theirs["tests"]
+        return tests_from, theirs
     found = []
     for other in sorted(path.parent.glob("*.ipynb")):
         if other.resolve() == path:
             continue
         theirs = _otter_metadata(other)
         if theirs and theirs.get("tests") and (name is None or theirs.get("assignment_name") == name):
-            found.append((other.resolve(), theirs["tests"]))
-    distinct = {json.dumps(tests, sort_keys=True) for _, tests in found}
+            found.append((other.resolve(), theirs))
+    distinct = {json.dumps(theirs.get("tests"), sort_keys=True) for _, theirs in found}
     return found[0] if len(distinct) == 1 else None  # several notebooks: only if they agree on the tests
 
 
