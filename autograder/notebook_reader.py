@@ -109,7 +109,8 @@ def parse_notebook(raw: bytes, where: str) -> NotebookRead:
         for number, cell in enumerate(data.get("cells") if isinstance(data.get("cells"), list) else [], start=1):
             kind = cell.get("cell_type") if isinstance(cell, dict) else None
             if kind not in ("code", "markdown", "raw"):
-                raise NotebookReadError(f"{where}: cell {number} has cell_type {kind!r}; a notebook cell is code, markdown or raw")
+                raise NotebookReadError(f"{where}: JSON that is not a valid Jupyter notebook: cell {number} has cell_type {kind!r} "
+                                        "(a cell is code, markdown or raw)")
         notes += _repair_v4(data)
     elif major < 4:
         notes.append(f"nbformat {major} (upgraded to 4)")
