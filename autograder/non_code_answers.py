@@ -12,11 +12,12 @@ status, which cell it is and why it did not run. Scores are not changed.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Iterable
 
 from .outcome import GradingOutcome
 
-__all__ = ["explain_non_code_answers", "non_code_definition"]
+__all__ = ["NonCodeAnswer", "explain_non_code_answers", "find_non_code_answers", "non_code_definition"]
 
 # Python's NameError, and the check library's CheckFailed (autograder/gradchecks.py)
 _UNDEFINED = re.compile(r"name '([A-Za-z_]\w*)' is not defined|`([A-Za-z_]\w*)` is not defined")
@@ -58,6 +59,52 @@ def non_code_definition(cells: Iterable[tuple[str, str]], name: str) -> tuple[in
     return found
 
 
+@dataclass(frozen=True)
+class NonCodeAnswer:
+    """A raw or markdown cell that holds names failing tests report as not defined.
+
+    Attributes:
+        cell: its 1-based position (every cell counted, as Jupyter lists them).
+        kind: ``"raw"`` or ``"markdown"``.
+        names: the names it defines that the tests miss, sorted.
+    """
+
+    cell: int
+    kind: str
+    names: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        """The explanation for the student (one line)."""
+        return (f"cell {self.cell} is a {self.kind} cell, so it did not run; it holds {self.listed}: "
+                "make it a code cell to have it graded")
+
+    @property
+    def listed(self) -> str:
+        return ", ".join(f"`{name}`" for name in self.names)
+
+    def explains(self, output: str) -> bool:
+        """Whether ``output`` (a test's message) reports one of :attr:`names` as not defined."""
+        return any(f"name '{name}' is not defined" in output or f"`{name}` is not defined" in output for name in self.names)
+
+
+def find_non_code_answers(cells: list[tuple[str, str]], outputs: Iterable[str]) -> list[NonCodeAnswer]:
+    """The raw and markdown cells holding names that ``outputs`` (test messages) report as
+    not defined, in cell order.
+
+    Args:
+        cells: ``(cell_type, source)`` per cell of the submitted notebook.
+        outputs: test output texts.
+    """
+    names = sorted({m.group(1) or m.group(2) for output in outputs for m in _UNDEFINED.finditer(str(output))})
+    by_cell: dict[tuple[int, str], list[str]] = {}
+    for name in names:
+        where = non_code_definition(cells, name)
+        if where is not None:
+            by_cell.setdefault(where, []).append(name)
+    return [NonCodeAnswer(number, kind, tuple(held)) for (number, kind), held in sorted(by_cell.items())]
+
+
 def explain_non_code_answers(cells: list[tuple[str, str]], outcome: GradingOutcome) -> list[str]:
     """Add to ``outcome`` (in place) why names its tests miss are not defined, when a raw
     or markdown cell holds them.
@@ -71,20 +118,11 @@ def explain_non_code_answers(cells: list[tuple[str, str]], outcome: GradingOutco
         list[str]: the explanations added, one per raw or markdown cell (empty when none applied).
     """
     tests = outcome.results.get("tests", []) if isinstance(outcome.results, dict) else []
-    names = sorted({m.group(1) or m.group(2) for test in tests for m in _UNDEFINED.finditer(str(test.get("output", "")))})
-    by_cell: dict[tuple[int, str], list[str]] = {}
-    for name in names:
-        where = non_code_definition(cells, name)
-        if where is not None:
-            by_cell.setdefault(where, []).append(name)
-    added = []
-    for (number, kind), held in sorted(by_cell.items()):
-        listed = ", ".join(f"`{name}`" for name in held)
-        text = f"cell {number} is a {kind} cell, so it did not run; it holds {listed}: make it a code cell to have it graded"
-        added.append(text)
+    found = find_non_code_answers(cells, (str(test.get("output", "")) for test in tests))
+    for answer in found:
         for test in tests:
             output = str(test.get("output", ""))
-            if any(f"name '{name}' is not defined" in output or f"`{name}` is not defined" in output for name in held):
-                test["output"] = output.rstrip("\n") + "\n\n" + text + "\n"
-        outcome.status = f"{outcome.status}; cell {number} (holding {listed}) is a {kind} cell and did not run"
-    return added
+            if answer.explains(output):
+                test["output"] = output.rstrip("\n") + "\n\n" + answer.text + "\n"
+        outcome.status = f"{outcome.status}; cell {answer.cell} (holding {answer.listed}) is a {answer.kind} cell and did not run"
+    return [answer.text for answer in found]

@@ -36,6 +36,7 @@ import click
 import nbformat
 
 from autograder.install_lines import InstallLine, strip_notebook_install_lines
+from autograder.non_code_answers import find_non_code_answers
 from autograder.notebook_reader import NotebookReadError, read_notebook_file
 from autograder.review import finding_text
 from autograder.screen import screen_notebook
@@ -228,6 +229,7 @@ def check_notebook(path: Path, questions: list[str] | None = None, *, timeout: f
 
     prepared = prepare_check(path, questions, tests_from=tests_from)
     path, notebook, report, selected = prepared.path, prepared.notebook, prepared.report, prepared.questions
+    submitted = [(cell.cell_type, cell.source) for cell in notebook.cells]
     original_indices = [i for i, cell in enumerate(notebook.cells, 1) if not _is_export_cell(cell)]
     notebook.cells = [cell for cell in notebook.cells if not _is_export_cell(cell)]
     notebook.metadata["kernelspec"] = {"name": kernel_name, "display_name": kernel_name, "language": "python"}
@@ -268,6 +270,11 @@ def check_notebook(path: Path, questions: list[str] | None = None, *, timeout: f
             report.questions.append(QuestionCheck(question, False, 0.0, 0.0, f"the check could not run: {got['error']}"))
         else:
             report.questions.append(QuestionCheck(question, got["passed"], got["score"], got["possible"], got["output"]))
+    # an answer typed into a raw or markdown cell: say so, as the grading feedback does
+    for answer in find_non_code_answers(submitted, [q.output for q in report.questions if not q.passed]):
+        for question in report.questions:
+            if not question.passed and answer.explains(question.output):
+                question.output = question.output.rstrip("\n") + "\n\n" + answer.text + "\n"
     return report
 
 

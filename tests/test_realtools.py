@@ -168,3 +168,9 @@ def test_gradescope_zip_grades_what_tools_changed(built, corpus, case, tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     scores = {t["name"]: t["score"] for t in results["tests"] if "max_score" in t}
     assert scores == {q: float(v) for q, v in CASES[case]["scores"].items()}, results.get("output", "")[-2000:]
+
+
+def test_check_says_the_answer_cell_is_raw(corpus):
+    report = check_notebook(corpus["raw-answer-cell"], ["q2"])
+    assert not report.all_passed
+    assert CASES["raw-answer-cell"]["feedback"] in report.questions[0].output, report.questions[0].output
