@@ -4,8 +4,9 @@ A student who turns an answer cell into a raw or markdown cell (``Esc R``/``Esc 
 Jupyter, or a conversion tool) loses that question, rightly: the cell never ran. The tests
 only see the consequence, ``NameError: name 'f2' is not defined``. This module finds, for
 every name a failing test reports as not defined, a raw or markdown cell whose text
-defines it (``def f2(``, ``class f2``, ``f2 = ...``, ``import ... as f2``) while no code
-cell does, and adds to each test output that reports the name, and to the grading
+defines it (``def f2(``, ``class f2``, ``f2 = ...``, ``import ... as f2``; in a markdown
+cell outside fenced code blocks, which instructions use for examples) while no code cell
+does, and adds to each test output that reports the name, and to the grading
 status, which cell it is and why it did not run. Scores are not changed.
 """
 
@@ -22,6 +23,7 @@ __all__ = ["NonCodeAnswer", "explain_non_code_answers", "find_non_code_answers",
 # Python's NameError, and the check library's CheckFailed (autograder/gradchecks.py)
 _UNDEFINED = re.compile(r"name '([A-Za-z_]\w*)' is not defined|`([A-Za-z_]\w*)` is not defined")
 _KIND = {"raw": "raw", "markdown": "markdown"}
+_FENCED = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
 def _defines(name: str) -> re.Pattern[str]:
@@ -50,6 +52,8 @@ def non_code_definition(cells: Iterable[tuple[str, str]], name: str) -> tuple[in
     found = None
     for number, (kind, source) in enumerate(cells, start=1):
         text = source if isinstance(source, str) else "".join(source)
+        if kind == "markdown":  # a fenced example in the instructions is not an answer
+            text = _FENCED.sub("", text)
         if not pattern.search(text):
             continue
         if kind == "code":

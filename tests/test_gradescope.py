@@ -30,7 +30,7 @@ import yaml
 from autograder import gradchecks
 from autograder.gradescope_visibility import OTTER_SHOWN_VISIBILITY
 from autograder.results_schema import ResultsSchemaError, validate_results, validate_results_file
-from instructor.build import VISIBILITY_SCRIPT, build_assignment
+from instructor.build import SUBMISSION_SCRIPT, VISIBILITY_SCRIPT, build_assignment
 from instructor.samples import fill_notebook
 
 ASSIGNMENT = Path(__file__).resolve().parent.parent / "assignments" / "autograd-basics"
@@ -194,7 +194,8 @@ def test_hidden_results_are_shown_after_the_due_date_only(built, gradescope_run,
 def test_zip_carries_cpu_torch_requirements_and_the_check_library(built):
     with zipfile.ZipFile(built.autograder_zip) as archive:
         names = set(archive.namelist())
-        assert {"setup.sh", "run_autograder", "run_otter.py", "environment.yml", "otter_config.json", VISIBILITY_SCRIPT} <= names
+        assert {"setup.sh", "run_autograder", "run_otter.py", "environment.yml", "otter_config.json", VISIBILITY_SCRIPT,
+                SUBMISSION_SCRIPT} <= names
         assert archive.read("files/gradkit_checks.py") == Path(gradchecks.__file__).read_bytes()
         setup = archive.read("setup.sh").decode()
         env = yaml.safe_load(archive.read("environment.yml"))

@@ -130,6 +130,7 @@ def test_answers_in_raw_or_markdown_cells_are_explained():
     assert non_code_definition(cells, "f2") == (2, "raw")
     assert non_code_definition(cells, "w3") is None
     assert non_code_definition(cells + [("code", "def f2(x): ...")], "f2") is None  # a code cell defines it too
+    assert non_code_definition([("markdown", "For example:\n```python\nw5 = f(1)\n```\n"), ("markdown", "w5 = 2")], "w5") == (2, "markdown")
     outcome = GradingOutcome("a.ipynb", {"q2": 0.0}, "Completed", {"tests": [
         {"name": "q2", "output": "NameError: name 'f2' is not defined"},
         {"name": "q1", "output": "passed"},
