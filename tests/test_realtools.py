@@ -173,4 +173,5 @@ def test_gradescope_zip_grades_what_tools_changed(built, corpus, case, tmp_path)
 def test_check_says_the_answer_cell_is_raw(corpus):
     report = check_notebook(corpus["raw-answer-cell"], ["q2"])
     assert not report.all_passed
-    assert CASES["raw-answer-cell"]["feedback"] in report.questions[0].output, report.questions[0].output
+    # the public test misses only `x2` (the grading feedback also names the hidden tests' `f2`, `w2`)
+    assert "cell 16 is a raw cell, so it did not run; it holds `x2`: make it a code cell" in report.questions[0].output, report.questions[0].output
