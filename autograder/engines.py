@@ -25,8 +25,11 @@ from . import privileges, syscall_filter
 from .limits import Limits
 from .otter_worker import CELL_INDEX_KEY, truncate_notebook
 from .outcome import COMPLETED, GradingOutcome, timed_out_status
+from .install_lines import strip_notebook_install_lines
+from .non_code_answers import explain_non_code_answers
 from .screen import screen_notebook
-from .submissions import Submission, SubmissionError, read_submission_notebook
+from .submission_metadata import restore_assignment_name, zip_assignment_name
+from .submissions import Submission, SubmissionError, read_submission
 
 __all__ = ["DEFAULT_ENGINE", "Engine", "OtterEngine", "available_engines", "get_engine", "register_engine"]
 
@@ -78,15 +81,30 @@ class Engine(ABC):
             the static screen's findings (:mod:`autograder.screen`) added to those the
             engine made; a failure outcome (all questions 0) when the file is not a
             gradable notebook or grading failed.
+
+        Before an engine sees it, the notebook is read as Jupyter reads it (schema slips
+        repaired and noted in the status, :mod:`autograder.notebook_reader`), a missing
+        assignment name is taken from the zip (:mod:`autograder.submission_metadata`) and
+        package-install lines are replaced by ``pass`` (:mod:`autograder.install_lines`);
+        afterwards, answers held by raw or markdown cells are pointed out in the test
+        output and status (:mod:`autograder.non_code_answers`). Both engines therefore
+        see the same notebook.
         """
         start = time.monotonic()
         try:
-            notebook = read_submission_notebook(submission)
+            read = read_submission(submission)
         except SubmissionError as error:
             return GradingOutcome.failure(submission.label, str(error), time.monotonic() - start)
+        notebook = read.notebook
+        notes = [read.status_note(), restore_assignment_name(notebook, zip_assignment_name(Path(autograder_zip)))]
+        submitted = [(cell.cell_type, cell.source) for cell in notebook.cells]  # for the feedback
+        strip_notebook_install_lines(notebook)  # not run at grading, no finding (Colab's %pip cell)
         findings = [f.to_dict() for f in screen_notebook(notebook)]  # before anything runs
         outcome = self.grade_notebook(notebook, submission.label, Path(autograder_zip), limits=limits)
         outcome.findings = findings + outcome.findings
+        for note in filter(None, notes):
+            outcome.status = f"{outcome.status}; {note}"
+        explain_non_code_answers(submitted, outcome)
         outcome.seconds = time.monotonic() - start
         return outcome
 

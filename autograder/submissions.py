@@ -9,14 +9,15 @@ an instructor's files is :mod:`instructor.discovery`'s job.
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import nbformat
 
-__all__ = ["SUBMISSION_SUFFIXES", "Submission", "SubmissionError", "is_junk", "read_submission_notebook"]
+from .notebook_reader import NotebookRead, NotebookReadError, parse_notebook
+
+__all__ = ["SUBMISSION_SUFFIXES", "Submission", "SubmissionError", "is_junk", "read_submission", "read_submission_notebook"]
 
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 _JUNK_PARTS = ("__MACOSX", ".ipynb_checkpoints")
@@ -73,7 +74,16 @@ def is_junk(parts: tuple[str, ...]) -> bool:
 
 
 def read_submission_notebook(submission: "Submission | Path") -> nbformat.NotebookNode:
-    """Read and validate the notebook of a submission.
+    """The notebook of a submission (:func:`read_submission` without its notes).
+
+    Raises:
+        SubmissionError: see :func:`read_submission`.
+    """
+    return read_submission(submission).notebook
+
+
+def read_submission(submission: "Submission | Path") -> NotebookRead:
+    """Read the notebook of a submission as Jupyter does (:mod:`autograder.notebook_reader`).
 
     Args:
         submission: a :class:`Submission` (or a path) of an ``.ipynb`` file, or of a
@@ -81,11 +91,13 @@ def read_submission_notebook(submission: "Submission | Path") -> nbformat.Notebo
             ``__MACOSX``/``.ipynb_checkpoints``.
 
     Returns:
-        nbformat.NotebookNode: the notebook, as nbformat version 4.
+        NotebookRead: the notebook (nbformat 4, schema slips repaired) and notes of what
+        was repaired.
 
     Raises:
         SubmissionError: not a notebook or zip, a broken zip, no or several notebooks,
-            undecodable or truncated JSON, or JSON that is not a valid notebook.
+            undecodable or truncated JSON, or JSON that is not a notebook even after the
+            repairs Jupyter makes.
     """
     if not isinstance(submission, Submission):
         submission = Submission(Path(submission), Path(submission).name)
@@ -119,21 +131,8 @@ def read_submission_notebook(submission: "Submission | Path") -> nbformat.Notebo
     return _parse_notebook(raw, where)
 
 
-def _parse_notebook(raw: bytes, where: str) -> nbformat.NotebookNode:
+def _parse_notebook(raw: bytes, where: str) -> NotebookRead:
     try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise SubmissionError(f"{where}: not UTF-8 text, so not a notebook") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as error:
-        hint = " (is it an HTML page saved as .ipynb?)" if text.lstrip()[:1] == "<" else ""
-        raise SubmissionError(f"{where}: not valid notebook JSON{hint}: {error}") from None
-    if not isinstance(data, dict) or "cells" not in data:
-        raise SubmissionError(f"{where}: JSON that is not a Jupyter notebook (no cells)")
-    try:
-        nb = nbformat.reads(json.dumps(data), as_version=4)
-        nbformat.validate(nb)
-    except Exception as error:  # nbformat raises several unrelated types
-        raise SubmissionError(f"{where}: JSON that is not a valid Jupyter notebook: {str(error).splitlines()[0]}") from None
-    return nb
+        return parse_notebook(raw, where)
+    except NotebookReadError as error:
+        raise SubmissionError(str(error)) from None

@@ -26,7 +26,7 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import gradchecks, gradescope_visibility, gradreference
+from autograder import gradchecks, gradescope_visibility, gradreference, submission_metadata
 from autograder.autograder_zip import question_points
 from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.limits import Limits
@@ -47,6 +47,9 @@ REFERENCE_MODULE = "gradkit_reference.py"
 
 VISIBILITY_SCRIPT = "gradkit_visibility.py"
 """File name of :mod:`autograder.gradescope_visibility` at the root of the zip (``source/``)."""
+
+SUBMISSION_SCRIPT = "gradkit_submission.py"
+"""File name of :mod:`autograder.submission_metadata` at the root of the zip (``source/``)."""
 
 GRADKIT_CONFIG_KEY = "gradkit"
 """Key of gradkit's own settings in the ``# ASSIGNMENT CONFIG`` cell."""
@@ -140,6 +143,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
             raise BuildError(f"{master}: Otter Assign wrote {len(zips)} autograder zips, expected 1")
         _check_cpu_torch(zips[0], master)
         manual_points = _record_manual_questions(stage / master.name, zips[0], master)
+        _add_submission_step(zips[0])
         if hidden_results == "after_due_date":
             _add_visibility_step(zips[0], hidden_results)
         for part in ("student", "autograder"):  # other folders (samples, grading output) stay
@@ -273,6 +277,40 @@ def _check_cpu_torch(zip_path: Path, master: Path) -> None:
             "that installs the multi-GB CUDA torch. Add `--extra-index-url https://download.pytorch.org/whl/cpu` "
             "and pin e.g. `torch==2.13.0+cpu` in the assignment's requirements file"
         )
+
+
+def _add_submission_step(zip_path: Path) -> None:
+    """Ship :mod:`autograder.submission_metadata` in the zip and run it just before Otter.
+
+    Adds ``gradkit_submission.py`` at the zip's root and puts, before Otter's
+    ``python <dir>/source/run_otter.py`` line of ``run_autograder``, a line that gives a
+    submitted notebook without ``metadata.otter.assignment_name`` (a jupytext round trip
+    drops it) the zip's assignment name and drops a UTF-8 byte order mark, so Otter grades
+    it as the engines of ``gradkit grade`` do instead of refusing it.
+
+    Raises:
+        BuildError: Otter's ``run_autograder`` has no ``run_otter.py`` line.
+    """
+    with zipfile.ZipFile(zip_path) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    by_name = {info.filename: data for info, data in members}
+    run_autograder = by_name.get("run_autograder", b"").decode("utf-8")
+    match = re.search(r"^python (\S+)/source/run_otter\.py\s*$", run_autograder, flags=re.MULTILINE)
+    if match is None:
+        raise BuildError(f"{zip_path.name}: Otter's run_autograder has no run_otter.py line; cannot add the submission step")
+    ag_dir = match.group(1)
+    step = (
+        f"# gradkit: a notebook that lost its Otter metadata (jupytext) gets the assignment name back;\n"
+        f"# see source/{SUBMISSION_SCRIPT}\n"
+        f"python {ag_dir}/source/{SUBMISSION_SCRIPT} {ag_dir}/submission/ {ag_dir}/source/otter_config.json\n"
+    )
+    start = match.start()
+    by_name["run_autograder"] = (run_autograder[:start] + step + run_autograder[start:]).encode("utf-8")
+    script = Path(submission_metadata.__file__).read_bytes()
+    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for info, _ in members:
+            archive.writestr(info, by_name[info.filename])
+        archive.writestr(zipfile.ZipInfo(SUBMISSION_SCRIPT, date_time=members[0][0].date_time), script)
 
 
 def _add_visibility_step(zip_path: Path, visibility: str) -> None:

@@ -10,6 +10,15 @@ exactly what ``grader.check("q1")`` prints in the notebook.
 Cells that call ``grader.export(`` are not run: checking must not write a submission zip.
 Like ``grader.check`` in Jupyter, the checks append to ``.OTTER_LOG`` in the notebook's folder.
 
+The notebook is read and prepared exactly as ``gradkit grade`` reads it
+(:mod:`autograder.notebook_reader`: any nbformat version, ids on 4.4, duplicate ids, byte
+order mark...; :mod:`autograder.install_lines`: ``%pip install`` lines are not run), so
+both accept the same files, and the grading side's static screen (:mod:`autograder.screen`)
+runs first: the report names every line that would send the submission to review, by cell
+and line as the grading status does. A notebook whose Otter metadata a tool dropped
+(jupytext) takes its public tests from ``--tests NOTEBOOK`` or from a notebook of the same
+assignment beside it (the handed-out student notebook).
+
 Imports nothing from gradkit's instructor side.
 """
 
@@ -26,7 +35,14 @@ from pathlib import Path
 import click
 import nbformat
 
-__all__ = ["CellError", "CheckReport", "CheckUsageError", "QuestionCheck", "check_command", "check_notebook", "public_questions"]
+from autograder.install_lines import InstallLine, strip_notebook_install_lines
+from autograder.non_code_answers import find_non_code_answers
+from autograder.notebook_reader import NotebookReadError, read_notebook_file
+from autograder.review import finding_text
+from autograder.screen import screen_notebook
+
+__all__ = ["CellError", "CheckReport", "CheckUsageError", "PreparedCheck", "QuestionCheck", "check_command", "check_notebook", "prepare_check",
+           "public_questions"]
 
 DEFAULT_CELL_TIMEOUT = 300.0
 """Seconds one cell may run before the check gives up."""
@@ -105,12 +121,23 @@ class CheckReport:
         cell_errors: cells that raised an exception (the run continues past them, as in grading).
         failure: why the run stopped early (cell timeout, kernel died), else ``None``; the
             questions then all fail with that reason.
+        read_notes: what was repaired on reading (as the grading status notes it).
+        review: the static screen's findings, as ``cell 3, line 1: <why>: `<code>```: each
+            sends the submission to review (its questions count 0 until an instructor
+            clears it).
+        not_run: package-install lines, not run here nor when graded.
+        tests_from: the notebook the public tests were taken from when the checked one
+            has lost them (``None``: its own metadata).
     """
 
     notebook: Path
     questions: list[QuestionCheck] = field(default_factory=list)
     cell_errors: list[CellError] = field(default_factory=list)
     failure: str | None = None
+    read_notes: list[str] = field(default_factory=list)
+    review: list[str] = field(default_factory=list)
+    not_run: list[InstallLine] = field(default_factory=list)
+    tests_from: Path | None = None
 
     @property
     def all_passed(self) -> bool:
@@ -129,12 +156,58 @@ def public_questions(notebook: nbformat.NotebookNode, path: Path) -> list[str]:
     if not tests:
         raise CheckUsageError(
             f"{path}: no Otter tests in the notebook's metadata; check the student notebook that "
-            "`gradkit build` wrote (an editor that strips metadata removes the tests)"
+            "`gradkit build` wrote (an editor that strips metadata removes the tests), or give it with "
+            "`--tests HANDED_OUT.ipynb` (or put it beside this one)"
         )
     return sorted(tests)
 
 
-def check_notebook(path: Path, questions: list[str] | None = None, *, timeout: float = DEFAULT_CELL_TIMEOUT, kernel_name: str = "python3") -> CheckReport:
+@dataclass
+class PreparedCheck:
+    """A notebook read and screened for :func:`check_notebook`, not yet run.
+
+    Attributes:
+        path: the notebook's resolved path.
+        notebook: as it will run (install lines replaced by ``pass``, public tests in its metadata).
+        report: the report so far (reading notes, screen findings, lines not run, where the tests came from).
+        questions: the questions to check.
+    """
+
+    path: Path
+    notebook: nbformat.NotebookNode
+    report: CheckReport
+    questions: list[str]
+
+
+def prepare_check(path: Path, questions: list[str] | None = None, *, tests_from: Path | None = None) -> PreparedCheck:
+    """Everything :func:`check_notebook` does before the kernel starts: read the notebook as
+    ``gradkit grade`` reads it, find its public tests, replace install lines, run the static
+    screen. Whether this raises is whether ``gradkit check`` accepts the file.
+
+    Raises:
+        CheckUsageError: as :func:`check_notebook`.
+    """
+    path = Path(path).resolve()
+    read = _read_notebook(path)
+    notebook = read.notebook
+    report = CheckReport(notebook=path, read_notes=list(read.notes))
+    source_of_tests = _tests_source(notebook, path, tests_from)
+    if source_of_tests is not None:
+        report.tests_from = source_of_tests[0]
+        ours = notebook.metadata.get("otter") if isinstance(notebook.metadata.get("otter"), dict) else {}
+        notebook.metadata["otter"] = {**source_of_tests[1], **{k: v for k, v in ours.items() if v}}
+    known = public_questions(notebook, path)
+    selected = list(dict.fromkeys(questions)) if questions else known
+    unknown = [q for q in selected if q not in known]
+    if unknown:
+        raise CheckUsageError(f"{path}: no tests for {', '.join(unknown)} in this notebook; its questions are {', '.join(known)}")
+    report.not_run = strip_notebook_install_lines(notebook)  # as graded: not run, no finding
+    report.review = [finding_text(f.to_dict()) for f in screen_notebook(notebook)]
+    return PreparedCheck(path, notebook, report, selected)
+
+
+def check_notebook(path: Path, questions: list[str] | None = None, *, timeout: float = DEFAULT_CELL_TIMEOUT, kernel_name: str = "python3",
+                   tests_from: Path | None = None) -> CheckReport:
     """Run ``path`` in a fresh kernel in its own folder, then the public tests of ``questions``.
 
     Args:
@@ -142,33 +215,33 @@ def check_notebook(path: Path, questions: list[str] | None = None, *, timeout: f
         questions: question names (``["q1"]``); ``None`` checks every question with tests.
         timeout: seconds each cell may run.
         kernel_name: the Jupyter kernel to use; ``python3`` is the Python running this code.
+        tests_from: a notebook to take the public tests from when ``path`` has none in its
+            metadata (default: a notebook of the same assignment in ``path``'s folder).
 
     Returns:
         CheckReport: per question passed/failed with otter's messages, plus cells that raised.
 
     Raises:
-        CheckUsageError: the file is missing or not a notebook, has no Otter tests, or a
-            question is unknown.
+        CheckUsageError: the file is missing or not a notebook, has no Otter tests (and
+            none were found elsewhere), or a question is unknown.
     """
     from nbclient import NotebookClient
 
-    path = Path(path).resolve()
-    notebook = _read_notebook(path)
-    known = public_questions(notebook, path)
-    selected = list(dict.fromkeys(questions)) if questions else known
-    unknown = [q for q in selected if q not in known]
-    if unknown:
-        raise CheckUsageError(f"{path}: no tests for {', '.join(unknown)} in this notebook; its questions are {', '.join(known)}")
-
+    prepared = prepare_check(path, questions, tests_from=tests_from)
+    path, notebook, report, selected = prepared.path, prepared.notebook, prepared.report, prepared.questions
+    submitted = [(cell.cell_type, cell.source) for cell in notebook.cells]
     original_indices = [i for i, cell in enumerate(notebook.cells, 1) if not _is_export_cell(cell)]
     notebook.cells = [cell for cell in notebook.cells if not _is_export_cell(cell)]
     notebook.metadata["kernelspec"] = {"name": kernel_name, "display_name": kernel_name, "language": "python"}
-    report = CheckReport(notebook=path)
     handle, out = tempfile.mkstemp(prefix="gradkit-check-", suffix=".json")
     os.close(handle)
     sockets = tempfile.mkdtemp(prefix="gradkit-kernel-")
     try:
-        notebook.cells.append(nbformat.v4.new_code_cell(_CHECK_CELL.format(notebook=path.name, questions=selected, out=out)))
+        # otter.Notebook reads the tests from a notebook file: a clean copy (the file on disk
+        # may have a byte order mark, ids nbformat refuses, or no tests of its own)
+        tests_copy = os.path.join(sockets, path.name)
+        nbformat.write(notebook, tests_copy)
+        notebook.cells.append(nbformat.v4.new_code_cell(_CHECK_CELL.format(notebook=tests_copy, questions=selected, out=out)))
         km = _ipc_kernel_manager(kernel_name, sockets)
         client = NotebookClient(notebook, kernel_name=kernel_name, timeout=timeout, allow_errors=True, resources={"metadata": {"path": str(path.parent)}},
                                 km=km)
@@ -197,6 +270,11 @@ def check_notebook(path: Path, questions: list[str] | None = None, *, timeout: f
             report.questions.append(QuestionCheck(question, False, 0.0, 0.0, f"the check could not run: {got['error']}"))
         else:
             report.questions.append(QuestionCheck(question, got["passed"], got["score"], got["possible"], got["output"]))
+    # an answer typed into a raw or markdown cell: say so, as the grading feedback does
+    for answer in find_non_code_answers(submitted, [q.output for q in report.questions if not q.passed]):
+        for question in report.questions:
+            if not question.passed and answer.explains(question.output):
+                question.output = question.output.rstrip("\n") + "\n\n" + answer.text + "\n"
     return report
 
 
@@ -205,6 +283,16 @@ def format_report(report: CheckReport, *, quiet: bool = False) -> str:
     (``q1: passed`` / ``q1: FAILED`` with otter's message indented; ``quiet``: without the
     messages)."""
     lines = [f"{report.notebook.name}: public tests (hidden tests run only when your submission is graded)"]
+    if report.read_notes:
+        lines.append(f"  read as Jupyter reads it: {', '.join(report.read_notes)}")
+    if report.tests_from is not None:
+        lines.append(f"  this notebook has lost its Otter metadata (public tests); taken from {report.tests_from}")
+    for line in report.not_run:
+        lines.append(f"  cell {line.cell}, line {line.line}: not run here nor when graded (installs packages): `{line.code}`")
+    if report.review:
+        lines.append("  WILL NEED REVIEW: these lines send your submission to an instructor, and every question counts 0 "
+                     "until they clear it:")
+        lines += [f"    {text}" for text in report.review]
     if report.failure:
         lines.append(f"  {report.failure}")
     for error in report.cell_errors:
@@ -225,15 +313,20 @@ def format_report(report: CheckReport, *, quiet: bool = False) -> str:
 @click.option("-Q", "--question", "questions", multiple=True, help="Check only this question (repeatable) [default: all].")
 @click.option("-q", "--quiet", is_flag=True, help="One line per question (passed/FAILED) and the count, without otter's messages.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_CELL_TIMEOUT, show_default=True, help="Seconds each cell may run.")
-def check_command(notebook: Path, questions: tuple[str, ...], quiet: bool, timeout: float) -> None:
+@click.option("--tests", "tests_from", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Take the public tests from this notebook (the handed-out one) when NOTEBOOK lost them "
+                   "(jupytext and other tools drop notebook metadata) [default: a notebook of the same assignment beside NOTEBOOK].")
+def check_command(notebook: Path, questions: tuple[str, ...], quiet: bool, timeout: float, tests_from: Path | None) -> None:
     """Run NOTEBOOK in a fresh kernel in its folder, then its public tests.
 
-    Prints pass/fail and otter's message per question. Save the notebook first: the file on
-    disk is what runs. Exit code 0 whatever the tests say; 2 for a usage error (no such
-    file, not a notebook, no Otter tests in it, unknown question).
+    Prints pass/fail and otter's message per question, and first the lines that would send
+    the submission to review when graded (cell and line) and the package-install lines that
+    are not run. Save the notebook first: the file on disk is what runs. Exit code 0
+    whatever the tests say; 2 for a usage error (no such file, not a notebook, no Otter
+    tests in it or beside it, unknown question).
     """
     try:
-        report = check_notebook(notebook, list(questions) or None, timeout=timeout)
+        report = check_notebook(notebook, list(questions) or None, timeout=timeout, tests_from=tests_from)
     except CheckUsageError as error:
         raise click.UsageError(str(error)) from None
     click.echo(format_report(report, quiet=quiet))
@@ -262,14 +355,56 @@ def _shutdown(km) -> None:
             pass
 
 
-def _read_notebook(path: Path) -> nbformat.NotebookNode:
+def _read_notebook(path: Path):
+    """The notebook read as ``gradkit grade`` reads it (:mod:`autograder.notebook_reader`)."""
     if not path.is_file():
         raise CheckUsageError(f"{path}: no such file")
     try:
-        notebook = nbformat.read(path, as_version=4)
-    except Exception as error:  # noqa: BLE001 - nbformat raises JSON, validation and version errors
-        raise CheckUsageError(f"{path}: not a readable Jupyter notebook ({type(error).__name__}: {error})") from None
-    return notebook
+        return read_notebook_file(path)
+    except NotebookReadError as error:
+        raise CheckUsageError(f"{path}: not a readable Jupyter notebook ({error})") from None
+
+
+def _tests_source(notebook: nbformat.NotebookNode, path: Path, tests_from: Path | None) -> tuple[Path, dict] | None:
+    """Where the public tests (that notebook's ``metadata.otter``: ``tests``, ``OK_FORMAT``)
+    come from when ``notebook`` has none in its metadata:
+    ``tests_from``, else the other notebooks in ``path``'s folder with Otter tests for the
+    same assignment (any assignment name if ``notebook`` has none), when they all carry
+    the same tests. ``None`` when the
+    notebook has its own tests or nothing was found (:func:`public_questions` then says so).
+
+    Raises:
+        CheckUsageError: ``tests_from`` is unreadable, has no tests, or is for another assignment.
+    """
+    otter = notebook.metadata.get("otter") if isinstance(notebook.metadata.get("otter"), dict) else {}
+    if otter.get("tests"):
+        return None
+    name = otter.get("assignment_name")
+    if tests_from is not None:
+        tests_from = Path(tests_from).resolve()
+        theirs = _otter_metadata(tests_from)
+        if theirs is None or not theirs.get("tests"):
+            raise CheckUsageError(f"{tests_from}: no Otter tests in this notebook's metadata (--tests takes the handed-out student notebook)")
+        if name and theirs.get("assignment_name") not in (None, name):
+            raise CheckUsageError(f"{tests_from}: tests of assignment {theirs.get('assignment_name')!r}, but {path.name} is {name!r}")
+        return tests_from, theirs
+    found = []
+    for other in sorted(path.parent.glob("*.ipynb")):
+        if other.resolve() == path:
+            continue
+        theirs = _otter_metadata(other)
+        if theirs and theirs.get("tests") and (name is None or theirs.get("assignment_name") == name):
+            found.append((other.resolve(), theirs))
+    distinct = {json.dumps(theirs.get("tests"), sort_keys=True) for _, theirs in found}
+    return found[0] if len(distinct) == 1 else None  # several notebooks: only if they agree on the tests
+
+
+def _otter_metadata(path: Path) -> dict | None:
+    try:
+        otter = read_notebook_file(path).notebook.metadata.get("otter")
+    except NotebookReadError:
+        return None
+    return otter if isinstance(otter, dict) else None
 
 
 def _is_export_cell(cell: nbformat.NotebookNode) -> bool:

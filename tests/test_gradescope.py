@@ -30,7 +30,7 @@ import yaml
 from autograder import gradchecks
 from autograder.gradescope_visibility import OTTER_SHOWN_VISIBILITY
 from autograder.results_schema import ResultsSchemaError, validate_results, validate_results_file
-from instructor.build import VISIBILITY_SCRIPT, build_assignment
+from instructor.build import SUBMISSION_SCRIPT, VISIBILITY_SCRIPT, build_assignment
 from instructor.samples import fill_notebook
 
 ASSIGNMENT = Path(__file__).resolve().parent.parent / "assignments" / "autograd-basics"
@@ -92,13 +92,13 @@ def run_in_gradescope_layout(autograder_zip: Path, submission: Path, root: Path,
     }), encoding="utf-8")
 
     # THE ONE SUBSTITUTION: Otter renders its autograder_dir (default "/autograder") as a
-    # literal into run_autograder (`python /autograder/source/run_otter.py`, and gradkit's
-    # visibility line after it) and run_otter.py (`run_autograder("/autograder")`, i.e.
+    # literal into run_autograder (`python /autograder/source/run_otter.py`, gradkit's
+    # submission line before it and visibility line after it) and run_otter.py (`run_autograder("/autograder")`, i.e.
     # otter.run.run_autograder.main(autograder_dir)). /autograder does not exist on this
     # machine and must not be created, so in exactly these two files the literal
     # "/autograder" becomes `root`. No other byte of the zip changes.
     uses = {  # every place the literal may appear: a path under it, or Otter's main() argument
-        "run_autograder": rf"{GRADESCOPE_ROOT}/(source|results)/",
+        "run_autograder": rf"{GRADESCOPE_ROOT}/(source|results|submission)/",
         "run_otter.py": rf'run_autograder\("{GRADESCOPE_ROOT}"\)',
     }
     for name, use in uses.items():
@@ -194,7 +194,8 @@ def test_hidden_results_are_shown_after_the_due_date_only(built, gradescope_run,
 def test_zip_carries_cpu_torch_requirements_and_the_check_library(built):
     with zipfile.ZipFile(built.autograder_zip) as archive:
         names = set(archive.namelist())
-        assert {"setup.sh", "run_autograder", "run_otter.py", "environment.yml", "otter_config.json", VISIBILITY_SCRIPT} <= names
+        assert {"setup.sh", "run_autograder", "run_otter.py", "environment.yml", "otter_config.json", VISIBILITY_SCRIPT,
+                SUBMISSION_SCRIPT} <= names
         assert archive.read("files/gradkit_checks.py") == Path(gradchecks.__file__).read_bytes()
         setup = archive.read("setup.sh").decode()
         env = yaml.safe_load(archive.read("environment.yml"))
@@ -226,7 +227,7 @@ def test_default_hidden_results_after_published(math_log_sample, tmp_path):
     assert built.hidden_results == OTTER_SHOWN_VISIBILITY == "after_published"
     with zipfile.ZipFile(built.autograder_zip) as archive:
         assert VISIBILITY_SCRIPT not in archive.namelist()
-        assert "gradkit" not in archive.read("run_autograder").decode()
+        assert VISIBILITY_SCRIPT not in archive.read("run_autograder").decode()
     notebook = _sample_notebook(built.student_notebook, math_log_sample, tmp_path / "upload")
     results, proc = run_in_gradescope_layout(built.autograder_zip, notebook, tmp_path / "root")
     assert proc.returncode == 0, proc.stderr[-3000:]
