@@ -166,10 +166,12 @@ def _run_export(spec: dict, grading_dir: Path):
         return export_canvas(gradebook_csv=Path(spec["source"]), column=spec["column"], grading_dir=grading_dir,
                              out_csv=Path(spec["out_csv"]))
     return export_moodle(grades_template=Path(spec["source"]), column=spec["column"], grading_dir=grading_dir,
-                         out_csv=Path(spec["out_csv"]), match_on=spec.get("match_on", "name"))
+                         out_csv=Path(spec["out_csv"]), match_on=spec.get("match_on", "name"),
+                         name_columns=spec.get("name_columns"), id_column=spec.get("id_column"))
 
 
-def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, out_csv: Path, match_on: str = "name"):
+def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, out_csv: Path, match_on: str = "name",
+               name_columns: str | None = None, id_column: str | None = None):
     """Write an LMS import file from a grading folder and remember it for later rebuilds.
 
     With a gradebook in ``grading_dir``, every output is rebuilt from it first (so the
@@ -184,6 +186,8 @@ def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, o
         grading_dir: the grading output folder.
         out_csv: the import file to write.
         match_on: Moodle only, see :data:`instructor.lms.moodle.MATCH_ON`.
+        name_columns, id_column: Moodle only, see :func:`instructor.lms.moodle.export_moodle`
+            (kept with the export, so rebuilds use them too).
 
     Returns:
         instructor.lms.report.ExportReport: what matched what.
@@ -196,6 +200,10 @@ def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, o
     grading_dir = Path(grading_dir)
     spec = {"platform": platform, "source": str(Path(source).resolve()), "column": column,
             "out_csv": str(Path(out_csv).resolve()), "match_on": match_on}
+    if name_columns is not None:
+        spec["name_columns"] = name_columns
+    if id_column is not None:
+        spec["id_column"] = id_column
     if not (grading_dir / GRADEBOOK_FILE).is_file():
         return _run_export(spec, grading_dir)
     with output_lock(grading_dir):

@@ -23,13 +23,23 @@ from .common import (
     CsvTable, ExportError, GradedSubmission, check_output_path, format_points, read_csv_table, read_grading_dir,
     write_csv_atomic,
 )
+from .moodle_headers import NAME_HEADER_PAIRS
 from .names import CANVAS, MOODLE
 from .report import ExportReport, SubmissionNote
 
 __all__ = ["CANVAS_MATCH_RULE", "STUDENT_COLUMNS", "export_canvas"]
 
-STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section")
-"""Header names of Canvas's student columns (``Root Account`` appears in some exports)."""
+STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Student Number", "Section")
+"""Header names of Canvas's student columns (``Root Account`` appears in some exports,
+``Student Number`` in those of institutions that show it)."""
+
+FINAL_WARNING = (
+    "the column {column!r} contains 'Final': instructors report that Canvas's gradebook importer skips such columns "
+    "(it takes them for its own read-only Final Score / Final Grade columns), so the grades may not be imported. "
+    "Check the assignment in Canvas after the import; if it stayed empty, rename the assignment in Canvas "
+    "(e.g. 'Last project' for 'Final project'), export the gradebook again and re-run the export, or enter the grades another way"
+)
+"""Warning for an assignment column whose title contains "Final" (issue 12, item 7)."""
 POINTS_POSSIBLE = "Points Possible"
 
 CANVAS_MATCH_RULE = (
@@ -48,8 +58,10 @@ def _attempt_order(sub: GradedSubmission) -> tuple[int, int, str]:
 def _student_columns(table: CsvTable) -> int:
     """Number of leading student columns: up to ``Section`` or the last known identity column."""
     header = [h.strip() for h in table.header]
-    if "First name" in header and "Last name" in header:
-        raise ExportError(f"{table.path}: this is a Moodle grade export (it has 'First name' and 'Last name' columns), "
+    moodle_names = next(((a, b) for a, b, _ in NAME_HEADER_PAIRS
+                         if a.casefold() in map(str.casefold, header) and b.casefold() in map(str.casefold, header)), None)
+    if moodle_names and header[:2] != ["Student", "ID"]:
+        raise ExportError(f"{table.path}: this is a Moodle grade export (it has {moodle_names[0]!r} and {moodle_names[1]!r} columns), "
                           "not a Canvas gradebook export; use `gradkit export moodle --grades-template` with it")
     if len(header) < 2 or header[0] != "Student" or header[1] != "ID":
         found = ", ".join(repr(h) for h in table.header[:4])
@@ -149,6 +161,8 @@ def export_canvas(*, gradebook_csv: Path, column: str, grading_dir: Path, out_cs
         platform=CANVAS, source_csv=str(gradebook_csv), grades_csv=str(run.grades_csv), out_csv=str(out_csv),
         column=table.header[col], points_possible=run.points_possible, match_rule=CANVAS_MATCH_RULE,
     )
+    if "final" in table.header[col].casefold():
+        report.warnings.append(FINAL_WARNING.format(column=table.header[col]))
     groups: dict[str, list[GradedSubmission]] = {}
     for sub in run.submissions:
         ident = sub.identity

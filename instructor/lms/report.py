@@ -112,6 +112,8 @@ class ExportReport:
         replaced: matched rows whose cell held a different grade before (blank and
             Moodle's ``-`` for "no grade" do not count).
         notes: other things the instructor should know (points possible row, import hints).
+        warnings: things that may make the LMS import go wrong although the file is
+            correct (a Canvas column the importer is reported to skip); shown first.
     """
 
     platform: str
@@ -128,6 +130,7 @@ class ExportReport:
     superseded: list[SubmissionNote] = field(default_factory=list)
     not_completed: list[SubmissionNote] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def replaced(self) -> list[MatchedRow]:
@@ -142,7 +145,8 @@ class ExportReport:
     @property
     def needs_attention(self) -> bool:
         """True if anything besides clean matches happened."""
-        return bool(self.without_submission or self.unmatched or self.ambiguous or self.superseded or self.not_completed or self.replaced)
+        return bool(self.without_submission or self.unmatched or self.ambiguous or self.superseded or self.not_completed or self.replaced
+                    or self.warnings)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of every field, with ``counts`` and ``replaced`` added."""
@@ -179,6 +183,7 @@ class ExportReport:
                 lines.append(f"{name} ({len(items)}){f' — {hint}' if hint else ''}:")
                 lines.extend(f"  {item}" for item in items)
 
+        section("WARNINGS — check before importing", list(self.warnings))
         section("matched", [
             f"row {m.row}: {m.student} [{m.key}] <- {m.submission}: {format_points(m.points)} points"
             f"{' (LATE)' if m.late else ''}{'' if is_completed(m.status) else ' (NOT COMPLETED)'} — {m.matched_on}"
