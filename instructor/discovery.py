@@ -9,7 +9,9 @@ Accepted, in any mix:
   ``Full Name_<participant id>_assignsubmission_file_<file>``, see ``shared/brief/lms.md``)
   holds one submission per entry;
 * a Gradescope "Export Submissions" folder: ``submission_metadata.yml`` maps each
-  ``submission_<id>`` folder to its submitters; the folder's notebook is the submission.
+  ``submission_<id>`` folder to its submitters (one, or a group) and its time; the
+  folder's notebook is the submission, its student key records every submitter and the
+  time (:mod:`instructor.gradescope`).
 
 Any other file given directly on the command line, and any file inside a folder whose
 name is an LMS download name (a student's hand-in, a PDF say), still becomes a submission,
@@ -27,6 +29,7 @@ import yaml
 
 from autograder.submissions import SUBMISSION_SUFFIXES, Submission, is_junk
 
+from .gradescope import entry_student_key
 from .lms.names import parse_submission_name
 
 __all__ = ["GRADESCOPE_METADATA", "discover_submissions", "lms_student"]
@@ -71,12 +74,13 @@ def _gradescope_export(folder: Path) -> list[tuple[Path, str, str | None]]:
         meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise ValueError(f"{meta_path}: not readable YAML ({error})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{meta_path}: expected a mapping of submission folders to their metadata, "
+                         f"found a {type(meta).__name__}")
     found = []
     for sub_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not is_junk((p.name,))):
         info = meta.get(sub_dir.name) or {}
-        submitters = info.get(":submitters") or info.get("submitters") or []
-        keys = [s.get(":email") or s.get(":sid") or s.get(":name") for s in submitters if isinstance(s, dict)]
-        student = "gradescope:" + "+".join(k for k in keys if k) if any(keys) else None
+        student = entry_student_key(info) if isinstance(info, dict) else None
         files = sorted(p for p in sub_dir.rglob("*") if p.is_file() and _gradable(str(p.relative_to(sub_dir))))
         notebooks = [p for p in files if p.suffix.lower() == ".ipynb"] or files
         target = notebooks[0] if len(notebooks) == 1 else sub_dir  # a folder: graded as "no single notebook"

@@ -254,25 +254,38 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
 def students_table(rows: list[GradebookRow], points: dict[str, float]) -> pd.DataFrame:
     """One row per student: the attempt that counts, and every attempt recorded.
 
-    The latest attempt counts, by the same rule as the Canvas export
-    (:mod:`instructor.lms.canvas`): Canvas appends ``-1``, ``-2``... to a resubmission's
-    original file name (lms.md), so a higher number is later; ties go to the higher
-    attachment id, then the label. Submissions without a known student are their own "student" (their label).
+    A Gradescope group submission (two or more submitters, :mod:`instructor.gradescope`)
+    gives each member a row with the group's score; the gradebook keeps one row per
+    submission. Which attempt counts for a student:
+
+    * Gradescope: the latest ``:created_at``, so a member's later solo submission
+      supersedes the group's for that member only (the other members keep the group's);
+      attempts without a time count before those with one;
+    * otherwise the same rule as the Canvas export (:mod:`instructor.lms.canvas`): Canvas
+      appends ``-1``, ``-2``... to a resubmission's original file name (lms.md), so a
+      higher number is later; ties go to the higher attachment id, then the label.
+
+    Submissions without a known student are their own "student" (their label).
 
     Returns:
         pandas.DataFrame: ``student``, ``file`` (the counted label), one column per
-        question, ``total_points_earned``, ``grading_status``, ``attempts`` (count) and
-        ``all_files`` (labels, ``;``-separated, oldest first).
+        question, ``total_points_earned``, ``grading_status``, ``attempts`` (count),
+        ``all_files`` (labels, ``;``-separated, oldest first) and ``group`` (the counted
+        submission's submitters, ``;``-separated, for a group submission; else empty).
     """
+    from .gradescope import parse_student_key
     from .lms.names import parse_submission_name
 
-    groups: dict[str, list[GradebookRow]] = {}
+    groups: dict[str, list[tuple[GradebookRow, object]]] = {}
     for row in rows:
-        groups.setdefault(row.student or row.label, []).append(row)
+        key = parse_student_key(row.student)
+        for student in ([m.student for m in key.members] if key else [row.student or row.label]):
+            groups.setdefault(student, []).append((row, key))
     records = []
     for student, attempts in groups.items():
-        attempts.sort(key=lambda r: (*parse_submission_name(r.label).attempt_order, r.label))
-        last = attempts[-1]
+        attempts.sort(key=lambda a: (bool(a[1] and a[1].created_at), (a[1].created_at if a[1] else None) or "",
+                                     *parse_submission_name(a[0].label).attempt_order, a[0].label))
+        last, last_key = attempts[-1]
         records.append({
             "student": student,
             "file": last.label,
@@ -280,6 +293,8 @@ def students_table(rows: list[GradebookRow], points: dict[str, float]) -> pd.Dat
             "total_points_earned": last.total,
             "grading_status": last.status,
             "attempts": len(attempts),
-            "all_files": ";".join(r.label for r in attempts),
+            "all_files": ";".join(r.label for r, _ in attempts),
+            "group": ";".join(m.student for m in last_key.members) if last_key and last_key.is_group else "",
         })
-    return pd.DataFrame(records, columns=["student", "file", *points, "total_points_earned", "grading_status", "attempts", "all_files"])
+    return pd.DataFrame(records, columns=["student", "file", *points, "total_points_earned", "grading_status", "attempts",
+                                          "all_files", "group"])

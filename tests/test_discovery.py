@@ -74,7 +74,7 @@ def test_gradescope_export_maps_folders_to_submitters(tmp_path):
     )
     found = discover_submissions([root])
     assert [(s.label, s.student) for s in found] == [
-        ("assignment_123_export/submission_1", "gradescope:jane@example.edu"),
+        ("assignment_123_export/submission_1", "gradescope:jane@example.edu,sid=001"),  # every member's email and sid kept
         ("assignment_123_export/submission_2", "gradescope:ann@example.edu+bo@example.edu"),
         ("assignment_123_export/submission_3", "gradescope:sam@example.edu"),
     ]

@@ -26,6 +26,7 @@ from ._match import Claim, Roster, fill, pending_reasons, settle
 from .common import (
     CsvTable, ExportError, GradedSubmission, check_output_path, read_csv_table, read_grading_dir, write_csv_atomic,
 )
+from .gradescope_match import GRADESCOPE_MATCH_RULE, gradescope_claims, read_student_keys, value_lookup
 from .moodle_headers import is_identity_header, parse_name_columns, resolve_identity
 from .names import CANVAS, MOODLE, normalize_name
 from .report import ExportReport, SubmissionNote
@@ -99,7 +100,10 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
     * Matching: :data:`MOODLE_MATCH_RULE` (a **name** match; every match says which order
       matched). A submission without a Moodle download name, or with a name no row has, is
       reported as unmatched; a name several rows share, or a row several participants
-      match, is reported as ambiguous; none of them fills a row.
+      match, is reported as ambiguous; none of them fills a row. A Gradescope export's
+      submissions (graded into a folder with a gradebook) match by their submitters'
+      email / student id against the email / ID number column, each member of a group
+      getting the group's score (:mod:`.gradescope_match`).
     * A matched row's cell gets ``total_points_earned`` (``10``, ``7.5``); a used
       submission whose ``grading_status`` is not ``Completed`` has its score (0) written
       and is flagged. A row without a usable submission keeps its value and is reported.
@@ -177,9 +181,17 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
         match_rule=MOODLE_MATCH_RULE.format(orders=" or ".join(label for label, _ in orders)),
     )
 
+    gs_claims, gs_labels = gradescope_claims(
+        run, read_student_keys(grading_dir),
+        value_lookup({row: table.rows[index] for row, index in student_rows.items()}, list(id_columns)))
+    if gs_claims:
+        report.match_rule += "; " + GRADESCOPE_MATCH_RULE.format(
+            columns=" or ".join(repr(c) for _, c in id_columns) or "email / ID number column")
     groups: dict[str, list[GradedSubmission]] = {}
     for sub in run.submissions:
         ident = sub.identity
+        if sub.label in gs_labels:
+            continue
         if ident.platform == MOODLE:
             groups.setdefault(ident.lms_id, []).append(sub)
         elif ident.platform == CANVAS:
@@ -188,7 +200,7 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
             report.unmatched.append(SubmissionNote(
                 sub.label, "not a Moodle download name (Full Name_<participant id>_assignsubmission_file_<file>), so it carries no name to match"))
 
-    claims = []
+    claims = list(gs_claims)
     for pid, subs in groups.items():
         subs = sorted(subs, key=lambda s: s.label)
         who = f"participant {pid}"
