@@ -1,0 +1,148 @@
+"""The LMS corpus (tests/lms_corpus/manifest.json): Canvas and Moodle exports in the
+layouts and languages the platforms write, and Gradescope "Export Submissions" metadata
+with groups, resubmissions and several entries per student, each with the exact rows
+gradkit must write.
+
+Canvas and Moodle cases export from a hand-written grades.csv (the thing under test is
+the export); the Gradescope cases are graded for real, all in one `gradkit grade` run
+over a handful of copies of the bundled samples, and then exported to Canvas and Moodle.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from instructor.cli import main as cli
+from instructor.lms.common import read_csv_table
+from instructor.samples import load_samples, write_samples
+
+CORPUS = Path(__file__).resolve().parent / "lms_corpus"
+MANIFEST = json.loads((CORPUS / "manifest.json").read_text(encoding="utf-8"))
+CASES = MANIFEST["cases"]
+SAMPLES = Path(__file__).resolve().parent.parent / "assignments" / "autograd-basics" / "samples"
+GRADES_HEADER = ["file", "q1", "q2", "q3", "total_points_earned", "percent_correct", "grading_status"]
+
+
+def _cases(*kinds: str) -> list:
+    return [pytest.param(c, id=c["id"]) for c in CASES if c["kind"] in kinds]
+
+
+def test_every_case_names_what_it_stands_for():
+    ids = [c["id"] for c in CASES]
+    assert len(ids) == len(set(ids))
+    for case in CASES:
+        assert case["note"].strip() and "\n" not in case["note"], case["id"]
+        if "file" in case:
+            assert (CORPUS / case["file"]).is_file(), case["id"]
+
+
+def _write_grades(folder: Path, rows: list) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / "grades.csv", "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(GRADES_HEADER)
+        w.writerow(["points-per-question", 2.0, 3.0, 5.0, 10.0, 100.0, "--"])
+        for label, total, status in rows:
+            w.writerow([label, 0.0, 0.0, 0.0, total, 10 * total, status])
+    return folder
+
+
+def _export_args(case: dict, source: Path, out: Path, grading: Path) -> list[str]:
+    platform = case.get("platform", case["kind"])
+    args = ["export", platform, "--gradebook" if platform == "canvas" else "--grades-template", str(source),
+            "--column", case["column"], "--out", str(out)]
+    for option, value in (case.get("options") or {}).items():
+        args += [f"--{option.replace('_', '-')}", value]
+    return args + [str(grading)]
+
+
+@pytest.mark.parametrize("case", _cases("canvas", "moodle"))
+def test_canvas_and_moodle_exports(case, tmp_path):
+    source = tmp_path / Path(case["file"]).name
+    shutil.copyfile(CORPUS / case["file"], source)  # the exact bytes: BOM, delimiter, line endings
+    grading = _write_grades(tmp_path / "grading", case["grades"])
+    out = tmp_path / "import.csv"
+    result = CliRunner().invoke(cli, _export_args(case, source, out, grading))
+    if "error" in case:
+        assert result.exit_code == 2, result.output
+        message = " ".join(result.output.split())
+        for fragment in [str(source)] + case["error"]:
+            assert fragment in message, (fragment, result.output)
+        assert not out.exists()
+        return
+    assert result.exit_code == 0, result.output
+    written, given = read_csv_table(out, "import"), read_csv_table(source, "export")
+    assert [written.header] + written.rows == case["rows"]
+    assert (written.bom, written.delimiter, written.newline) == (given.bom, given.delimiter, given.newline)
+    report = json.loads(out.with_name("import.report.json").read_text(encoding="utf-8"))
+    for fragment in case.get("warnings", []):
+        assert any(fragment in w for w in report["warnings"]), (fragment, report["warnings"])
+    if not case.get("warnings"):
+        assert report["warnings"] == []
+    for fragment in case.get("notes", []):
+        assert any(fragment in n for n in report["notes"]), (fragment, report["notes"])
+    listed = [m["submission"] for m in report["matched"]] + [
+        n["submission"] for key in ("superseded", "unmatched", "ambiguous") for n in report[key]]
+    assert sorted(listed) == sorted(label for label, _, _ in case["grades"])  # every grades.csv row accounted for
+    assert "WARNINGS" in result.output if case.get("warnings") else "WARNINGS" not in result.output
+
+
+@pytest.fixture(scope="module")
+def gradescope_grading(built, tmp_path_factory):
+    """Every Gradescope case folder, its notebooks written from the bundled samples, graded
+    in one real `gradkit grade` run. Returns (grading output folder, {sample: points})."""
+    root = tmp_path_factory.mktemp("lms-corpus")
+    samples = {s.name: s for s in load_samples(SAMPLES)}
+    wanted = sorted({name for c in CASES if c["kind"] == "gradescope" for name in c["notebooks"].values()})
+    written = dict(zip(wanted, write_samples(built.student_notebook, [samples[n] for n in wanted], root / "samples")))
+    folders = []
+    for case in (c for c in CASES if c["kind"] == "gradescope"):
+        folder = root / "exports" / Path(case["folder"]).name
+        folder.mkdir(parents=True)
+        shutil.copyfile(CORPUS / case["folder"] / "submission_metadata.yml", folder / "submission_metadata.yml")
+        for submission, sample in case["notebooks"].items():
+            (folder / submission).mkdir()
+            shutil.copyfile(written[sample], folder / submission / "autograd-basics.ipynb")
+        folders.append(str(folder))
+    out = root / "grading"
+    result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2", *folders])
+    assert result.exit_code == 0, result.output
+    return out, {name: sum(samples[name].expected.values()) for name in wanted}
+
+
+@pytest.mark.parametrize("case", _cases("gradescope"))
+def test_gradescope_students(case, gradescope_grading):
+    out, points = gradescope_grading
+    prefix = Path(case["folder"]).name + "/"
+    with open(out / "students.csv", encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["file"].startswith(prefix)]
+    got = [[r["student"], r["file"], float(r["total_points_earned"]), int(r["attempts"]), r["group"]] for r in rows]
+    assert got == case["students"]
+    for student, label, total, _, _ in case["students"]:  # the expected totals are the samples' own
+        assert total == points[case["notebooks"][label.rsplit("/", 1)[1]]], (student, label)
+
+
+@pytest.mark.parametrize("case", _cases("gradescope-export"))
+def test_gradescope_exports(case, gradescope_grading, tmp_path):
+    out, _ = gradescope_grading
+    source = tmp_path / Path(case["file"]).name
+    shutil.copyfile(CORPUS / case["file"], source)
+    target = tmp_path / "import.csv"
+    result = CliRunner().invoke(cli, _export_args(case, source, target, out))
+    assert result.exit_code == 0, result.output
+    written = read_csv_table(target, "import")
+    assert [written.header] + written.rows == case["rows"]
+    report = json.loads(target.with_name("import.report.json").read_text(encoding="utf-8"))
+    assert report["ambiguous"] == [] and report["not_completed"] == []
+    assert [r["student"] for r in report["without_submission"]] == [case["rows"][-1][0] if case["platform"] == "canvas" else "Zoe Zed"]
+    superseded = {(n["submission"], tuple(n["rows"])) for n in report["superseded"]}
+    assert ("solo-after-group/submission_2001", (6 if case["platform"] == "canvas" else 5,)) in superseded  # Di's group: not hers
+    assert "Gradescope submitter" in report["match_rule"]
+    assert io.StringIO(result.output).read().count("Gradescope submitter di@gs.example.edu") >= 1
