@@ -116,3 +116,34 @@ def _export_zip() -> bytes:
         z.writestr("autograd-basics.ipynb", NOTEBOOK)
         z.writestr(".OTTER_LOG", b"log")
     return buffer.getvalue()
+
+
+def test_gradescope_student_key_round_trip_and_times():
+    """Gradescope's Ruby-written timestamps (nanoseconds, offset after a space) read as UTC;
+    a '+' in an email and a member known only by student id survive the key."""
+    import datetime as dt
+
+    from instructor.gradescope import entry_student_key, normalize_time, parse_student_key
+
+    assert normalize_time("2026-01-26 16:12:13.530862999 -08:00") == "2026-01-27T00:12:13.530862Z"
+    assert normalize_time(dt.datetime(2026, 1, 26, 16, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))) == "2026-01-26T15:00:00.000000Z"
+    assert normalize_time("2026-01-26T16:12:13Z") == "2026-01-26T16:12:13.000000Z"
+    assert normalize_time("yesterday") is None and normalize_time(None) is None
+    key = entry_student_key({":submitters": [{":email": "ivy+cs@example.edu", ":sid": "009", ":name": "Ivy"},
+                                             {":sid": "010", ":name": "Jo Kay"}, {":name": ""}],
+                             ":created_at": "2026-01-26 16:12:13.5 -08:00"})
+    assert key == "gradescope:ivy%2Bcs@example.edu,sid=009+010;at=2026-01-27T00:12:13.500000Z"
+    parsed = parse_student_key(key)
+    assert [(m.key, m.sid, m.student) for m in parsed.members] == [
+        ("ivy+cs@example.edu", "009", "gradescope:ivy+cs@example.edu"), ("010", None, "gradescope:010")]
+    assert parsed.is_group and parsed.created_at == "2026-01-27T00:12:13.500000Z"
+    assert entry_student_key({":submitters": []}) is None and parse_student_key("canvas:12") is None
+    old = parse_student_key("gradescope:ann@example.edu+bo@example.edu")  # the key gradkit wrote before
+    assert [m.key for m in old.members] == ["ann@example.edu", "bo@example.edu"] and old.created_at is None
+
+
+def test_gradescope_metadata_that_is_not_a_mapping_is_refused(tmp_path):
+    (tmp_path / "export" / "submission_1").mkdir(parents=True)
+    (tmp_path / "export" / "submission_metadata.yml").write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="submission_metadata.yml: expected a mapping"):
+        discover_submissions([tmp_path / "export"])
