@@ -144,4 +144,10 @@ def test_gradescope_exports(case, gradescope_grading, tmp_path):
     superseded = {(n["submission"], tuple(n["rows"])) for n in report["superseded"]}
     assert ("solo-after-group/submission_2001", (6 if case["platform"] == "canvas" else 5,)) in superseded  # Di's group: not hers
     assert "Gradescope submissions (no download name)" in report["match_rule"]
+    if case.get("options"):  # the export is remembered with its options: a rebuild writes the same file
+        before = target.read_bytes()
+        target.unlink()
+        rebuilt = CliRunner().invoke(cli, ["report", str(out)])
+        assert rebuilt.exit_code == 0, rebuilt.output
+        assert target.read_bytes() == before
     assert "<- solo-after-group/submission_2000: 8 points — Gradescope submitter di@gs.example.edu = " in result.output
