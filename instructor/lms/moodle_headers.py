@@ -6,11 +6,13 @@ user's language (core ``lang/<code>/moodle.php``: ``firstname``, ``lastname``,
 ``idnumber``, ``email``, ``institution``, ``department``), so a Spanish course's export is
 headed ``Nombre,Apellido(s),Número de ID,...``. The tables below hold the strings of the
 languages Moodle ships most; each entry says where it comes from. They were written from
-Moodle's language packs (AMOS, lang.moodle.org) as known to the author, cross-checked
-against plugin language files on GitHub that reuse the same core terms (``Nombre`` /
-``Apellido(s)``, ``Número de ID``, ``Prénom``/``Nom``, ``Vorname``/``Nachname``,
-``Nome``/``Cognome``, ``Nome``/``Sobrenome``); a site may override any string
-(``tool_customlang``), which is what ``--name-columns`` and ``--id-column`` are for.
+Moodle's language packs (AMOS, lang.moodle.org) as known to the author and cross-checked
+against language files on GitHub that use the same terms (found: ``Nombre`` /
+``Apellido(s)``, ``Número de ID``, ``Prénom``/``Nom``, ``Adresse de courriel``,
+``Vorname``/``Nachname``, ``ID-Nummer``, ``Nome``/``Cognome``, ``Codice identificativo``,
+``Nome``/``Sobrenome``; not confirmed there: the Dutch strings and the German, Italian and
+Portuguese email strings). A site may override any string (``tool_customlang``), which
+is what ``--name-columns`` and ``--id-column`` are for.
 Matching ignores case and surrounding spaces.
 """
 
@@ -29,6 +31,7 @@ NAME_HEADER_PAIRS: tuple[tuple[str, str, str], ...] = (
     ("Given name", "Family name", "English customlang variant"),
     ("Nombre", "Apellido(s)", "es / es_mx: 'firstname' = 'Nombre', 'lastname' = 'Apellido(s)'"),
     ("Nombre", "Apellidos", "es variant (sites and older packs without the '(s)')"),
+    ("Nombre", "Apellido", "es variant (es_mx / plugin wording)"),
     ("Prénom", "Nom", "fr: 'firstname' = 'Prénom', 'lastname' = 'Nom'"),
     ("Prénom", "Nom de famille", "fr variant (fr_ca and customlang)"),
     ("Vorname", "Nachname", "de / de_du: 'firstname' = 'Vorname', 'lastname' = 'Nachname'"),
