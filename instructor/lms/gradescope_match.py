@@ -7,9 +7,10 @@ submission (every member of a group) becomes a claim on the roster row whose ide
 equals their email or student id (Canvas: ``SIS Login ID``, ``SIS User ID``,
 ``Integration ID``, ``Student Number``; Moodle: the email / ID number column). For each
 submitter the latest submission by ``:created_at`` counts, so a member's later solo
-submission supersedes the group's for that member only. A group submission is therefore
-listed once per member in the report (matched for one, superseded or unmatched for
-another). A grading folder without a gradebook (a bare ``grades.csv``) has no student
+submission supersedes the group's for that member only. A group submission is listed
+once in the report, in ``groups``, with each member's outcome (matched to a row,
+superseded by their later submission, unmatched or ambiguous; :func:`group_entries`),
+so that every grades.csv row is accounted for exactly once. A grading folder without a gradebook (a bare ``grades.csv``) has no student
 keys: its Gradescope rows are reported as unmatched, as before.
 """
 
@@ -22,8 +23,9 @@ from pathlib import Path
 from ..gradescope import StudentKey, parse_student_key
 from ._match import Claim
 from .common import GradedSubmission, GradingRun
+from .report import GroupSubmission, MemberOutcome
 
-__all__ = ["GRADESCOPE_MATCH_RULE", "gradescope_claims", "read_student_keys"]
+__all__ = ["GRADESCOPE_MATCH_RULE", "gradescope_claims", "group_entries", "read_student_keys", "value_lookup"]
 
 GRADESCOPE_MATCH_RULE = (
     "Gradescope submissions (no download name): every submitter, each member of a group alike, fills the roster row "
@@ -53,6 +55,22 @@ def read_student_keys(grading_dir: Path) -> dict[str, StudentKey]:
 
 def _when(key: StudentKey) -> str:
     return key.created_at or "no time in the metadata"
+
+
+def _kind(key: StudentKey) -> str:
+    return f"a group submission of {len(key.members)}" if key.is_group else "a solo submission"
+
+
+def group_entries(run: GradingRun, keys: dict[str, StudentKey]) -> list[GroupSubmission]:
+    """One empty :class:`GroupSubmission` per group submission of the run (two or more
+    submitters), members in the metadata's order, for the export to fill in.
+
+    Args:
+        run: grades.csv as read.
+        keys: label -> student key (:func:`read_student_keys`).
+    """
+    return [GroupSubmission(sub.label, [MemberOutcome(m.key) for m in keys[sub.label].members])
+            for sub in run.submissions if sub.label in keys and keys[sub.label].is_group]
 
 
 def gradescope_claims(run: GradingRun, keys: dict[str, StudentKey],
@@ -87,10 +105,11 @@ def gradescope_claims(run: GradingRun, keys: dict[str, StudentKey],
         claims.append(Claim(
             who=f"Gradescope submitter {member}", kept=kept,
             others=[(s, f"an earlier Gradescope submission ({_when(k)}) of {member}; for them the latest, "
-                        f"{kept.label} ({_when(kept_key)}), counts") for s, k in items[:-1]],
+                        f"{kept.label} ({_kind(kept_key)}, {_when(kept_key)}), counts") for s, k in items[:-1]],
             rows=rows, matched_on=f"Gradescope submitter {member}{group} = {column}",
             no_row_reason=f"Gradescope submitter {member}" + (f" (student id {sid[member]})" if sid[member] else "")
             + f" is in no roster row's {column}",
+            member=member,
         ))
     return claims, set().union(*([s.label for s, _ in items] for items in by_member.values())) if by_member else set()
 
