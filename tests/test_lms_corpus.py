@@ -176,6 +176,9 @@ def test_gradescope_exports(case, gradescope_grading, tmp_path):
                 assert "a solo submission" in m["reason"], m  # these cases: superseded by a later solo submission
     text = result.output
     assert text.count("solo-after-group/submission_2001 (group of 2): cy@gs.example.edu: matched") == 1
+    for label, rows in case["not_completed"]:  # one note per submission, naming every row its score went to
+        note = next(n for n in report["not_completed"] if n["submission"] == label)
+        assert all(f"row {r} (" in note["reason"] for r in rows), note
     assert "Gradescope submissions (no download name)" in report["match_rule"]
     if case.get("options"):  # the export is remembered with its options: a rebuild writes the same file
         before = target.read_bytes()

@@ -134,15 +134,10 @@ def fill(roster: Roster, assigned: dict[int, Claim], column: int, keep: list[int
                 report.account("matched", sub.label, claim.matched_on, (row,), claim.member)
                 if not sub.completed:
                     earlier = next((i for i, n in enumerate(report.not_completed) if n.submission == sub.label), None)
-                    if earlier is None:  # a group's submission: one note naming every row it was written to
-                        report.not_completed.append(SubmissionNote(
-                            sub.label, f"grading_status is {sub.status!r}; {format_points(sub.points)} points written to "
-                            f"{roster.names[row]}'s row", (row,)))
-                    else:
-                        rows = (*report.not_completed[earlier].rows, row)
-                        report.not_completed[earlier] = SubmissionNote(
-                            sub.label, f"grading_status is {sub.status!r}; {format_points(sub.points)} points written to "
-                            f"{roster.describe(list(rows))}", rows)
+                    rows = (row,) if earlier is None else (*report.not_completed.pop(earlier).rows, row)
+                    report.not_completed.insert(len(report.not_completed) if earlier is None else earlier, SubmissionNote(
+                        sub.label, f"grading_status is {sub.status!r}; {format_points(sub.points)} points written to "
+                        f"{roster.describe(list(rows))}", rows))  # a group's submission: one note naming every row
                 cells = list(cells)
                 cells[column] = format_points(sub.points)
             else:
