@@ -167,7 +167,11 @@ def _gradescope_export(folder: Path) -> list[GradescopeSubmission]:
         info = entries.get(name)
         student = entry_student_key(info) if isinstance(info, dict) else None
         note = None if student else (NO_SUBMITTER_NOTE if name in entries else UNLISTED_NOTE)
-        target, problem = _folder_problem(folder / name, label)
+        if name in (".", "..") or "/" in name or "\\" in name:  # never look outside the export
+            target, problem = folder, (f"no notebook in the Gradescope export: submission_metadata.yml lists {name!r}, "
+                                       "which is not a submission folder's name")
+        else:
+            target, problem = _folder_problem(folder / name, label)
         found.append(GradescopeSubmission(target, label, student=student, problem=problem, note=note))
     return found
 
@@ -181,7 +185,9 @@ def discover_submissions(paths: list[Path], skipped: list[Path] | None = None) -
 
     Returns:
         list[Submission]: one per submission; labels unique (a ``~N`` suffix resolves
-        clashes); ``student`` filled from LMS names or Gradescope metadata.
+        clashes); ``student`` filled from LMS names or Gradescope metadata. A Gradescope
+        export gives one :class:`GradescopeSubmission` per folder and per metadata entry
+        (with a ``problem`` when there is no single notebook to grade).
 
     Raises:
         FileNotFoundError: a path does not exist.

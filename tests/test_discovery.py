@@ -147,3 +147,40 @@ def test_gradescope_metadata_that_is_not_a_mapping_is_refused(tmp_path):
     (tmp_path / "export" / "submission_metadata.yml").write_text("- just\n- a list\n", encoding="utf-8")
     with pytest.raises(ValueError, match="submission_metadata.yml: expected a mapping"):
         discover_submissions([tmp_path / "export"])
+
+
+def test_gradescope_entries_without_a_notebook_and_unlisted_folders_are_kept(tmp_path):
+    """Every metadata entry and every folder is a submission: a missing, empty, notebook-less
+    or two-notebook folder carries a problem (graded as 0 with that status), an unlisted or
+    submitter-less folder a note; a key naming a path outside the export is not followed."""
+    from instructor.discovery import NO_SUBMITTER_NOTE, UNLISTED_NOTE, input_status
+
+    export = tmp_path / "export"
+    for name, files in {"submission_2": [], "submission_3": ["r.pdf"], "submission_4": ["a.ipynb", "b.ipynb"],
+                        "submission_5": ["nb.ipynb"], "submission_6": ["nb.ipynb"]}.items():
+        (export / name).mkdir(parents=True)
+        for f in files:
+            (export / name / f).write_bytes(b"{}")
+    (tmp_path / "outside.ipynb").write_bytes(b"{}")
+    entry = "  :submitters:\n  - :email: {0}@example.edu\n"
+    (export / "submission_metadata.yml").write_text(
+        "".join(f"submission_{i}:\n" + entry.format(who) for i, who in ((1, "a"), (2, "b"), (3, "c"), (4, "d")))
+        + "submission_6:\n  :submitters: []\n'..':\n" + entry.format("e"), encoding="utf-8")
+    found = {s.label: s for s in discover_submissions([export])}
+    assert {label: (s.student, s.problem, s.note) for label, s in found.items()} == {
+        "export/..": ("gradescope:e@example.edu", "no notebook in the Gradescope export: submission_metadata.yml lists '..', "
+                      "which is not a submission folder's name", None),
+        "export/submission_1": ("gradescope:a@example.edu", "no notebook in the Gradescope export: export/submission_1/ is missing "
+                                "(submission_metadata.yml lists it)", None),
+        "export/submission_2": ("gradescope:b@example.edu", "no notebook in the Gradescope export: export/submission_2/ is empty", None),
+        "export/submission_3": ("gradescope:c@example.edu", "no notebook in the Gradescope export: export/submission_3/ holds only r.pdf", None),
+        "export/submission_4": ("gradescope:d@example.edu", "no single notebook in the Gradescope export: export/submission_4/ holds 2 "
+                                "(a.ipynb, b.ipynb); expected exactly one", None),
+        "export/submission_5": (None, None, UNLISTED_NOTE),
+        "export/submission_6": (None, None, NO_SUBMITTER_NOTE),
+    }
+    assert found["export/submission_5"].path == export / "submission_5" / "nb.ipynb"
+    # the status follows the current metadata: an earlier note is replaced, never repeated
+    assert input_status(found["export/submission_5"], "Completed") == f"Completed; {UNLISTED_NOTE}"
+    assert input_status(found["export/submission_6"], f"Completed; {UNLISTED_NOTE}") == f"Completed; {NO_SUBMITTER_NOTE}"
+    assert input_status(found["export/submission_2"], "anything") == found["export/submission_2"].problem
