@@ -157,4 +157,7 @@ def pending_reasons(report: ExportReport) -> dict[int, str]:
         for row in rows:
             if label not in reasons.get(row, []):
                 reasons.setdefault(row, []).append(label)
-    return {row: f"only ambiguous submissions point here ({', '.join(labels)}); see 'ambiguous'" for row, labels in reasons.items()}
+    grouped = {g.submission for g in report.groups}
+    return {row: f"only ambiguous submissions point here ({', '.join(labels)}); see "
+                 + ("'ambiguous' and 'groups'" if grouped & set(labels) else "'ambiguous'")
+            for row, labels in reasons.items()}
