@@ -42,7 +42,7 @@ from autograder.outcome import GradingOutcome, is_completed
 from autograder.review import NEEDS_REVIEW, REJECTED_STATUS, engine_status
 from autograder.submissions import Submission, SubmissionError
 
-from .discovery import discover_submissions
+from .discovery import discover_submissions, input_status, input_summary
 from .gradebook import Gradebook, safe_name, sha256_bytes, sha256_file
 from .lock import output_lock
 from .override_rule import CHANGED, changed_questions, hand_set_questions
@@ -71,7 +71,8 @@ class BatchSummary:
             changed"``, ``"engine changed"`` or ``"--regrade"``.
         matched: (new label, stored label) pairs: a file given now that is a submission
             already in the gradebook under another label; the row took the new label.
-        notes: lines about the outputs (LMS import files that could not be rebuilt).
+        notes: lines about the input (Gradescope entries without a notebook, folders
+            without known submitters) and the outputs (LMS import files that could not be rebuilt).
         startup_seconds: the engine's start-up time per grading thread (seconds), not
             counted in any submission's time.
     """
@@ -170,7 +171,13 @@ def grade_batch(
     The gradebook keeps one row per submission. A file given under a new label that is a
     submission already stored under another one (same student key or none, same content,
     same file name; see :meth:`instructor.gradebook.Gradebook.same_submission`) takes over
-    that row instead of adding a second. Every output is then rebuilt from every row
+    that row instead of adding a second. A row that is not graded again still follows the
+    current input: its student key (a changed ``submission_metadata.yml``: a member added,
+    ``:created_at`` corrected) and its input notes are updated, recorded as a
+    ``reattributed`` event in the gradebook's history
+    (:meth:`instructor.gradebook.Gradebook.update_student`). A Gradescope entry without
+    a notebook becomes a 0-point row whose status says so, without running an engine.
+    Every output is then rebuilt from every row
     (:func:`instructor.outputs.rebuild_outputs`), not only this run's.
 
     Returns:
@@ -223,7 +230,8 @@ def grade_batch(
                         matched.append((sub.label, same))
                         stored = book.row_key(sub.label)
                 if not regrade and stored == (file_hash, ag_hash, engine):
-                    reused.append(sub.label)
+                    reused.append(sub.label)  # not graded again, but who submitted it follows the current input
+                    book.update_student(sub.label, sub.student, status=lambda old, sub=sub: input_status(sub, old))
                     continue
                 if regrade and stored is not None:
                     reasons[sub.label] = "--regrade"
@@ -235,6 +243,11 @@ def grade_batch(
                     reasons[sub.label] = "autograder changed"
                 else:
                     reasons[sub.label] = "engine changed"
+                if getattr(sub, "problem", None):  # nothing to run (a Gradescope entry without its notebook)
+                    book.record(GradingOutcome.failure(sub.label, input_status(sub, "")), path=str(sub.path), member=sub.member,
+                                student=sub.student, file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
+                    graded.append(sub.label)
+                    continue
                 todo.append((sub, file_hash))
             lock = threading.Lock()
 
@@ -258,6 +271,7 @@ def grade_batch(
                             outcome = future.result()
                         except Exception as error:  # noqa: BLE001 - an engine bug must not lose the batch
                             outcome = GradingOutcome.failure(sub.label, f"grading failed: {type(error).__name__}: {error}")
+                        outcome.status = input_status(sub, outcome.status)
                         book.record(outcome, path=str(sub.path), member=sub.member, student=sub.student,
                                     file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
                         graded.append(sub.label)
@@ -271,7 +285,7 @@ def grade_batch(
         rebuilt = rebuild_outputs(out_dir, show_hidden=show_hidden)
     return BatchSummary(table=rebuilt.table, graded=graded, reused=reused, out_dir=out_dir, skipped=skipped,
                         given=[s.label for s in found], reasons={k: v for k, v in reasons.items() if k in graded},
-                        matched=matched, notes=rebuilt.notes, startup_seconds=startup)
+                        matched=matched, notes=input_summary(found) + rebuilt.notes, startup_seconds=startup)
 
 
 def _hash(sub: Submission) -> str:

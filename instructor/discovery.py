@@ -9,7 +9,13 @@ Accepted, in any mix:
   ``Full Name_<participant id>_assignsubmission_file_<file>``, see ``shared/brief/lms.md``)
   holds one submission per entry;
 * a Gradescope "Export Submissions" folder: ``submission_metadata.yml`` maps each
-  ``submission_<id>`` folder to its submitters; the folder's notebook is the submission.
+  ``submission_<id>`` folder to its submitters (one, or a group) and its time; the
+  folder's notebook is the submission, its student key records every submitter and the
+  time (:mod:`instructor.gradescope`). Every entry and every folder becomes a submission:
+  an entry whose folder is missing, empty or holds no single notebook is a
+  :class:`GradescopeSubmission` with a ``problem`` (graded as 0 points with that status),
+  and a folder the metadata does not list (or lists without a submitter) is graded with a
+  ``note`` added to its status (:data:`UNLISTED_NOTE`, :data:`NO_SUBMITTER_NOTE`).
 
 Any other file given directly on the command line, and any file inside a folder whose
 name is an LMS download name (a student's hand-in, a PDF say), still becomes a submission,
@@ -20,18 +26,77 @@ in ``skipped``.
 
 from __future__ import annotations
 
+import dataclasses
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import yaml
 
 from autograder.submissions import SUBMISSION_SUFFIXES, Submission, is_junk
 
+from .gradescope import entry_student_key
 from .lms.names import parse_submission_name
 
-__all__ = ["GRADESCOPE_METADATA", "discover_submissions", "lms_student"]
+__all__ = ["GRADESCOPE_METADATA", "GradescopeSubmission", "LISTING_NOTES", "NO_SUBMITTER_NOTE", "UNLISTED_NOTE",
+           "discover_submissions", "input_status", "input_summary", "lms_student"]
 
 GRADESCOPE_METADATA = "submission_metadata.yml"
+UNLISTED_NOTE = "not in submission_metadata.yml, so its submitters are unknown"
+"""Status note of a Gradescope export folder that the metadata does not list."""
+NO_SUBMITTER_NOTE = "submission_metadata.yml names no submitter for it"
+"""Status note of a Gradescope folder whose metadata entry has no readable submitter."""
+LISTING_NOTES = (UNLISTED_NOTE, NO_SUBMITTER_NOTE)
+"""Every note :func:`input_status` may add (and removes when the metadata no longer calls for it)."""
+
+
+@dataclass(frozen=True)
+class GradescopeSubmission(Submission):
+    """A submission of a Gradescope "Export Submissions" folder (see :class:`Submission`).
+
+    Attributes:
+        problem: why it cannot be graded although the export lists it (its folder is
+            missing, empty, or holds no single notebook); the batch records it as a
+            0-point row with this ``grading_status`` without running an engine. None when
+            the folder holds one notebook.
+        note: what is odd about who submitted it (:data:`LISTING_NOTES`), added to its
+            ``grading_status``; None when the metadata names its submitters.
+    """
+
+    problem: str | None = None
+    note: str | None = None
+
+
+def input_status(sub: Submission, status: str) -> str:
+    """The ``grading_status`` to store for ``sub`` given what grading said (``status``).
+
+    A submission with a ``problem`` gets the problem; any listing note an earlier run
+    added is removed and the current one (if any) appended after ``"; "``, so the status
+    follows the current ``submission_metadata.yml`` on every run. Other submissions'
+    statuses are returned unchanged.
+    """
+    problem, note = getattr(sub, "problem", None), getattr(sub, "note", None)
+    base = problem or status
+    for known in LISTING_NOTES:
+        base = base.replace(f"; {known}", "")
+    return f"{base}; {note}" if note else base
+
+
+def input_summary(found: list[Submission]) -> list[str]:
+    """Lines for the terminal summary about Gradescope entries without a notebook and
+    folders without known submitters (empty when there are none)."""
+    problems = [s for s in found if getattr(s, "problem", None)]
+    unlisted = [s for s in found if getattr(s, "note", None)]
+    lines = []
+    if problems:
+        lines.append(f"{len(problems)} Gradescope submission(s) without a gradable notebook in the export, "
+                     "each a row with 0 points and its submitters in students.csv (see grading_status): "
+                     + ", ".join(s.label for s in problems))
+    if unlisted:
+        lines.append(f"{len(unlisted)} Gradescope folder(s) whose submitters submission_metadata.yml does not name "
+                     "(graded, but no student to give the score to): " + ", ".join(s.label for s in unlisted))
+    return lines
+
 
 def lms_student(label: str) -> str | None:
     """The student key carried by a Canvas or Moodle download name in ``label``.
@@ -65,22 +130,49 @@ def _bulk_members(path: Path) -> list[str] | None:
     return None
 
 
-def _gradescope_export(folder: Path) -> list[tuple[Path, str, str | None]]:
+def _folder_problem(sub_dir: Path, label: str) -> tuple[Path, str | None]:
+    """(the file to grade, None) for a folder with one notebook (or one zip), else
+    (the folder, why it cannot be graded)."""
+    if not sub_dir.is_dir():
+        return sub_dir, f"no notebook in the Gradescope export: {label}/ is missing (submission_metadata.yml lists it)"
+    everything = sorted(p for p in sub_dir.rglob("*") if p.is_file() and not is_junk(p.relative_to(sub_dir).parts))
+    files = [p for p in everything if _gradable(str(p.relative_to(sub_dir)))]
+    notebooks = [p for p in files if p.suffix.lower() == ".ipynb"] or files
+    if len(notebooks) == 1:
+        return notebooks[0], None
+    names = [str(p.relative_to(sub_dir)) for p in (notebooks or everything)]
+    shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
+    if notebooks:
+        return sub_dir, (f"no single notebook in the Gradescope export: {label}/ holds {len(notebooks)} "
+                         f"({shown}); expected exactly one")
+    if everything:
+        return sub_dir, f"no notebook in the Gradescope export: {label}/ holds only {shown}"
+    return sub_dir, f"no notebook in the Gradescope export: {label}/ is empty"
+
+
+def _gradescope_export(folder: Path) -> list[GradescopeSubmission]:
     meta_path = folder / GRADESCOPE_METADATA
     try:
         meta = yaml.safe_load(meta_path.read_text(encoding="utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise ValueError(f"{meta_path}: not readable YAML ({error})") from None
+    if not isinstance(meta, dict):
+        raise ValueError(f"{meta_path}: expected a mapping of submission folders to their metadata, "
+                         f"found a {type(meta).__name__}")
+    entries = {str(k): v for k, v in meta.items()}
+    folders = {p.name for p in folder.iterdir() if p.is_dir() and not is_junk((p.name,))}
     found = []
-    for sub_dir in sorted(p for p in folder.iterdir() if p.is_dir() and not is_junk((p.name,))):
-        info = meta.get(sub_dir.name) or {}
-        submitters = info.get(":submitters") or info.get("submitters") or []
-        keys = [s.get(":email") or s.get(":sid") or s.get(":name") for s in submitters if isinstance(s, dict)]
-        student = "gradescope:" + "+".join(k for k in keys if k) if any(keys) else None
-        files = sorted(p for p in sub_dir.rglob("*") if p.is_file() and _gradable(str(p.relative_to(sub_dir))))
-        notebooks = [p for p in files if p.suffix.lower() == ".ipynb"] or files
-        target = notebooks[0] if len(notebooks) == 1 else sub_dir  # a folder: graded as "no single notebook"
-        found.append((target, f"{folder.name}/{sub_dir.name}", student))
+    for name in sorted(folders | set(entries)):  # every folder and every entry: none is dropped
+        label = f"{folder.name}/{name}"
+        info = entries.get(name)
+        student = entry_student_key(info) if isinstance(info, dict) else None
+        note = None if student else (NO_SUBMITTER_NOTE if name in entries else UNLISTED_NOTE)
+        if name in (".", "..") or "/" in name or "\\" in name:  # never look outside the export
+            target, problem = folder, (f"no notebook in the Gradescope export: submission_metadata.yml lists {name!r}, "
+                                       "which is not a submission folder's name")
+        else:
+            target, problem = _folder_problem(folder / name, label)
+        found.append(GradescopeSubmission(target, label, student=student, problem=problem, note=note))
     return found
 
 
@@ -93,7 +185,9 @@ def discover_submissions(paths: list[Path], skipped: list[Path] | None = None) -
 
     Returns:
         list[Submission]: one per submission; labels unique (a ``~N`` suffix resolves
-        clashes); ``student`` filled from LMS names or Gradescope metadata.
+        clashes); ``student`` filled from LMS names or Gradescope metadata. A Gradescope
+        export gives one :class:`GradescopeSubmission` per folder and per metadata entry
+        (with a ``problem`` when there is no single notebook to grade).
 
     Raises:
         FileNotFoundError: a path does not exist.
@@ -104,7 +198,7 @@ def discover_submissions(paths: list[Path], skipped: list[Path] | None = None) -
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
         if path.is_dir() and (path / GRADESCOPE_METADATA).is_file():
-            found += [Submission(p, label, student=student) for p, label, student in _gradescope_export(path)]
+            found += _gradescope_export(path)
         elif path.is_dir():
             for item in sorted(path.rglob("*")):
                 rel = item.relative_to(path)
@@ -123,7 +217,7 @@ def discover_submissions(paths: list[Path], skipped: list[Path] | None = None) -
         count = seen.get(sub.label, 0)
         seen[sub.label] = count + 1
         label = sub.label if count == 0 else f"{sub.label}~{count + 1}"
-        result.append(Submission(sub.path, label, member=sub.member, student=sub.student or lms_student(label)))
+        result.append(dataclasses.replace(sub, label=label, student=sub.student or lms_student(label)))
     return result
 
 

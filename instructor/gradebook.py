@@ -19,6 +19,7 @@ import hashlib
 import json
 import re
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -82,10 +83,11 @@ CREATE TABLE IF NOT EXISTS overrides (
 );
 """
 
-EVENT_ACTIONS = ("graded", "relabelled", "removed", "reviewed", "set", "unset", "commented", "confirmed")
+EVENT_ACTIONS = ("graded", "relabelled", "removed", "reviewed", "set", "unset", "commented", "confirmed", "reattributed")
 """``action`` values of the gradebook's append-only ``events`` table (``reviewed``: clear,
 reject or reopen, the decision in ``new``'s ``review``; ``set``/``unset``/``commented``/
-``confirmed``: score overrides and comments, :mod:`instructor.overrides`)."""
+``confirmed``: score overrides and comments, :mod:`instructor.overrides`; ``reattributed``: a
+row not graded again took the student key, or input note, of the current input)."""
 
 
 def safe_name(label: str) -> str:
@@ -405,6 +407,35 @@ class Gradebook:
         self._event("relabelled", new, json.dumps({"label": old}), json.dumps({"label": new, "path": path}),
                     "the same file given under another name")
         self._db.commit()
+
+    def update_student(self, label: str, student: str | None, *, status: Callable[[str], str] | None = None) -> bool:
+        """Make a stored row name ``student`` (and, with ``status``, say what the current
+        input adds to its status) without grading it again; record a ``reattributed`` event
+        with the row before and after, and commit. Nothing is written when nothing changes.
+
+        Args:
+            label: the submission's label.
+            student: the student key the current input gives (e.g. a changed Gradescope
+                ``submission_metadata.yml``), or None.
+            status: a function of the stored ``grading_status`` giving the one to store.
+
+        Returns:
+            bool: whether the row changed.
+
+        Raises:
+            KeyError: no submission has that label.
+        """
+        row = self._db.execute("SELECT student, status FROM submissions WHERE label = ?", (label,)).fetchone()
+        if row is None:
+            raise KeyError(f"no submission labelled {label!r} in {self.path}")
+        new_status = status(row[1]) if status else row[1]
+        if (row[0], row[1]) == (student, new_status):
+            return False
+        before = self._summary(label)
+        self._db.execute("UPDATE submissions SET student = ?, status = ? WHERE label = ?", (student, new_status, label))
+        self._event("reattributed", label, before, self._summary(label), "the input changed (not graded again: the file is unchanged)")
+        self._db.commit()
+        return True
 
     def rows(self, labels: list[str] | None = None) -> list[GradebookRow]:
         """Stored rows, in ``labels`` order (missing labels skipped), or all by label."""

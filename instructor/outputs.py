@@ -167,10 +167,12 @@ def _run_export(spec: dict, grading_dir: Path):
         return export_canvas(gradebook_csv=Path(spec["source"]), column=spec["column"], grading_dir=grading_dir,
                              out_csv=Path(spec["out_csv"]))
     return export_moodle(grades_template=Path(spec["source"]), column=spec["column"], grading_dir=grading_dir,
-                         out_csv=Path(spec["out_csv"]), match_on=spec.get("match_on", "name"))
+                         out_csv=Path(spec["out_csv"]), match_on=spec.get("match_on", "name"),
+                         name_columns=spec.get("name_columns"), id_column=spec.get("id_column"))
 
 
-def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, out_csv: Path, match_on: str = "name"):
+def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, out_csv: Path, match_on: str = "name",
+               name_columns: str | None = None, id_column: str | None = None):
     """Write an LMS import file from a grading folder and remember it for later rebuilds.
 
     With a gradebook in ``grading_dir``, every output is rebuilt from it first (so the
@@ -185,6 +187,8 @@ def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, o
         grading_dir: the grading output folder.
         out_csv: the import file to write.
         match_on: Moodle only, see :data:`instructor.lms.moodle.MATCH_ON`.
+        name_columns, id_column: Moodle only, see :func:`instructor.lms.moodle.export_moodle`
+            (kept with the export, so rebuilds use them too).
 
     Returns:
         instructor.lms.report.ExportReport: what matched what.
@@ -197,6 +201,10 @@ def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, o
     grading_dir = Path(grading_dir)
     spec = {"platform": platform, "source": str(Path(source).resolve()), "column": column,
             "out_csv": str(Path(out_csv).resolve()), "match_on": match_on}
+    if name_columns is not None:
+        spec["name_columns"] = name_columns
+    if id_column is not None:
+        spec["id_column"] = id_column
     if not (grading_dir / GRADEBOOK_FILE).is_file():
         return _run_export(spec, grading_dir)
     with output_lock(grading_dir):
@@ -279,30 +287,43 @@ def _results_with_manual(row: GradebookRow, manual: dict[str, float]) -> dict:
 def students_table(rows: list[GradebookRow], points: dict[str, float], manual: dict[str, float] | None = None) -> pd.DataFrame:
     """One row per student: the attempt that counts, and every attempt recorded.
 
-    The latest attempt counts, by the same rule as the Canvas export
-    (:mod:`instructor.lms.canvas`): Canvas appends ``-1``, ``-2``... to a resubmission's
-    original file name (lms.md), so a higher number is later; ties go to the higher
-    attachment id, then the label. Submissions without a known student are their own "student" (their label).
+    A Gradescope group submission (two or more submitters, :mod:`instructor.gradescope`)
+    gives each member a row with the group's score; the gradebook keeps one row per
+    submission. Which attempt counts for a student:
+
+    * Gradescope: the latest ``:created_at``, so a member's later solo submission
+      supersedes the group's for that member only (the other members keep the group's);
+      attempts without a time count before those with one;
+    * otherwise the same rule as the Canvas export (:mod:`instructor.lms.canvas`): Canvas
+      appends ``-1``, ``-2``... to a resubmission's original file name (lms.md), so a
+      higher number is later; ties go to the higher attachment id, then the label.
+
+    Submissions without a known student are their own "student" (their label).
 
     Returns:
         pandas.DataFrame: ``student``, ``file`` (the counted label), one column per
-        question, ``total_points_earned``, ``grading_status``, ``attempts`` (count) and
-        ``all_files`` (labels, ``;``-separated, oldest first). With ``manual`` questions,
-        as in grades.csv: their cells are empty until scored, the total adds up the
-        scored questions, and ``manual_pending`` (after ``grading_status``) lists the ones
-        awaiting a score.
+        question, ``total_points_earned``, ``grading_status``, ``attempts`` (count),
+        ``all_files`` (labels, ``;``-separated, oldest first) and ``group`` (the counted
+        submission's submitters, ``;``-separated, for a group submission; else empty). With
+        ``manual`` questions, as in grades.csv: their cells are empty until scored, the total
+        adds up the scored questions, and ``manual_pending`` (after ``grading_status``) lists
+        the ones awaiting a score.
     """
+    from .gradescope import parse_student_key
     from .lms.names import parse_submission_name
 
-    groups: dict[str, list[GradebookRow]] = {}
+    groups: dict[str, list[tuple[GradebookRow, object]]] = {}
     for row in rows:
-        groups.setdefault(row.student or row.label, []).append(row)
+        key = parse_student_key(row.student)
+        for student in ([m.student for m in key.members] if key else [row.student or row.label]):
+            groups.setdefault(student, []).append((row, key))
     manual = dict(manual or {})
     columns = question_order(points, manual)
     records = []
     for student, attempts in groups.items():
-        attempts.sort(key=lambda r: (*parse_submission_name(r.label).attempt_order, r.label))
-        last = attempts[-1]
+        attempts.sort(key=lambda a: (bool(a[1] and a[1].created_at), (a[1].created_at if a[1] else None) or "",
+                                     *parse_submission_name(a[0].label).attempt_order, a[0].label))
+        last, last_key = attempts[-1]
         record = {
             "student": student,
             "file": last.label,
@@ -312,7 +333,8 @@ def students_table(rows: list[GradebookRow], points: dict[str, float], manual: d
         }
         if manual:
             record[MANUAL_PENDING_COLUMN] = pending_text([q for q in manual if last.manual_scores.get(q) is None])
-        records.append({**record, "attempts": len(attempts), "all_files": ";".join(r.label for r in attempts)})
+        records.append({**record, "attempts": len(attempts), "all_files": ";".join(r.label for r, _ in attempts),
+                        "group": ";".join(m.student for m in last_key.members) if last_key and last_key.is_group else ""})
     extra = [MANUAL_PENDING_COLUMN] if manual else []
     return pd.DataFrame(records, columns=["student", "file", *columns, "total_points_earned", "grading_status", *extra,
-                                          "attempts", "all_files"])
+                                          "attempts", "all_files", "group"])

@@ -74,7 +74,7 @@ def test_gradescope_export_maps_folders_to_submitters(tmp_path):
     )
     found = discover_submissions([root])
     assert [(s.label, s.student) for s in found] == [
-        ("assignment_123_export/submission_1", "gradescope:jane@example.edu"),
+        ("assignment_123_export/submission_1", "gradescope:jane@example.edu,sid=001"),  # every member's email and sid kept
         ("assignment_123_export/submission_2", "gradescope:ann@example.edu+bo@example.edu"),
         ("assignment_123_export/submission_3", "gradescope:sam@example.edu"),
     ]
@@ -116,3 +116,71 @@ def _export_zip() -> bytes:
         z.writestr("autograd-basics.ipynb", NOTEBOOK)
         z.writestr(".OTTER_LOG", b"log")
     return buffer.getvalue()
+
+
+def test_gradescope_student_key_round_trip_and_times():
+    """Gradescope's Ruby-written timestamps (nanoseconds, offset after a space) read as UTC;
+    a '+' in an email and a member known only by student id survive the key."""
+    import datetime as dt
+
+    from instructor.gradescope import entry_student_key, normalize_time, parse_student_key
+
+    assert normalize_time("2026-01-26 16:12:13.530862999 -08:00") == "2026-01-27T00:12:13.530862Z"
+    assert normalize_time(dt.datetime(2026, 1, 26, 16, 0, tzinfo=dt.timezone(dt.timedelta(hours=1)))) == "2026-01-26T15:00:00.000000Z"
+    assert normalize_time("2026-01-26T16:12:13Z") == "2026-01-26T16:12:13.000000Z"
+    assert normalize_time("yesterday") is None and normalize_time(None) is None
+    key = entry_student_key({":submitters": [{":email": "ivy+cs@example.edu", ":sid": "009", ":name": "Ivy"},
+                                             {":sid": "010", ":name": "Jo Kay"}, {":name": ""}],
+                             ":created_at": "2026-01-26 16:12:13.5 -08:00"})
+    assert key == "gradescope:ivy%2Bcs@example.edu,sid=009+010;at=2026-01-27T00:12:13.500000Z"
+    parsed = parse_student_key(key)
+    assert [(m.key, m.sid, m.student) for m in parsed.members] == [
+        ("ivy+cs@example.edu", "009", "gradescope:ivy+cs@example.edu"), ("010", None, "gradescope:010")]
+    assert parsed.is_group and parsed.created_at == "2026-01-27T00:12:13.500000Z"
+    assert entry_student_key({":submitters": []}) is None and parse_student_key("canvas:12") is None
+    old = parse_student_key("gradescope:ann@example.edu+bo@example.edu")  # the key gradkit wrote before
+    assert [m.key for m in old.members] == ["ann@example.edu", "bo@example.edu"] and old.created_at is None
+
+
+def test_gradescope_metadata_that_is_not_a_mapping_is_refused(tmp_path):
+    (tmp_path / "export" / "submission_1").mkdir(parents=True)
+    (tmp_path / "export" / "submission_metadata.yml").write_text("- just\n- a list\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="submission_metadata.yml: expected a mapping"):
+        discover_submissions([tmp_path / "export"])
+
+
+def test_gradescope_entries_without_a_notebook_and_unlisted_folders_are_kept(tmp_path):
+    """Every metadata entry and every folder is a submission: a missing, empty, notebook-less
+    or two-notebook folder carries a problem (graded as 0 with that status), an unlisted or
+    submitter-less folder a note; a key naming a path outside the export is not followed."""
+    from instructor.discovery import NO_SUBMITTER_NOTE, UNLISTED_NOTE, input_status
+
+    export = tmp_path / "export"
+    for name, files in {"submission_2": [], "submission_3": ["r.pdf"], "submission_4": ["a.ipynb", "b.ipynb"],
+                        "submission_5": ["nb.ipynb"], "submission_6": ["nb.ipynb"]}.items():
+        (export / name).mkdir(parents=True)
+        for f in files:
+            (export / name / f).write_bytes(b"{}")
+    (tmp_path / "outside.ipynb").write_bytes(b"{}")
+    entry = "  :submitters:\n  - :email: {0}@example.edu\n"
+    (export / "submission_metadata.yml").write_text(
+        "".join(f"submission_{i}:\n" + entry.format(who) for i, who in ((1, "a"), (2, "b"), (3, "c"), (4, "d")))
+        + "submission_6:\n  :submitters: []\n'..':\n" + entry.format("e"), encoding="utf-8")
+    found = {s.label: s for s in discover_submissions([export])}
+    assert {label: (s.student, s.problem, s.note) for label, s in found.items()} == {
+        "export/..": ("gradescope:e@example.edu", "no notebook in the Gradescope export: submission_metadata.yml lists '..', "
+                      "which is not a submission folder's name", None),
+        "export/submission_1": ("gradescope:a@example.edu", "no notebook in the Gradescope export: export/submission_1/ is missing "
+                                "(submission_metadata.yml lists it)", None),
+        "export/submission_2": ("gradescope:b@example.edu", "no notebook in the Gradescope export: export/submission_2/ is empty", None),
+        "export/submission_3": ("gradescope:c@example.edu", "no notebook in the Gradescope export: export/submission_3/ holds only r.pdf", None),
+        "export/submission_4": ("gradescope:d@example.edu", "no single notebook in the Gradescope export: export/submission_4/ holds 2 "
+                                "(a.ipynb, b.ipynb); expected exactly one", None),
+        "export/submission_5": (None, None, UNLISTED_NOTE),
+        "export/submission_6": (None, None, NO_SUBMITTER_NOTE),
+    }
+    assert found["export/submission_5"].path == export / "submission_5" / "nb.ipynb"
+    # the status follows the current metadata: an earlier note is replaced, never repeated
+    assert input_status(found["export/submission_5"], "Completed") == f"Completed; {UNLISTED_NOTE}"
+    assert input_status(found["export/submission_6"], f"Completed; {UNLISTED_NOTE}") == f"Completed; {NO_SUBMITTER_NOTE}"
+    assert input_status(found["export/submission_2"], "anything") == found["export/submission_2"].problem

@@ -130,10 +130,11 @@ def test_canvas_fills_the_right_rows_and_keeps_every_row(canvas_case, tmp_path):
     # every grades.csv row is accounted for exactly once
     listed = [m.submission for m in report.matched] + [n.submission for n in report.superseded + report.unmatched + report.ambiguous]
     assert sorted(listed) == sorted(r[0] for r in records(grading / "grades.csv")[2:])
+    assert sorted(label for label, _ in report.accounted()) == sorted(listed)
 
     saved = json.loads((tmp_path / "import.report.json").read_text(encoding="utf-8"))
     assert saved["counts"] == {"matched": 3, "without_submission": 2, "unmatched": 3, "ambiguous": 0, "manual_pending": 0,
-                               "superseded": 1, "not_completed": 1, "replaced": 1}
+                               "superseded": 1, "not_completed": 1, "replaced": 1, "groups": 0}
     assert saved["matched"][0]["student"] == "Smith, John"
     text = report.to_text()
     for fragment in ("3 of 5 roster rows", "strangerx_9999", "NOT COMPLETED", "'EX' -> 0", "row 7: Nguyễn, Văn An"):

@@ -24,6 +24,9 @@ class Claim:
         matched_on: how ``rows`` were found, for the report.
         no_row_reason: the message when ``rows`` is empty.
         problem: set when the group cannot be used whatever the rows.
+        member: the Gradescope submitter the claim is for (one claim per member of a
+            group submission), so the report lists a group submission once with each
+            member's outcome (:meth:`ExportReport.account`); None for other claims.
     """
 
     who: str
@@ -33,6 +36,7 @@ class Claim:
     matched_on: str = ""
     no_row_reason: str = ""
     problem: str | None = None
+    member: str | None = None
 
     @property
     def files(self) -> list[GradedSubmission]:
@@ -68,12 +72,15 @@ def settle(claims: list[Claim], roster: Roster, report: ExportReport) -> dict[in
     tentative: dict[int, list[Claim]] = {}
     for claim in claims:
         if claim.problem:
-            report.ambiguous += [SubmissionNote(s.label, claim.problem, tuple(claim.rows)) for s in claim.files]
+            for s in claim.files:
+                report.account("ambiguous", s.label, claim.problem, tuple(claim.rows), claim.member)
         elif not claim.rows:
-            report.unmatched += [SubmissionNote(s.label, claim.no_row_reason) for s in claim.files]
+            for s in claim.files:
+                report.account("unmatched", s.label, claim.no_row_reason, (), claim.member)
         elif len(claim.rows) > 1:
             reason = f"{claim.who} matches {len(claim.rows)} roster rows by {claim.matched_on}: {roster.describe(claim.rows)}"
-            report.ambiguous += [SubmissionNote(s.label, reason, tuple(claim.rows)) for s in claim.files]
+            for s in claim.files:
+                report.account("ambiguous", s.label, reason, tuple(claim.rows), claim.member)
         else:
             tentative.setdefault(claim.rows[0], []).append(claim)
     assigned: dict[int, Claim] = {}
@@ -84,9 +91,11 @@ def settle(claims: list[Claim], roster: Roster, report: ExportReport) -> dict[in
         whos = ", ".join(c.who for c in competing)
         reason = f"{len(competing)} different students' submissions ({whos}) all match {roster.describe([row])}"
         for claim in competing:
-            report.ambiguous += [SubmissionNote(s.label, reason, (row,)) for s in claim.files]
+            for s in claim.files:
+                report.account("ambiguous", s.label, reason, (row,), claim.member)
     for row, claim in sorted(assigned.items()):
-        report.superseded += [SubmissionNote(s.label, reason, (row,)) for s, reason in claim.others]
+        for s, reason in claim.others:
+            report.account("superseded", s.label, reason, (row,), claim.member)
     return assigned
 
 
@@ -136,10 +145,13 @@ def fill(roster: Roster, assigned: dict[int, Claim], column: int, keep: list[int
                     matched_on=claim.matched_on, points=sub.points, status=sub.status,
                     late=sub.identity.late, previous=cells[column],
                 ))
+                report.account("matched", sub.label, claim.matched_on, (row,), claim.member)
                 if not sub.completed:
-                    report.not_completed.append(SubmissionNote(
+                    earlier = next((i for i, n in enumerate(report.not_completed) if n.submission == sub.label), None)
+                    rows = (row,) if earlier is None else (*report.not_completed.pop(earlier).rows, row)
+                    report.not_completed.insert(len(report.not_completed) if earlier is None else earlier, SubmissionNote(
                         sub.label, f"grading_status is {sub.status!r}; {format_points(sub.points)} points written to "
-                        f"{roster.names[row]}'s row", (row,)))
+                        f"{roster.describe(list(rows))}", rows))  # a group's submission: one note naming every row
                 hand = hand_set_questions(sub.status)
                 if hand:
                     changed = changed_questions(sub.status)
@@ -160,7 +172,13 @@ def fill(roster: Roster, assigned: dict[int, Claim], column: int, keep: list[int
 def pending_reasons(report: ExportReport) -> dict[int, str]:
     """Record number -> a reason for rows that only ambiguous submissions pointed at."""
     reasons: dict[int, list[str]] = {}
-    for note in report.ambiguous:
-        for row in note.rows:
-            reasons.setdefault(row, []).append(note.submission)
-    return {row: f"only ambiguous submissions point here ({', '.join(labels)}); see 'ambiguous'" for row, labels in reasons.items()}
+    pointed = [(n.submission, n.rows) for n in report.ambiguous] + [
+        (g.submission, m.rows) for g in report.groups for m in g.members if m.outcome == "ambiguous"]
+    for label, rows in pointed:
+        for row in rows:
+            if label not in reasons.get(row, []):
+                reasons.setdefault(row, []).append(label)
+    grouped = {g.submission for g in report.groups}
+    return {row: f"only ambiguous submissions point here ({', '.join(labels)}); see "
+                 + ("'ambiguous' and 'groups'" if grouped & set(labels) else "'ambiguous'")
+            for row, labels in reasons.items()}

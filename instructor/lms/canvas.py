@@ -23,14 +23,28 @@ from .common import (
     CsvTable, ExportError, GradedSubmission, check_output_path, format_points, read_csv_table, read_grading_dir,
     write_csv_atomic,
 )
+from .gradescope_match import GRADESCOPE_MATCH_RULE, gradescope_claims, group_entries, read_student_keys, value_lookup
+from .moodle_headers import NAME_HEADER_PAIRS
 from .names import CANVAS, MOODLE
 from .report import ExportReport, SubmissionNote
 
 __all__ = ["CANVAS_MATCH_RULE", "STUDENT_COLUMNS", "export_canvas"]
 
-STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section")
-"""Header names of Canvas's student columns (``Root Account`` appears in some exports)."""
+STUDENT_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Student Number", "Section")
+"""Header names of Canvas's student columns (``Root Account`` appears in some exports,
+``Student Number`` in those of institutions that show it)."""
+
+FINAL_WARNING = (
+    "the column {column!r} contains 'Final': instructors report that Canvas's gradebook importer skips such columns "
+    "(it takes them for its own read-only Final Score / Final Grade columns), so the grades may not be imported. "
+    "Check the assignment in Canvas after the import; if it stayed empty, rename the assignment in Canvas "
+    "(e.g. 'Last project' for 'Final project'), export the gradebook again and re-run the export, or enter the grades another way"
+)
+"""Warning for an assignment column whose title contains "Final" (issue 12, item 7)."""
 POINTS_POSSIBLE = "Points Possible"
+_GRADESCOPE_ID_COLUMNS = ("SIS Login ID", "SIS User ID", "Integration ID", "Student Number")
+"""Student columns a Gradescope submitter's email or student id is compared with (Gradescope
+courses linked to Canvas take the email and the SIS user id from it)."""
 
 CANVAS_MATCH_RULE = (
     "the Canvas user id in each download name (lastnamefirstname_[LATE_]<user id>_<attachment id>_<file>) "
@@ -48,8 +62,10 @@ def _attempt_order(sub: GradedSubmission) -> tuple[int, int, str]:
 def _student_columns(table: CsvTable) -> int:
     """Number of leading student columns: up to ``Section`` or the last known identity column."""
     header = [h.strip() for h in table.header]
-    if "First name" in header and "Last name" in header:
-        raise ExportError(f"{table.path}: this is a Moodle grade export (it has 'First name' and 'Last name' columns), "
+    moodle_names = next(((a, b) for a, b, _ in NAME_HEADER_PAIRS
+                         if a.casefold() in map(str.casefold, header) and b.casefold() in map(str.casefold, header)), None)
+    if moodle_names and header[:2] != ["Student", "ID"]:
+        raise ExportError(f"{table.path}: this is a Moodle grade export (it has {moodle_names[0]!r} and {moodle_names[1]!r} columns), "
                           "not a Canvas gradebook export; use `gradkit export moodle --grades-template` with it")
     if len(header) < 2 or header[0] != "Student" or header[1] != "ID":
         found = ", ".join(repr(h) for h in table.header[:4])
@@ -101,9 +117,14 @@ def export_canvas(*, gradebook_csv: Path, column: str, grading_dir: Path, out_cs
       kept unchanged, except that the ``Points Possible`` cell of the column is set to the
       assignment's points possible; without such a row, nothing is added (Canvas keeps the
       assignment's points) and the report says so.
-    * Matching: :data:`CANVAS_MATCH_RULE`. A submission without a Canvas download name,
+    * Matching: :data:`CANVAS_MATCH_RULE`; a Gradescope export's submissions (graded
+      into a folder with a gradebook) by their submitters' email / student id, each
+      member of a group getting the group's score (:mod:`.gradescope_match`). A
+      submission without a Canvas download name,
       or whose user id is in no row or several rows, is reported and fills nothing.
-      Superseded attempts are reported. A used submission whose ``grading_status`` is not
+      Superseded attempts are reported. An assignment column whose title contains
+      "Final" gets a warning (Canvas's importer is reported to skip such columns). A used
+      submission whose ``grading_status`` is not
       ``Completed`` has its score (0) written and is flagged in ``not_completed``.
 
     Both files are written atomically: ``out_csv`` (UTF-8, the export's BOM, delimiter and
@@ -149,9 +170,22 @@ def export_canvas(*, gradebook_csv: Path, column: str, grading_dir: Path, out_cs
         platform=CANVAS, source_csv=str(gradebook_csv), grades_csv=str(run.grades_csv), out_csv=str(out_csv),
         column=table.header[col], points_possible=run.points_possible, match_rule=CANVAS_MATCH_RULE,
     )
+    if "final" in table.header[col].casefold():
+        report.warnings.append(FINAL_WARNING.format(column=table.header[col]))
+    header = [h.strip() for h in table.header]
+    id_cols = [(header.index(c), c) for c in _GRADESCOPE_ID_COLUMNS if c in header[:n_student]]
+    gs_keys = read_student_keys(grading_dir)
+    report.groups = group_entries(run, gs_keys)  # each group submission listed once, with its members' outcomes
+    gs_claims, gs_labels = gradescope_claims(
+        run, gs_keys,
+        value_lookup({row: table.rows[index] for row, index in student_rows.items()}, id_cols))
+    if gs_claims:
+        report.match_rule += "; " + GRADESCOPE_MATCH_RULE.format(columns=" or ".join(repr(c) for _, c in id_cols) or "SIS id column")
     groups: dict[str, list[GradedSubmission]] = {}
     for sub in run.submissions:
         ident = sub.identity
+        if sub.label in gs_labels:
+            continue
         if ident.platform == CANVAS:
             groups.setdefault(ident.lms_id, []).append(sub)
         elif ident.platform == MOODLE:
@@ -160,7 +194,7 @@ def export_canvas(*, gradebook_csv: Path, column: str, grading_dir: Path, out_cs
             report.unmatched.append(SubmissionNote(
                 sub.label, "not a Canvas download name (lastnamefirstname_[LATE_]<user id>_<attachment id>_<file>), so it carries no Canvas user id"))
 
-    claims = []
+    claims = list(gs_claims)
     for uid, subs in groups.items():
         ordered = sorted(subs, key=_attempt_order, reverse=True)
         kept = ordered[0]

@@ -27,7 +27,8 @@ def export() -> None:
     """
 
 
-def _run(platform: str, source: Path, column: str, grading_dir: Path, out_csv: Path, match_on: str, wait: float) -> None:
+def _run(platform: str, source: Path, column: str, grading_dir: Path, out_csv: Path, match_on: str, wait: float,
+         **moodle: str | None) -> None:
     import contextlib
 
     from ..gradebook import GRADEBOOK_FILE
@@ -36,7 +37,8 @@ def _run(platform: str, source: Path, column: str, grading_dir: Path, out_csv: P
 
     try:
         with output_lock(grading_dir, wait=wait) if (grading_dir / GRADEBOOK_FILE).is_file() else contextlib.nullcontext():
-            report = export_lms(platform, source=source, column=column, grading_dir=grading_dir, out_csv=out_csv, match_on=match_on)
+            report = export_lms(platform, source=source, column=column, grading_dir=grading_dir, out_csv=out_csv, match_on=match_on,
+                                **moodle)
     except ExportError as error:
         raise click.UsageError(str(error)) from None
     except FolderBusy as error:
@@ -71,9 +73,15 @@ def canvas(gradebook_csv: Path, column: str, out_csv: Path | None, grading_dir: 
 @click.option("--out", "out_csv", type=_OUT_CSV, default=None, help="Import file to write [default: DIR/moodle-import.csv].")
 @click.option("--match-on", type=click.Choice(list(MATCH_ON)), default="name", show_default=True,
               help="Name orders that may match: both, First+Last only, or Last+First only.")
+@click.option("--name-columns", default=None, metavar="FIRST,LAST",
+              help='The first-name and last-name columns, e.g. "Nombre,Apellido(s)" [default: recognised in English, '
+                   'Spanish, French, German, Portuguese, Italian, Dutch, or Forename,Surname].')
+@click.option("--id-column", default=None, metavar="COLUMN",
+              help="The column Moodle's import maps users by (email or ID number) [default: the recognised ones].")
 @_WAIT
 @click.argument("grading_dir", metavar="DIR", type=_GRADING_DIR)
-def moodle(grades_template: Path, column: str, out_csv: Path | None, match_on: str, grading_dir: Path, wait: float) -> None:
+def moodle(grades_template: Path, column: str, out_csv: Path | None, match_on: str, name_columns: str | None,
+           id_column: str | None, grading_dir: Path, wait: float) -> None:
     """Fill one grade column of a Moodle grade export from DIR/grades.csv.
 
     Moodle exports carry no participant id, so students are matched by the full name in
@@ -81,4 +89,5 @@ def moodle(grades_template: Path, column: str, out_csv: Path | None, match_on: s
     reported, never guessed). Writes the import file and a .report.json beside it, and
     prints the report. Exits non-zero only on usage errors.
     """
-    _run("moodle", grades_template, column, grading_dir, out_csv or grading_dir / "moodle-import.csv", match_on, wait)
+    _run("moodle", grades_template, column, grading_dir, out_csv or grading_dir / "moodle-import.csv", match_on, wait,
+         name_columns=name_columns, id_column=id_column)

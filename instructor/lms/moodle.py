@@ -26,6 +26,8 @@ from ._match import Claim, Roster, fill, pending_reasons, settle
 from .common import (
     CsvTable, ExportError, GradedSubmission, check_output_path, read_csv_table, read_grading_dir, write_csv_atomic,
 )
+from .gradescope_match import GRADESCOPE_MATCH_RULE, gradescope_claims, group_entries, read_student_keys, value_lookup
+from .moodle_headers import is_identity_header, parse_name_columns, resolve_identity
 from .names import CANVAS, MOODLE, normalize_name
 from .report import ExportReport, SubmissionNote
 
@@ -75,7 +77,7 @@ def _find_column(table: CsvTable, column: str) -> int:
         if len(candidates) > 1:
             raise ExportError(f"{table.path}: the header has {len(candidates)} columns named {column!r}; rename the extra ones")
         if candidates:
-            if header[candidates[0]].strip() in IDENTITY_COLUMNS:
+            if header[candidates[0]].strip() in IDENTITY_COLUMNS or is_identity_header(header[candidates[0]]):
                 raise ExportError(f"{table.path}: {column!r} is an identity column, not a grade column")
             return candidates[0]
     items = [h for h in header if _is_grade_item(h)]
@@ -84,7 +86,8 @@ def _find_column(table: CsvTable, column: str) -> int:
     raise ExportError(f"{table.path}: no column {column!r} in the header{hint} (grade columns: {', '.join(repr(h) for h in items) or 'none'})")
 
 
-def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_csv: Path, match_on: str = "name") -> ExportReport:
+def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_csv: Path, match_on: str = "name",
+                  name_columns: str | tuple[str, str] | None = None, id_column: str | None = None) -> ExportReport:
     """Write a Moodle grade import file with one activity column filled from grades.csv.
 
     The file written has the template's identity columns (every column before the first
@@ -97,7 +100,10 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
     * Matching: :data:`MOODLE_MATCH_RULE` (a **name** match; every match says which order
       matched). A submission without a Moodle download name, or with a name no row has, is
       reported as unmatched; a name several rows share, or a row several participants
-      match, is reported as ambiguous; none of them fills a row.
+      match, is reported as ambiguous; none of them fills a row. A Gradescope export's
+      submissions (graded into a folder with a gradebook) match by their submitters'
+      email / student id against the email / ID number column, each member of a group
+      getting the group's score (:mod:`.gradescope_match`).
     * A matched row's cell gets ``total_points_earned`` (``10``, ``7.5``); a used
       submission whose ``grading_status`` is not ``Completed`` has its score (0) written
       and is flagged. A row without a usable submission keeps its value and is reported.
@@ -115,12 +121,19 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
         out_csv: the import file to write; must not be ``grades_template``.
         match_on: ``"name"`` (First + Last or Last + First), ``"first-last"`` or
             ``"last-first"``: which name orders may match.
+        name_columns: the first-name and last-name headers (``"Nombre,Apellido(s)"`` or a
+            pair), for a template whose headers :mod:`.moodle_headers` does not know;
+            None: recognise them (English, Spanish, French, German, Portuguese, Italian,
+            Dutch, ``Forename``/``Surname``).
+        id_column: the header of the column the import maps users by (email or ID
+            number); None: every recognised email / ID number column.
 
     Returns:
         ExportReport: what matched what; ``platform == "moodle"``.
 
     Raises:
-        ExportError: the template is unreadable or lacks ``First name``/``Last name``,
+        ExportError: the template is unreadable or has no recognised or named first-name
+            and last-name columns (the message lists the columns found),
             ``column`` is not in its header, ``match_on`` is unknown, grades.csv is
             missing or malformed, or ``out_csv`` would overwrite an input.
     """
@@ -136,15 +149,14 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
                           "not a Moodle grade export; use `gradkit export canvas --gradebook` with it")
     col = _find_column(table, column)
     n_identity = _identity_columns(table, col)
-    header = [h.strip() for h in table.header[:n_identity]]
-    missing = [c for c in ("First name", "Last name") if c not in header]
-    if missing:
-        raise ExportError(
-            f"{grades_template}: no {' and '.join(repr(c) for c in missing)} column before the grade columns; "
-            "Moodle submissions are matched by name, so the template needs both (export it from Moodle's gradebook)"
-        )
-    i_first, i_last = header.index("First name"), header.index("Last name")
-    id_columns = [(header.index(c), c) for c in ("Email address", "ID number") if c in header]
+    if isinstance(name_columns, str):
+        name_columns = parse_name_columns(name_columns)
+    identity = resolve_identity(table, n_identity, name_columns=name_columns, id_column=id_column)
+    i_first, i_last = identity.first, identity.last
+    id_columns = identity.ids
+    first_h, last_h = identity.first_label.strip(), identity.last_label.strip()
+    orders = tuple((label.replace("First name", first_h).replace("Last name", last_h), last_first)
+                   for label, last_first in orders)
     run = read_grading_dir(grading_dir)
 
     student_rows: dict[int, int] = {}
@@ -169,9 +181,19 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
         match_rule=MOODLE_MATCH_RULE.format(orders=" or ".join(label for label, _ in orders)),
     )
 
+    gs_keys = read_student_keys(grading_dir)
+    report.groups = group_entries(run, gs_keys)  # each group submission listed once, with its members' outcomes
+    gs_claims, gs_labels = gradescope_claims(
+        run, gs_keys,
+        value_lookup({row: table.rows[index] for row, index in student_rows.items()}, list(id_columns)))
+    if gs_claims:
+        report.match_rule += "; " + GRADESCOPE_MATCH_RULE.format(
+            columns=" or ".join(repr(c) for _, c in id_columns) or "email / ID number column")
     groups: dict[str, list[GradedSubmission]] = {}
     for sub in run.submissions:
         ident = sub.identity
+        if sub.label in gs_labels:
+            continue
         if ident.platform == MOODLE:
             groups.setdefault(ident.lms_id, []).append(sub)
         elif ident.platform == CANVAS:
@@ -180,7 +202,7 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
             report.unmatched.append(SubmissionNote(
                 sub.label, "not a Moodle download name (Full Name_<participant id>_assignsubmission_file_<file>), so it carries no name to match"))
 
-    claims = []
+    claims = list(gs_claims)
     for pid, subs in groups.items():
         subs = sorted(subs, key=lambda s: s.label)
         who = f"participant {pid}"
@@ -216,11 +238,12 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
             f"and {table.header[col]!r} to the assignment")
         unmappable = [m for m in report.matched if m.key == _NO_KEY]
         if unmappable:
-            report.notes.append("matched rows with neither Email address nor ID number, which the import cannot map: "
+            report.notes.append(f"matched rows with no {' and no '.join(repr(c) for _, c in id_columns)}, which the import cannot map: "
                                 + ", ".join(f"row {m.row} ({m.student})" for m in unmappable))
     else:
-        report.notes.append(f"{grades_template} has neither 'Email address' nor 'ID number': Moodle's import needs one of "
-                            "them to map rows to users; export the gradebook with them")
+        report.notes.append(f"{grades_template} has neither 'Email address' nor 'ID number' (nor a translation of them): "
+                            "Moodle's import needs one of them to map rows to users; export the gradebook with them, or "
+                            "name the column with --id-column")
     write_csv_atomic(out_csv, [table.header[i] for i in keep], rows, like=table)
     report.write_json()
     return report

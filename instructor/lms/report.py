@@ -2,8 +2,11 @@
 
 Nothing is dropped silently (``shared/brief/lms.md``, "What a grade export must never do"):
 every roster row is either in ``matched`` or in ``without_submission``, and every row of
-``grades.csv`` is in ``matched``, ``superseded``, ``unmatched``, ``ambiguous`` or
-``manual_pending``.
+``grades.csv`` is accounted for exactly once (:meth:`ExportReport.accounted`): a group
+submission (Gradescope, two or more submitters) in ``groups``, as one entry listing each
+member's outcome; any other in exactly one of ``matched``, ``superseded``, ``unmatched``
+or ``ambiguous`` (or ``manual_pending``, written no grade). (A group that fills several roster rows also appears in ``matched``
+once per row filled, as ``matched`` lists roster rows.)
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from autograder.outcome import is_completed
 from ..override_rule import hand_set_questions
 from .common import format_points, write_text_atomic
 
-__all__ = ["ExportReport", "MatchedRow", "RosterRow", "SubmissionNote", "report_json_path"]
+__all__ = ["ExportReport", "GroupSubmission", "MatchedRow", "MemberOutcome", "RosterRow", "SubmissionNote", "report_json_path"]
+
+OUTCOMES = ("matched", "superseded", "unmatched", "ambiguous")
+"""What happened to a submission, or to one member of a group submission, in an export."""
 
 _NO_GRADE = ("", "-")
 """Cell values that hold no grade: blank, and ``-`` (how Moodle's export shows "no grade")."""
@@ -92,6 +98,37 @@ def _hand_marker(status: str) -> str:
     return f" (SET BY HAND: {', '.join(hand)})" if hand else ""
 
 
+@dataclass
+class MemberOutcome:
+    """What a group submission did for one of its members.
+
+    Attributes:
+        member: the submitter (their email, else student id, else name).
+        outcome: one of :data:`OUTCOMES` (``superseded``: the member's later submission,
+            e.g. a solo one, counts for them); ``""`` only if the export never got to them.
+        reason: for ``matched``, how the member was tied to the row; otherwise why not.
+        rows: the roster rows concerned (header = 1).
+    """
+
+    member: str
+    outcome: str = ""
+    reason: str = ""
+    rows: tuple[int, ...] = ()
+
+
+@dataclass
+class GroupSubmission:
+    """One group submission (two or more submitters), listed once.
+
+    Attributes:
+        submission: the ``grades.csv`` label.
+        members: each submitter's outcome, in the metadata's order.
+    """
+
+    submission: str
+    members: list[MemberOutcome] = field(default_factory=list)
+
+
 def report_json_path(out_csv: Path) -> Path:
     """The JSON report beside an export: ``canvas-import.csv`` -> ``canvas-import.report.json``."""
     out_csv = Path(out_csv)
@@ -115,6 +152,8 @@ class ExportReport:
         unmatched: submissions that match no roster row (or carry no LMS name).
         ambiguous: submissions that match several roster rows, or compete for one.
         superseded: earlier attempts of a student whose latest attempt was used.
+        groups: group submissions, each once with every member's outcome (they are in
+            none of ``superseded``, ``unmatched`` and ``ambiguous``).
         not_completed: used submissions whose ``grading_status`` is not ``Completed``
             (their score, usually 0, was written: check them).
         manual_pending: submissions that would fill a row but have manually graded
@@ -126,6 +165,8 @@ class ExportReport:
         set_by_hand: used submissions with points an instructor set by hand (``gradkit
             review --set``): the score written includes them; the reason names the
             questions and any override on a changed submission.
+        warnings: things that may make the LMS import go wrong although the file is
+            correct (a Canvas column the importer is reported to skip); shown first.
     """
 
     platform: str
@@ -141,9 +182,45 @@ class ExportReport:
     ambiguous: list[SubmissionNote] = field(default_factory=list)
     superseded: list[SubmissionNote] = field(default_factory=list)
     not_completed: list[SubmissionNote] = field(default_factory=list)
+    groups: list[GroupSubmission] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     set_by_hand: list[SubmissionNote] = field(default_factory=list)
     manual_pending: list[SubmissionNote] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def group(self, label: str) -> GroupSubmission | None:
+        """The entry of the group submission ``label``, or None if it is not one."""
+        return next((g for g in self.groups if g.submission == label), None)
+
+    def account(self, outcome: str, label: str, reason: str, rows: tuple[int, ...] = (), member: str | None = None) -> None:
+        """Record what happened to a submission: for a group submission (and a ``member``),
+        in that member's line of its :attr:`groups` entry; otherwise as a note in the list
+        named ``outcome`` (``superseded``, ``unmatched`` or ``ambiguous``; ``matched``
+        notes nothing here, the roster row is in :attr:`matched`)."""
+        group = self.group(label) if member is not None else None
+        if group is not None:
+            line = next((m for m in group.members if m.member == member), None)
+            if line is None:
+                line = MemberOutcome(member)
+                group.members.append(line)
+            line.outcome, line.reason, line.rows = outcome, reason, tuple(rows)
+        elif outcome != "matched":
+            getattr(self, outcome).append(SubmissionNote(label, reason, tuple(rows)))
+
+    def accounted(self) -> list[tuple[str, str]]:
+        """(label, where) for every submission the report lists, one per grades.csv row when
+        the export is right: ``groups``, or the one list a solo submission is in (its
+        ``matched`` rows counted once)."""
+        grouped = {g.submission for g in self.groups}
+        out = [(g.submission, "groups") for g in self.groups]
+        seen = set()
+        for m in self.matched:
+            if m.submission not in grouped and m.submission not in seen:
+                seen.add(m.submission)
+                out.append((m.submission, "matched"))
+        for key in ("superseded", "unmatched", "ambiguous", "manual_pending"):
+            out += [(n.submission, key) for n in getattr(self, key)]
+        return out
 
     @property
     def replaced(self) -> list[MatchedRow]:
@@ -158,8 +235,8 @@ class ExportReport:
     @property
     def needs_attention(self) -> bool:
         """True if anything besides clean matches happened."""
-        return bool(self.without_submission or self.unmatched or self.ambiguous or self.superseded or self.not_completed
-                    or self.replaced or self.manual_pending)
+        return bool(self.without_submission or self.unmatched or self.ambiguous or self.superseded or self.not_completed or self.replaced
+                    or self.manual_pending or self.warnings or any(m.outcome != "matched" for g in self.groups for m in g.members))
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of every field, with ``counts`` and ``replaced`` added."""
@@ -168,7 +245,7 @@ class ExportReport:
         data["counts"] = {
             key: len(data[key])
             for key in ("matched", "without_submission", "unmatched", "ambiguous", "superseded", "not_completed", "replaced",
-                        "manual_pending")
+                        "manual_pending", "groups")
         }
         return data
 
@@ -200,6 +277,7 @@ class ExportReport:
                 lines.append(f"{name} ({len(items)}){f' — {hint}' if hint else ''}:")
                 lines.extend(f"  {item}" for item in items)
 
+        section("WARNINGS — check before importing", list(self.warnings))
         section("matched", [
             f"row {m.row}: {m.student} [{m.key}] <- {m.submission}: {format_points(m.points)} points"
             f"{' (LATE)' if m.late else ''}{'' if is_completed(m.status) else ' (NOT COMPLETED)'}{_hand_marker(m.status)}"
@@ -217,6 +295,14 @@ class ExportReport:
             f"row {m.row}: {m.student}: {m.previous!r} -> {format_points(m.points)}" for m in self.replaced
         ])
         section("superseded attempts — not used", [f"{n.submission}: {n.reason}" for n in self.superseded])
+        section("group submissions — one entry each, per member", [
+            f"{g.submission} (group of {len(g.members)}): " + "; ".join(
+                f"{m.member}: {m.outcome or 'NOT ACCOUNTED FOR'}"
+                + (f" row{'s' if len(m.rows) > 1 else ''} {', '.join(map(str, m.rows))}" if m.rows else "")
+                + (f" — {m.reason}" if m.reason else "")
+                for m in g.members)
+            for g in self.groups
+        ])
         section("UNMATCHED submissions — no roster row filled", [f"{n.submission}: {n.reason}" for n in self.unmatched])
         section("AMBIGUOUS submissions — no roster row filled", [f"{n.submission}: {n.reason}" for n in self.ambiguous])
         section("roster rows without a submission — cell kept as exported", [
