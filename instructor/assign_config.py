@@ -26,7 +26,7 @@ import nbformat
 
 from autograder import gradescope_visibility
 
-__all__ = ["GRADKIT_CONFIG_KEY", "AssignConfigError", "PreparedConfig", "prepare_assignment_config"]
+__all__ = ["GRADKIT_CONFIG_KEY", "AssignConfigError", "PreparedConfig", "check_question_blocks", "prepare_assignment_config"]
 
 GRADKIT_CONFIG_KEY = "gradkit"
 """Key of gradkit's own settings in the ``# ASSIGNMENT CONFIG`` cell."""
@@ -89,11 +89,13 @@ def prepare_assignment_config(staged: Path, master: Path) -> PreparedConfig:
         staged: the staged copy of the master notebook (rewritten in place).
         master: the original master notebook, for messages and ``config_file``.
 
+    A notebook without a config cell is left as it is (Otter's defaults; ``hidden``).
+
     Returns:
         PreparedConfig: the ``hidden_results`` decided and the Otter configuration written.
 
     Raises:
-        AssignConfigError: no config cell, YAML errors (cell or config file), a config that
+        AssignConfigError: YAML errors (cell or config file), a config that
             is not a mapping, a missing config file, ``generate: false`` (no autograder
             zip), an unknown ``gradkit`` setting or value, or ``hidden_results``
             contradicting ``show_hidden``.
@@ -103,8 +105,8 @@ def prepare_assignment_config(staged: Path, master: Path) -> PreparedConfig:
 
     nb = nbformat.read(staged, as_version=4)
     index, cell = next(((i, c) for i, c in enumerate(nb.cells) if c is _config_cell(nb)), (None, None))
-    if cell is None:
-        raise AssignConfigError(f"{master}: no '# ASSIGNMENT CONFIG' raw cell (Otter Assign needs one)")
+    if cell is None:  # Otter's defaults throughout: show_hidden false
+        return PreparedConfig(hidden_results=gradescope_visibility.DEFAULT_HIDDEN_RESULTS, config={})
     where = f"{master}: cell {index + 1} (ASSIGNMENT CONFIG)"
     try:
         config = get_cell_config(cell)
@@ -165,3 +167,54 @@ def prepare_assignment_config(staged: Path, master: Path) -> PreparedConfig:
     nbformat.write(nb, staged)
     return PreparedConfig(hidden_results=hidden_results, config=config)
 
+
+
+def check_question_blocks(staged: Path, master: Path) -> None:
+    """Refuse two master-notebook mistakes Otter Assign lets through silently.
+
+    * Two questions with the same ``name``: Otter merges their tests into one test file
+      under the later question's points, so neither is graded as written.
+    * A ``BEGIN QUESTION`` / ``SOLUTION`` / ``TESTS`` / ``PROMPT`` block still open at the
+      end of the notebook: Otter drops what it holds (a question without its ``END
+      QUESTION`` gets no tests).
+
+    Blocks and configs are recognised with Otter's own functions
+    (``otter.assign.blocks``); other structural errors are left to Otter Assign.
+
+    Raises:
+        AssignConfigError: one line naming the cell(s), counted from 1 as Jupyter shows them.
+    """
+    import yaml
+    from otter.assign.blocks import BlockType, get_cell_config, is_block_boundary_cell
+    from otter.assign.utils import is_ignore_cell
+
+    nb = nbformat.read(staged, as_version=4)
+    seen: dict[str, int] = {}
+    open_blocks: list[tuple[BlockType, int]] = []
+    for index, cell in enumerate(nb.cells):
+        if is_ignore_cell(cell):
+            continue
+        for block in BlockType:
+            if is_block_boundary_cell(cell, block, end=True):
+                if open_blocks and open_blocks[-1][0] is block:
+                    open_blocks.pop()
+                break
+            if is_block_boundary_cell(cell, block):
+                open_blocks.append((block, index))
+                if block is BlockType.QUESTION:
+                    try:
+                        config = get_cell_config(cell)
+                    except yaml.YAMLError:
+                        config = None  # Otter Assign reports it
+                    name = config.get("name") if isinstance(config, dict) else None
+                    if name is not None:
+                        if str(name) in seen:
+                            raise AssignConfigError(
+                                f"{master}: cell {index + 1}: question name {name!r} is used again (first in cell "
+                                f"{seen[str(name)] + 1}); Otter would merge their tests into one question, give each its own name")
+                        seen[str(name)] = index
+                break
+    if open_blocks:
+        block, index = open_blocks[0]
+        raise AssignConfigError(f"{master}: cell {index + 1}: BEGIN {block.value.upper()} has no END {block.value.upper()} "
+                                "after it; Otter Assign would drop what the block holds")

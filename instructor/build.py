@@ -26,7 +26,7 @@ from autograder.autograder_zip import AutograderZipError, question_points
 from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.limits import Limits
 from autograder.submissions import Submission
-from instructor.assign_config import GRADKIT_CONFIG_KEY, AssignConfigError, prepare_assignment_config  # noqa: F401 - re-exported
+from instructor.assign_config import GRADKIT_CONFIG_KEY, AssignConfigError, check_question_blocks, prepare_assignment_config  # noqa: F401 - re-exported
 
 __all__ = ["BuildError", "BuiltAssignment", "ZIP_DATE_TIME", "build_assignment", "find_master_notebook", "normalise_zip",
            "stable_cell_ids"]
@@ -122,10 +122,11 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         shutil.copyfile(gradreference.__file__, stage / REFERENCE_MODULE)
         try:
             hidden_results = prepare_assignment_config(stage / master.name, master).hidden_results
+            check_question_blocks(stage / master.name, master)
         except AssignConfigError as error:
             raise BuildError(str(error)) from None
         result = Path(tmp, "otter-output")
-        _run_otter_assign(stage / master.name, result)
+        _run_otter_assign(stage / master.name, result, master)
         zips = sorted((result / "autograder").glob("*.zip"))
         if len(zips) != 1:
             raise BuildError(f"{master}: Otter Assign wrote {len(zips)} autograder zips, expected 1")
@@ -143,6 +144,11 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
     try:
         points = question_points(zip_path)
     except AutograderZipError as error:
+        with zipfile.ZipFile(zip_path) as archive:
+            no_tests = not any(n.startswith("tests/") and n.endswith(".py") for n in archive.namelist())
+        if no_tests:
+            raise BuildError(f"{master}: Otter Assign found no autograded question (no test cells between "
+                             "BEGIN TESTS and END TESTS inside a question)") from None
         raise BuildError(f"{master}: {error}") from None
     built = BuiltAssignment(
         name=name,
@@ -269,8 +275,8 @@ def normalise_zip(source: Path, target: Path) -> None:
     tmp.replace(target)
 
 
-def _run_otter_assign(master: Path, result: Path) -> None:
-    """Run Otter Assign on the staged ``master`` into ``result``.
+def _run_otter_assign(staged: Path, result: Path, master: Path) -> None:
+    """Run Otter Assign on the staged master notebook into ``result``.
 
     Raises:
         BuildError: Otter Assign rejected the notebook; one line: the master notebook, the
@@ -283,18 +289,18 @@ def _run_otter_assign(master: Path, result: Path) -> None:
     with _cell_tracking() as where:
         try:
             with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-                otter_assign(str(master), str(result), no_pdfs=True, no_run_tests=True)
+                otter_assign(str(staged), str(result), no_pdfs=True, no_run_tests=True)
         except Exception as error:  # noqa: BLE001 - Otter Assign raises many types for a malformed notebook
             index = where.get("index")
             if index is None and where.get("lines"):
-                index = _cell_with_lines(master, where["lines"])
-            raise BuildError(_otter_reason(master, error, index)) from None
+                index = _cell_with_lines(staged, where["lines"])
+            raise BuildError(_otter_reason(staged, error, index, master)) from None
 
 
 _OTTER_CELL = re.compile(r"\s*\((?:question (?P<question>[^,]+), )?cell number (?P<cell>\d+)\)\s*$")
 
 
-def _otter_reason(master: Path, error: Exception, index: int | None) -> str:
+def _otter_reason(staged: Path, error: Exception, index: int | None, master: Path) -> str:
     """One line: ``<master>: cell N (question q): Otter Assign rejects it: <reason>``."""
     reason = " ".join(str(error).split()) or type(error).__name__
     reason = re.sub(r" in \[.*\]$", "", reason)  # Otter's assertions append the cell's lines
@@ -311,10 +317,10 @@ def _otter_reason(master: Path, error: Exception, index: int | None) -> str:
         where = f"cell {index + 1}"
     else:
         question = re.search(r"""(?:question|"|')\s*"?'?([A-Za-z_][\w.-]*)""", reason)
-        cell = _question_cell(master, question.group(1)) if question else None
+        cell = _question_cell(staged, question.group(1)) if question else None
         if cell is not None:
             where = f"cell {cell + 1} (question {question.group(1)})"
-    return f"{master.name}: {where + ': ' if where else ''}Otter Assign rejects the master notebook: {reason}"
+    return f"{master}: {where + ': ' if where else ''}Otter Assign rejects the master notebook: {reason}"
 
 
 def _cell_with_lines(master: Path, lines: list[str]) -> int | None:
