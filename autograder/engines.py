@@ -26,6 +26,7 @@ from .limits import Limits
 from .otter_worker import CELL_INDEX_KEY, truncate_notebook
 from .outcome import COMPLETED, GradingOutcome, timed_out_status
 from .screen import screen_notebook
+from .shipped_files import drop_shipped_file_reads, shipped_files
 from .submissions import Submission, SubmissionError, read_submission_notebook
 
 __all__ = ["DEFAULT_ENGINE", "Engine", "OtterEngine", "available_engines", "get_engine", "register_engine"]
@@ -85,6 +86,7 @@ class Engine(ABC):
         except SubmissionError as error:
             return GradingOutcome.failure(submission.label, str(error), time.monotonic() - start)
         findings = [f.to_dict() for f in screen_notebook(notebook)]  # before anything runs
+        findings = drop_shipped_file_reads(findings, shipped_files(Path(autograder_zip)))  # the assignment's data files
         outcome = self.grade_notebook(notebook, submission.label, Path(autograder_zip), limits=limits)
         outcome.findings = findings + outcome.findings
         outcome.seconds = time.monotonic() - start

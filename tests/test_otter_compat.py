@@ -145,6 +145,7 @@ def test_solution_earns_every_point(builds, engines, name, engine):
     outcome = engines[engine].grade(Submission(built.solution_notebook, "solution"), built.autograder_zip, limits=Limits())
     assert outcome.status == "Completed", outcome.status
     assert outcome.scores == built.points, outcome.results
+    assert outcome.findings == []  # nothing for review: reading the assignment's data file included
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -153,6 +154,7 @@ def test_blank_student_notebook_earns_what_otter_gives(builds, engines, name):
     ours = engines["fork"].grade(Submission(built.student_notebook, "blank"), built.autograder_zip, limits=Limits())
     theirs = engines["otter"].grade(Submission(otter_student, "blank"), otter_zip, limits=Limits())
     assert ours.status == theirs.status == "Completed"
+    assert ours.findings == []
     assert ours.scores == theirs.scores
     assert ours.scores == {q: 0.0 for q in built.points}  # every corpus test fails on `...`
 
@@ -270,3 +272,23 @@ def test_gradkit_build_of_a_folder_builds_the_good_and_names_the_broken(broken_f
     assert len(errors) == len(BROKEN), proc.stderr
     assert "markers: 3 points" in proc.stdout
     assert (tmp_path / "dist" / "markers" / "autograder" / "markers-autograder.zip").is_file()
+
+
+def test_only_reads_of_shipped_files_are_exempt_from_review():
+    from autograder.shipped_files import drop_shipped_file_reads
+
+    def finding(code, message):
+        return {"cell": 3, "line": 1, "code": code, "rule": "file", "message": message}
+
+    kept = [
+        finding("df.to_csv('data.csv')", "reads or writes a file (to_csv)"),  # a write
+        finding("pd.read_csv('tests/q1.py')", "reads or writes a file (read_csv)"),  # not shipped
+        finding("pd.read_csv(path)", "reads or writes a file (read_csv)"),  # computed path
+        finding("open('data.csv', 'w')", "opens a file"),
+        finding("pd.read_csv('data.csv'); open('/etc/passwd')", "opens a file"),
+        finding("x = pickle.loads(open('data.csv', 'rb').read())", "unpickles data, which runs code (loads)"),
+    ]
+    dropped = [finding("df = pd.read_csv('data.csv')", "reads or writes a file (read_csv)"),
+               finding("text = open('./data.csv').read()", "opens a file")]
+    assert drop_shipped_file_reads(kept + dropped, {"data.csv"}) == kept
+    assert drop_shipped_file_reads(dropped, set()) == dropped
