@@ -5,8 +5,10 @@ and into the autograder zip (``files/``), and its template reads them
 (``pd.read_csv("data.csv")``). The static screen (:mod:`autograder.screen`) flags every
 file read, which would send every submission of such an assignment to review. Here a
 ``file`` finding is dropped when its line only *reads*, with one of the read calls below,
-a file named by a string literal that the zip ships under ``files/``: the student has the
-same file, so reading it reveals nothing. Writes, other paths, computed paths and other
+a file named by a string literal that the zip ships under ``files/`` and students were
+handed with the notebook (``files:``, listed by ``gradkit build`` in the zip's
+:data:`STUDENT_FILES_MANIFEST`): the student has the same file, so reading it reveals
+nothing. ``autograder_files:`` (e.g. the hidden tests' reference module) stay findings. Writes, other paths, computed paths and other
 rules stay findings.
 """
 
@@ -16,7 +18,7 @@ import re
 import zipfile
 from pathlib import Path, PurePosixPath
 
-__all__ = ["READ_CALLS", "drop_shipped_file_reads", "shipped_files"]
+__all__ = ["READ_CALLS", "STUDENT_FILES_MANIFEST", "drop_shipped_file_reads", "shipped_files"]
 
 READ_CALLS = {"read_csv", "read_table", "read_fwf", "read_json", "loadtxt", "genfromtxt", "read_text", "read_bytes", "open"}
 """Calls whose finding may be dropped (pandas/NumPy readers, ``Path.read_*``, ``open``)."""
@@ -26,15 +28,26 @@ _READ_MESSAGE = re.compile(r"(reads or writes a file \((%s)\)|opens a file)$" % 
 _WRITE_MODE = re.compile(r"""['"][^'"]*[wax+][^'"]*['"]""")
 
 
+STUDENT_FILES_MANIFEST = "gradkit_student_files.json"
+"""Member of a zip built by ``gradkit build``: the JSON list of files handed out to students
+with the notebook (Otter's ``files:``; ``autograder_files:`` are in the zip's ``files/``
+too, but students never get them, so reading those stays a finding)."""
+
+
 def shipped_files(autograder_zip: Path) -> set[str]:
-    """Relative paths of the files an autograder zip ships under ``files/`` (as the
-    notebook names them: ``data.csv``, ``data/train.csv``); empty for an unreadable zip."""
+    """Relative paths (as the notebook names them: ``data.csv``, ``data/train.csv``) of the
+    files the zip ships under ``files/`` that students also have, per the zip's
+    :data:`STUDENT_FILES_MANIFEST`; empty for an unreadable zip or one without the manifest."""
+    import json
+
     try:
         with zipfile.ZipFile(autograder_zip) as archive:
             names = archive.namelist()
-    except (OSError, zipfile.BadZipFile):
+            handed_out = json.loads(archive.read(STUDENT_FILES_MANIFEST)) if STUDENT_FILES_MANIFEST in names else []
+    except (OSError, zipfile.BadZipFile, ValueError):
         return set()
-    return {str(PurePosixPath(n).relative_to("files")) for n in names if n.startswith("files/") and not n.endswith("/")}
+    in_zip = {str(PurePosixPath(n).relative_to("files")) for n in names if n.startswith("files/") and not n.endswith("/")}
+    return in_zip & {str(p) for p in handed_out if isinstance(p, str)}
 
 
 def _reads_shipped(code: str, shipped: set[str]) -> bool:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import gradchecks, gradescope_visibility, gradreference
+from autograder.shipped_files import STUDENT_FILES_MANIFEST
 from autograder.autograder_zip import AutograderZipError, question_points
 from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.limits import Limits
@@ -133,6 +134,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         _check_cpu_torch(zips[0], master)
         if hidden_results == "after_due_date":
             _add_visibility_step(zips[0], hidden_results)
+        _add_student_files_manifest(zips[0], result / "student", master.name)
         for part in ("student", "autograder"):  # other folders (samples, grading output) stay
             shutil.rmtree(target / part, ignore_errors=True)
         shutil.copytree(result / "student", target / "student")
@@ -220,6 +222,19 @@ def _add_visibility_step(zip_path: Path, visibility: str) -> None:
         for info, _ in members:
             archive.writestr(info, by_name[info.filename])
         archive.writestr(zipfile.ZipInfo(VISIBILITY_SCRIPT, date_time=members[0][0].date_time), script)
+
+
+def _add_student_files_manifest(zip_path: Path, student_dir: Path, notebook_name: str) -> None:
+    """Record in the zip (``STUDENT_FILES_MANIFEST``, a sorted JSON list of relative paths)
+    which files students get next to their notebook (Otter's ``files:``), as opposed to
+    ``autograder_files:``, which the zip's ``files/`` holds too but students never see;
+    :mod:`autograder.shipped_files` exempts reads of the former only."""
+    import json
+
+    handed_out = sorted(p.relative_to(student_dir).as_posix() for p in student_dir.rglob("*")
+                        if p.is_file() and p.name != notebook_name)
+    with zipfile.ZipFile(zip_path, "a") as archive:
+        archive.writestr(STUDENT_FILES_MANIFEST, json.dumps(handed_out, indent=1) + "\n")
 
 
 def stable_cell_ids(notebook: Path, master: Path) -> None:

@@ -137,3 +137,13 @@ def test_question_points_from_otters_test_files(built):
     q1 = load_test_file(source, path)
     assert [(c.name, c.points, c.hidden) for c in q1.test_cases] == [
         ("q1 - 1", 0.5, False), ("q1 - 2", 0.5, True), ("q1 - 3", 1, True)]
+
+
+def test_zip_lists_the_files_students_get(built):
+    """`files:` (handed out) are listed for the screen's exemption; `autograder_files:` (the
+    hidden tests' reference module) are not, so reading them stays a finding."""
+    from autograder.shipped_files import shipped_files
+
+    with zipfile.ZipFile(built.autograder_zip) as z:
+        assert "files/gradkit_reference.py" in z.namelist()
+    assert shipped_files(built.autograder_zip) == {"gradkit_checks.py"}

@@ -200,6 +200,9 @@ def test_no_torch_assignment_installs_its_requirements(builds):
     assert "numpy" in pip and "pandas" in pip
     assert not any(re.match(r"torch\b", line) for line in pip)
     assert (built.student_notebook.parent / "data.csv").is_file()
+    from autograder.shipped_files import shipped_files
+
+    assert shipped_files(built.autograder_zip) == {"data.csv"}
 
 
 # --- broken master notebooks ---------------------------------------------------------------
