@@ -61,7 +61,9 @@ class BuiltAssignment:
         student_notebook: ``<out>/<name>/student/<name>.ipynb``.
         solution_notebook: ``<out>/<name>/autograder/<name>.ipynb``.
         autograder_zip: ``<out>/<name>/autograder/<name>-autograder.zip``.
-        points: question name -> points possible.
+        points: autograded question name -> points possible, from otter's test files
+            (:func:`autograder.autograder_zip.question_points`; ``manual: true`` questions have
+            no test file and are not in it).
         hidden_results: when Gradescope shows students the hidden test results, one of
             ``autograder.gradescope_visibility.HIDDEN_RESULTS_CHOICES``.
     """
