@@ -41,12 +41,22 @@ REPO = Path(__file__).resolve().parent.parent
 
 sys.path.insert(0, str(CORPUS))
 from make_corpus import BEGIN_S, BEGIN_T, END_Q, END_S, END_T, _exception_test, _nb, _question  # noqa: E402
+from make_corpus import main as write_corpus  # noqa: E402
 
 sys.path.remove(str(CORPUS))
 
 
 def test_corpus_covers_the_features():
     assert NAMES == ["config-file", "data-files", "markers", "ok-format", "points-forms", "seed-intercell", "seed-variable"]
+
+
+def test_committed_corpus_is_what_make_corpus_writes(tmp_path):
+    write_corpus(tmp_path)
+    written = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file())
+    assert written == sorted(p.relative_to(CORPUS) for p in CORPUS.rglob("*") if p.is_file() and p.parent != CORPUS
+                             and "__pycache__" not in p.parts)
+    for path in written:
+        assert (tmp_path / path).read_bytes() == (CORPUS / path).read_bytes(), path
 
 
 def _otter_assign(master: Path, out: Path) -> Path:

@@ -219,9 +219,10 @@ EXTRA_FILES = {
 }
 
 
-def main() -> None:
+def main(root: Path = HERE) -> None:
+    """Write every corpus folder under ``root`` (the committed corpus by default)."""
     for name, cells in CORPUS.items():
-        folder = HERE / name
+        folder = root / name
         folder.mkdir(exist_ok=True)
         nbformat.write(_nb(cells), folder / f"{name}.ipynb")
         for file, text in EXTRA_FILES.get(name, {}).items():
