@@ -25,7 +25,7 @@ READ_CALLS = {"read_csv", "read_table", "read_fwf", "read_json", "loadtxt", "gen
 
 _CALL = re.compile(r"\b(\w+)\s*\(\s*(?:[\w.]+\s*\(\s*)?(['\"])([^'\"\\]+)\2\s*\)?\s*(?P<rest>[,)])")
 _READ_MESSAGE = re.compile(r"(reads or writes a file \((%s)\)|opens a file)$" % "|".join(sorted(READ_CALLS)))
-_WRITE_MODE = re.compile(r"""['"][^'"]*[wax+][^'"]*['"]""")
+_READ_ONLY_OPEN = re.compile(r"""\s*(\)|,\s*(mode\s*=\s*)?['"]r[bt]?['"]\s*(\)|,\s*encoding\s*=\s*['"][\w-]+['"]\s*\)))""")
 
 
 STUDENT_FILES_MANIFEST = "gradkit_student_files.json"
@@ -57,8 +57,8 @@ def _reads_shipped(code: str, shipped: set[str]) -> bool:
     path = calls[0].group(3).removeprefix("./")
     if path not in shipped:
         return False
-    if calls[0].group(1) == "open" and _WRITE_MODE.search(code[calls[0].end(3) + 1:]):
-        return False
+    if calls[0].group(1) == "open":  # only open(path) and open(path, "r"/"rb"/"rt"[, encoding=...])
+        return bool(_READ_ONLY_OPEN.match(code[calls[0].end(3) + 1:]))
     return True
 
 

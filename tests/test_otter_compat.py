@@ -298,10 +298,13 @@ def test_only_reads_of_shipped_files_are_exempt_from_review():
         finding("pd.read_csv('tests/q1.py')", "reads or writes a file (read_csv)"),  # not shipped
         finding("pd.read_csv(path)", "reads or writes a file (read_csv)"),  # computed path
         finding("open('data.csv', 'w')", "opens a file"),
+        finding("open('data.csv', mode)", "opens a file"),  # a mode the screen cannot read
+        finding("open('data.csv', 'r+')", "opens a file"),
         finding("pd.read_csv('data.csv'); open('/etc/passwd')", "opens a file"),
         finding("x = pickle.loads(open('data.csv', 'rb').read())", "unpickles data, which runs code (loads)"),
     ]
     dropped = [finding("df = pd.read_csv('data.csv')", "reads or writes a file (read_csv)"),
-               finding("text = open('./data.csv').read()", "opens a file")]
+               finding("text = open('./data.csv').read()", "opens a file"),
+               finding("f = open('data.csv', 'r', encoding='utf-8')", "opens a file")]
     assert drop_shipped_file_reads(kept + dropped, {"data.csv"}) == kept
     assert drop_shipped_file_reads(dropped, set()) == dropped
