@@ -169,15 +169,16 @@ def test_blank_student_notebook_earns_what_otter_gives(builds, engines, name):
     assert ours.scores == {q: 0.0 for q in built.points}  # every corpus test fails on `...`
 
 
-def test_gradescope_layout_grades_ok_format_and_data_files(builds, tmp_path):
+@pytest.mark.parametrize("name", NAMES)
+def test_solution_earns_every_point_in_the_gradescope_layout(builds, tmp_path, name):
+    """The zip unchanged, run as Gradescope runs it (tests/test_gradescope.py's reproduction)."""
     from .test_gradescope import run_in_gradescope_layout
 
-    for name in ("ok-format", "data-files"):
-        built = builds[name][0]
-        results, proc = run_in_gradescope_layout(built.autograder_zip, built.solution_notebook, tmp_path / name)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        scores = {t["name"]: t["score"] for t in results["tests"] if "max_score" in t}
-        assert scores == built.points, results
+    built = builds[name][0]
+    results, proc = run_in_gradescope_layout(built.autograder_zip, built.solution_notebook, tmp_path / name)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    scores = {t["name"]: t["score"] for t in results["tests"] if "max_score" in t}
+    assert scores == built.points, results
 
 
 def _otter_config(zip_path: Path) -> dict:
