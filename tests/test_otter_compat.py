@@ -309,3 +309,19 @@ def test_only_reads_of_shipped_files_are_exempt_from_review():
                finding("f = open('data.csv', 'r', encoding='utf-8')", "opens a file")]
     assert drop_shipped_file_reads(kept + dropped, {"data.csv"}) == kept
     assert drop_shipped_file_reads(dropped, set()) == dropped
+
+
+def test_ok_format_tests_survive_a_patched_doctest(builds, engines, tmp_path):
+    """OK-format tests run with doctest in the fork engine's child: a submission that
+    replaces doctest's runner (every doctest "passes") has it put back before the tests run,
+    earns nothing from it and is flagged."""
+    built = builds["ok-format"][0]
+    nb = nbformat.read(built.student_notebook, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(
+        "import doctest\nclass R(doctest.DocTestRunner):\n    def summarize(self, verbose=None):\n"
+        "        return doctest.TestResults(0, 1)\nsetattr(doctest, 'DocTestRunner', R)"))
+    path = tmp_path / "ok-format.ipynb"
+    nbformat.write(nb, path)
+    outcome = engines["fork"].grade(Submission(path, "patched"), built.autograder_zip, limits=Limits())
+    assert outcome.scores == {q: 0.0 for q in built.points}
+    assert any("doctest.DocTestRunner was replaced" in f["message"] for f in outcome.findings), outcome.findings
