@@ -1,10 +1,11 @@
-"""Reading facts out of an Otter autograder zip without executing anything in it."""
+"""Reading facts out of an Otter autograder zip."""
 
 from __future__ import annotations
 
-import ast
 import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+
+from .otter_tests import TestFileError, load_test_file, read_zip_tests
 
 __all__ = ["AutograderZipError", "question_points"]
 
@@ -14,46 +15,37 @@ class AutograderZipError(Exception):
 
 
 def question_points(autograder_zip: Path) -> dict[str, float]:
-    """Points possible per question, read from the zip's ``tests/*.py`` files.
+    """Points possible per autograded question, from otter's own test file objects.
 
-    Otter writes one test file per question with top-level ``name = "q1"`` and
-    ``points = 2`` (exception-based format) or ``test = {"name": ..., "points": ...}``
-    (OK format); both are read with :mod:`ast`, never executed.
+    Otter writes one test file per autograded question into the zip's ``tests/``
+    (exception or OK format); each is read with otter's class for its format
+    (:func:`autograder.otter_tests.load_test_file`), whose ``possible`` resolves
+    ``points`` given as a number, as a list per test case, per test case, or not at all
+    (otter's rule, ``TestFile.resolve_test_file_points``: 1 point split evenly across the
+    test cases). Manual questions have no test file and are not listed.
 
     Args:
         autograder_zip: path of the zip.
 
     Returns:
-        dict[str, float]: question name -> points, in question-name order.
+        dict[str, float]: question name -> points possible, in question-name order.
 
     Raises:
-        AutograderZipError: not a zip, no ``tests/``, or a test file without points.
+        AutograderZipError: not a zip, no ``tests/``, or a test file otter cannot read.
     """
     try:
         archive = zipfile.ZipFile(autograder_zip)
     except (zipfile.BadZipFile, FileNotFoundError, IsADirectoryError) as error:
         raise AutograderZipError(f"{autograder_zip}: not an Otter autograder zip ({error})") from None
-    points: dict[str, float] = {}
     with archive:
-        tests = [n for n in archive.namelist() if PurePosixPath(n).parent == PurePosixPath("tests") and n.endswith(".py")]
-        if not tests:
-            raise AutograderZipError(f"{autograder_zip}: no tests/*.py inside; build it with `gradkit build`")
-        for member in tests:
-            name, pts = _read_test_file(archive.read(member).decode("utf-8"), member)
-            points[name] = pts
+        tests = read_zip_tests(archive)
+    if not tests:
+        raise AutograderZipError(f"{autograder_zip}: no tests/*.py inside; build it with `gradkit build`")
+    points: dict[str, float] = {}
+    for path, source in tests:
+        try:
+            test_file = load_test_file(source, path)
+        except TestFileError as error:
+            raise AutograderZipError(f"{autograder_zip}: {error}") from None
+        points[test_file.name] = float(test_file.possible)
     return dict(sorted(points.items()))
-
-
-def _read_test_file(source: str, member: str) -> tuple[str, float]:
-    values = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            try:
-                values[node.targets[0].id] = ast.literal_eval(node.value)
-            except ValueError:
-                continue
-    if "test" in values and isinstance(values["test"], dict):
-        values = values["test"]
-    if "points" not in values or values["points"] is None:
-        raise AutograderZipError(f"{member}: the test file gives no points for its question")
-    return str(values.get("name", PurePosixPath(member).stem)), float(values["points"])

@@ -29,6 +29,7 @@ from .install_lines import strip_notebook_install_lines
 from .non_code_answers import explain_non_code_answers
 from .screen import screen_notebook
 from .submission_metadata import restore_assignment_name, zip_assignment_name
+from .shipped_files import drop_shipped_file_reads, shipped_files
 from .submissions import Submission, SubmissionError, read_submission
 
 __all__ = ["DEFAULT_ENGINE", "Engine", "OtterEngine", "available_engines", "get_engine", "register_engine"]
@@ -100,6 +101,7 @@ class Engine(ABC):
         submitted = [(cell.cell_type, cell.source) for cell in notebook.cells]  # for the feedback
         strip_notebook_install_lines(notebook)  # not run at grading, no finding (Colab's %pip cell)
         findings = [f.to_dict() for f in screen_notebook(notebook)]  # before anything runs
+        findings = drop_shipped_file_reads(findings, shipped_files(Path(autograder_zip)))  # the assignment's data files
         outcome = self.grade_notebook(notebook, submission.label, Path(autograder_zip), limits=limits)
         outcome.findings = findings + outcome.findings
         for note in filter(None, notes):

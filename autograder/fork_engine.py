@@ -22,7 +22,7 @@ What it guarantees (the threat model is in the README):
   :mod:`autograder.syscall_filter`).
 * **Scores are computed here, not in the student's process.** The child returns only
   pass/fail and the message of each test case, as JSON. This process rebuilds otter's
-  ``TestFile`` objects from the zip's sources and computes points, results.json and the
+  ``TestFile`` objects (exception or OK format) from the zip's sources and computes points, results.json and the
   grade with otter's own code (``GradingResults.to_gradescope_dict``). Nothing is
   unpickled; a malformed or unsigned reply scores nothing.
 * **Tampering is undone and flagged.** Before the tests run, the child restores every
@@ -70,6 +70,7 @@ import nbformat
 from .engines import Engine, _child_setup, _package_root, register_engine
 from .fork_zygote import write_all
 from .limits import Limits
+from .otter_tests import TestFileError, load_test_file, read_zip_tests
 from .outcome import COMPLETED, GradingOutcome, kernel_died_status, timed_out_status
 from .sandbox import landlock_abi
 
@@ -93,20 +94,21 @@ class _Bundle:
 
 
 def _read_bundle(autograder_zip: Path) -> _Bundle:
-    tests, support, config = [], {}, {}
+    support, config = {}, {}
     with zipfile.ZipFile(autograder_zip) as z:
+        tests = read_zip_tests(z)
         for name in z.namelist():
-            if name.startswith("tests/") and name.endswith(".py") and name.count("/") == 1:
-                tests.append((f"./{name}", z.read(name).decode("utf-8")))
-            elif name.startswith("files/") and not name.endswith("/"):
+            if name.startswith("files/") and not name.endswith("/"):
                 support[name[len("files/"):]] = z.read(name)
             elif name == "otter_config.json":
                 config = json.loads(z.read(name))
     support.update(_compiled(support))
-    for path, source in tests:
-        if "OK_FORMAT = True" in source:
-            raise ValueError(f"{autograder_zip}: {path} is an OK-format test; the fork engine runs exception-format tests (use --engine otter)")
-    return _Bundle(sorted(tests), config, support)
+    for path, source in tests:  # both formats (exception and OK), read by otter's classes
+        try:
+            load_test_file(source, path)
+        except TestFileError as error:
+            raise ValueError(f"{autograder_zip}: {error}") from None
+    return _Bundle(tests, config, support)
 
 
 def _compiled(support: dict[str, bytes]) -> dict[str, bytes]:
@@ -432,13 +434,15 @@ def _score(bundle: _Bundle, reply: dict) -> tuple[dict[str, float], dict]:
     from otter.run.run_autograder.autograder_config import AutograderConfig
     from otter.test_files import GradingResults
     from otter.test_files.abstract_test import TestCaseResult
-    from otter.test_files.exception_test import ExceptionTestFile
 
     if not isinstance(reply, dict):
         raise ValueError("the grading reply is not a mapping")
     test_files = []
     for path, source in bundle.tests:
-        test_file = ExceptionTestFile.from_string(source, path=path)
+        try:
+            test_file = load_test_file(source, path)  # exception or OK format
+        except TestFileError as error:
+            raise ValueError(str(error)) from None
         cases = reply.get(path)
         if not isinstance(cases, list) or len(cases) != len(test_file.test_cases):
             raise ValueError(f"the grading reply for {path} does not match its test cases")

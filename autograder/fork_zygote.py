@@ -80,6 +80,9 @@ def _warm_up():
     import otter.execute  # noqa: F401
     from otter.test_files import GradingResults  # noqa: F401
     from otter.test_files.exception_test import ExceptionTestFile, test_case  # noqa: F401
+    from otter.test_files.ok_test import OKTestFile  # noqa: F401 - OK-format tests (doctest)
+
+    from .otter_tests import load_test_file  # noqa: F401
 
     # otter's grading mode, as `otter run` sets it: export() and check_all() do nothing.
     # grader.check() in the student's cells does nothing either: every test runs once,
@@ -222,7 +225,8 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     # other processes vanish from /proc (needs CAP_SYS_ADMIN, so before the rest); then
     # Landlock, every hard limit locked, no capabilities, and the system call filter
     privileges.hide_other_processes()
-    abi = sandbox.restrict(read=job["read_roots"], write=[workdir])
+    # /dev/null may be written: otter's OK-format (doctest) tests print their summary to it
+    abi = sandbox.restrict(read=job["read_roots"], write=[workdir, os.devnull])
     privileges.lock_limits()
     privileges.drop_capabilities()
     syscall_filter.install(signals=abi < 6)  # Landlock 6+ already keeps signals inside the sandbox
@@ -368,11 +372,11 @@ class _TestRun:
         self.send({"results": self.results, "late": list(dict.fromkeys(self.late))})
 
     def run_from(self, start: int) -> None:
-        from otter.test_files.exception_test import ExceptionTestFile
+        from .otter_tests import load_test_file
 
         for index in range(start, len(self.tests)):
             path, source = self.tests[index]
-            test_file = ExceptionTestFile.from_string(source, path=path)
+            test_file = load_test_file(source, path)  # exception or OK format, otter's classes
             self.index, self.stage = index, "soft"
             signal.setitimer(signal.ITIMER_REAL, self.limit)
             self.audit_record(True)  # the tests call the student's functions
@@ -391,8 +395,7 @@ class _TestRun:
             self.undo()
 
     def on_alarm(self) -> None:
-        from otter.test_files.exception_test import ExceptionTestFile
-
+        from .otter_tests import load_test_file
         from .outcome import tests_stopped_note
 
         if self.stage == "soft":  # the cell timeout: interrupt, as in a cell
@@ -406,7 +409,7 @@ class _TestRun:
         signal.setitimer(signal.ITIMER_REAL, 0)
         self.audit_record(False)
         path, source = self.tests[self.index]
-        count = len(ExceptionTestFile.from_string(source, path=path).test_cases)
+        count = len(load_test_file(source, path).test_cases)
         self.results[path] = [[False, f"❌ Test case failed\nthe test ran past {self.limit + _GRACE:g} s and was stopped"]] * count
         try:
             self.undo()

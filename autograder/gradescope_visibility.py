@@ -10,7 +10,7 @@ cases only. Otter's ``generate: show_hidden`` config sets the per-question entri
 summarised in ``autograder/schemas/gradescope_results.schema.json``), which Otter cannot
 express.
 
-gradkit's assignment setting ``gradkit: hidden_results:`` picks one of
+gradkit's assignment setting ``gradkit: hidden_results:`` (or Otter's ``show_hidden``) picks one of
 :data:`HIDDEN_RESULTS_CHOICES`. ``hidden`` and ``after_published`` are Otter's own
 ``show_hidden`` false/true. For ``after_due_date`` Otter runs with ``show_hidden: true`` and
 this module, shipped in the autograder zip as ``gradkit_visibility.py``, runs after Otter in
@@ -37,9 +37,12 @@ __all__ = [
 HIDDEN_RESULTS_CHOICES = ("after_published", "after_due_date", "hidden")
 """Values of the ``gradkit: hidden_results:`` assignment setting (Gradescope visibility names)."""
 
-DEFAULT_HIDDEN_RESULTS = "after_published"
-"""Used when the assignment does not say: the instructor decides when, by publishing grades
-(safe with extensions and late submissions, unlike ``after_due_date``)."""
+DEFAULT_HIDDEN_RESULTS = "hidden"
+"""Used when the assignment sets neither ``gradkit: hidden_results`` nor Otter's
+``generate: show_hidden``: Otter's own default (``show_hidden: false``), so an Otter master
+notebook keeps its meaning (OK-format doctests print expected values in their failure
+messages). ``after_published`` (``show_hidden: true``) lets the instructor decide when, by
+publishing grades."""
 
 OTTER_SHOWN_VISIBILITY = "after_published"
 """The visibility Otter gives the per-question entries when ``show_hidden`` is true."""

@@ -43,7 +43,8 @@ __all__ = ["PROTECTED", "AuditControl", "Guards", "StateSnapshot", "guard_frame_
 
 PROTECTED = ("autograder", "signal", "socket", "resource", "torch", "numpy", "otter", "gradkit_checks", "builtins", "inspect", "functools", "types", "traceback", "linecache",
              "re", "json", "copy", "math", "random", "operator", "typing", "collections", "abc", "textwrap", "contextlib",
-             "dataclasses", "enum", "warnings", "pickle", "io", "os", "posixpath", "IPython", "nbformat", "traitlets", "scipy")
+             "dataclasses", "enum", "warnings", "pickle", "io", "os", "posixpath", "IPython", "nbformat", "traitlets", "scipy",
+             "doctest")  # doctest: otter's OK-format tests run with it
 """Top-level packages whose modules, classes and functions are snapshotted and restored."""
 
 # attributes libraries legitimately set while running (lazy caches, counters); restored, not reported.

@@ -4,15 +4,10 @@ Runs Otter Assign on a staged copy of the assignment folder (with the check libr
 added as ``gradkit_checks.py``, and the hidden tests' value checks as ``gradkit_reference.py``, for the zip only), lays the output out at stable paths, then proves the
 result: the solution notebook must earn every point and the blank student notebook none.
 
-gradkit's own assignment settings live under a ``gradkit:`` key of the master notebook's
-``# ASSIGNMENT CONFIG`` cell; the staged copy is rewritten into plain Otter configuration
-before Otter Assign (which rejects unknown keys) sees it::
-
-    gradkit:
-      hidden_results: after_due_date   # or after_published (default), hidden
-
-``hidden_results`` says when students see hidden test results on Gradescope (see
-:mod:`autograder.gradescope_visibility`); it replaces Otter's ``generate: show_hidden``.
+Every ASSIGNMENT CONFIG key Otter Assign 7 accepts keeps Otter's meaning; gradkit's own
+settings live under a ``gradkit:`` key, taken out (and a ``config_file`` merged in) by
+:mod:`instructor.assign_config` before Otter Assign sees the staged copy. A notebook Otter
+rejects gives one line with the cell number and Otter's reason.
 """
 
 from __future__ import annotations
@@ -27,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import gradchecks, gradescope_visibility, gradreference, submission_metadata
-from autograder.autograder_zip import question_points
+from autograder.shipped_files import STUDENT_FILES_MANIFEST
+from autograder.autograder_zip import AutograderZipError, question_points
 from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.limits import Limits
 from autograder.submissions import Submission
+from instructor.assign_config import GRADKIT_CONFIG_KEY, AssignConfigError, check_question_blocks, prepare_assignment_config  # noqa: F401 - re-exported
 
 __all__ = ["BuildError", "BuiltAssignment", "ZIP_DATE_TIME", "build_assignment", "find_master_notebook", "normalise_zip",
            "stable_cell_ids"]
@@ -51,11 +48,6 @@ VISIBILITY_SCRIPT = "gradkit_visibility.py"
 SUBMISSION_SCRIPT = "gradkit_submission.py"
 """File name of :mod:`autograder.submission_metadata` at the root of the zip (``source/``)."""
 
-GRADKIT_CONFIG_KEY = "gradkit"
-"""Key of gradkit's own settings in the ``# ASSIGNMENT CONFIG`` cell."""
-
-_GRADKIT_SETTINGS = {"hidden_results"}
-
 _STAGING_IGNORE = shutil.ignore_patterns("dist", ".ipynb_checkpoints", "__pycache__", ".*")
 
 
@@ -72,7 +64,9 @@ class BuiltAssignment:
         student_notebook: ``<out>/<name>/student/<name>.ipynb``.
         solution_notebook: ``<out>/<name>/autograder/<name>.ipynb``.
         autograder_zip: ``<out>/<name>/autograder/<name>-autograder.zip``.
-        points: question name -> points possible, of the questions with tests (autograded).
+        points: autograded question name -> points possible, from otter's test files
+            (:func:`autograder.autograder_zip.question_points`; ``manual: true`` questions have
+            no test file and are not in it).
         hidden_results: when Gradescope shows students the hidden test results, one of
             ``autograder.gradescope_visibility.HIDDEN_RESULTS_CHOICES``.
         manual_points: question name -> points possible, of the manually graded questions
@@ -135,9 +129,13 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         shutil.copytree(assignment_dir, stage, ignore=_STAGING_IGNORE)
         shutil.copyfile(gradchecks.__file__, stage / CHECKS_MODULE)
         shutil.copyfile(gradreference.__file__, stage / REFERENCE_MODULE)
-        hidden_results = _apply_gradkit_settings(stage / master.name, master)
+        try:
+            hidden_results = prepare_assignment_config(stage / master.name, master).hidden_results
+            check_question_blocks(stage / master.name, master)
+        except AssignConfigError as error:
+            raise BuildError(str(error)) from None
         result = Path(tmp, "otter-output")
-        _run_otter_assign(stage / master.name, result)
+        _run_otter_assign(stage / master.name, result, master)
         zips = sorted((result / "autograder").glob("*.zip"))
         if len(zips) != 1:
             raise BuildError(f"{master}: Otter Assign wrote {len(zips)} autograder zips, expected 1")
@@ -146,6 +144,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         _add_submission_step(zips[0])
         if hidden_results == "after_due_date":
             _add_visibility_step(zips[0], hidden_results)
+        _add_student_files_manifest(zips[0], result / "student", master.name)
         for part in ("student", "autograder"):  # other folders (samples, grading output) stay
             shutil.rmtree(target / part, ignore_errors=True)
         shutil.copytree(result / "student", target / "student")
@@ -154,74 +153,27 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
             stable_cell_ids(notebook, master)
         zip_path = target / "autograder" / f"{name}-autograder.zip"
         normalise_zip(zips[0], zip_path)
+    try:
+        points = question_points(zip_path)
+    except AutograderZipError as error:
+        with zipfile.ZipFile(zip_path) as archive:
+            no_tests = not any(n.startswith("tests/") and n.endswith(".py") for n in archive.namelist())
+        if no_tests:
+            raise BuildError(f"{master}: Otter Assign found no autograded question (no test cells between "
+                             "BEGIN TESTS and END TESTS inside a question)") from None
+        raise BuildError(f"{master}: {error}") from None
     built = BuiltAssignment(
         name=name,
         student_notebook=target / "student" / master.name,
         solution_notebook=target / "autograder" / master.name,
         autograder_zip=zip_path,
-        points=question_points(zip_path),
+        points=points,
         hidden_results=hidden_results,
         manual_points=manual_points,
     )
     if verify:
         _verify(built, master, timeout=timeout)
     return built
-
-
-def _apply_gradkit_settings(staged: Path, master: Path) -> str:
-    """Turn the ``gradkit:`` settings of the staged master into Otter configuration.
-
-    Rewrites the staged notebook's ``# ASSIGNMENT CONFIG`` cell without the ``gradkit`` key
-    and with ``generate: show_hidden`` set from ``hidden_results`` (false for ``hidden``,
-    true otherwise; ``after_due_date`` is finished by :func:`_add_visibility_step`).
-
-    Args:
-        staged: the staged copy of the master notebook (rewritten in place).
-        master: the original master notebook, for messages.
-
-    Returns:
-        str: the ``hidden_results`` setting (its default when not given).
-
-    Raises:
-        BuildError: no config cell, config not a mapping, an unknown gradkit setting or
-            value, or ``generate: show_hidden`` set by hand.
-    """
-    import nbformat
-    import yaml
-    from otter.assign.blocks import get_cell_config, is_assignment_config_cell
-
-    nb = nbformat.read(staged, as_version=4)
-    cell = next((c for c in nb.cells if c.source.strip() and is_assignment_config_cell(c)), None)
-    if cell is None:
-        raise BuildError(f"{master}: no '# ASSIGNMENT CONFIG' raw cell")
-    try:
-        config = get_cell_config(cell)
-    except yaml.YAMLError as error:
-        raise BuildError(f"{master}: the ASSIGNMENT CONFIG cell is not valid YAML: {error}") from None
-    if not isinstance(config, dict):
-        raise BuildError(f"{master}: the ASSIGNMENT CONFIG cell must be a YAML mapping")
-    settings = config.pop(GRADKIT_CONFIG_KEY, None) or {}
-    where = f"{master}: ASSIGNMENT CONFIG `{GRADKIT_CONFIG_KEY}:`"
-    if not isinstance(settings, dict):
-        raise BuildError(f"{where} must be a mapping, e.g. `hidden_results: after_published`")
-    unknown = sorted(set(settings) - _GRADKIT_SETTINGS)
-    if unknown:
-        raise BuildError(f"{where} unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_GRADKIT_SETTINGS))}")
-    hidden_results = settings.get("hidden_results", gradescope_visibility.DEFAULT_HIDDEN_RESULTS)
-    if hidden_results not in gradescope_visibility.HIDDEN_RESULTS_CHOICES:
-        raise BuildError(f"{where} hidden_results is {hidden_results!r}; use one of {', '.join(gradescope_visibility.HIDDEN_RESULTS_CHOICES)}")
-    generate = config.get("generate")
-    if generate is None or generate is True:
-        generate = config["generate"] = {}
-    if not isinstance(generate, dict):
-        raise BuildError(f"{master}: ASSIGNMENT CONFIG `generate:` must be a mapping")
-    if "show_hidden" in generate:
-        raise BuildError(f"{master}: ASSIGNMENT CONFIG sets `generate: show_hidden`; remove it and set `{GRADKIT_CONFIG_KEY}: hidden_results:` instead (one of {', '.join(gradescope_visibility.HIDDEN_RESULTS_CHOICES)})")
-    generate["show_hidden"] = hidden_results != "hidden"
-    cell.cell_type = "raw"
-    cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
-    nbformat.write(nb, staged)
-    return hidden_results
 
 
 def _record_manual_questions(staged: Path, zip_path: Path, master: Path) -> dict[str, float]:
@@ -347,6 +299,19 @@ def _add_visibility_step(zip_path: Path, visibility: str) -> None:
         archive.writestr(zipfile.ZipInfo(VISIBILITY_SCRIPT, date_time=members[0][0].date_time), script)
 
 
+def _add_student_files_manifest(zip_path: Path, student_dir: Path, notebook_name: str) -> None:
+    """Record in the zip (``STUDENT_FILES_MANIFEST``, a sorted JSON list of relative paths)
+    which files students get next to their notebook (Otter's ``files:``), as opposed to
+    ``autograder_files:``, which the zip's ``files/`` holds too but students never see;
+    :mod:`autograder.shipped_files` exempts reads of the former only."""
+    import json
+
+    handed_out = sorted(p.relative_to(student_dir).as_posix() for p in student_dir.rglob("*")
+                        if p.is_file() and p.name != notebook_name)
+    with zipfile.ZipFile(zip_path, "a") as archive:
+        archive.writestr(STUDENT_FILES_MANIFEST, json.dumps(handed_out, indent=1) + "\n")
+
+
 def stable_cell_ids(notebook: Path, master: Path) -> None:
     """Give the cells Otter Assign created (random ``id``) ids derived from their position
     and content, so that a rebuild of unchanged sources writes the same notebooks. Cells
@@ -400,19 +365,159 @@ def normalise_zip(source: Path, target: Path) -> None:
     tmp.replace(target)
 
 
-def _run_otter_assign(master: Path, result: Path) -> None:
+def _run_otter_assign(staged: Path, result: Path, master: Path) -> None:
+    """Run Otter Assign on the staged master notebook into ``result``.
+
+    Raises:
+        BuildError: Otter Assign rejected the notebook; one line: the master notebook, the
+            cell number (counting every cell from 1, as Otter's own messages do) when it is
+            known, and Otter's reason.
+    """
     from otter.assign import main as otter_assign
 
     log = io.StringIO()
+    with _cell_tracking() as where:
+        try:
+            with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+                otter_assign(str(staged), str(result), no_pdfs=True, no_run_tests=True)
+        except Exception as error:  # noqa: BLE001 - Otter Assign raises many types for a malformed notebook
+            index = where.get("index")
+            if index is None and where.get("lines"):
+                index = _cell_with_lines(staged, where["lines"])
+            raise BuildError(_otter_reason(staged, error, index, master)) from None
+
+
+_OTTER_CELL = re.compile(r"\s*\((?:question (?P<question>[^,]+), )?cell number (?P<cell>\d+)\)\s*$")
+
+
+def _otter_reason(staged: Path, error: Exception, index: int | None, master: Path) -> str:
+    """One line: ``<master>: cell N (question q): Otter Assign rejects it: <reason>``."""
+    reason = " ".join(str(error).split()) or type(error).__name__
+    reason = re.sub(r" in \[.*\]$", "", reason)  # Otter's assertions append the cell's lines
+    if len(reason) > 400:
+        reason = reason[:400] + "..."
+    if type(error).__name__ not in ("AssignNotebookFormatException", "ValueError", "RuntimeError"):
+        reason = f"{type(error).__name__}: {reason}"
+    match = _OTTER_CELL.search(reason)
+    where = ""
+    if match:  # Otter's own AssignNotebookFormatException names the cell
+        reason = reason[:match.start()]
+        where = f"cell {match.group('cell')}" + (f" (question {match.group('question')})" if match.group("question") else "")
+    elif index is not None:
+        where = f"cell {index + 1}"
+    else:
+        question = re.search(r"""(?:question|"|')\s*"?'?([A-Za-z_][\w.-]*)""", reason)
+        cell = _question_cell(staged, question.group(1)) if question else None
+        if cell is not None:
+            where = f"cell {cell + 1} (question {question.group(1)})"
+    return f"{master}: {where + ': ' if where else ''}Otter Assign rejects the master notebook: {reason}"
+
+
+def _cell_with_lines(master: Path, lines: list[str]) -> int | None:
+    """Index of the first cell of ``master`` holding every one of ``lines`` (stripped)."""
+    import nbformat
+
+    wanted = {line.strip() for line in lines}
     try:
-        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
-            otter_assign(str(master), str(result), no_pdfs=True, no_run_tests=True)
-    except Exception as error:  # Otter Assign raises many types for a malformed notebook
-        raise BuildError(f"{master.name}: Otter Assign failed: {type(error).__name__}: {error}") from error
+        cells = nbformat.read(master, as_version=4).cells
+    except Exception:  # noqa: BLE001 - only for a message
+        return None
+    for index, cell in enumerate(cells):
+        text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        if wanted <= {line.strip() for line in text.splitlines()}:
+            return index
+    return None
+
+
+def _question_cell(master: Path, name: str) -> int | None:
+    """Index of the ``BEGIN QUESTION`` cell of question ``name`` in ``master``, if any."""
+    import nbformat
+    import yaml
+
+    try:
+        cells = nbformat.read(master, as_version=4).cells
+    except Exception:  # noqa: BLE001 - only for a message
+        return None
+    for index, cell in enumerate(cells):
+        text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        if re.match(r"\s*#\s*BEGIN\s+QUESTION", text, flags=re.IGNORECASE):
+            try:
+                config = yaml.safe_load(text.split("\n", 1)[1] if "\n" in text else "")
+            except yaml.YAMLError:
+                continue
+            if isinstance(config, dict) and str(config.get("name")) == name:
+                return index
+    return None
+
+
+@contextlib.contextmanager
+def _cell_tracking():
+    """While Otter Assign walks the master notebook's cells, keep the index of the cell it is
+    at (``where["index"]``; ``None`` once the walk is over), so that an error Otter raises
+    without naming a cell (a test cell's bad YAML or syntax, a question's bad config) can
+    name it. Wraps ``otter.assign.notebook_transformer``'s per-cell ``is_ignore_cell`` call
+    for the duration of the build only."""
+    from otter.assign import notebook_transformer as nt
+
+    where: dict = {"index": None}
+    active = [False]
+    original_ignore, original_walk = nt.is_ignore_cell, nt.NotebookTransformer._get_transformed_cells
+
+    def is_ignore_cell(cell):
+        if active[0]:
+            where["index"] = 0 if where["index"] is None else where["index"] + 1
+        return original_ignore(cell)
+
+    def walk(self, cells):
+        active[0], where["index"] = True, None
+        transformed = original_walk(self, cells)
+        active[0], where["index"] = False, None  # an error after the walk is not about one cell
+        return transformed
+
+    def keeping_lines(strip):
+        def wrapper(lines, *args, **kwargs):
+            try:
+                return strip(lines, *args, **kwargs)
+            except AssertionError:  # unclosed/nested SOLUTION or IGNORE block: Otter asserts
+                where["lines"] = [line for line in lines if line.strip()]
+                raise
+        return wrapper
+
+    from otter.assign import solutions
+
+    originals = (nt.is_ignore_cell, nt.NotebookTransformer._get_transformed_cells, solutions.replace_solutions,
+                 solutions.remove_ignored_lines)
+    nt.is_ignore_cell, nt.NotebookTransformer._get_transformed_cells = is_ignore_cell, walk
+    solutions.replace_solutions = keeping_lines(originals[2])
+    solutions.remove_ignored_lines = keeping_lines(originals[3])
+    try:
+        yield where
+    finally:
+        (nt.is_ignore_cell, nt.NotebookTransformer._get_transformed_cells, solutions.replace_solutions,
+         solutions.remove_ignored_lines) = originals
+
+
+def _verification_engine():
+    """The default engine, or the reference ``otter`` engine where the default cannot run
+    (the fork engine needs Linux Landlock)."""
+    try:
+        return get_engine(DEFAULT_ENGINE)
+    except ValueError:
+        return get_engine("otter")
 
 
 def _verify(built: BuiltAssignment, master: Path, *, timeout: float) -> None:
-    engine = get_engine(DEFAULT_ENGINE)
+    engine = _verification_engine()
+    try:
+        engine.prepare(built.autograder_zip)
+        _verify_with(engine, built, master, timeout=timeout)
+    except ValueError as error:  # the engine cannot grade with this zip
+        raise BuildError(f"{master}: cannot verify the build: {error}") from None
+    finally:
+        engine.close()
+
+
+def _verify_with(engine, built: BuiltAssignment, master: Path, *, timeout: float) -> None:
     possible = sum(built.points.values())
     solution = engine.grade(Submission(built.solution_notebook, "solution"), built.autograder_zip, limits=Limits(timeout=timeout))
     if solution.total != possible:

@@ -89,15 +89,22 @@ def build(assignment_dirs: tuple[Path, ...], out_dir: Path, no_verify: bool) -> 
             find_master_notebook(folder)
         except BuildError as error:
             raise click.UsageError(str(error)) from None
-    for folder in folders:
+    failed = []
+    for folder in folders:  # one broken assignment does not stop the others
         try:
             built = build_assignment(folder, out_dir, verify=not no_verify)
         except BuildError as error:
-            raise click.ClickException(str(error)) from None
+            click.echo(f"Error: {error}", err=True)
+            failed.append(folder)
+            continue
         manual = f" + {sum(built.manual_points.values()):g} graded by hand ({', '.join(built.manual_points)})" if built.manual_points else ""
         click.echo(f"{built.name}: {sum(built.points.values()):g} points{manual}")
         click.echo(f"  student notebook: {built.student_notebook}")
         click.echo(f"  autograder zip:   {built.autograder_zip}")
+    if failed:
+        if len(folders) > 1:
+            click.echo(f"{len(failed)} of {len(folders)} assignments failed to build: {', '.join(str(f) for f in failed)}", err=True)
+        sys.exit(1)
 
 
 @main.command()

@@ -127,5 +127,23 @@ def test_build_names_a_folder_without_master(tmp_path):
         build_assignment(tmp_path / "empty", tmp_path / "dist")
 
 
-def test_question_points_read_without_executing(built):
-    assert sum(question_points(built.autograder_zip).values()) == 10
+def test_question_points_from_otters_test_files(built):
+    """Points possible come from otter's own test file objects (autograder.otter_tests)."""
+    from autograder.otter_tests import load_test_file, read_zip_tests
+
+    assert question_points(built.autograder_zip) == {"q1": 2.0, "q2": 3.0, "q3": 5.0}
+    with zipfile.ZipFile(built.autograder_zip) as archive:
+        path, source = next(t for t in read_zip_tests(archive) if t[0] == "./tests/q1.py")
+    q1 = load_test_file(source, path)
+    assert [(c.name, c.points, c.hidden) for c in q1.test_cases] == [
+        ("q1 - 1", 0.5, False), ("q1 - 2", 0.5, True), ("q1 - 3", 1, True)]
+
+
+def test_zip_lists_the_files_students_get(built):
+    """`files:` (handed out) are listed for the screen's exemption; `autograder_files:` (the
+    hidden tests' reference module) are not, so reading them stays a finding."""
+    from autograder.shipped_files import shipped_files
+
+    with zipfile.ZipFile(built.autograder_zip) as z:
+        assert "files/gradkit_reference.py" in z.namelist()
+    assert shipped_files(built.autograder_zip) == {"gradkit_checks.py"}

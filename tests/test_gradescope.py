@@ -212,15 +212,16 @@ def test_zip_carries_cpu_torch_requirements_and_the_check_library(built):
     assert otter_config["show_hidden"] is True and otter_config["pdf"] is False
 
 
-def test_default_hidden_results_after_published(math_log_sample, tmp_path):
-    """Without a `gradkit:` setting, hidden results are `after_published` (Otter's own
-    show_hidden: true), and the zip has no visibility step."""
+def test_otters_show_hidden_gives_after_published(math_log_sample, tmp_path):
+    """Without a `gradkit:` setting, Otter's own `generate: show_hidden: true` keeps its
+    meaning (`after_published`), and the zip has no visibility step."""
     assignment = tmp_path / "assignments" / ASSIGNMENT.name
     shutil.copytree(ASSIGNMENT, assignment, ignore=shutil.ignore_patterns("samples"))
     master = assignment / f"{ASSIGNMENT.name}.ipynb"
     nb = nbformat.read(master, as_version=4)
     config = yaml.safe_load(nb.cells[0].source)
     del config["gradkit"]
+    config["generate"] = {**(config.get("generate") or {}), "show_hidden": True}
     nb.cells[0].source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False)
     nbformat.write(nb, master)
     built = build_assignment(assignment, tmp_path / "dist", verify=False)
@@ -233,6 +234,14 @@ def test_default_hidden_results_after_published(math_log_sample, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     validate_results(results)
     _check_visibility(results, math_log_sample, "after_published")
+    # neither setting: Otter's default show_hidden false, hidden
+    del config["generate"]["show_hidden"]
+    nb.cells[0].source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False)
+    nbformat.write(nb, master)
+    built = build_assignment(assignment, tmp_path / "dist", verify=False)
+    assert built.hidden_results == "hidden"
+    with zipfile.ZipFile(built.autograder_zip) as archive:
+        assert json.loads(archive.read("otter_config.json"))["show_hidden"] is False
 
 
 def test_bad_gradkit_setting_is_refused(tmp_path):
@@ -251,9 +260,13 @@ def test_bad_gradkit_setting_is_refused(tmp_path):
         nbformat.write(nb, master)
         with pytest.raises(BuildError, match=re.escape(message)):
             build_assignment(assignment, tmp_path / "dist", verify=False)
+    # show_hidden keeps Otter's meaning: agreeing with hidden_results is fine, contradicting it is not
     nb.cells[0].source = original.replace("generate:\n", "generate:\n  show_hidden: true\n")
     nbformat.write(nb, master)
-    with pytest.raises(BuildError, match="remove it and set `gradkit: hidden_results:`"):
+    assert build_assignment(assignment, tmp_path / "dist", verify=False).hidden_results == "after_due_date"
+    nb.cells[0].source = original.replace("generate:\n", "generate:\n  show_hidden: false\n")
+    nbformat.write(nb, master)
+    with pytest.raises(BuildError, match="`generate: show_hidden: false` contradicts `gradkit: hidden_results: after_due_date`"):
         build_assignment(assignment, tmp_path / "dist", verify=False)
 
 

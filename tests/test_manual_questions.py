@@ -140,11 +140,11 @@ def test_grades_and_students_csv_show_q2_as_not_graded_yet(manual_graded):
         f"{MOODLE_BLANK},0.0,,0.0,0.0,0.0,Completed,q2",
     ]
     assert text_rows(out / "students.csv") == [
-        "student,file,q1,q2,q3,total_points_earned,grading_status,manual_pending,attempts,all_files",
-        f"canvas:1002,{CANVAS_BLANK},0.0,,0.0,0.0,Completed,q2,1,{CANVAS_BLANK}",
-        f"canvas:1001,{CANVAS_SOLUTION},2.0,,1.0,3.0,Completed,q2,1,{CANVAS_SOLUTION}",
-        f"moodle:502,{MOODLE_SOLUTION},2.0,,1.0,3.0,Completed,q2,1,{MOODLE_SOLUTION}",
-        f"moodle:501,{MOODLE_BLANK},0.0,,0.0,0.0,Completed,q2,1,{MOODLE_BLANK}",
+        "student,file,q1,q2,q3,total_points_earned,grading_status,manual_pending,attempts,all_files,group",
+        f"canvas:1002,{CANVAS_BLANK},0.0,,0.0,0.0,Completed,q2,1,{CANVAS_BLANK},",
+        f"canvas:1001,{CANVAS_SOLUTION},2.0,,1.0,3.0,Completed,q2,1,{CANVAS_SOLUTION},",
+        f"moodle:502,{MOODLE_SOLUTION},2.0,,1.0,3.0,Completed,q2,1,{MOODLE_SOLUTION},",
+        f"moodle:501,{MOODLE_BLANK},0.0,,0.0,0.0,Completed,q2,1,{MOODLE_BLANK},",
     ]
     assert "4 submissions await a manual score (q2 graded by hand; totals count the questions scored so far)" in output
 

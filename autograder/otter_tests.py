@@ -1,0 +1,89 @@
+"""Otter's test files, read with otter's own classes.
+
+Otter Assign writes one test file per autograded question into the autograder zip's
+``tests/``, in one of two formats (``tests: ok_format:`` in the ASSIGNMENT CONFIG):
+
+* exception format: a Python file with ``OK_FORMAT = False``, ``name``, optional ``points``
+  and ``@test_case(points=..., hidden=...)`` functions
+  (:class:`otter.test_files.exception_test.ExceptionTestFile`);
+* OK format: ``OK_FORMAT = True`` and a ``test = {"name": ..., "points": ..., "suites": [...]}``
+  dict of doctests (:class:`otter.test_files.ok_test.OKTestFile`).
+
+:func:`load_test_file` picks the class the way otter's ``create_test_file`` does (by the
+file's ``OK_FORMAT`` global) but from a string, so a test file is never written to disk.
+Points possible, per-test-case points (``points`` as a number, a list per test case or
+absent: otter's ``TestFile.resolve_test_file_points``), hidden/public and the success and
+failure messages all come from the resulting otter objects.
+
+Loading a test file executes its top level (as otter does): the definitions of the test
+functions, not their bodies. The file comes from the instructor's autograder zip.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from otter.test_files.abstract_test import TestFile
+
+__all__ = ["TestFileError", "load_test_file", "read_zip_tests"]
+
+OK_FORMAT_VARNAME = "OK_FORMAT"
+"""The global of a test file that says which format it is (otter's ``nbmeta_config.OK_FORMAT_VARNAME``)."""
+
+
+class TestFileError(ValueError):
+    """A test file otter's classes cannot read; the message names the file and the reason."""
+
+    __test__ = False  # not a pytest test class
+
+
+def load_test_file(source: str, path: str) -> "TestFile":
+    """Parse one otter test file with otter's own class for its format.
+
+    Args:
+        source: the file's text.
+        path: its path as otter names it (``./tests/q1.py``); kept on the object, used in
+            results.json and in messages.
+
+    Returns:
+        otter.test_files.abstract_test.TestFile: an ``OKTestFile`` when the file sets
+        ``OK_FORMAT = True``, else an ``ExceptionTestFile``; ``test_cases[i].points`` are
+        resolved (floats or ints), ``.possible`` is the question's points possible.
+
+    Raises:
+        TestFileError: the file does not execute, has no ``OK_FORMAT`` global, or otter
+            rejects it (e.g. a ``points`` list whose length differs from the test cases).
+    """
+    from otter.test_files.exception_test import ExceptionTestFile
+    from otter.test_files.ok_test import OKTestFile
+
+    try:
+        code = compile(source, path, "exec")
+        env: dict = {}
+        exec(code, env)  # noqa: S102 - otter's own create_test_file does the same
+        if OK_FORMAT_VARNAME not in env:
+            raise TestFileError(f"{path}: not an otter test file (no {OK_FORMAT_VARNAME} global)")
+        if env[OK_FORMAT_VARNAME]:
+            return OKTestFile.from_spec(env["test"], path=path)
+        return ExceptionTestFile.from_string(source, path=path)
+    except TestFileError:
+        raise
+    except Exception as error:  # noqa: BLE001 - otter raises many types (AssertionError, ValueError, ...)
+        raise TestFileError(f"{path}: otter cannot read this test file: {type(error).__name__}: {error}") from None
+
+
+def read_zip_tests(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+    """The test files at ``tests/*.py`` of an open autograder zip.
+
+    Returns:
+        list[tuple[str, str]]: ``("./tests/q1.py", source)`` pairs sorted by path (the
+        order of otter's own ``glob`` of the tests folder after sorting).
+    """
+    return sorted(
+        (f"./{name}", archive.read(name).decode("utf-8"))
+        for name in archive.namelist()
+        if PurePosixPath(name).parent == PurePosixPath("tests") and name.endswith(".py")
+    )
