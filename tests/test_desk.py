@@ -33,9 +33,9 @@ class Client:
         self.host, self.port = parts.hostname, parts.port
         self.cookie = ""
 
-    def request(self, method: str, path: str, body: dict | None = None, cookie: bool = True):
+    def request(self, method: str, path: str, body: dict | None = None, cookie: bool = True, headers: dict | None = None):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        headers = {"Cookie": self.cookie} if cookie and self.cookie else {}
+        headers = {**({"Cookie": self.cookie} if cookie and self.cookie else {}), **(headers or {})}
         data = None
         if body is not None:
             data = urlencode(body)
@@ -152,6 +152,53 @@ def test_decisions_rewrite_grades_and_the_canvas_import(desk):
     # an unknown label names it
     response, page = client.request("POST", "/action", {"csrf": csrf, "label": "class/nobody.ipynb", "action": "clear"})
     assert response.status in (400, 404) and "nobody.ipynb" in page
+
+
+def test_host_origin_and_the_token_redirect_refuse_what_another_site_sends(desk):
+    """DNS rebinding (a Host naming another machine), a form posted from another site (its
+    Origin or Sec-Fetch-Site), and a token address whose path is not Latin-1 or carries CR LF."""
+    server, out = desk
+    client = Client(server.base)
+    client.request("GET", f"/?token={server.token}")
+    port = urlsplit(server.base).port
+    for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1.evil.example:{port}", f"10.0.0.1:{port}"):
+        response, text = client.request("GET", "/", headers={"Host": host})
+        assert response.status == 403 and "Host" in text, host
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "LOCALHOST."):
+        response, _ = client.request("GET", "/", headers={"Host": host})
+        assert response.status == 200, host
+    before = (out / "grades.csv").read_text()
+    form = {"label": FLAGGED, "action": "clear", "csrf": server.app.csrf}
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": "null"}, {"Origin": f"http://127.0.0.1:{port + 1}"},
+                    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}):
+        response, _ = client.request("POST", "/action", form, headers=headers)
+        assert response.status == 403, headers
+    assert (out / "grades.csv").read_text() == before
+    response, _ = client.request("POST", "/action", form, headers={"Origin": f"http://127.0.0.1:{port}", "Sec-Fetch-Site": "same-origin"})
+    assert response.status == 303
+    for path, location in (("/%E4%B8%AD", "/%E4%B8%AD"), ("/a%0d%0aSet-Cookie:%20x=1", "/a%0D%0ASet-Cookie%3A%20x%3D1"),
+                           ("/%5C%5Cevil.example/", "/evil.example/")):
+        response, _ = client.request("GET", f"{path}?token={server.token}", cookie=False)
+        assert response.status == 303 and response.getheader("Location") == location, path
+
+
+def test_submission_html_cannot_dress_as_the_desk_or_link_into_it():
+    """Class names of the desk's own page parts, relative links into the desk (whose
+    ``done`` message would show the student's words) and hidden direction controls."""
+    from instructor.desk.sanitize import DESK_CLASSES, show_controls
+
+    assert {"tests", "qtests", "cases", "pass", "done", "error", "warning", "findings", "hand"} <= DESK_CLASSES
+    fake = sanitize_html('<div class="qtests tests"><table class="cases"><tr class="pass"><td>q3 passed</td></tr></table></div>'
+                         '<p class="done">cleared</p><span class="k highlight prompt output_area">x</span>')
+    assert "class=" in fake and not any(re.search(rf'class="[^"]*\b{name}\b', fake) for name in DESK_CLASSES), fake
+    assert 'class="k highlight prompt output_area"' in fake  # nbconvert's and Pygments' classes stay
+    for href in ("/submission?label=x&done=Cleared+by+the+instructor", "action", "//evil.example/x", "./x", "?done=x",
+                 "data:text/html,x", " javascript:x", "vbscript:x"):
+        assert "href" not in sanitize_html(f'<a href="{href}">x</a>'), href
+    for href in ("#section-2", "https://pytorch.org/docs", "http://x.example/", "mailto:ta@example.org"):
+        assert f'href="{href}"' in sanitize_html(f'<a href="{href}">x</a>'), href
+    assert "\u202e" not in sanitize_html("<p>smith\u202egpj.exe</p>") and "&lt;U+202E&gt;" in sanitize_html("<p>a\u202eb</p>")
+    assert show_controls("lee\u2066ann\u200b.ipynb") == "lee<U+2066>ann<U+200B>.ipynb"
 
 
 def test_the_sanitiser_removes_every_payload():

@@ -36,6 +36,7 @@ from ..review import ReviewError
 from .model import (SORT_KEYS, ClassFilter, changed_overrides, filter_rows, findings_by_cell, overridden_questions, question_cases,
                     read_case_info, read_snapshot, sort_rows)
 from .notebook import render_cells
+from .sanitize import show_controls
 from .security import DeskSecurity, check_csrf, new_token
 
 __all__ = ["ACTIONS", "create_app"]
@@ -96,6 +97,7 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
     csrf = new_token()
     case_info = read_case_info(autograder_zip)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True, default_for_string=True))
+    env.filters["shown"] = lambda value: show_controls(str(value))  # labels and names as text: no hidden reordering
     env.globals.update(Markup=Markup, csrf=csrf, folder=str(out_dir), urlencode=urlencode, has_overrides=_overrides_module() is not None)
     cache = _RenderCache()
 
