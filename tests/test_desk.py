@@ -344,3 +344,19 @@ def test_an_override_on_a_changed_submission_is_shown_and_confirmed(desk, built)
     _, page = client.request("GET", "/submission?" + urlencode({"label": HONEST}))
     assert 'id="btn-confirm"' not in page
     assert _grades(out).loc[HONEST, "q1"] == 1.5
+
+
+def test_a_check_call_inside_an_answer_does_not_move_a_question(built):
+    """``grader.check("q3")`` in a comment, a string or next to other code in an answer cell
+    is not a question's end: the regions stay those of the notebook as built."""
+    nb = nbformat.read(built.student_notebook, as_version=4)
+    expected = question_regions(nb)
+    assert list(expected) == ["q1", "q2", "q3"]
+    hostile = nbformat.read(built.student_notebook, as_version=4)
+    q1_answer, q2_answer = expected["q1"][2][0], expected["q2"][2][0]
+    hostile.cells[q1_answer].source += '\n# grader.check("q3")'
+    hostile.cells[q2_answer].source += '\nprint("grader.check(\'q3\')")\ngrader.check("q3"); x = 1'
+    assert question_regions(hostile) == expected
+    # a cell holding only the call (and a comment) is one, as Otter writes it
+    hostile.cells[expected["q1"][1]].source = '# run the tests\ngrader.check( "q1" )\n'
+    assert question_regions(hostile) == expected

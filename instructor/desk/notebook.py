@@ -39,6 +39,18 @@ __all__ = ["RenderedCell", "question_regions", "render_cells"]
 _EXPORTER = None
 _EXPORTER_LOCK = threading.Lock()
 _CHECK = re.compile(r"""grader\s*\.\s*check\(\s*["']([^"']+)["']\s*\)""")
+_CHECK_CELL = re.compile(r"""\A\s*grader\s*\.\s*check\(\s*["']([^"'\n]+)["']\s*\)\s*\Z""")
+
+
+def _check_cell(cell) -> re.Match | None:
+    """The question a ``grader.check`` cell checks: a code cell holding that call alone
+    (comments and blank lines aside), as Otter Assign writes it. A call in a comment, a
+    string or an answer cell does not mark a question's end (a submission cannot move a
+    question's region by writing ``# grader.check("q3")`` into another answer)."""
+    if cell.cell_type != "code":
+        return None
+    code = "\n".join(line for line in cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    return _CHECK_CELL.match(code)
 _BEGIN = re.compile(r"<!--\s*BEGIN QUESTION\s*-->")
 _END = re.compile(r"<!--\s*END QUESTION\s*-->")
 _RECORD = re.compile(r"""gradkit_checks\s*\.\s*record\(\s*["']([^"']+)["']""")
@@ -72,7 +84,7 @@ def _manual_blocks(nb: nbformat.NotebookNode) -> list[tuple[int, int]]:
     blocks, begin = [], None
     for i, cell in enumerate(nb.cells):
         text = cell.source if cell.cell_type == "markdown" else ""
-        if begin is not None and cell.cell_type == "code" and _CHECK.search(cell.source):
+        if begin is not None and _check_cell(cell):
             begin = None  # an autograded question's block: not manual
         if begin is not None and _END.search(text):
             blocks.append((begin, i))
@@ -104,7 +116,7 @@ def question_regions(nb: nbformat.NotebookNode, manual=()) -> dict[str, tuple[in
         regions[name] = (b, e, tagged or list(range(b + 1, e)) or [b])
     start = 0
     for i, cell in enumerate(nb.cells):
-        match = _CHECK.search(cell.source) if cell.cell_type == "code" else None
+        match = _check_cell(cell)
         if not match or match.group(1) in regions:
             continue
         q = match.group(1)
