@@ -360,3 +360,19 @@ def test_a_check_call_inside_an_answer_does_not_move_a_question(built):
     # a cell holding only the call (and a comment) is one, as Otter writes it
     hostile.cells[expected["q1"][1]].source = '# run the tests\ngrader.check( "q1" )\n'
     assert question_regions(hostile) == expected
+
+
+def test_huge_outputs_are_cut_with_a_note(built):
+    """A submission printing megabytes, or thousands of outputs, gives a page of bounded size
+    that says what was left out."""
+    from instructor.desk.notebook import MAX_OUTPUT_CHARS, MAX_OUTPUTS
+
+    nb = nbformat.read(built.solution_notebook, as_version=4)
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="A" * (50 * MAX_OUTPUT_CHARS)),
+                    nbformat.v4.new_output("display_data", data={"text/html": "<b>x</b>" * MAX_OUTPUT_CHARS, "text/plain": "x"})]
+    html = "\n".join(c.html for c in render_cells(nb))
+    assert len(html) < 40 * MAX_OUTPUT_CHARS and html.count("more characters not shown by the desk") == 2
+    code.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": f"line {i}"}) for i in range(MAX_OUTPUTS + 50)]
+    html = "\n".join(c.html for c in render_cells(nb))
+    assert f"line {MAX_OUTPUTS - 1}" in html and f"line {MAX_OUTPUTS}<" not in html and "50 more outputs not shown by the desk" in html

@@ -139,13 +139,33 @@ def question_regions(nb: nbformat.NotebookNode, manual=()) -> dict[str, tuple[in
     return dict(sorted(regions.items(), key=lambda item: item[1][0]))
 
 
+MAX_OUTPUT_CHARS = 100_000
+"""Characters of one output's text (stream, text/plain, text/html, text/markdown) shown; the rest is cut with a note."""
+MAX_OUTPUTS = 200
+"""Outputs shown per cell; a note says how many more there are (a submission printing in a loop)."""
+
+
+def _cut(text, limit: int = MAX_OUTPUT_CHARS):
+    text = text if isinstance(text, str) else "".join(text)
+    return text if len(text) <= limit else text[:limit] + f"\n... ({len(text) - limit:,} more characters not shown by the desk)\n"
+
+
 def _prepare(nb: nbformat.NotebookNode, nonce: str) -> nbformat.NotebookNode:
     nb = copy.deepcopy(nb)
     nb.nbformat, nb.nbformat_minor = 4, max(5, nb.get("nbformat_minor", 5))
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"gkdesk-{nonce}-{i}"
         cell.pop("attachments", None) if cell.cell_type == "code" else None
+        if cell.cell_type == "code" and len(cell.get("outputs", [])) > MAX_OUTPUTS:
+            more = len(cell.outputs) - MAX_OUTPUTS
+            cell.outputs = cell.outputs[:MAX_OUTPUTS] + [nbformat.v4.new_output(
+                "stream", name="stdout", text=f"... ({more:,} more outputs not shown by the desk)\n")]
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if "text" in output:
+                output["text"] = _cut(output["text"])
+            for key in ("text/plain", "text/html", "text/markdown", "text/latex"):
+                if isinstance(output.get("data"), dict) and key in output["data"]:
+                    output["data"][key] = _cut(output["data"][key])
             data = output.get("data")
             if not isinstance(data, dict):
                 continue
