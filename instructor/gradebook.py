@@ -88,10 +88,22 @@ reject or reopen, the decision in ``new``'s ``review``; ``set``/``unset``/``comm
 ``confirmed``: score overrides and comments, :mod:`instructor.overrides`)."""
 
 
+SAFE_NAME_MAX = 200
+"""Longest :func:`safe_name` (characters, ASCII): below the 255-byte file name limit of
+common file systems with room for ``.json``/``.md``."""
+
+
 def safe_name(label: str) -> str:
     """A submission's label as a file name: every character outside ``[A-Za-z0-9._-]``
-    replaced by ``_`` (used for its files under ``results/`` and ``feedback/``)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", label)
+    replaced by ``_`` (used for its files under ``results/`` and ``feedback/``). A name
+    longer than :data:`SAFE_NAME_MAX` (a submission deep in nested folders) keeps its
+    beginning and its end (the file's own name) around 16 hex digits of the label's
+    SHA-256, so it stays unique and writable."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", label)
+    if len(name) <= SAFE_NAME_MAX:
+        return name
+    digest = hashlib.sha256(label.encode("utf-8")).hexdigest()[:16]
+    return f"{name[:80]}_{digest}_{name[-(SAFE_NAME_MAX - 98):]}"
 
 
 def sha256_bytes(data: bytes) -> str:
