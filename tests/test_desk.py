@@ -376,3 +376,24 @@ def test_huge_outputs_are_cut_with_a_note(built):
     code.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": f"line {i}"}) for i in range(MAX_OUTPUTS + 50)]
     html = "\n".join(c.html for c in render_cells(nb))
     assert f"line {MAX_OUTPUTS - 1}" in html and f"line {MAX_OUTPUTS}<" not in html and "50 more outputs not shown by the desk" in html
+
+
+def test_a_label_with_hidden_direction_controls_is_shown_as_written(desk):
+    """A file name with U+202E (right-to-left override) cannot show reordered text in the
+    class, submission or question view; forms still carry the real label."""
+    from instructor.gradebook import Gradebook
+
+    server, out = desk
+    label = "class/smith\u202ebnypi.exe_john.ipynb"
+    with Gradebook(out) as book:
+        row = next(r for r in book.rows() if r.label == HONEST)
+        book.relabel(HONEST, label, path=row.path, member=row.member)
+    client = Client(server.base)
+    client.request("GET", f"/?token={server.token}")
+    for path in ("/", "/submission?" + urlencode({"label": label}), "/question/q1"):
+        response, page = client.request("GET", path)
+        assert response.status == 200 and "smith<U+202E>bnypi" in page.replace("&lt;", "<").replace("&gt;", ">"), path
+        visible = re.sub(r'value="[^"]*"|data-label="[^"]*"|href="[^"]*"', "", page)
+        assert "\u202e" not in visible, path
+    _, page = client.request("GET", "/submission?" + urlencode({"label": label}))
+    assert f'name="label" value="{label}"' in page
