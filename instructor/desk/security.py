@@ -12,9 +12,11 @@
 - **Host and Origin** (DNS rebinding, forged cross-site forms; as Jupyter's
   ``allow_remote_access``): a request whose ``Host`` names another machine than the one
   the desk was bound to (by default only ``127.0.0.1``, ``localhost`` and ``::1``) gets
-  ``403``; a state-changing request (not ``GET``/``HEAD``) whose ``Origin`` is not the
-  desk's own address, or that the browser marks ``Sec-Fetch-Site: cross-site`` or
-  ``same-site`` (another port of this machine), gets ``403``.
+  ``403``; a state-changing request (not ``GET``/``HEAD``) whose ``Origin`` is another
+  address than the desk's (``null``, which Chromium sends for the desk's own forms under
+  ``Referrer-Policy: no-referrer``, is let through to the CSRF check), or that the browser
+  marks ``Sec-Fetch-Site: cross-site`` or ``same-site`` (another port of this machine),
+  gets ``403``.
 - **Headers** on every response: a strict Content-Security-Policy (:data:`CSP`: no script
   at all, styles and images from the desk itself or ``data:`` images only, no frames,
   forms only to the desk, ``base-uri 'none'``), ``X-Content-Type-Options: nosniff``,
@@ -116,7 +118,8 @@ class DeskSecurity:
                                 b"(the Host header names another machine).\n")
         if scope.get("method", "GET") not in ("GET", "HEAD"):
             origin = headers.get(b"origin")
-            foreign = origin is not None and (origin == "null" or urlsplit(origin).netloc.lower() != host.lower())
+            # "null": what Chromium sends for the desk's own forms under Referrer-Policy: no-referrer
+            foreign = origin not in (None, "null") and urlsplit(origin).netloc.lower() != host.lower()
             if foreign or headers.get(b"sec-fetch-site") in ("cross-site", "same-site"):
                 return await refuse(b"403 Forbidden: a form from another site cannot change grades here.\n")
 
