@@ -21,7 +21,10 @@ continued over the next lines by a trailing backslash, and with nothing the shel
 IPython would run besides the installer: no ``;``, ``&``, ``|``, backtick, ``$``,
 redirection, parentheses or ``{...}`` expansion outside quotes (other than
 ``{sys.executable}``). Every other shell escape (``!ls``, ``!pip install x && rm ...``,
-``!wget``, ``%%bash``) is left alone, so the screen still flags it.
+``!wget``, ``%%bash``) is left alone, so the screen still flags it. So is every line of
+a cell whose body is not Python: a cell magic other than ``%%capture``, ``%%time`` and
+``%%timeit`` (``%%bash``, ``%%sh``, ``%%writefile`` ...) keeps its text as written, and
+the screen flags (and the instructor sees) what the student wrote, not a ``pass``.
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ _INSTALL = re.compile(
 )
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 _SHELL = re.compile(r"[;&|`$<>(){}\n]")
+_PYTHON_CELL_MAGICS = frozenset({"capture", "time", "timeit"})
+"""Cell magics whose body IPython runs as Python (install lines in it are not run either)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,9 @@ def strip_install_lines(source: str, cell: int = 1) -> tuple[str, list[InstallLi
         (str, list[InstallLine]): the new source (as many lines as before) and what was
         replaced, in line order.
     """
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    if first.startswith("%%") and (first[2:].split() or [""])[0] not in _PYTHON_CELL_MAGICS:
+        return source, []  # %%bash, %%writefile ...: not Python, left as written
     lines = source.split("\n")
     out: list[str] = []
     found: list[InstallLine] = []

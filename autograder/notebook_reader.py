@@ -11,8 +11,11 @@ line ends. :func:`parse_notebook` reads all of these, repairs them as nbformat's
 would, and returns what it repaired as short notes (the grading status shows them after
 ``"Completed; "``; they are not findings and do not send a submission to review).
 
-Only JSON that is not a notebook at all (no cells, a cell without a type, an output that
-cannot be one) is refused, with a :class:`NotebookReadError` naming the file.
+An output that does not validate (a stream without its ``name``, an ``execute_result``
+without ``execution_count``, an ``output_type`` nbformat does not know) is dropped and
+noted: Jupyter opens such a file with a warning, and grading runs the code again, so a
+saved output never counts. Only JSON that is not a notebook at all (no cells, a cell
+without a type) is refused, with a :class:`NotebookReadError` naming the file.
 
 ``gradkit grade`` (both engines, :mod:`autograder.submissions`) and ``gradkit check``
 (:mod:`student.check`) read through this module, so they accept exactly the same files.
@@ -168,7 +171,7 @@ def _repair_v4(data: dict) -> list[str]:
     data["nbformat_minor"] = minor
     missing = duplicate = bad = 0
     seen: set[str] = set()
-    fixed_cells = extra_keys = 0
+    fixed_cells = extra_keys = dropped_outputs = 0
     for index, cell in enumerate(cells):
         kind = cell.get("cell_type")
         if not isinstance(cell.get("metadata"), dict):
@@ -186,6 +189,9 @@ def _repair_v4(data: dict) -> list[str]:
             if not isinstance(cell.get("outputs"), list):
                 cell["outputs"] = []
                 fixed_cells += 1
+            kept = [o for o in cell["outputs"] if isinstance(o, dict) and validator.isvalid(o, ref="output", version=4, version_minor=min(minor, 5))]
+            dropped_outputs += len(cell["outputs"]) - len(kept)
+            cell["outputs"] = kept
             count = cell.get("execution_count")
             if count is not None and not (isinstance(count, int) and count >= 0):
                 cell["execution_count"] = None
@@ -225,6 +231,8 @@ def _repair_v4(data: dict) -> list[str]:
         notes.append(f"{bad} malformed cell id{'s' if bad > 1 else ''}")
     if fixed_cells:
         notes.append(f"{fixed_cells} cell field{'s' if fixed_cells > 1 else ''} missing or of the wrong type")
+    if dropped_outputs:
+        notes.append(f"{dropped_outputs} saved output{'s' if dropped_outputs > 1 else ''} outside the schema (dropped; outputs are not graded)")
     if extra_keys:
         notes.append(f"{extra_keys} cell field{'s' if extra_keys > 1 else ''} outside the schema (dropped)")
     return notes

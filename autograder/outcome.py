@@ -12,6 +12,10 @@ COMPLETED = "Completed"
 Notes may follow after ``"; "`` (an interrupted cell, capped output)."""
 
 
+_STATUS_HEADS = (COMPLETED.lower(), "needs review", "rejected after review", "could not be graded")
+"""Beginnings of ``grading_status`` that say what became of a submission (autograder.review's prefixes too)."""
+
+
 def is_completed(status: str) -> bool:
     """Whether a ``grading_status`` says every test ran (``"Completed"``, possibly with notes)."""
     return status == COMPLETED or status.startswith(COMPLETED + "; ")
@@ -54,8 +58,15 @@ class GradingOutcome:
         Args:
             label: the submission's label.
             reason: why, naming the file; becomes ``grading_status`` and the test output.
+                A reason that would read as another status (it starts with the file's
+                name, and a file may be named ``Completed; x.ipynb`` or ``needs review:
+                x.ipynb``) gets ``could not be graded: `` in front, so that no reader of
+                ``grading_status`` (:func:`is_completed`, the review prefixes) takes a
+                failure for a completed or flagged submission.
             seconds: time spent, in seconds.
         """
+        if reason.lower().startswith(_STATUS_HEADS):
+            reason = f"could not be graded: {reason}"
         results = {
             "score": 0,
             "output": f"This submission could not be graded: {reason}",

@@ -19,7 +19,7 @@ from pathlib import Path
 from autograder.manual_questions import question_order
 from autograder.outcome import COMPLETED, is_completed
 
-from .gradebook import GradebookRow, safe_name
+from .gradebook import GradebookRow, output_names
 
 __all__ = ["FEEDBACK_DIR", "feedback_text", "write_feedback"]
 
@@ -84,10 +84,12 @@ def feedback_text(row: GradebookRow, points: dict[str, float], *, show_hidden: b
 
 def write_feedback(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, show_hidden: bool = False,
                    manual: dict[str, float] | None = None) -> None:
-    """Write ``out_dir/feedback/<safe label>.md`` for every row (see :func:`feedback_text`)."""
+    """Write ``out_dir/feedback/<safe label>.md`` for every row (see :func:`feedback_text`;
+    names by :func:`instructor.gradebook.output_names`, distinct per row)."""
     folder = Path(out_dir) / FEEDBACK_DIR
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.md"):  # from an earlier run's submissions
         stale.unlink()
+    names = output_names(row.label for row in rows)
     for row in rows:
-        (folder / (safe_name(row.label) + ".md")).write_text(feedback_text(row, points, show_hidden=show_hidden, manual=manual), encoding="utf-8")
+        (folder / (names[row.label] + ".md")).write_text(feedback_text(row, points, show_hidden=show_hidden, manual=manual), encoding="utf-8")

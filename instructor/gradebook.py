@@ -30,7 +30,7 @@ from autograder.review import CLEARED, PENDING, REJECTED, apply_review
 
 from .override_rule import Override, apply_overrides
 
-__all__ = ["EVENT_ACTIONS", "GRADEBOOK_FILE", "MANUAL_QUESTIONS_META", "Gradebook", "GradebookEvent", "GradebookRow", "float_scores", "safe_name",
+__all__ = ["EVENT_ACTIONS", "GRADEBOOK_FILE", "MANUAL_QUESTIONS_META", "Gradebook", "GradebookEvent", "GradebookRow", "float_scores", "output_names", "safe_name",
            "sha256_bytes", "sha256_file", "submission_name"]
 
 GRADEBOOK_FILE = "gradebook.sqlite"
@@ -90,10 +90,44 @@ reject or reopen, the decision in ``new``'s ``review``; ``set``/``unset``/``comm
 row not graded again took the student key, or input note, of the current input)."""
 
 
+SAFE_NAME_MAX = 200
+"""Longest :func:`safe_name` (characters, ASCII): below the 255-byte file name limit of
+common file systems with room for ``.json``/``.md``."""
+
+
 def safe_name(label: str) -> str:
     """A submission's label as a file name: every character outside ``[A-Za-z0-9._-]``
-    replaced by ``_`` (used for its files under ``results/`` and ``feedback/``)."""
-    return re.sub(r"[^A-Za-z0-9._-]", "_", label)
+    replaced by ``_`` (used for its files under ``results/`` and ``feedback/``). A name
+    longer than :data:`SAFE_NAME_MAX` (a submission deep in nested folders) keeps its
+    beginning and its end (the file's own name) around 16 hex digits of the label's
+    SHA-256, so it stays unique and writable."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", label)
+    if len(name) <= SAFE_NAME_MAX:
+        return name
+    digest = hashlib.sha256(label.encode("utf-8")).hexdigest()[:16]
+    return f"{name[:80]}_{digest}_{name[-(SAFE_NAME_MAX - 98):]}"
+
+
+def output_names(labels) -> dict[str, str]:
+    """Each label's file name under ``results/`` and ``feedback/`` (without extension):
+    :func:`safe_name`, but where two labels would get the same name (``a b.ipynb`` and
+    ``a_b.ipynb``; ``A.ipynb`` and ``a.ipynb`` on a case-insensitive file system), each of
+    them gets ``_`` and 12 hex digits of its label's SHA-256 added, so that no submission's
+    file overwrites another's.
+
+    Args:
+        labels: iterable of str, the submissions' labels.
+
+    Returns:
+        dict: label -> name (str), distinct (also when compared case-insensitively).
+    """
+    labels = list(dict.fromkeys(labels))
+    names = {label: safe_name(label) for label in labels}
+    counts: dict[str, int] = {}
+    for name in names.values():
+        counts[name.casefold()] = counts.get(name.casefold(), 0) + 1
+    return {label: name if counts[name.casefold()] == 1 else f"{name}_{hashlib.sha256(label.encode('utf-8')).hexdigest()[:12]}"
+            for label, name in names.items()}
 
 
 def sha256_bytes(data: bytes) -> str:

@@ -28,7 +28,7 @@ from autograder.grade_table import grades_table
 from autograder.manual_questions import MANUAL_PENDING_COLUMN, manual_entries, pending_text, question_order
 from autograder.outcome import GradingOutcome
 
-from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow, float_scores, safe_name
+from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow, float_scores, output_names, safe_name
 from .lms.common import ExportError, write_text_atomic
 from .lock import output_lock
 
@@ -49,7 +49,8 @@ HIDDEN_RESULTS_META = "hidden_results"
 
 
 def results_file_name(label: str) -> str:
-    """File name of a submission's results.json under ``results/``: ``safe_name(label) + ".json"``."""
+    """File name of a submission's results.json under ``results/``: ``safe_name(label) + ".json"``
+    (unless another label of the folder sanitises alike: see :func:`instructor.gradebook.output_names`)."""
     return safe_name(label) + ".json"
 
 
@@ -245,12 +246,13 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
     write_text_atomic(out_dir / GRADES_CSV, table.to_csv(index=False))
     write_text_atomic(out_dir / STUDENTS_CSV, students_table(rows, points, manual).to_csv(index=False))
     (out_dir / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
-    current = {results_file_name(row.label) for row in rows}
+    names = output_names(row.label for row in rows)  # distinct even where two labels sanitise alike
+    current = {names[row.label] + ".json" for row in rows}
     for stale in (out_dir / RESULTS_DIR).glob("*.json"):  # of submissions no longer in the gradebook
         if stale.name not in current:
             stale.unlink()
     for row in rows:
-        write_text_atomic(out_dir / RESULTS_DIR / results_file_name(row.label),
+        write_text_atomic(out_dir / RESULTS_DIR / (names[row.label] + ".json"),
                           json.dumps(float_scores(_results_with_manual(row, manual)), indent=2))
     write_feedback(rows, points, out_dir, show_hidden=show_hidden, manual=manual)
     write_report(rows, points, out_dir, startup=startup, manual=manual)

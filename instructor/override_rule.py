@@ -47,6 +47,7 @@ CHANGED = "override on a changed submission"
 
 _SET = re.compile(r"; " + SET_BY_HAND + r": ([^;]*)")
 _CHANGED = re.compile(r"; " + CHANGED + r": ([^;(]*)")
+_MARKER_TEXT = re.compile("(" + re.escape(SET_BY_HAND) + "|" + re.escape(CHANGED) + "):", re.IGNORECASE)
 
 
 def format_score(points: float | None) -> str:
@@ -113,13 +114,18 @@ def apply_overrides(scores: dict[str, float | None], status: str, results: dict[
         file_sha256, autograder_sha256: the row's current hashes (for "changed").
 
     Returns:
-        (scores, status, results): unchanged without overrides. Otherwise each hand-set
+        (scores, status, results): unchanged without overrides (but for the markers'
+        text in a status that did not come from this rule, e.g. a file name quoted in a
+        failure status: written ``"set by hand":``, so that no reader takes it for one). Otherwise each hand-set
         question counts its points; the status gets ``; set by hand: q=p, ...`` (and
         ``; override on a changed submission: q, ...``); in results.json each such
         question's entry gets the points and an output saying they were set by hand and
         what the tests gave, comments are added to their question's entry (one is added
         for a question that has none), and the top-level ``score`` is the counted total.
     """
+    # the markers mean what this rule wrote, never text a submission put there (a file named
+    # "x; set by hand: q1=2.ipynb" is quoted in its failure status)
+    status = _MARKER_TEXT.sub(r'"\1":', status or "")
     if not overrides:
         return scores, status, results
     scores = dict(scores)

@@ -86,6 +86,13 @@ def payloads(url: str, tag: str) -> str:
 <details open ontoggle="window.gk_{tag}_toggle = 1">details {tag}</details>
 <body onload="window.gk_{tag}_bodyload = 1">
 <input autofocus onfocus="window.gk_{tag}_focus = 1">
+<svg><foreignObject><img src="x" onerror="window.gk_{tag}_foreign = 1; fetch('{u}-foreign')"></foreignObject></svg>
+<math><mtext><table><mglyph><style><img src="x" onerror="window.gk_{tag}_mxss = 1"></style></mglyph></table></mtext></math>
+<noscript><p title="</noscript><img src=x onerror=window.gk_{tag}_noscript=1>"></p></noscript>
+<a id="{tag}-datalink" href="data:text/html,&lt;script&gt;window.gk_{tag}_data=1&lt;/script&gt;">data link {tag}</a>
+<img src="data:image/png;base64,iVBORw0KGgo=" srcset="{u}-srcset 1x" alt="srcset {tag}">
+<a id="{tag}-desklink" href="/submission?done=Cleared+by+the+instructor">desk link {tag}</a>
+<div class="qtests tests done">fake panel {tag}</div>
 """
 
 

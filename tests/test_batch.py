@@ -159,3 +159,52 @@ def test_killed_run_resumes_without_regrading(built, samples_dir, tmp_path):
     # --regrade grades everything again
     result = subprocess.run(cmd + ["--regrade"], env=env, capture_output=True, text=True)
     assert f"{len(names)} graded now, 0 already in the gradebook" in result.stdout
+
+
+def test_a_submission_deep_in_nested_folders_gets_its_files(built, tmp_path):
+    """A label longer than a file name may be (folders nested in an LMS download) still gets
+    its results/ and feedback/ files, unique per label, and the batch completes."""
+    from instructor.gradebook import SAFE_NAME_MAX, safe_name
+
+    root = tmp_path / "subs"
+    deep = root.joinpath(*(c * 60 for c in "defg"))
+    deep.mkdir(parents=True)
+    for name in ("h" * 60 + ".ipynb", "h" * 59 + "i.ipynb"):
+        shutil.copy(built.student_notebook, deep / name)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "1", str(root)])
+    assert result.exit_code == 0 and result.exception is None, result.output
+    table = pd.read_csv(out / "grades.csv").iloc[1:]
+    labels = list(table["file"])
+    assert len(labels) == 2 and all(len(label) > 255 for label in labels)
+    names = {safe_name(label) for label in labels}
+    assert len(names) == 2 and all(len(n) <= SAFE_NAME_MAX and n.endswith(".ipynb") for n in names)
+    assert {p.name for p in (out / "results").iterdir()} == {n + ".json" for n in names}
+    assert {p.name for p in (out / "feedback").iterdir()} == {n + ".md" for n in names}
+    assert safe_name("canvas/smith john.ipynb") == "canvas_smith_john.ipynb"  # short names as before
+
+
+def test_labels_that_sanitise_alike_keep_separate_files(built, tmp_path):
+    """``a b.ipynb`` and ``a_b.ipynb`` (and ``A_b.ipynb``, alike on a case-insensitive file
+    system) would share one results/ and one feedback/ file; each keeps its own."""
+    from instructor.gradebook import output_names
+
+    root = tmp_path / "subs"
+    root.mkdir()
+    shutil.copy(built.solution_notebook, root / "a b.ipynb")
+    (root / "a_b.ipynb").write_text("{not a notebook", encoding="utf-8")
+    shutil.copy(built.student_notebook, root / "A_b.ipynb")
+    shutil.copy(built.student_notebook, root / "c.ipynb")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(cli, ["grade", "--autograder", str(built.autograder_zip), "--out", str(out), "--jobs", "2", str(root)])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "grades.csv").iloc[1:].set_index("file")
+    names = output_names(table.index)
+    assert len(set(n.casefold() for n in names.values())) == 4 and names["subs/c.ipynb"] == "subs_c.ipynb"
+    for label, name in names.items():
+        results = json.loads((out / "results" / f"{name}.json").read_text(encoding="utf-8"))
+        score = results.get("score", sum(t.get("score", 0) for t in results.get("tests", [])))
+        assert score == table.loc[label, "total_points_earned"], label
+        assert f"# Feedback for {label}" in (out / "feedback" / f"{name}.md").read_text(encoding="utf-8")
+    assert table.loc["subs/a b.ipynb", "total_points_earned"] == 10
+    assert len(list((out / "results").iterdir())) == 4 and len(list((out / "feedback").iterdir())) == 4

@@ -33,9 +33,9 @@ class Client:
         self.host, self.port = parts.hostname, parts.port
         self.cookie = ""
 
-    def request(self, method: str, path: str, body: dict | None = None, cookie: bool = True):
+    def request(self, method: str, path: str, body: dict | None = None, cookie: bool = True, headers: dict | None = None):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=60)
-        headers = {"Cookie": self.cookie} if cookie and self.cookie else {}
+        headers = {**({"Cookie": self.cookie} if cookie and self.cookie else {}), **(headers or {})}
         data = None
         if body is not None:
             data = urlencode(body)
@@ -154,14 +154,62 @@ def test_decisions_rewrite_grades_and_the_canvas_import(desk):
     assert response.status in (400, 404) and "nobody.ipynb" in page
 
 
+def test_host_origin_and_the_token_redirect_refuse_what_another_site_sends(desk):
+    """DNS rebinding (a Host naming another machine), a form posted from another site (its
+    Origin or Sec-Fetch-Site), and a token address whose path is not Latin-1 or carries CR LF."""
+    server, out = desk
+    client = Client(server.base)
+    client.request("GET", f"/?token={server.token}")
+    port = urlsplit(server.base).port
+    for host in (f"evil.example:{port}", "evil.example", f"127.0.0.1.evil.example:{port}", f"10.0.0.1:{port}"):
+        response, text = client.request("GET", "/", headers={"Host": host})
+        assert response.status == 403 and "Host" in text, host
+    for host in (f"localhost:{port}", f"127.0.0.1:{port}", "LOCALHOST."):
+        response, _ = client.request("GET", "/", headers={"Host": host})
+        assert response.status == 200, host
+    before = (out / "grades.csv").read_text()
+    form = {"label": FLAGGED, "action": "clear", "csrf": server.app.csrf}
+    for headers in ({"Origin": "http://evil.example"}, {"Origin": f"http://127.0.0.1:{port + 1}"}, {"Origin": "null", "Sec-Fetch-Site": "cross-site"},
+                    {"Sec-Fetch-Site": "cross-site"}, {"Sec-Fetch-Site": "same-site"}):
+        response, _ = client.request("POST", "/action", form, headers=headers)
+        assert response.status == 403, headers
+    assert (out / "grades.csv").read_text() == before
+    # as Chromium posts the desk's own form under Referrer-Policy: no-referrer
+    response, _ = client.request("POST", "/action", form, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert response.status == 303
+    for path, location in (("/%E4%B8%AD", "/%E4%B8%AD"), ("/a%0d%0aSet-Cookie:%20x=1", "/a%0D%0ASet-Cookie%3A%20x%3D1"),
+                           ("/%5C%5Cevil.example/", "/evil.example/")):
+        response, _ = client.request("GET", f"{path}?token={server.token}", cookie=False)
+        assert response.status == 303 and response.getheader("Location") == location, path
+
+
+def test_submission_html_cannot_dress_as_the_desk_or_link_into_it():
+    """Class names of the desk's own page parts, relative links into the desk (whose
+    ``done`` message would show the student's words) and hidden direction controls."""
+    from instructor.desk.sanitize import DESK_CLASSES, show_controls
+
+    assert {"tests", "qtests", "cases", "pass", "done", "error", "warning", "findings", "hand"} <= DESK_CLASSES
+    fake = sanitize_html('<div class="qtests tests"><table class="cases"><tr class="pass"><td>q3 passed</td></tr></table></div>'
+                         '<p class="done">cleared</p><span class="k highlight prompt output_area">x</span>')
+    assert "class=" in fake and not any(re.search(rf'class="[^"]*\b{name}\b', fake) for name in DESK_CLASSES), fake
+    assert 'class="k highlight prompt output_area"' in fake  # nbconvert's and Pygments' classes stay
+    for href in ("/submission?label=x&done=Cleared+by+the+instructor", "action", "//evil.example/x", "./x", "?done=x",
+                 "data:text/html,x", " javascript:x", "vbscript:x"):
+        assert "href" not in sanitize_html(f'<a href="{href}">x</a>'), href
+    for href in ("#section-2", "https://pytorch.org/docs", "http://x.example/", "mailto:ta@example.org"):
+        assert f'href="{href}"' in sanitize_html(f'<a href="{href}">x</a>'), href
+    assert "\u202e" not in sanitize_html("<p>smith\u202egpj.exe</p>") and "&lt;U+202E&gt;" in sanitize_html("<p>a\u202eb</p>")
+    assert show_controls("lee\u2066ann\u200b.ipynb") == "lee<U+2066>ann<U+200B>.ipynb"
+
+
 def test_the_sanitiser_removes_every_payload():
     url = "http://127.0.0.1:9"
     clean = sanitize_html(payloads(url, "x")).lower()
     for banned in ("<script", "onerror", "onload", "ontoggle", "onfocus", "javascript:", "<svg", "<iframe", "srcdoc", "<link",
                    "<style", "style=", "<meta", "<base", "<form", "<input", "<button", "<object", "<embed", "<video",
-                   "<audio", "<body", url):
+                   "<audio", "<body", url, "href=\"/submission", "qtests", "srcset=", "data:text/html", "<noscript", "<math"):
         assert banned not in clean, banned
-    assert "javascript link x" in clean and "styled x" in clean  # the text stays
+    assert "javascript link x" in clean and "styled x" in clean and "fake panel x" in clean  # the text stays
     kept = sanitize_html('<a href="https://pytorch.org/docs">docs</a><img src="data:image/png;base64,iVBORw0KGgo=" alt="fig">')
     assert 'href="https://pytorch.org/docs"' in kept and 'rel="noopener noreferrer"' in kept and 'src="data:image/png;base64,' in kept
     assert sanitize_html('<a href="data:text/html,<script>alert(1)</script>">x</a>') == '<a rel="noopener noreferrer">x</a>'
@@ -297,3 +345,56 @@ def test_an_override_on_a_changed_submission_is_shown_and_confirmed(desk, built)
     _, page = client.request("GET", "/submission?" + urlencode({"label": HONEST}))
     assert 'id="btn-confirm"' not in page
     assert _grades(out).loc[HONEST, "q1"] == 1.5
+
+
+def test_a_check_call_inside_an_answer_does_not_move_a_question(built):
+    """``grader.check("q3")`` in a comment, a string or next to other code in an answer cell
+    is not a question's end: the regions stay those of the notebook as built."""
+    nb = nbformat.read(built.student_notebook, as_version=4)
+    expected = question_regions(nb)
+    assert list(expected) == ["q1", "q2", "q3"]
+    hostile = nbformat.read(built.student_notebook, as_version=4)
+    q1_answer, q2_answer = expected["q1"][2][0], expected["q2"][2][0]
+    hostile.cells[q1_answer].source += '\n# grader.check("q3")'
+    hostile.cells[q2_answer].source += '\nprint("grader.check(\'q3\')")\ngrader.check("q3"); x = 1'
+    assert question_regions(hostile) == expected
+    # a cell holding only the call (and a comment) is one, as Otter writes it
+    hostile.cells[expected["q1"][1]].source = '# run the tests\ngrader.check( "q1" )\n'
+    assert question_regions(hostile) == expected
+
+
+def test_huge_outputs_are_cut_with_a_note(built):
+    """A submission printing megabytes, or thousands of outputs, gives a page of bounded size
+    that says what was left out."""
+    from instructor.desk.notebook import MAX_OUTPUT_CHARS, MAX_OUTPUTS
+
+    nb = nbformat.read(built.solution_notebook, as_version=4)
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="A" * (50 * MAX_OUTPUT_CHARS)),
+                    nbformat.v4.new_output("display_data", data={"text/html": "<b>x</b>" * MAX_OUTPUT_CHARS, "text/plain": "x"})]
+    html = "\n".join(c.html for c in render_cells(nb))
+    assert len(html) < 40 * MAX_OUTPUT_CHARS and html.count("more characters not shown by the desk") == 2
+    code.outputs = [nbformat.v4.new_output("display_data", data={"text/plain": f"line {i}"}) for i in range(MAX_OUTPUTS + 50)]
+    html = "\n".join(c.html for c in render_cells(nb))
+    assert f"line {MAX_OUTPUTS - 1}" in html and f"line {MAX_OUTPUTS}<" not in html and "50 more outputs not shown by the desk" in html
+
+
+def test_a_label_with_hidden_direction_controls_is_shown_as_written(desk):
+    """A file name with U+202E (right-to-left override) cannot show reordered text in the
+    class, submission or question view; forms still carry the real label."""
+    from instructor.gradebook import Gradebook
+
+    server, out = desk
+    label = "class/smith\u202ebnypi.exe_john.ipynb"
+    with Gradebook(out) as book:
+        row = next(r for r in book.rows() if r.label == HONEST)
+        book.relabel(HONEST, label, path=row.path, member=row.member)
+    client = Client(server.base)
+    client.request("GET", f"/?token={server.token}")
+    for path in ("/", "/submission?" + urlencode({"label": label}), "/question/q1"):
+        response, page = client.request("GET", path)
+        assert response.status == 200 and "smith<U+202E>bnypi" in page.replace("&lt;", "<").replace("&gt;", ">"), path
+        visible = re.sub(r'value="[^"]*"|data-label="[^"]*"|href="[^"]*"', "", page)
+        assert "\u202e" not in visible, path
+    _, page = client.request("GET", "/submission?" + urlencode({"label": label}))
+    assert f'name="label" value="{label}"' in page

@@ -328,3 +328,61 @@ def test_an_override_gives_the_manual_question_its_points(manual_graded, tmp_pat
                                       "--out", str(target), str(out)])
     assert result.exit_code == 0, result.output
     assert records(target)[3] == ["Smith, John", "1001", "S001", "jsmith", "Section A", "5.5"]
+
+
+# ---------------------------------------------------------------- the desk
+
+def test_the_desk_shows_a_manual_question_as_not_graded_yet_and_sets_it(manual_built, tmp_path):
+    """Class, submission and question views list the manual question (q2) as "not graded
+    yet", never 0; its prose answer cell is its own, not the next autograded question's;
+    the submission page's form gives it points, which grades.csv then counts."""
+    import http.client
+    from urllib.parse import urlencode
+
+    from instructor.batch import grade_batch
+    from instructor.desk import start_desk
+    from instructor.desk.notebook import question_regions
+
+    student = nbformat.read(manual_built.student_notebook, as_version=4)
+    prose = next(i for i, c in enumerate(student.cells) if c.cell_type == "markdown" and "otter_answer_cell" in c.metadata.get("tags", []))
+    regions = question_regions(student, ["q2"])
+    assert regions["q2"][2] == [prose] and prose not in regions["q3"][2] and prose not in question_regions(student)["q3"][2]
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(manual_built.solution_notebook, subs / "sol.ipynb")
+    shutil.copy(manual_built.student_notebook, subs / "blank.ipynb")
+    out = tmp_path / "out"
+    grade_batch(autograder_zip=manual_built.autograder_zip, submissions=[subs], out_dir=out, jobs=2, progress=False)
+    server = start_desk(out, port=0, quiet=True).start()
+    try:
+        port = int(server.base.rstrip("/").rsplit(":", 1)[1])
+
+        def request(method, path, body=None, cookie=""):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            headers = {"Cookie": cookie} if cookie else {}
+            if body is not None:
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
+            conn.request(method, path, body=urlencode(body) if body is not None else None, headers=headers)
+            response = conn.getresponse()
+            return response, response.read().decode("utf-8")
+
+        response, _ = request("GET", f"/?token={server.token}")
+        cookie = response.getheader("Set-Cookie").split(";", 1)[0]
+        _, page = request("GET", "/", cookie=cookie)
+        assert "q2 (3, graded by hand)" in page
+        assert re.findall(r'data-q="q2">([^<]*)<', page) == ["not graded yet", "not graded yet"]
+        response, page = request("GET", "/question/q2", cookie=cookie)
+        assert response.status == 200 and page.count("not graded yet / 3") == 2 and f"cell {prose + 1}<" in page
+        _, page = request("GET", "/question/q3", cookie=cookie)
+        assert f"cell {prose + 1}<" not in page  # the prose answer is q2's, not q3's
+        _, page = request("GET", "/submission?" + urlencode({"label": "subs/blank.ipynb"}), cookie=cookie)
+        assert '<option value="q2">q2 (of 3, graded by hand, not graded yet)' in page and "q2: not graded yet / 3 points" in page
+        response, _ = request("POST", "/action", {"csrf": server.app.csrf, "label": "subs/blank.ipynb", "action": "set",
+                                                  "question": "q2", "points": "2.5"}, cookie=cookie)
+        assert response.status == 303
+        _, page = request("GET", "/", cookie=cookie)
+        assert re.findall(r'data-q="q2">([^<]*)<', page) == ["2.5 ✎", "not graded yet"]
+    finally:
+        server.stop()
+    rows = {r["file"]: r for r in csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8")))}
+    assert float(rows["subs/blank.ipynb"]["q2"]) == 2.5 and rows["subs/sol.ipynb"]["q2"] == ""

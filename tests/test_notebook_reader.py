@@ -57,6 +57,38 @@ def test_screen_sees_no_install_line_but_keeps_other_shell_escapes():
     assert [(f.cell, f.line, f.rule) for f in findings] == [(2, 2, "process")]
 
 
+def test_a_cell_magic_body_that_is_not_python_keeps_its_install_lines():
+    """``%%bash``/``%%sh``/``%%writefile`` bodies are not Python: nothing in them is replaced
+    (a file written keeps its text, the screen flags what the student wrote); ``%%capture``
+    and ``%%time`` bodies are Python, and their install lines are not run."""
+    for source in ("%%bash\npip install x", "\n%%sh\n!pip install x", "%%writefile setup.sh\npip install x\n", "%%script bash\npip install x"):
+        assert strip_install_lines(source) == (source, []), source
+    for source in ("%%capture\n!pip install otter-grader", "%%time\n%pip install -q x", "%%capture out\npip install x"):
+        new, found = strip_install_lines(source)
+        assert new.split("\n")[1] == "pass" and len(found) == 1, source
+    nb = nbformat.from_dict(_nb([_code("%%bash\npip install x")]))
+    assert strip_notebook_install_lines(nb) == []
+    assert [f.code for f in screen_notebook(nb)] == ["get_ipython().run_cell_magic('bash', '', 'pip install x\\n')"]
+
+
+@pytest.mark.parametrize("output", [
+    {"output_type": "stream", "text": "hi\n"},                                          # no name
+    {"output_type": "execute_result", "data": {"text/plain": "1"}, "metadata": {}},     # no execution_count
+    {"output_type": "display_data", "data": {"text/plain": "1"}},                       # no metadata
+    {"output_type": "error", "ename": "E", "evalue": "v"},                              # no traceback
+    {"output_type": "pyout", "text": "1"}, {"output_type": "weird"}, "text", None,      # not an output nbformat 4 knows
+])
+def test_a_saved_output_outside_the_schema_is_dropped_not_a_zero(output):
+    """Jupyter opens such a file with a warning; outputs are not graded (the code runs again)."""
+    good = {"output_type": "stream", "name": "stdout", "text": "ok\n"}
+    for minor in (4, 5):
+        data = _nb([_code("x = 1", outputs=[output, good], execution_count=1)], minor=minor)
+        read = parse_notebook(json.dumps(data).encode(), "a.ipynb")
+        assert read.notebook.cells[0].outputs == [good] and read.notebook.cells[0].source == "x = 1"
+        assert any("1 saved output outside the schema" in note for note in read.notes)
+        nbformat.validate(read.notebook)
+
+
 def test_ids_on_minor_4_are_read_as_4_5_and_noted():
     read = parse_notebook(json.dumps(_nb([_code("x = 1", id="abc")], minor=4)).encode(), "a.ipynb")
     assert read.notebook.nbformat_minor == 5 and read.notebook.cells[0].id == "abc"

@@ -20,6 +20,7 @@ from click.testing import CliRunner
 from instructor.cli import main as cli
 from instructor.gradebook import Gradebook
 from instructor.outputs import results_file_name
+from instructor.override_rule import CHANGED as CHANGED_TEXT
 from instructor.override_rule import Override, apply_overrides, changed_questions, hand_set_questions
 from instructor.overrides import OverrideError, add_comment, confirm_override, history, set_points, unset_points
 from instructor.samples import load_samples, write_samples
@@ -414,3 +415,33 @@ def test_one_bad_change_refuses_the_whole_command(work):
     assert result.exit_code == 2 and result.output == f"Error: {GARCIA}: q3: points must be between 0 and 5, got 9\n"
     with Gradebook(out) as book:
         assert book.overrides() == {} and book.rows([OBRIEN])[0].needs_review
+
+
+def test_a_file_name_cannot_pass_for_a_status_gradkit_writes(built, tmp_path):
+    """A submission's file name is quoted in its failure status: named like a status
+    (``Completed; ...``, ``needs review: ...``) or carrying an override marker, it is
+    still a failure, with nothing set by hand and nothing flagged, in grades.csv and the
+    batch summary."""
+    from autograder.outcome import is_completed
+    from autograder.review import NEEDS_REVIEW, REJECTED_STATUS, engine_status
+    from instructor.batch import grade_batch
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    names = ["Completed; a.ipynb", "needs review: b.ipynb", "rejected after review c.ipynb", "COMPLETED d.ipynb",
+             "e; set by hand: q1=2, q2=3, q3=5.ipynb", "f; Set By Hand: q1=2; override on a changed submission: q1.ipynb"]
+    for name in names:
+        (subs / name).write_text("{not a notebook", encoding="utf-8")
+    out = tmp_path / "out"
+    result = grade_batch(autograder_zip=built.autograder_zip, submissions=[subs], out_dir=out, jobs=1, progress=False)
+    rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text(encoding="utf-8"))))[1:]
+    assert sorted(r["file"].split("/")[-1] for r in rows) == sorted(names)
+    for r in rows:
+        status = r["grading_status"]
+        assert not is_completed(status) and not is_completed(engine_status(status)), status
+        assert not status.startswith((NEEDS_REVIEW, REJECTED_STATUS)), status
+        assert hand_set_questions(status) == [] and changed_questions(status) == [], status
+        assert float(r["total_points_earned"]) == 0
+    summary = result.text()
+    assert "0 completed, 6 could not be fully graded" in summary
+    assert "set by hand" not in summary and "need review" not in summary and CHANGED_TEXT not in summary

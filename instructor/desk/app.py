@@ -34,8 +34,9 @@ from ..gradebook import GRADEBOOK_FILE, GradebookRow, sha256_bytes
 from ..lock import FolderBusy
 from ..review import ReviewError
 from .model import (SORT_KEYS, ClassFilter, changed_overrides, filter_rows, findings_by_cell, overridden_questions, question_cases,
-                    read_case_info, read_snapshot, sort_rows)
+                    question_score, read_case_info, read_snapshot, score_text, sort_rows)
 from .notebook import render_cells
+from .sanitize import show_controls
 from .security import DeskSecurity, check_csrf, new_token
 
 __all__ = ["ACTIONS", "create_app"]
@@ -96,21 +97,22 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
     csrf = new_token()
     case_info = read_case_info(autograder_zip)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True, default_for_string=True))
-    env.globals.update(Markup=Markup, csrf=csrf, folder=str(out_dir), urlencode=urlencode, has_overrides=_overrides_module() is not None)
+    env.filters["shown"] = lambda value: show_controls(str(value))  # labels and names as text: no hidden reordering
+    env.globals.update(Markup=Markup, score_text=score_text, question_score=question_score, csrf=csrf, folder=str(out_dir), urlencode=urlencode, has_overrides=_overrides_module() is not None)
     cache = _RenderCache()
 
     def page(template: str, status: int = 200, **values) -> HTMLResponse:
         return HTMLResponse(env.get_template(template).render(**values), status_code=status)
 
-    def notebook_view(row: GradebookRow, question: str | None = None):
+    def notebook_view(row: GradebookRow, question: str | None = None, manual: tuple = ()):
         """(cells, problem): the rendered cells of a row's submission (only ``question``'s
         answer cells if given), or why they cannot be shown."""
         sub = Submission(Path(row.path), row.label, member=row.member)
         try:
             data = sub.read_bytes()
             current = sha256_bytes(data)
-            cells = cache.get((row.path, row.member, current, question),
-                              lambda: render_cells(read_submission_notebook(sub), question))
+            cells = cache.get((row.path, row.member, current, question, manual),
+                              lambda: render_cells(read_submission_notebook(sub), question, manual=manual))
         except (SubmissionError, OSError) as error:
             return [], f"The submission cannot be shown: {error}"
         changed = "" if current == row.file_sha256 else (
@@ -126,7 +128,7 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
         key = key if key in SORT_KEYS or key in snap.points else "label"
         rows = sort_rows(filter_rows(snap.rows, snap.points, flt), key, q.get("desc") == "1", questions=snap.points)
         params = {k: v for k, v in q.items() if k not in ("sort", "desc")}
-        return page("class.html", rows=rows, points=snap.points, possible=sum(snap.points.values()), flt=flt, sort=key,
+        return page("class.html", rows=rows, points=snap.questions, manual=snap.manual, possible=sum(snap.questions.values()), flt=flt, sort=key,
                     desc=q.get("desc") == "1", params=params, total_count=len(snap.rows), overridden=overridden_questions, changed=changed_overrides,
                     pending=sum(r.needs_review for r in snap.rows))
 
@@ -137,7 +139,7 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
         import matplotlib.pyplot as plt
 
         snap = read_snapshot(out_dir)
-        possible = sum(snap.points.values()) or 1.0
+        possible = sum(snap.questions.values()) or 1.0
         fig, ax = plt.subplots(figsize=(6, 2.4))
         totals = [r.total for r in snap.rows]
         ax.hist(totals, bins=min(20, max(5, len(set(totals)))), range=(0, possible), color="#4c72b0")
@@ -157,7 +159,7 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
             return page("error.html", status=404, message=f"No submission labelled {label!r} in {out_dir}.")
         overrides_api = _overrides_module()
         history = overrides_api.history_text(snap.events) if overrides_api and hasattr(overrides_api, "history_text") else ""
-        cells, problem = notebook_view(row)
+        cells, problem = notebook_view(row, manual=tuple(snap.manual))
         by_cell, loose = findings_by_cell(row)
         for cell in cells:
             cell.findings = by_cell.get(cell.index, [])
@@ -165,27 +167,28 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
         for cell in cells:
             if cell.question:
                 last_cell[cell.question] = cell.index
-        tests = {qn: question_cases(row, qn, case_info) for qn in snap.points}
+        tests = {qn: question_cases(row, qn, case_info) for qn in snap.questions}
         outputs = {t.get("name"): t.get("output", "") for t in row.results.get("tests", [])}
-        return page("submission.html", status=status, row=row, cells=cells, problem=problem, loose=loose, points=snap.points,
+        return page("submission.html", status=status, row=row, cells=cells, problem=problem, loose=loose, points=snap.questions, manual=snap.manual,
                     tests=tests, outputs=outputs, last_cell=last_cell, events=snap.events, message=message or request.query_params.get("done", ""),
                     error=error, overrides=overridden_questions(row), changed=changed_overrides(row), history=history)
 
     def question_view(request: Request):
         name = request.path_params["name"]
         snap = read_snapshot(out_dir)
-        if name not in snap.points:
-            return page("error.html", status=404, message=f"No question {name!r}; questions: {', '.join(snap.points)}.")
+        if name not in snap.questions:
+            return page("error.html", status=404, message=f"No question {name!r}; questions: {', '.join(snap.questions)}.")
         only_failed = request.query_params.get("failed") == "1"
         rows = filter_rows(snap.rows, snap.points, ClassFilter(failed=name)) if only_failed else snap.rows
         entries = []
         for row in rows:
-            cells, problem = notebook_view(row, name)
+            cells, problem = notebook_view(row, name, tuple(snap.manual))
             entries.append({"row": row, "cells": cells, "problem": problem,
                             "cases": question_cases(row, name, case_info),
                             "output": next((t.get("output", "") for t in row.results.get("tests", []) if t.get("name") == name), ""),
                             "override": overridden_questions(row).get(name)})
-        return page("question.html", name=name, possible=snap.points[name], entries=entries, points=snap.points, only_failed=only_failed)
+        return page("question.html", name=name, possible=snap.questions[name], entries=entries, points=snap.questions, only_failed=only_failed,
+                    manual=snap.manual)
 
     async def action(request: Request):
         form = await request.form()

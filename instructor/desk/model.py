@@ -25,7 +25,7 @@ from autograder.review import engine_status, finding_text
 from ..gradebook import Gradebook, GradebookRow
 
 __all__ = ["ClassFilter", "SORT_KEYS", "TestCase", "TestCaseInfo", "changed_overrides", "filter_rows", "overridden_questions", "question_cases",
-           "read_case_info", "sort_rows"]
+           "question_score", "read_case_info", "score_text", "sort_rows"]
 
 _CASE = re.compile(r"^\s*(?P<q>\S+) - (?P<n>\d+) result:\s*$", re.M)
 _ALL_PASSED = re.compile(r"^\s*(?P<q>\S+) results: All test cases passed!", re.M)
@@ -254,18 +254,43 @@ def sort_rows(rows: list[GradebookRow], key: str, descending: bool = False, ques
 
 @dataclass
 class Snapshot:
-    """The gradebook as one page reads it: ``rows`` (by label), ``points`` (question ->
-    points possible), ``events`` (the history of one label when asked)."""
+    """The gradebook as one page reads it: ``rows`` (by label), ``points`` (autograded
+    question -> points possible), ``events`` (the history of one label when asked),
+    ``manual`` (manually graded question -> points possible; ``manual: true`` in the
+    master notebook)."""
 
     rows: list[GradebookRow]
     points: dict[str, float]
     events: list = field(default_factory=list)
+    manual: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def questions(self) -> dict[str, float]:
+        """Every question -> points possible: the autograded ones, then the manual ones."""
+        return {**self.points, **self.manual}
+
+
+def question_score(row: GradebookRow, question: str) -> float | None:
+    """The points a row counts for one question; None for a manual question nobody has
+    scored yet (never shown as 0)."""
+    manual = row.manual_scores or {}
+    if question in manual:
+        return None if manual[question] is None else float(manual[question])
+    value = (row.scores or {}).get(question)
+    return 0.0 if value is None else float(value)
+
+
+def score_text(row: GradebookRow, question: str) -> str:
+    """:func:`question_score` as the pages show it: ``4.5`` or ``not graded yet``."""
+    value = question_score(row, question)
+    return "not graded yet" if value is None else f"{value:g}"
 
 
 def read_snapshot(out_dir: Path, label: str | None = None) -> Snapshot:
     """Read every row and the points possible (and ``label``'s history) from the gradebook."""
     with Gradebook(out_dir) as book:
-        return Snapshot(rows=book.rows(), points=book.points(), events=book.events(label) if label else [])
+        return Snapshot(rows=book.rows(), points=book.points(), events=book.events(label) if label else [],
+                        manual=book.manual_questions())
 
 
 def findings_by_cell(row: GradebookRow) -> tuple[dict[int, list[dict]], list[dict]]:

@@ -14,6 +14,11 @@ previous one (at the question's own text and provided cells right before its fir
 answer); its answer cells are the cells tagged ``otter_answer_cell`` there. A notebook
 that lost its tags (exported by another tool) falls back to every code cell of the
 region that is not a provided cell (``# Provided``, ``gradkit_checks.record``) or Otter's own.
+A manually graded question (``manual: true``) has no ``grader.check`` cell: Otter Assign
+writes it between ``<!-- BEGIN QUESTION -->`` and ``<!-- END QUESTION -->`` markdown
+markers. Such a block (holding no ``grader.check``) is the next manual question's region
+(names given in notebook order), and its cells never count as the answer of the
+autograded question after it.
 """
 
 from __future__ import annotations
@@ -34,6 +39,20 @@ __all__ = ["RenderedCell", "question_regions", "render_cells"]
 _EXPORTER = None
 _EXPORTER_LOCK = threading.Lock()
 _CHECK = re.compile(r"""grader\s*\.\s*check\(\s*["']([^"']+)["']\s*\)""")
+_CHECK_CELL = re.compile(r"""\A\s*grader\s*\.\s*check\(\s*["']([^"'\n]+)["']\s*\)\s*\Z""")
+
+
+def _check_cell(cell) -> re.Match | None:
+    """The question a ``grader.check`` cell checks: a code cell holding that call alone
+    (comments and blank lines aside), as Otter Assign writes it. A call in a comment, a
+    string or an answer cell does not mark a question's end (a submission cannot move a
+    question's region by writing ``# grader.check("q3")`` into another answer)."""
+    if cell.cell_type != "code":
+        return None
+    code = "\n".join(line for line in cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+    return _CHECK_CELL.match(code)
+_BEGIN = re.compile(r"<!--\s*BEGIN QUESTION\s*-->")
+_END = re.compile(r"<!--\s*END QUESTION\s*-->")
 _RECORD = re.compile(r"""gradkit_checks\s*\.\s*record\(\s*["']([^"']+)["']""")
 
 
@@ -60,24 +79,49 @@ class RenderedCell:
     findings: list = field(default_factory=list)
 
 
-def question_regions(nb: nbformat.NotebookNode) -> dict[str, tuple[int, int, list[int]]]:
+def _manual_blocks(nb: nbformat.NotebookNode) -> list[tuple[int, int]]:
+    """(BEGIN cell, END cell) of each ``<!-- BEGIN QUESTION -->`` block without a ``grader.check``."""
+    blocks, begin = [], None
+    for i, cell in enumerate(nb.cells):
+        text = cell.source if cell.cell_type == "markdown" else ""
+        if begin is not None and _check_cell(cell):
+            begin = None  # an autograded question's block: not manual
+        if begin is not None and _END.search(text):
+            blocks.append((begin, i))
+            begin = None
+        if _BEGIN.search(text) and not _END.search(text[_BEGIN.search(text).end():]):
+            begin = i
+    return blocks
+
+
+def question_regions(nb: nbformat.NotebookNode, manual=()) -> dict[str, tuple[int, int, list[int]]]:
     """Where each question lies in a student notebook.
 
     Args:
         nb: the notebook (nbformat v4).
+        manual: the manually graded questions' names, in notebook order (the gradebook's
+            manual questions); each takes the next BEGIN/END QUESTION block without a
+            ``grader.check``.
 
     Returns:
-        dict: question name -> (first cell, ``grader.check`` cell, answer cells), 0-based
-        indices, in notebook order. Questions without a ``grader.check`` cell are absent.
+        dict: question name -> (first cell, last cell: the ``grader.check`` cell or the
+        END QUESTION cell, answer cells), 0-based indices, in notebook order. Questions
+        without a ``grader.check`` cell or block are absent.
     """
     regions: dict[str, tuple[int, int, list[int]]] = {}
+    blocks = _manual_blocks(nb)
+    in_block = {j for b, e in blocks for j in range(b, e)}  # the END cell holds the next question's text
+    for name, (b, e) in zip(manual, blocks):
+        tagged = [j for j in range(b, e + 1) if "otter_answer_cell" in (nb.cells[j].get("metadata", {}).get("tags") or [])]
+        regions[name] = (b, e, tagged or list(range(b + 1, e)) or [b])
     start = 0
     for i, cell in enumerate(nb.cells):
-        match = _CHECK.search(cell.source) if cell.cell_type == "code" else None
+        match = _check_cell(cell)
         if not match or match.group(1) in regions:
             continue
         q = match.group(1)
-        span = range(start, i)
+        start = max([start] + [e for b, e in blocks if start <= e < i])  # not into a manual question's block
+        span = [j for j in range(start, i) if j not in in_block]
         tagged = [j for j in span if "otter_answer_cell" in (nb.cells[j].get("metadata", {}).get("tags") or [])]
         if tagged:
             answers = tagged
@@ -92,7 +136,18 @@ def question_regions(nb: nbformat.NotebookNode) -> dict[str, tuple[int, int, lis
             first -= 1
         regions[q] = (first if tagged else start, i, answers)
         start = i + 1
-    return regions
+    return dict(sorted(regions.items(), key=lambda item: item[1][0]))
+
+
+MAX_OUTPUT_CHARS = 100_000
+"""Characters of one output's text (stream, text/plain, text/html, text/markdown) shown; the rest is cut with a note."""
+MAX_OUTPUTS = 200
+"""Outputs shown per cell; a note says how many more there are (a submission printing in a loop)."""
+
+
+def _cut(text, limit: int = MAX_OUTPUT_CHARS):
+    text = text if isinstance(text, str) else "".join(text)
+    return text if len(text) <= limit else text[:limit] + f"\n... ({len(text) - limit:,} more characters not shown by the desk)\n"
 
 
 def _prepare(nb: nbformat.NotebookNode, nonce: str) -> nbformat.NotebookNode:
@@ -101,7 +156,16 @@ def _prepare(nb: nbformat.NotebookNode, nonce: str) -> nbformat.NotebookNode:
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"gkdesk-{nonce}-{i}"
         cell.pop("attachments", None) if cell.cell_type == "code" else None
+        if cell.cell_type == "code" and len(cell.get("outputs", [])) > MAX_OUTPUTS:
+            more = len(cell.outputs) - MAX_OUTPUTS
+            cell.outputs = cell.outputs[:MAX_OUTPUTS] + [nbformat.v4.new_output(
+                "stream", name="stdout", text=f"... ({more:,} more outputs not shown by the desk)\n")]
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if "text" in output:
+                output["text"] = _cut(output["text"])
+            for key in ("text/plain", "text/html", "text/markdown", "text/latex"):
+                if isinstance(output.get("data"), dict) and key in output["data"]:
+                    output["data"][key] = _cut(output["data"][key])
             data = output.get("data")
             if not isinstance(data, dict):
                 continue
@@ -115,13 +179,14 @@ def _prepare(nb: nbformat.NotebookNode, nonce: str) -> nbformat.NotebookNode:
     return nb
 
 
-def render_cells(nb: nbformat.NotebookNode, question: str | None = None) -> list[RenderedCell]:
+def render_cells(nb: nbformat.NotebookNode, question: str | None = None, manual=()) -> list[RenderedCell]:
     """The cells of ``nb`` as sanitised HTML, with their question and answer flag.
 
     Args:
         nb: the notebook (nbformat v4), as submitted.
         question: render only this question's answer cells (the question view; faster),
             or None for every cell.
+        manual: the manually graded questions, in notebook order (:func:`question_regions`).
 
     Returns:
         list[RenderedCell]: one per cell rendered, in order (``index`` 1-based, counting
@@ -129,7 +194,7 @@ def render_cells(nb: nbformat.NotebookNode, question: str | None = None) -> list
     """
     from nbconvert import HTMLExporter
 
-    regions = question_regions(nb)
+    regions = question_regions(nb, manual)
     wanted = set(regions[question][2]) if question in regions else (set() if question else set(range(len(nb.cells))))
     nonce = secrets.token_hex(8)
     prepared = _prepare(nb, nonce)

@@ -8,17 +8,39 @@ and images embedded as ``data:image/...`` URLs, and drops everything that can ru
 load something: ``script``, ``style``, ``iframe``, ``object``, ``embed``, ``svg``,
 ``math``, ``form`` and its fields, ``meta``, ``base``, ``link``, every event-handler and
 ``style`` attribute, ``id``/``name`` (no clobbering of the page's own elements), and every
-URL but ``http``/``https``/``mailto`` links and ``data:image`` pictures (the browser then
-also refuses remote images by the page's Content-Security-Policy, see
-:mod:`instructor.desk.security`). The page's own script-free design means nothing from a
+URL but absolute ``http``/``https``/``mailto`` links, ``#fragment`` links and
+``data:image`` pictures (the browser then also refuses remote images by the page's
+Content-Security-Policy, see :mod:`instructor.desk.security`). A relative link is
+dropped: it would point into the desk itself (``/submission?label=...&done=...`` shows a
+message of the student's choosing as if the desk had written it). ``class`` keeps only
+the names nbconvert and Pygments write, never one of the desk's own (:data:`DESK_CLASSES`,
+read from its stylesheet): a submission cannot dress its text as the desk's test table,
+a "done" message or a sticky panel. Invisible direction controls (``U+202E`` and its
+kind, as in "Trojan Source") are shown as ``<U+202E>`` (:func:`show_controls`; the
+templates do the same with labels and names), so text cannot be reordered on screen. The page's own script-free design means nothing from a
 submission can run even if a payload slipped past this list.
 """
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
 import nh3
 
-__all__ = ["ALLOWED_TAGS", "sanitize_html"]
+__all__ = ["ALLOWED_TAGS", "DESK_CLASSES", "sanitize_html", "show_controls"]
+
+_CONTROLS = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def show_controls(text: str) -> str:
+    """``text`` with its invisible bidirectional and zero-width characters (U+061C,
+    U+200B..U+200F, U+202A..U+202E, U+2060..U+2069, U+FEFF) written as ``<U+202E>``, so
+    that a label or name is shown in the order of its characters. Safe on HTML (the
+    characters replaced are none of HTML's; ``<`` is the text ``&lt;`` when given HTML)."""
+    return _CONTROLS.sub(lambda m: f"<U+{ord(m.group()):04X}>", text)
+
 
 ALLOWED_TAGS = frozenset({
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "details", "div", "dl", "dt", "em",
@@ -41,12 +63,32 @@ _ATTRIBUTES = {
 }
 
 
+_NBCONVERT_STYLED = frozenset({"prompt", "output_area", "output_error", "output_stderr"})
+"""nbconvert's own classes that the desk's stylesheet styles (kept on rendered notebooks)."""
+
+DESK_CLASSES = frozenset(re.findall(r"\.(-?[A-Za-z_][\w-]*)", re.sub(
+    r"/\*.*?\*/|\{[^}]*\}", " ", (Path(__file__).resolve().parent / "static" / "desk.css").read_text(encoding="utf-8"),
+    flags=re.S))) - _NBCONVERT_STYLED
+"""Class names of the desk's stylesheet (its own page parts); removed from submission HTML."""
+
+_CLASS = re.compile(r"[A-Za-z][\w-]{0,63}\Z")
+
+
 def _filter(tag: str, attribute: str, value: str) -> str | None:
-    """Per-attribute rule: images only from ``data:image/...``, links never ``data:``."""
+    """Per-attribute rule: images only from ``data:image/...``; links only absolute
+    ``http``/``https``/``mailto`` or ``#fragment``; classes never the desk's own."""
     if tag == "img" and attribute == "src":
         return value if value.strip().lower().startswith("data:image/") else None
     if tag == "a" and attribute == "href":
-        return None if value.strip().lower().startswith("data:") else value
+        target = value.strip()
+        try:
+            scheme = urlsplit(target).scheme.lower()
+        except ValueError:
+            return None
+        return target if scheme in ("http", "https", "mailto") or (target.startswith("#") and not scheme) else None
+    if attribute == "class":
+        names = [name for name in value.split() if _CLASS.match(name) and name not in DESK_CLASSES]
+        return " ".join(names) or None
     return value
 
 
@@ -57,11 +99,12 @@ def sanitize_html(html: str) -> str:
         html: untrusted HTML (str).
 
     Returns:
-        str: HTML holding only :data:`ALLOWED_TAGS`, their allowed attributes, ``http``/
-        ``https``/``mailto`` links (with ``rel="noopener noreferrer"``) and ``data:image``
-        images; comments removed.
+        str: HTML holding only :data:`ALLOWED_TAGS`, their allowed attributes, absolute
+        ``http``/``https``/``mailto`` and ``#fragment`` links (with ``rel="noopener
+        noreferrer"``), ``data:image`` images and no class of :data:`DESK_CLASSES`;
+        comments removed.
     """
-    return nh3.clean(
+    cleaned = nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(_DROP_WITH_CONTENT),
@@ -71,3 +114,4 @@ def sanitize_html(html: str) -> str:
         strip_comments=True,
         link_rel="noopener noreferrer",
     )
+    return _CONTROLS.sub(lambda m: f"&lt;U+{ord(m.group()):04X}&gt;", cleaned)

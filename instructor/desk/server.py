@@ -62,7 +62,9 @@ def start_desk(out_dir: Path, *, host: str = DEFAULT_HOST, port: int = DEFAULT_P
 
     Args:
         out_dir: the grading output folder.
-        host: the address to listen on (default 127.0.0.1: this machine only).
+        host: the address to listen on (default 127.0.0.1: this machine only). The desk
+            answers only to requests whose ``Host`` is this address or a loopback name
+            (any, when listening on every interface: ``0.0.0.0`` or ``::``).
         port: the TCP port; 0 picks a free one.
         token: the access token (default: a new random one).
         autograder_zip: optional, for test-case names and public/hidden flags.
@@ -78,8 +80,11 @@ def start_desk(out_dir: Path, *, host: str = DEFAULT_HOST, port: int = DEFAULT_P
     import uvicorn
 
     from .app import create_app
+    from .security import LOOPBACK_HOSTS
 
     app = create_app(out_dir, token=token, autograder_zip=autograder_zip)
+    # the Host names it answers to (DNS rebinding): this machine's, and the address it listens on
+    app.hosts = None if host in ("", "0.0.0.0", "::") else frozenset(LOOPBACK_HOSTS | {host.strip("[]").lower()})
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
