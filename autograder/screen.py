@@ -48,7 +48,7 @@ anti-cheat corpus (``tests/anticheat``) keeps every tampering sample flagged.
 from __future__ import annotations
 
 import ast
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from IPython.core.inputtransformer2 import TransformerManager
 
@@ -331,7 +331,17 @@ def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = Non
     if "get_ipython" in source and not any(f.message.startswith("reaches the IPython") for f in visitor.findings):
         line = next(i for i, text in enumerate(source.splitlines(), 1) if "get_ipython" in text)
         visitor.add_line(line, source.splitlines()[line - 1], "introspection", _DANGEROUS_CALLS["get_ipython"][1])
-    return sorted(set(visitor.findings), key=lambda f: (f.line, f.rule, f.message))
+    return sorted({_as_typed(f, source, python) for f in visitor.findings}, key=lambda f: (f.line, f.rule, f.message))
+
+
+def _as_typed(finding: Finding, source: str, python: str) -> Finding:
+    """The finding with its ``code`` as the student typed the line (``!ls``), not as
+    IPython rewrote it (``get_ipython().system('ls')``), where the rewrite kept the lines."""
+    typed, ran = source.splitlines(), python.splitlines()
+    if len(typed) != len(ran) or not 1 <= finding.line <= len(typed):
+        return finding
+    line = typed[finding.line - 1].strip()[:200]
+    return finding if line == finding.code or not line else replace(finding, code=line)
 
 
 def _parse(python: str) -> ast.Module | None:

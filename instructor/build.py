@@ -153,6 +153,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
             stable_cell_ids(notebook, master)
         zip_path = target / "autograder" / f"{name}-autograder.zip"
         normalise_zip(zips[0], zip_path)
+        _refuse_solutions_left_in(target / "student" / master.name, target / "autograder" / master.name, zip_path, master)
     try:
         points = question_points(zip_path)
     except AutograderZipError as error:
@@ -174,6 +175,23 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
     if verify:
         _verify(built, master, timeout=timeout)
     return built
+
+
+def _refuse_solutions_left_in(student: Path, solution: Path, zip_path: Path, master: Path) -> None:
+    """BuildError when a question's answer cells reach the student notebook unchanged
+    (:mod:`instructor.solutions_removed`), with or without verification: the student
+    folder is removed so that no notebook holding an answer is left to hand out."""
+    from .solutions_removed import questions_with_solution_left_in
+
+    with zipfile.ZipFile(zip_path) as archive:
+        questions = sorted(Path(n).stem for n in archive.namelist() if n.startswith("tests/") and n.endswith(".py"))
+    left = questions_with_solution_left_in(student, solution, questions)
+    if left:
+        shutil.rmtree(student.parent, ignore_errors=True)
+        where = "; ".join(f"{q}: cell{'s' if len(cells) > 1 else ''} {', '.join(map(str, cells))}" for q, cells in left.items())
+        raise BuildError(f"{master}: the student notebook would hold the solution ({where}): Otter Assign removes only "
+                         "answer code between `# BEGIN SOLUTION` and `# END SOLUTION` raw cells (and, inside them, lines "
+                         "ending in `# SOLUTION` or between `# BEGIN SOLUTION`/`# END SOLUTION` comments)")
 
 
 def _record_manual_questions(staged: Path, zip_path: Path, master: Path) -> dict[str, float]:

@@ -141,7 +141,7 @@ def grade(autograder_zip: Path, out_dir: Path, jobs: int | None, timeout: float,
         raise click.UsageError(str(error)) from None
     except FolderBusy as error:
         raise click.ClickException(str(error)) from None
-    click.echo(summary.table.to_string(index=False))
+    click.echo(summary.table.to_string(index=False, na_rep="pending"))  # a manual question not graded yet
     click.echo("\n" + summary.text())
 
 
@@ -268,9 +268,10 @@ def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...
     if overrides:
         with Gradebook(out_dir) as book:
             rows = [r for r in book.rows() if r.findings]
-    click.echo(review_listing(rows))
+    if rows or not overrides:  # after --set/--comment alone, "nothing flagged" is noise
+        click.echo(review_listing(rows, out_dir=out_dir))
     with Gradebook(out_dir) as book:
-        listing = override_listing(book.rows())
+        listing = override_listing(book.rows(), out_dir=out_dir)
     if listing:
         click.echo(listing)
 

@@ -263,7 +263,7 @@ def history_text(events: list[GradebookEvent]) -> str:
     return "\n".join(f"{e.time}  {_decision(e):<10} {_describe(e)}" + (f"  - note: {e.note}" if e.note else "") for e in events)
 
 
-def override_listing(rows: list[GradebookRow]) -> str:
+def override_listing(rows: list[GradebookRow], *, out_dir: Path | str = "DIR") -> str:
     """Terminal lines about scores set by hand: every override on a changed submission
     (first), then every hand-set score and comment. ``""`` when there is none."""
     changed = [r for r in rows if r.changed_overrides]
@@ -279,13 +279,15 @@ def override_listing(rows: list[GradebookRow]) -> str:
                 now = (r.raw_scores or {}).get(q)
                 out.append(f"  {r.label} {q}: set by hand {format_score(o.points)}; the tests gave {format_score(o.autograded)}"
                            f" then, {format_score(now)} now")
-        out.append("Decide with: gradkit review DIR --confirm LABEL Q | --unset LABEL Q")
+        out.append(f"Decide with: gradkit review {out_dir} --confirm LABEL Q | --unset LABEL Q")
     out.append(f"{sum(len(r.hand_set) for r in hand)} scores {SET_BY_HAND}, {sum(len(r.comments) for r in hand)} comments:")
     for r in hand:
         for q, o in r.overrides.items():
             parts = []
             if o.points is not None:
-                parts.append(f"{format_score(o.points)} set by hand (tests gave {format_score((r.raw_scores or {}).get(q))})")
+                gave = (r.raw_scores or {}).get(q)
+                parts.append(f"{format_score(o.points)} set by hand " + (f"(tests gave {format_score(gave)})" if gave is not None
+                                                                         else "(no autograded score)"))
             if o.comment:
                 parts.append(f"comment: {o.comment}")
             out.append(f"  {r.label} {q}: " + "; ".join(parts) + (f" - note: {o.note}" if o.note else ""))

@@ -72,8 +72,9 @@ def review(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...
     return [row for row in rows if row.findings]
 
 
-def review_listing(rows: list[GradebookRow]) -> str:
-    """A terminal listing: each flagged submission, its decision, raw score and findings."""
+def review_listing(rows: list[GradebookRow], *, out_dir: Path | str = "DIR") -> str:
+    """A terminal listing: each flagged submission, its decision, raw score and findings
+    (``out_dir``: the grading folder, named in the commands it suggests)."""
     if not rows:
         return "No submission was flagged."
     out = []
@@ -85,7 +86,7 @@ def review_listing(rows: list[GradebookRow]) -> str:
     pending = sum(1 for r in rows if r.needs_review)
     out.append(f"{len(rows)} flagged, {pending} pending.")
     if pending:
-        out.append("Decide with: gradkit review DIR --clear LABEL | --reject LABEL [--note TEXT]; --reopen LABEL undoes a decision.")
+        out.append(f"Decide with: gradkit review {out_dir} --clear LABEL | --reject LABEL [--note TEXT]; --reopen LABEL undoes a decision.")
     out.append("Cell numbers count every cell of the notebook from the top, markdown included, as Jupyter shows them.")
     return "\n".join(out)
 

@@ -147,3 +147,25 @@ def test_zip_lists_the_files_students_get(built):
     with zipfile.ZipFile(built.autograder_zip) as z:
         assert "files/gradkit_reference.py" in z.namelist()
     assert shipped_files(built.autograder_zip) == {"gradkit_checks.py"}
+
+
+def test_build_refuses_a_solution_left_in_the_student_notebook(tmp_path, master):
+    """An answer cell without BEGIN/END SOLUTION raw cells goes to students unchanged under
+    Otter Assign: the build names the question and its cell, verified or not, and leaves
+    no student notebook behind."""
+    folder = _copy_assignment(tmp_path, "leaky")
+    nb = nbformat.from_dict(json.loads(json.dumps(master)))
+    cells = nb.cells
+    for index, cell in enumerate(cells):  # q2's answer cell, without its solution raw cells
+        if cell.cell_type == "code" and "def f2(" in cell.source:
+            assert cells[index - 1].source.strip() == "# BEGIN SOLUTION" and cells[index + 1].source.strip() == "# END SOLUTION"
+            cell.source = "\n".join(line.replace("  # SOLUTION", "") for line in cell.source.splitlines())
+            del cells[index + 1], cells[index - 1]
+            break
+    else:
+        raise AssertionError("no q2 answer cell in the master notebook")
+    nbformat.write(nb, folder / "leaky.ipynb")
+    for verify in (False, True):
+        with pytest.raises(BuildError, match=r"student notebook would hold the solution \(q2: cells? 1[0-9]"):
+            build_assignment(folder, tmp_path / "dist", verify=verify)
+        assert not (tmp_path / "dist" / "leaky" / "student").exists()

@@ -263,3 +263,15 @@ template = "{0.shape}"
 print(template.format(grad1))
 """
     assert screen_source(honest) == []
+
+
+def test_a_finding_shows_the_line_as_typed_not_as_ipython_rewrote_it():
+    """`!ls` is shown to students and instructors as they wrote it; a cell magic whose
+    rewrite folds the lines keeps IPython's form (the line numbers would not match)."""
+    from autograder.screen import screen_source
+
+    found = {f.line: f.code for f in screen_source("x = 1\n!ls /tmp\n%env A=1\n")}
+    assert found[2] == "!ls /tmp"
+    assert all("get_ipython()" not in code for code in found.values())
+    folded = screen_source("%%bash\nls\n")
+    assert [f.code for f in folded] == ["get_ipython().run_cell_magic('bash', '', 'ls\\n')"]
