@@ -8,6 +8,8 @@ from __future__ import annotations
 import http.client
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
@@ -64,6 +66,26 @@ def desk(desk_class, built, tmp_path):
 
 def _grades(out: Path) -> pd.DataFrame:
     return pd.read_csv(out / "grades.csv").iloc[1:].set_index("file")
+
+
+def _row(out: Path, label: str):
+    """The gradebook row of ``label`` in the grading folder ``out``."""
+    return next(r for r in read_snapshot(out).rows if r.label == label)
+
+
+@contextmanager
+def _changed_submission(out: Path, label: str, cell) -> Iterator[Path]:
+    """``label``'s submission file with ``cell`` appended, for the block; yields its path.
+    The original bytes are put back afterwards (also when the block removed the file)."""
+    path = Path(_row(out, label).path)
+    original = path.read_bytes()
+    nb = nbformat.reads(original.decode(), as_version=4)
+    nb.cells.append(cell)
+    try:
+        nbformat.write(nb, path)
+        yield path
+    finally:
+        path.write_bytes(original)
 
 
 def _canvas(out: Path) -> dict[str, str]:
@@ -216,8 +238,7 @@ def test_the_sanitiser_removes_every_payload():
 
 
 def test_the_hostile_notebook_renders_without_active_content(desk_class, desk_listener):
-    snap = read_snapshot(desk_class)
-    row = next(r for r in snap.rows if r.label == HOSTILE)
+    row = _row(desk_class, HOSTILE)
     cells = render_cells(nbformat.read(row.path, as_version=4))
     html = "\n".join(c.html for c in cells).lower()
     for banned in ("<script", "onerror", "onload", "javascript:", "<svg", "<iframe", "<link", "<style", "<meta", "<base",
@@ -233,8 +254,7 @@ def test_the_hostile_notebook_renders_without_active_content(desk_class, desk_li
 
 
 def test_question_regions_and_test_cases(desk_class, built):
-    snap = read_snapshot(desk_class)
-    row = next(r for r in snap.rows if r.label == ACCUMULATED)
+    row = _row(desk_class, ACCUMULATED)
     nb = nbformat.read(row.path, as_version=4)
     regions = question_regions(nb)
     assert list(regions) == ["q1", "q2", "q3"]
@@ -276,13 +296,7 @@ def test_a_moved_or_changed_submission_file_is_said_so(desk):
     server, out = desk
     client = Client(server.base)
     client.request("GET", f"/?token={server.token}")
-    row = next(r for r in read_snapshot(out).rows if r.label == HONEST)
-    path = Path(row.path)
-    original = path.read_bytes()
-    try:
-        nb = nbformat.reads(original.decode(), as_version=4)
-        nb.cells.append(nbformat.v4.new_markdown_cell("added after grading"))
-        nbformat.write(nb, path)
+    with _changed_submission(out, HONEST, nbformat.v4.new_markdown_cell("added after grading")) as path:
         response, page = client.request("GET", "/submission?" + urlencode({"label": HONEST}))
         assert response.status == 200 and "has changed since it was graded" in page and "added after grading" in page
         path.unlink()
@@ -290,8 +304,6 @@ def test_a_moved_or_changed_submission_file_is_said_so(desk):
         assert response.status == 200 and "cannot be shown" in page and HONEST in page
         response, page = client.request("GET", "/question/q1")
         assert response.status == 200 and "cannot be shown" in page
-    finally:
-        path.write_bytes(original)
     response, page = client.request("GET", "/submission?" + urlencode({"label": "class/nobody.ipynb"}))
     assert response.status == 404 and "nobody.ipynb" in page
     response, page = client.request("GET", "/question/q9")
@@ -325,16 +337,8 @@ def test_an_override_on_a_changed_submission_is_shown_and_confirmed(desk, built)
     client.request("GET", f"/?token={server.token}")
     csrf = server.app.csrf
     client.request("POST", "/action", {"csrf": csrf, "label": HONEST, "action": "set", "question": "q1", "points": "1.5"})
-    row = next(r for r in read_snapshot(out).rows if r.label == HONEST)
-    path = Path(row.path)
-    original = path.read_bytes()
-    try:
-        nb = nbformat.reads(original.decode(), as_version=4)
-        nb.cells.append(nbformat.v4.new_code_cell("print('a cell added after the override')"))
-        nbformat.write(nb, path)
+    with _changed_submission(out, HONEST, nbformat.v4.new_code_cell("print('a cell added after the override')")) as path:
         grade_batch(autograder_zip=built.autograder_zip, submissions=[path.parent], out_dir=out, jobs=1, progress=False)
-    finally:
-        path.write_bytes(original)
     _, page = client.request("GET", "/?" + urlencode({"overridden": "1"}))
     assert "override on a changed submission: q1" in page
     _, page = client.request("GET", "/submission?" + urlencode({"label": HONEST}))

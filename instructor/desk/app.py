@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -30,9 +31,10 @@ from starlette.staticfiles import StaticFiles
 
 from autograder.submissions import Submission, SubmissionError, read_submission_notebook
 
+from .. import overrides
 from ..gradebook import GRADEBOOK_FILE, GradebookRow, sha256_bytes
 from ..lock import FolderBusy
-from ..review import ReviewError
+from ..review import ReviewError, review
 from .model import (SORT_KEYS, ClassFilter, changed_overrides, filter_rows, findings_by_cell, overridden_questions, question_cases,
                     question_score, read_case_info, read_snapshot, score_text, sort_rows)
 from .notebook import render_cells
@@ -44,15 +46,6 @@ __all__ = ["ACTIONS", "create_app"]
 HERE = Path(__file__).resolve().parent
 ACTIONS = ("clear", "reject", "reopen", "set", "unset", "confirm", "comment")
 """``action`` values of ``POST /action``."""
-
-
-def _overrides_module():
-    """The override API (:mod:`instructor.overrides`), or None where this checkout lacks it."""
-    try:
-        from .. import overrides
-    except ImportError:
-        return None
-    return overrides
 
 
 class _RenderCache:
@@ -98,7 +91,7 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
     case_info = read_case_info(autograder_zip)
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True, default_for_string=True))
     env.filters["shown"] = lambda value: show_controls(str(value))  # labels and names as text: no hidden reordering
-    env.globals.update(Markup=Markup, score_text=score_text, question_score=question_score, csrf=csrf, folder=str(out_dir), urlencode=urlencode, has_overrides=_overrides_module() is not None)
+    env.globals.update(Markup=Markup, score_text=score_text, question_score=question_score, csrf=csrf, folder=str(out_dir), urlencode=urlencode)
     cache = _RenderCache()
 
     def page(template: str, status: int = 200, **values) -> HTMLResponse:
@@ -157,8 +150,7 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
         row = next((r for r in snap.rows if r.label == label), None)
         if row is None:
             return page("error.html", status=404, message=f"No submission labelled {label!r} in {out_dir}.")
-        overrides_api = _overrides_module()
-        history = overrides_api.history_text(snap.events) if overrides_api and hasattr(overrides_api, "history_text") else ""
+        history = overrides.history_text(snap.events)
         cells, problem = notebook_view(row, manual=tuple(snap.manual))
         by_cell, loose = findings_by_cell(row)
         for cell in cells:
@@ -196,13 +188,12 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
             return page("error.html", status=403, message="The form's CSRF token is missing or wrong: reload the page and try again.")
         label, verb = str(form.get("label", "")), str(form.get("action", ""))
         note, question = str(form.get("note", "")), str(form.get("question", ""))
-        from starlette.concurrency import run_in_threadpool
-
         try:
             done = await run_in_threadpool(_act, out_dir, verb, label, question, note, form)
         except (ReviewError, ValueError, KeyError, FolderBusy) as error:  # the API's one-line errors
             request.scope["query_string"] = urlencode({"label": label}).encode()
-            return await run_in_threadpool(lambda: submission_view(Request(request.scope), error=f"{verb}: {error}", status=400))
+            said = f"{verb}: {error}"
+            return await run_in_threadpool(lambda: submission_view(Request(request.scope), error=said, status=400))
         return RedirectResponse("/submission?" + urlencode({"label": label, "done": done}), status_code=303)
 
     routes = [
@@ -226,16 +217,11 @@ def _act(out_dir: Path, verb: str, label: str, question: str, note: str, form) -
     Raises:
         ValueError: an unknown action or a malformed number; the API's own errors pass through.
     """
-    from ..review import review
-
     if verb in ("clear", "reject", "reopen"):
         review(out_dir=out_dir, **{verb: (label,)}, note=note)
         return {"clear": "cleared", "reject": "rejected", "reopen": "reopened"}[verb] + f" {label}"
-    overrides = _overrides_module()
     if verb not in ACTIONS:
         raise ValueError(f"unknown action {verb!r}")
-    if overrides is None:
-        raise ValueError("score overrides are not available in this gradkit (instructor.overrides is missing)")
     if verb == "set":
         try:
             points = float(str(form.get("points", "")).strip())

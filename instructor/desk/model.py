@@ -19,6 +19,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from autograder.manual_questions import question_order
+from autograder.otter_tests import read_zip_tests
 from autograder.outcome import is_completed
 from autograder.review import engine_status, finding_text
 
@@ -65,8 +67,8 @@ class TestCase:
 def read_case_info(autograder_zip: Path | None) -> dict[str, list[TestCaseInfo]]:
     """The test cases of every question in an Otter autograder zip, in file order.
 
-    Reads ``tests/*.py`` with :mod:`ast`: the exception-based format's
-    ``@test_case(points=..., hidden=...)`` functions, or the OK format's
+    Reads ``tests/*.py`` (:func:`autograder.otter_tests.read_zip_tests`) with :mod:`ast`:
+    the exception-based format's ``@test_case(points=..., hidden=...)`` functions, or the OK format's
     ``test = {"cases": [{"points": ..., "hidden": ...}]}``.
 
     Args:
@@ -76,41 +78,44 @@ def read_case_info(autograder_zip: Path | None) -> dict[str, list[TestCaseInfo]]
         dict: question -> its cases; ``{}`` without a zip.
 
     Raises:
-        ValueError: the file is not a zip (names it).
+        ValueError: the file is not a zip, or a test file is not UTF-8 (names the zip).
     """
     if autograder_zip is None:
         return {}
     try:
-        archive = zipfile.ZipFile(autograder_zip)
-    except (zipfile.BadZipFile, OSError) as error:
+        with zipfile.ZipFile(autograder_zip) as archive:
+            tests = read_zip_tests(archive)
+    except (zipfile.BadZipFile, OSError, UnicodeDecodeError) as error:
         raise ValueError(f"{autograder_zip}: not an autograder zip ({error})") from None
-    found: dict[str, list[TestCaseInfo]] = {}
-    with archive:
-        for member in sorted(archive.namelist()):
-            if PurePosixPath(member).parent != PurePosixPath("tests") or not member.endswith(".py"):
+    return dict(_test_file_cases(source, PurePosixPath(path).stem) for path, source in tests)
+
+
+def _test_file_cases(source: str, name: str) -> tuple[str, list[TestCaseInfo]]:
+    """(question, its cases) of one test file's text; ``name`` if the file sets none.
+
+    Parsed with :mod:`ast`, not :func:`autograder.otter_tests.load_test_file`: that executes
+    the file's top level, and the desk (a web server left running) needs only the literal
+    names, points and hidden flags."""
+    cases: list[TestCaseInfo] = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
                 continue
-            tree = ast.parse(archive.read(member).decode("utf-8", "replace"))
-            name, cases = PurePosixPath(member).stem, []
-            for node in tree.body:
-                if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                    try:
-                        value = ast.literal_eval(node.value)
-                    except ValueError:
-                        continue
-                    if node.targets[0].id == "name":
-                        name = str(value)
-                    elif node.targets[0].id == "test" and isinstance(value, dict):
-                        name = str(value.get("name", name))
-                        cases = [TestCaseInfo(f"{name} - {i + 1}", c.get("points"), bool(c.get("hidden", False)))
-                                 for i, c in enumerate(value.get("suites", [{}])[0].get("cases", []))]
-                elif isinstance(node, ast.FunctionDef):
-                    for deco in node.decorator_list:
-                        if isinstance(deco, ast.Call) and getattr(deco.func, "id", getattr(deco.func, "attr", "")) == "test_case":
-                            kw = {k.arg: k.value for k in deco.keywords}
-                            literal = lambda key, default: ast.literal_eval(kw[key]) if key in kw else default  # noqa: E731
-                            cases.append(TestCaseInfo(node.name, literal("points", None), bool(literal("hidden", False))))
-            found[name] = cases
-    return found
+            if node.targets[0].id == "name":
+                name = str(value)
+            elif node.targets[0].id == "test" and isinstance(value, dict):
+                name = str(value.get("name", name))
+                cases = [TestCaseInfo(f"{name} - {i + 1}", c.get("points"), bool(c.get("hidden", False)))
+                         for i, c in enumerate(value.get("suites", [{}])[0].get("cases", []))]
+        elif isinstance(node, ast.FunctionDef):
+            for deco in node.decorator_list:
+                if isinstance(deco, ast.Call) and getattr(deco.func, "id", getattr(deco.func, "attr", "")) == "test_case":
+                    kw = {k.arg: k.value for k in deco.keywords}
+                    literal = lambda key, default: ast.literal_eval(kw[key]) if key in kw else default  # noqa: E731
+                    cases.append(TestCaseInfo(node.name, literal("points", None), bool(literal("hidden", False))))
+    return name, cases
 
 
 def _public_listing(results: dict) -> dict[str, set[int] | None]:
@@ -167,15 +172,14 @@ def question_cases(row: GradebookRow, question: str, info: dict[str, list[TestCa
 
 def overridden_questions(row: GradebookRow) -> dict:
     """Question -> :class:`instructor.override_rule.Override` of each question whose points
-    were set by hand in a row (``{}`` for a gradebook without overrides)."""
-    overrides = getattr(row, "overrides", None) or {}
-    return {q: o for q, o in overrides.items() if getattr(o, "points", None) is not None}
+    were set by hand in a row (``{}`` when none)."""
+    return {q: row.overrides[q] for q in row.hand_set}
 
 
 def changed_overrides(row: GradebookRow) -> list[str]:
     """Questions of a row whose hand-set points were set on another file or autograder
     ("override on a changed submission", to confirm or remove)."""
-    return list(getattr(row, "changed_overrides", []) or [])
+    return row.changed_overrides
 
 
 @dataclass(frozen=True)
@@ -217,7 +221,14 @@ def filter_rows(rows: list[GradebookRow], points: dict[str, float], flt: ClassFi
     return out
 
 
-SORT_KEYS = ("label", "student", "total", "status", "review")
+_SORT_VALUES = {
+    "label": lambda r: r.label,
+    "student": lambda r: r.student or "",
+    "total": lambda r: r.total,
+    "status": lambda r: r.status,
+    "review": lambda r: (not r.needs_review, r.review),
+}
+SORT_KEYS = tuple(_SORT_VALUES)
 """Sort keys of the class view, besides each question's name."""
 
 
@@ -234,19 +245,10 @@ def sort_rows(rows: list[GradebookRow], key: str, descending: bool = False, ques
     Raises:
         ValueError: an unknown key.
     """
-    if key == "label":
-        value = lambda r: r.label  # noqa: E731
-    elif key == "student":
-        value = lambda r: (r.student or "")  # noqa: E731
-    elif key == "total":
-        value = lambda r: r.total  # noqa: E731
-    elif key == "status":
-        value = lambda r: r.status  # noqa: E731
-    elif key == "review":
-        value = lambda r: (not r.needs_review, r.review)  # noqa: E731
-    elif key in questions or any(key in r.scores for r in rows):
+    value = _SORT_VALUES.get(key)
+    if value is None and (key in questions or any(key in r.scores for r in rows)):
         value = lambda r: r.scores.get(key, 0.0)  # noqa: E731
-    else:
+    if value is None:
         raise ValueError(f"unknown sort key {key!r}")
     by_label = sorted(rows, key=lambda r: r.label)
     return sorted(by_label, key=value, reverse=descending)
@@ -266,8 +268,9 @@ class Snapshot:
 
     @property
     def questions(self) -> dict[str, float]:
-        """Every question -> points possible: the autograded ones, then the manual ones."""
-        return {**self.points, **self.manual}
+        """Every question -> points possible, autograded and manual, in the exports' column
+        order (:func:`autograder.manual_questions.question_order`)."""
+        return question_order(self.points, self.manual)
 
 
 def question_score(row: GradebookRow, question: str) -> float | None:

@@ -40,6 +40,9 @@ _EXPORTER = None
 _EXPORTER_LOCK = threading.Lock()
 _CHECK = re.compile(r"""grader\s*\.\s*check\(\s*["']([^"']+)["']\s*\)""")
 _CHECK_CELL = re.compile(r"""\A\s*grader\s*\.\s*check\(\s*["']([^"'\n]+)["']\s*\)\s*\Z""")
+_BEGIN = re.compile(r"<!--\s*BEGIN QUESTION\s*-->")
+_END = re.compile(r"<!--\s*END QUESTION\s*-->")
+_RECORD = re.compile(r"""gradkit_checks\s*\.\s*record\(\s*["']([^"']+)["']""")
 
 
 def _check_cell(cell) -> re.Match | None:
@@ -51,9 +54,6 @@ def _check_cell(cell) -> re.Match | None:
         return None
     code = "\n".join(line for line in cell.source.splitlines() if line.strip() and not line.lstrip().startswith("#"))
     return _CHECK_CELL.match(code)
-_BEGIN = re.compile(r"<!--\s*BEGIN QUESTION\s*-->")
-_END = re.compile(r"<!--\s*END QUESTION\s*-->")
-_RECORD = re.compile(r"""gradkit_checks\s*\.\s*record\(\s*["']([^"']+)["']""")
 
 
 @dataclass
