@@ -203,7 +203,16 @@ class ClassFilter:
 
 
 def filter_rows(rows: list[GradebookRow], points: dict[str, float], flt: ClassFilter) -> list[GradebookRow]:
-    """The rows that pass every filter of ``flt``, in the given order."""
+    """The rows that pass every filter of ``flt``, in the given order.
+
+    Args:
+        rows: gradebook rows.
+        points: autograded question -> points possible (for ``flt.failed``).
+        flt: the filters.
+
+    Returns:
+        list[GradebookRow]: a new list; ``rows`` is not changed.
+    """
     out = []
     for row in rows:
         if flt.needs_review and not row.needs_review:
@@ -290,14 +299,26 @@ def score_text(row: GradebookRow, question: str) -> str:
 
 
 def read_snapshot(out_dir: Path, label: str | None = None) -> Snapshot:
-    """Read every row and the points possible (and ``label``'s history) from the gradebook."""
+    """Read every row and the points possible (and ``label``'s history) from the gradebook.
+
+    Args:
+        out_dir: the grading output folder (holding ``gradebook.sqlite``).
+        label: a submission whose events (:meth:`instructor.gradebook.Gradebook.events`) to
+            read too, or None for none.
+
+    Returns:
+        Snapshot: one consistent read (the gradebook is opened once and closed).
+    """
     with Gradebook(out_dir) as book:
         return Snapshot(rows=book.rows(), points=book.points(), events=book.events(label) if label else [],
                         manual=book.manual_questions())
 
 
 def findings_by_cell(row: GradebookRow) -> tuple[dict[int, list[dict]], list[dict]]:
-    """A row's findings split into (1-based cell -> findings, findings without a cell: run time)."""
+    """A row's findings split into (1-based cell -> findings, findings without a cell: run time).
+
+    Each finding is a copy of the screen's dict (``cell``, ``line``, ``code``, ``message``,
+    ``rule``) with ``text`` added (:func:`autograder.review.finding_text`)."""
     by_cell: dict[int, list[dict]] = {}
     loose = []
     for f in row.findings or []:
