@@ -188,7 +188,7 @@ def _repair_v4(data: dict) -> list[str]:
     missing = duplicate = bad = 0
     seen: set[str] = set()
     fixed_cells = extra_keys = dropped_outputs = 0
-    for index, cell in enumerate(cells):
+    for cell in cells:
         kind = cell.get("cell_type")
         if not isinstance(cell.get("metadata"), dict):
             cell["metadata"] = {}
