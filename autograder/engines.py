@@ -8,6 +8,7 @@ own non-containerised runner (``otter run``) in a child process per submission.
 from __future__ import annotations
 
 import ctypes
+import functools
 import json
 import os
 import signal
@@ -97,11 +98,12 @@ class Engine(ABC):
         except SubmissionError as error:
             return GradingOutcome.failure(submission.label, str(error), time.monotonic() - start)
         notebook = read.notebook
-        notes = [read.status_note(), restore_assignment_name(notebook, zip_assignment_name(Path(autograder_zip)))]
+        assignment_name, shipped = _zip_facts(Path(autograder_zip))
+        notes = [read.status_note(), restore_assignment_name(notebook, assignment_name)]
         submitted = [(cell.cell_type, cell.source) for cell in notebook.cells]  # for the feedback
         strip_notebook_install_lines(notebook)  # not run at grading, no finding (Colab's %pip cell)
         findings = [f.to_dict() for f in screen_notebook(notebook)]  # before anything runs
-        findings = drop_shipped_file_reads(findings, shipped_files(Path(autograder_zip)))  # the assignment's data files
+        findings = drop_shipped_file_reads(findings, shipped)  # the assignment's data files
         outcome = self.grade_notebook(notebook, submission.label, Path(autograder_zip), limits=limits)
         outcome.findings = findings + outcome.findings
         for note in filter(None, notes):
@@ -202,6 +204,27 @@ class OtterEngine(Engine):
             reason = f"grading process died: {tail[0]}"
             return {"scores": {}, "status": reason, "results": GradingOutcome.failure("", reason).results}
         return json.loads(out.read_text(encoding="utf-8"))
+
+
+def _zip_facts(autograder_zip: Path) -> tuple[str | None, frozenset[str]]:
+    """What :meth:`Engine.grade` takes from the autograder zip for every submission: its
+    assignment name (:func:`~autograder.submission_metadata.zip_assignment_name`) and the
+    data files students were handed (:func:`~autograder.shipped_files.shipped_files`).
+
+    Read once per zip, not per submission: cached by resolved path, modification time and
+    size, so a rebuilt zip is read again. ``(None, frozenset())`` for a zip that cannot be
+    read (the engines report that themselves).
+    """
+    try:
+        stat = autograder_zip.stat()
+    except OSError:
+        return None, frozenset()
+    return _read_zip_facts(str(autograder_zip.resolve()), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=8)
+def _read_zip_facts(path: str, mtime_ns: int, size: int) -> tuple[str | None, frozenset[str]]:
+    return zip_assignment_name(Path(path)), frozenset(shipped_files(Path(path)))
 
 
 def _child_setup(limits: Limits, *, confine: bool = True):

@@ -32,6 +32,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .notebook_reader import code_cells
+
 __all__ = ["InstallLine", "is_install_line", "strip_install_lines", "strip_notebook_install_lines"]
 
 _OPTION = r"(?:\s+-{1,2}[A-Za-z][\w-]*(?:=\S+)?)*"  # -q, --quiet, --no-cache-dir ... before the subcommand
@@ -99,9 +101,9 @@ def strip_install_lines(source: str, cell: int = 1) -> tuple[str, list[InstallLi
             end += 1
         logical = " ".join(line.rstrip("\r").rstrip("\\") for line in lines[index:end + 1])
         if is_install_line(logical):
-            first = lines[index]
-            indent = first[:len(first) - len(first.lstrip())]
-            ending = "\r" if first.endswith("\r") else ""
+            head = lines[index]
+            indent = head[:len(head) - len(head.lstrip())]
+            ending = "\r" if head.endswith("\r") else ""
             out.append(f"{indent}pass{ending}")
             out += [""] * (end - index)
             found.append(InstallLine(cell, index + 1, logical.strip()))
@@ -116,12 +118,7 @@ def strip_notebook_install_lines(notebook) -> list[InstallLine]:
     """Replace the package-install lines of every code cell of ``notebook`` (an nbformat
     v4 ``NotebookNode``, changed in place) by ``pass``; returns what was replaced."""
     found: list[InstallLine] = []
-    for number, cell in enumerate(notebook.cells, start=1):
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(source)
+    for number, cell, source in code_cells(notebook):
         new, lines = strip_install_lines(source, number)
         if lines:
             cell["source"] = new

@@ -18,7 +18,7 @@ from typing import Iterable
 
 from .outcome import GradingOutcome
 
-__all__ = ["NonCodeAnswer", "explain_non_code_answers", "find_non_code_answers", "non_code_definition"]
+__all__ = ["NonCodeAnswer", "explain_non_code_answers", "explained_output", "find_non_code_answers", "non_code_definition"]
 
 # Python's NameError, and the check library's CheckFailed (autograder/gradchecks.py)
 _UNDEFINED = re.compile(r"name '([A-Za-z_]\w*)' is not defined|`([A-Za-z_]\w*)` is not defined")
@@ -85,6 +85,7 @@ class NonCodeAnswer:
 
     @property
     def listed(self) -> str:
+        """:attr:`names` as the messages list them: ```f2`, `g```."""
         return ", ".join(f"`{name}`" for name in self.names)
 
     def explains(self, output: str) -> bool:
@@ -109,6 +110,15 @@ def find_non_code_answers(cells: list[tuple[str, str]], outputs: Iterable[str]) 
     return [NonCodeAnswer(number, kind, tuple(held)) for (number, kind), held in sorted(by_cell.items())]
 
 
+def explained_output(output: str, answers: Iterable[NonCodeAnswer]) -> str:
+    """``output`` (a test's message) with the :attr:`NonCodeAnswer.text` of each answer that
+    :meth:`~NonCodeAnswer.explains` it appended after a blank line, in order; unchanged if none does."""
+    for answer in answers:
+        if answer.explains(output):
+            output = output.rstrip("\n") + "\n\n" + answer.text + "\n"
+    return output
+
+
 def explain_non_code_answers(cells: list[tuple[str, str]], outcome: GradingOutcome) -> list[str]:
     """Add to ``outcome`` (in place) why names its tests miss are not defined, when a raw
     or markdown cell holds them.
@@ -123,10 +133,10 @@ def explain_non_code_answers(cells: list[tuple[str, str]], outcome: GradingOutco
     """
     tests = outcome.results.get("tests", []) if isinstance(outcome.results, dict) else []
     found = find_non_code_answers(cells, (str(test.get("output", "")) for test in tests))
+    for test in tests:
+        output = str(test.get("output", ""))
+        if any(answer.explains(output) for answer in found):
+            test["output"] = explained_output(output, found)
     for answer in found:
-        for test in tests:
-            output = str(test.get("output", ""))
-            if answer.explains(output):
-                test["output"] = output.rstrip("\n") + "\n\n" + answer.text + "\n"
         outcome.status = f"{outcome.status}; cell {answer.cell} (holding {answer.listed}) is a {answer.kind} cell and did not run"
     return [answer.text for answer in found]

@@ -27,11 +27,12 @@ import json
 import re
 import warnings
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import nbformat
 from nbformat import validator
 
-__all__ = ["NotebookRead", "NotebookReadError", "parse_notebook", "read_notebook_file"]
+__all__ = ["NotebookRead", "NotebookReadError", "code_cells", "parse_notebook", "read_notebook_file"]
 
 _ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")  # nbformat 4.5's cell id pattern
 _CODE_KEYS = {"id", "cell_type", "metadata", "source", "outputs", "execution_count"}
@@ -59,6 +60,21 @@ class NotebookRead:
     def status_note(self) -> str | None:
         """The notes as one ``grading_status`` note, or ``None`` when there are none."""
         return f"notebook read as Jupyter reads it: {', '.join(self.notes)}" if self.notes else None
+
+
+def code_cells(notebook) -> Iterator[tuple[int, dict, str]]:
+    """The code cells of ``notebook`` (an nbformat v4 ``NotebookNode``), in order.
+
+    Yields:
+        (int, dict, str): the cell's 1-based position (every cell counted, as Jupyter lists
+        them), the cell itself (to change in place) and its source as one string (a list
+        source joined).
+    """
+    for number, cell in enumerate(notebook.cells, start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        yield number, cell, "".join(source) if isinstance(source, list) else source
 
 
 def read_notebook_file(path, where: str | None = None) -> NotebookRead:
@@ -172,7 +188,7 @@ def _repair_v4(data: dict) -> list[str]:
     missing = duplicate = bad = 0
     seen: set[str] = set()
     fixed_cells = extra_keys = dropped_outputs = 0
-    for index, cell in enumerate(cells):
+    for cell in cells:
         kind = cell.get("cell_type")
         if not isinstance(cell.get("metadata"), dict):
             cell["metadata"] = {}

@@ -52,6 +52,8 @@ from dataclasses import asdict, dataclass, replace
 
 from IPython.core.inputtransformer2 import TransformerManager
 
+from .notebook_reader import code_cells
+
 __all__ = ["Finding", "screen_notebook", "screen_source"]
 
 # modules (and the first part of dotted names) whose attributes a submission must not set
@@ -269,12 +271,7 @@ def screen_notebook(notebook) -> list[Finding]:
     imported: set[str] = set()
     modules: set[str] = set()
     cells, trees = [], []
-    for number, cell in enumerate(notebook.cells, start=1):
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell.get("source", "")
-        if isinstance(source, list):
-            source = "".join(source)
+    for number, _, source in code_cells(notebook):
         cells.append((number, source))
         # names bound by imports anywhere: a later cell may patch what an earlier one imported
         tree = _parse(_TRANSFORMER.transform_cell(source))

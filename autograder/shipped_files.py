@@ -14,6 +14,7 @@ rules stay findings.
 
 from __future__ import annotations
 
+import json
 import re
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -38,8 +39,6 @@ def shipped_files(autograder_zip: Path) -> set[str]:
     """Relative paths (as the notebook names them: ``data.csv``, ``data/train.csv``) of the
     files the zip ships under ``files/`` that students also have, per the zip's
     :data:`STUDENT_FILES_MANIFEST`; empty for an unreadable zip or one without the manifest."""
-    import json
-
     try:
         with zipfile.ZipFile(autograder_zip) as archive:
             names = archive.namelist()

@@ -36,7 +36,7 @@ import click
 import nbformat
 
 from autograder.install_lines import InstallLine, strip_notebook_install_lines
-from autograder.non_code_answers import find_non_code_answers
+from autograder.non_code_answers import explained_output, find_non_code_answers
 from autograder.notebook_reader import NotebookReadError, read_notebook_file
 from autograder.review import finding_text
 from autograder.screen import screen_notebook
@@ -184,6 +184,14 @@ def prepare_check(path: Path, questions: list[str] | None = None, *, tests_from:
     ``gradkit grade`` reads it, find its public tests, replace install lines, run the static
     screen. Whether this raises is whether ``gradkit check`` accepts the file.
 
+    Args:
+        path: the notebook to check.
+        questions: question names (``["q1"]``); ``None`` selects every question with tests.
+        tests_from: as :func:`check_notebook`.
+
+    Returns:
+        PreparedCheck: the notebook ready to run, the report so far and the selected questions.
+
     Raises:
         CheckUsageError: as :func:`check_notebook`.
     """
@@ -271,10 +279,10 @@ def check_notebook(path: Path, questions: list[str] | None = None, *, timeout: f
         else:
             report.questions.append(QuestionCheck(question, got["passed"], got["score"], got["possible"], got["output"]))
     # an answer typed into a raw or markdown cell: say so, as the grading feedback does
-    for answer in find_non_code_answers(submitted, [q.output for q in report.questions if not q.passed]):
-        for question in report.questions:
-            if not question.passed and answer.explains(question.output):
-                question.output = question.output.rstrip("\n") + "\n\n" + answer.text + "\n"
+    answers = find_non_code_answers(submitted, [q.output for q in report.questions if not q.passed])
+    for question in report.questions:
+        if not question.passed:
+            question.output = explained_output(question.output, answers)
     return report
 
 
