@@ -276,13 +276,13 @@ def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...
             click.echo(history_text(found))
         if not (decisions or overrides):
             return
+    with Gradebook(out_dir) as book:
+        every = book.rows()  # read once: the flagged ones after overrides, and the override listing
     if overrides:
-        with Gradebook(out_dir) as book:
-            rows = [r for r in book.rows() if r.findings]
+        rows = [r for r in every if r.findings]
     if rows or not overrides:  # after --set/--comment alone, "nothing flagged" is noise
         click.echo(review_listing(rows, out_dir=out_dir))
-    with Gradebook(out_dir) as book:
-        listing = override_listing(book.rows(), out_dir=out_dir)
+    listing = override_listing(every, out_dir=out_dir)
     if listing:
         click.echo(listing)
 
