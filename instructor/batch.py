@@ -43,9 +43,9 @@ from autograder.review import NEEDS_REVIEW, REJECTED_STATUS, engine_status
 from autograder.submissions import Submission, SubmissionError
 
 from .discovery import discover_submissions, input_status, input_summary
-from .gradebook import Gradebook, safe_name, sha256_bytes, sha256_file
+from .gradebook import Gradebook, GradebookRow, safe_name, sha256_bytes, sha256_file
 from .lock import output_lock
-from .override_rule import CHANGED, changed_questions, hand_set_questions
+from .override_rule import CHANGED
 from .outputs import (
     GRADES_CSV, HIDDEN_RESULTS_META, RESULTS_DIR, STUDENTS_CSV, rebuild_outputs, results_file_name, students_table, write_exports,
     zip_hidden_results,
@@ -75,6 +75,8 @@ class BatchSummary:
             without known submitters) and the outputs (LMS import files that could not be rebuilt).
         startup_seconds: the engine's start-up time per grading thread (seconds), not
             counted in any submission's time.
+        rows: the gradebook rows of ``table`` (:class:`instructor.gradebook.GradebookRow`),
+            in its order: what was set by hand is read from them, not from the status text.
     """
 
     table: pd.DataFrame
@@ -87,6 +89,7 @@ class BatchSummary:
     matched: list[tuple[str, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     startup_seconds: list[float] = field(default_factory=list)
+    rows: list[GradebookRow] = field(default_factory=list)
 
     def text(self) -> str:
         """A closing summary for the terminal."""
@@ -113,8 +116,8 @@ class BatchSummary:
             lines.append(f"{pending} need review (suspicious code; 0 points until decided): gradkit review {self.out_dir}")
         if rejected:
             lines.append(f"{rejected} rejected after review (0 points)")
-        hand = int(statuses.map(lambda s: bool(hand_set_questions(s))).sum())
-        changed = [str(label) for label, s in zip(rows["file"], statuses) if changed_questions(s)]
+        hand = sum(1 for row in self.rows if row.hand_set)
+        changed = [row.label for row in self.rows if row.changed_overrides]
         if hand:
             lines.append(f"{hand} with scores set by hand (they count; the autograded scores stay stored beneath)")
         if changed:
@@ -285,7 +288,7 @@ def grade_batch(
         rebuilt = rebuild_outputs(out_dir, show_hidden=show_hidden)
     return BatchSummary(table=rebuilt.table, graded=graded, reused=reused, out_dir=out_dir, skipped=skipped,
                         given=[s.label for s in found], reasons={k: v for k, v in reasons.items() if k in graded},
-                        matched=matched, notes=input_summary(found) + rebuilt.notes, startup_seconds=startup)
+                        matched=matched, notes=input_summary(found) + rebuilt.notes, startup_seconds=startup, rows=rebuilt.rows)
 
 
 def _hash(sub: Submission) -> str:

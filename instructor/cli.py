@@ -218,6 +218,7 @@ def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...
     rewrites every output and LMS export.
     """
     from instructor.gradebook import Gradebook
+    from instructor.outputs import rebuild_outputs
     from instructor.overrides import (
         OverrideError, add_comment, check_override, confirm_override, history as label_history, history_text, override_listing, set_points,
         unset_points,
@@ -245,15 +246,25 @@ def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...
                 check_override(out_dir=out_dir, label=label, question=question, points=points)
             for label, question, *_ in (*unset, *comment, *confirm):
                 check_override(out_dir=out_dir, label=label, question=question)
-            rows = review(out_dir=out_dir, clear=clear, reject=reject, reopen=reopen, note=note if decisions else "")
-            for label, question, points in sets:
-                set_points(out_dir=out_dir, label=label, question=question, points=points, note=note)
-            for label, question in unset:
-                unset_points(out_dir=out_dir, label=label, question=question, note=note)
-            for label, question, text in comment:
-                add_comment(out_dir=out_dir, label=label, question=question, text=text)
-            for label, question in confirm:
-                confirm_override(out_dir=out_dir, label=label, question=question, note=note)
+            wrote = False  # every output is rewritten once, after the last change (also when a later one fails)
+            try:
+                rows = review(out_dir=out_dir, clear=clear, reject=reject, reopen=reopen, note=note if decisions else "", rebuild=False)
+                wrote = decisions
+                for label, question, points in sets:
+                    set_points(out_dir=out_dir, label=label, question=question, points=points, note=note, rebuild=False)
+                    wrote = True
+                for label, question in unset:
+                    unset_points(out_dir=out_dir, label=label, question=question, note=note, rebuild=False)
+                    wrote = True
+                for label, question, text in comment:
+                    add_comment(out_dir=out_dir, label=label, question=question, text=text, rebuild=False)
+                    wrote = True
+                for label, question in confirm:
+                    confirm_override(out_dir=out_dir, label=label, question=question, note=note, rebuild=False)
+                    wrote = True
+            finally:
+                if wrote:
+                    rebuild_outputs(out_dir)
             events = {label: label_history(out_dir=out_dir, label=label) for label in history}
     except (ReviewError, OverrideError) as error:
         raise click.UsageError(str(error)) from None
@@ -265,13 +276,13 @@ def review_command(out_dir: Path, clear: tuple[str, ...], reject: tuple[str, ...
             click.echo(history_text(found))
         if not (decisions or overrides):
             return
+    with Gradebook(out_dir) as book:
+        every = book.rows()  # read once: the flagged ones after overrides, and the override listing
     if overrides:
-        with Gradebook(out_dir) as book:
-            rows = [r for r in book.rows() if r.findings]
+        rows = [r for r in every if r.findings]
     if rows or not overrides:  # after --set/--comment alone, "nothing flagged" is noise
         click.echo(review_listing(rows, out_dir=out_dir))
-    with Gradebook(out_dir) as book:
-        listing = override_listing(book.rows(), out_dir=out_dir)
+    listing = override_listing(every, out_dir=out_dir)
     if listing:
         click.echo(listing)
 

@@ -480,11 +480,10 @@ class Gradebook:
             tuple(labels) if where else ())
         by_label = {}
         fetched = cursor.fetchall()
-        overrides = self.overrides() if where == "" else {k: v for label in labels for k, v in self.overrides(label).items()}
-        points = self.points() if overrides else {}
         manual = self.manual_questions()
-        if overrides:
-            points = {**points, **manual}
+        possible = self.points()  # read once: orders the overrides and gives apply_overrides its points possible
+        overrides = self._read_overrides(labels if where else None, possible)
+        points = {**possible, **manual}
         for r in fetched:
             raw_scores, findings = json.loads(r[7]), json.loads(r[13])
             scores, status, results = apply_review(raw_scores, r[8], json.loads(r[12]), findings, r[14])
@@ -540,9 +539,13 @@ class Gradebook:
     def overrides(self, label: str | None = None) -> dict[str, dict[str, Override]]:
         """Stored overrides and comments: label -> question -> :class:`Override` (of one
         label, or all), questions in the order of the points table."""
-        order = {q: i for i, q in enumerate(self.points())}
-        rows = self._db.execute(f"SELECT {self._OVERRIDE_COLUMNS} FROM overrides WHERE ? IS NULL OR label = ?"
-                                " ORDER BY label, question", (label, label)).fetchall()
+        return self._read_overrides(None if label is None else [label], self.points())
+
+    def _read_overrides(self, labels: list[str] | None, points: dict[str, float]) -> dict[str, dict[str, Override]]:
+        """:meth:`overrides` of ``labels`` (None: all) in one query, questions in the order of ``points``."""
+        order = {q: i for i, q in enumerate(points)}
+        where = f" WHERE label IN ({', '.join('?' * len(labels))})" if labels is not None else ""
+        rows = self._db.execute(f"SELECT {self._OVERRIDE_COLUMNS} FROM overrides{where}", tuple(labels or ())).fetchall()
         out: dict[str, dict[str, Override]] = {}
         for r in sorted(rows, key=lambda r: (r[0], order.get(r[1], len(order)), r[1])):
             out.setdefault(r[0], {})[r[1]] = Override(*r)

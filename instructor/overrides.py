@@ -82,8 +82,9 @@ def _check_points(label: str, question: str, points, possible: float) -> float:
     return value
 
 
-def _write(out_dir: Path, label: str, question: str, action) -> GradebookRow:
-    """Under the lock: check label and question, run ``action(book, possible)``, rebuild, return the row."""
+def _write(out_dir: Path, label: str, question: str, action, rebuild: bool) -> GradebookRow:
+    """Under the lock: check label and question, run ``action(book, possible)``, rebuild
+    every output when ``rebuild``, return the row as now counted."""
     out_dir = _book(out_dir)
     with output_lock(out_dir):
         with Gradebook(out_dir) as book:
@@ -93,11 +94,13 @@ def _write(out_dir: Path, label: str, question: str, action) -> GradebookRow:
                 action(book, possible)
             except ValueError as error:
                 raise OverrideError(str(error)) from None
+            if not rebuild:
+                return book.rows([label])[0]
         rebuilt = rebuild_outputs(out_dir)
     return next(row for row in rebuilt.rows if row.label == label)
 
 
-def set_points(*, out_dir: Path, label: str, question: str, points: float, note: str = "") -> GradebookRow:
+def set_points(*, out_dir: Path, label: str, question: str, points: float, note: str = "", rebuild: bool = True) -> GradebookRow:
     """Set one question's points by hand; every output shows them, marked as set by hand.
 
     The autograded score stays stored beneath. Setting again replaces the points (the
@@ -110,6 +113,8 @@ def set_points(*, out_dir: Path, label: str, question: str, points: float, note:
         question: the question name, e.g. ``"q3"``.
         points: points to count, 0 <= points <= the question's points possible (float).
         note: the instructor's reason, kept in the history (not shown to the student).
+        rebuild: rewrite every output now (:func:`instructor.outputs.rebuild_outputs`);
+            False when the caller makes several changes and rebuilds once after them.
 
     Returns:
         GradebookRow: the submission's row as now counted.
@@ -122,14 +127,14 @@ def set_points(*, out_dir: Path, label: str, question: str, points: float, note:
     def action(book: Gradebook, possible: float) -> None:
         book.set_override(label, question, _check_points(label, question, points, possible), note)
 
-    return _write(out_dir, label, question, action)
+    return _write(out_dir, label, question, action, rebuild)
 
 
-def unset_points(*, out_dir: Path, label: str, question: str, note: str = "") -> GradebookRow:
+def unset_points(*, out_dir: Path, label: str, question: str, note: str = "", rebuild: bool = True) -> GradebookRow:
     """Remove one question's hand-set points: the autograded score counts again (a comment stays).
 
     Args:
-        out_dir, label, question: as for :func:`set_points`.
+        out_dir, label, question, rebuild: as for :func:`set_points`.
         note: kept in the history.
 
     Returns:
@@ -139,16 +144,16 @@ def unset_points(*, out_dir: Path, label: str, question: str, note: str = "") ->
         OverrideError: no gradebook, unknown label or question, or no points set by hand there.
         instructor.lock.FolderBusy: another command is writing ``out_dir``.
     """
-    return _write(out_dir, label, question, lambda book, _: book.unset_override(label, question, note))
+    return _write(out_dir, label, question, lambda book, _: book.unset_override(label, question, note), rebuild)
 
 
-def add_comment(*, out_dir: Path, label: str, question: str, text: str) -> GradebookRow:
+def add_comment(*, out_dir: Path, label: str, question: str, text: str, rebuild: bool = True) -> GradebookRow:
     """Set the instructor's comment for the student on one question (shown in feedback/ and
     results/); it replaces the question's previous comment (kept in the history), and
     ``text=""`` removes it.
 
     Args:
-        out_dir, label, question: as for :func:`set_points`.
+        out_dir, label, question, rebuild: as for :func:`set_points`.
         text: the comment (Markdown text for the feedback file).
 
     Returns:
@@ -159,16 +164,16 @@ def add_comment(*, out_dir: Path, label: str, question: str, text: str) -> Grade
             there is no comment to remove.
         instructor.lock.FolderBusy: another command is writing ``out_dir``.
     """
-    return _write(out_dir, label, question, lambda book, _: book.set_comment(label, question, str(text).strip()))
+    return _write(out_dir, label, question, lambda book, _: book.set_comment(label, question, str(text).strip()), rebuild)
 
 
-def confirm_override(*, out_dir: Path, label: str, question: str, note: str = "") -> GradebookRow:
+def confirm_override(*, out_dir: Path, label: str, question: str, note: str = "", rebuild: bool = True) -> GradebookRow:
     """Confirm hand-set points on a changed submission (its file or the autograder changed
     after they were set): they stay, and the submission is no longer listed as an
     "override on a changed submission".
 
     Args:
-        out_dir, label, question: as for :func:`set_points`.
+        out_dir, label, question, rebuild: as for :func:`set_points`.
         note: kept in the history.
 
     Returns:
@@ -179,7 +184,7 @@ def confirm_override(*, out_dir: Path, label: str, question: str, note: str = ""
             there, or nothing changed since they were set.
         instructor.lock.FolderBusy: another command is writing ``out_dir``.
     """
-    return _write(out_dir, label, question, lambda book, _: book.confirm_override(label, question, note))
+    return _write(out_dir, label, question, lambda book, _: book.confirm_override(label, question, note), rebuild)
 
 
 def history(*, out_dir: Path, label: str) -> list[GradebookEvent]:

@@ -26,7 +26,7 @@ class ReviewError(Exception):
 
 
 def review(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...] = (), reopen: tuple[str, ...] = (),
-           note: str = "") -> list[GradebookRow]:
+           note: str = "", rebuild: bool = True) -> list[GradebookRow]:
     """Record decisions, rewrite the exports, and return every flagged submission.
 
     Args:
@@ -35,6 +35,8 @@ def review(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...
         reject: labels that keep 0 points.
         reopen: labels that go back to pending.
         note: text stored with each decision made in this call.
+        rebuild: rewrite every output after the decisions (False: the caller makes more
+            changes and calls :func:`instructor.outputs.rebuild_outputs` once after them).
 
     Returns:
         list[GradebookRow]: the flagged submissions (pending, cleared and rejected), by label.
@@ -68,7 +70,7 @@ def review(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...
                 raise ReviewError(f"{error.args[0]}{hint}") from None
             except ValueError as error:
                 raise ReviewError(str(error)) from None
-        rows = rebuild_outputs(out_dir).rows if decisions else book.rows()
+        rows = rebuild_outputs(out_dir).rows if decisions and rebuild else book.rows()
     return [row for row in rows if row.findings]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..override_rule import CHANGED, changed_questions, hand_set_questions
+from ..override_rule import CHANGED
 from .common import CsvTable, GradedSubmission, format_points
 from .report import ExportReport, MatchedRow, RosterRow, SubmissionNote
 
@@ -152,9 +152,9 @@ def fill(roster: Roster, assigned: dict[int, Claim], column: int, keep: list[int
                     report.not_completed.insert(len(report.not_completed) if earlier is None else earlier, SubmissionNote(
                         sub.label, f"grading_status is {sub.status!r}; {format_points(sub.points)} points written to "
                         f"{roster.describe(list(rows))}", rows))  # a group's submission: one note naming every row
-                hand = hand_set_questions(sub.status)
+                hand = sub.hand_set
                 if hand:
-                    changed = changed_questions(sub.status)
+                    changed = sub.changed_overrides
                     report.set_by_hand.append(SubmissionNote(
                         sub.label, f"{', '.join(hand)} set by hand by the instructor; {format_points(sub.points)} points written to "
                         f"{roster.names[row]}'s row" + (f"; {CHANGED}: {', '.join(changed)} (the override counts until "

@@ -20,6 +20,7 @@ from autograder.grade_table import POINTS_POSSIBLE_LABEL
 from autograder.manual_questions import MANUAL_PENDING_COLUMN, parse_pending
 from autograder.outcome import COMPLETED, is_completed
 
+from ..override_rule import changed_questions, hand_set_questions
 from .names import SubmissionIdentity, parse_submission_name
 
 __all__ = [
@@ -64,6 +65,19 @@ class GradedSubmission:
         """True if grading ran to the end: ``"Completed"``, possibly with notes (see
         :func:`autograder.outcome.is_completed`)."""
         return is_completed(self.status)
+
+    @property
+    def hand_set(self) -> list[str]:
+        """Questions whose points the instructor set by hand (as
+        :attr:`instructor.gradebook.GradebookRow.hand_set`; grades.csv carries them in
+        ``grading_status``, :func:`instructor.override_rule.hand_set_questions`)."""
+        return hand_set_questions(self.status)
+
+    @property
+    def changed_overrides(self) -> list[str]:
+        """Questions with an override on a changed submission (as
+        :attr:`instructor.gradebook.GradebookRow.changed_overrides`, read from ``grading_status``)."""
+        return changed_questions(self.status)
 
 
 @dataclass(frozen=True)
