@@ -464,13 +464,17 @@ def _cell_tracking():
     """While Otter Assign walks the master notebook's cells, keep the index of the cell it is
     at (``where["index"]``; ``None`` once the walk is over), so that an error Otter raises
     without naming a cell (a test cell's bad YAML or syntax, a question's bad config) can
-    name it. Wraps ``otter.assign.notebook_transformer``'s per-cell ``is_ignore_cell`` call
+    name it, and the lines of a cell whose SOLUTION/IGNORE markers Otter asserts on
+    (``where["lines"]``). Wraps ``otter.assign.notebook_transformer``'s per-cell
+    ``is_ignore_cell`` call and cell walk and ``otter.assign.solutions``' two line strippers
     for the duration of the build only."""
-    from otter.assign import notebook_transformer as nt
+    from otter.assign import notebook_transformer as nt, solutions
 
     where: dict = {"index": None}
     active = [False]
-    original_ignore, original_walk = nt.is_ignore_cell, nt.NotebookTransformer._get_transformed_cells
+    originals = (nt.is_ignore_cell, nt.NotebookTransformer._get_transformed_cells, solutions.replace_solutions,
+                 solutions.remove_ignored_lines)
+    original_ignore, original_walk = originals[:2]
 
     def is_ignore_cell(cell):
         if active[0]:
@@ -492,10 +496,6 @@ def _cell_tracking():
                 raise
         return wrapper
 
-    from otter.assign import solutions
-
-    originals = (nt.is_ignore_cell, nt.NotebookTransformer._get_transformed_cells, solutions.replace_solutions,
-                 solutions.remove_ignored_lines)
     nt.is_ignore_cell, nt.NotebookTransformer._get_transformed_cells = is_ignore_cell, walk
     solutions.replace_solutions = keeping_lines(originals[2])
     solutions.remove_ignored_lines = keeping_lines(originals[3])
