@@ -70,10 +70,12 @@ def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
-def _config_cell(nb: nbformat.NotebookNode):
+def _config_cell(nb: nbformat.NotebookNode) -> tuple[int | None, nbformat.NotebookNode | None]:
+    """(index, cell) of the first ``# ASSIGNMENT CONFIG`` cell, as Otter finds it;
+    ``(None, None)`` when there is none."""
     from otter.assign.blocks import is_assignment_config_cell
 
-    return next((c for c in nb.cells if c.source.strip() and is_assignment_config_cell(c)), None)
+    return next(((i, c) for i, c in enumerate(nb.cells) if c.source.strip() and is_assignment_config_cell(c)), (None, None))
 
 
 def prepare_assignment_config(staged: Path, master: Path) -> PreparedConfig:
@@ -104,7 +106,7 @@ def prepare_assignment_config(staged: Path, master: Path) -> PreparedConfig:
     from otter.assign.blocks import get_cell_config
 
     nb = nbformat.read(staged, as_version=4)
-    index, cell = next(((i, c) for i, c in enumerate(nb.cells) if c is _config_cell(nb)), (None, None))
+    index, cell = _config_cell(nb)
     if cell is None:  # Otter's defaults throughout: show_hidden false
         return PreparedConfig(hidden_results=gradescope_visibility.DEFAULT_HIDDEN_RESULTS, config={})
     where = f"{master}: cell {index + 1} (ASSIGNMENT CONFIG)"
@@ -166,7 +168,6 @@ def prepare_assignment_config(staged: Path, master: Path) -> PreparedConfig:
     cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
     nbformat.write(nb, staged)
     return PreparedConfig(hidden_results=hidden_results, config=config)
-
 
 
 def check_question_blocks(staged: Path, master: Path) -> None:

@@ -24,6 +24,7 @@ from pathlib import Path
 from autograder import gradchecks, gradescope_visibility, gradreference, submission_metadata
 from autograder.shipped_files import STUDENT_FILES_MANIFEST
 from autograder.autograder_zip import AutograderZipError, question_points
+from autograder.manual_questions import MANUAL_QUESTIONS_FILE, manual_questions_json
 from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.limits import Limits
 from autograder.submissions import Submission
@@ -139,12 +140,18 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         zips = sorted((result / "autograder").glob("*.zip"))
         if len(zips) != 1:
             raise BuildError(f"{master}: Otter Assign wrote {len(zips)} autograder zips, expected 1")
-        _check_cpu_torch(zips[0], master)
-        manual_points = _record_manual_questions(stage / master.name, zips[0], master)
-        _add_submission_step(zips[0])
+        members = _read_zip(zips[0])  # the zip is read once here and written once by _write_normalised
+        files = {info.filename: data for info, data in members}
+        tested = sorted(Path(n).stem for n in files if n.startswith("tests/") and n.endswith(".py"))
+        _check_cpu_torch(files["environment.yml"], master)
+        manual_points = _manual_questions(stage / master.name, tested, master)
+        added = {"run_autograder": _run_autograder_with_steps(files.get("run_autograder", b""), hidden_results, zips[0].name),
+                 SUBMISSION_SCRIPT: Path(submission_metadata.__file__).read_bytes(),
+                 STUDENT_FILES_MANIFEST: _student_files_manifest(result / "student", master.name)}
         if hidden_results == "after_due_date":
-            _add_visibility_step(zips[0], hidden_results)
-        _add_student_files_manifest(zips[0], result / "student", master.name)
+            added[VISIBILITY_SCRIPT] = Path(gradescope_visibility.__file__).read_bytes()
+        if manual_points:
+            added[MANUAL_QUESTIONS_FILE] = manual_questions_json(manual_points).encode("utf-8")
         for part in ("student", "autograder"):  # other folders (samples, grading output) stay
             shutil.rmtree(target / part, ignore_errors=True)
         shutil.copytree(result / "student", target / "student")
@@ -152,14 +159,12 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         for notebook in (target / "student" / master.name, target / "autograder" / master.name):
             stable_cell_ids(notebook, master)
         zip_path = target / "autograder" / f"{name}-autograder.zip"
-        normalise_zip(zips[0], zip_path)
-        _refuse_solutions_left_in(target / "student" / master.name, target / "autograder" / master.name, zip_path, master)
+        _write_normalised(_with_members(members, added), zip_path)
+        _refuse_solutions_left_in(target / "student" / master.name, target / "autograder" / master.name, tested, master)
     try:
         points = question_points(zip_path)
     except AutograderZipError as error:
-        with zipfile.ZipFile(zip_path) as archive:
-            no_tests = not any(n.startswith("tests/") and n.endswith(".py") for n in archive.namelist())
-        if no_tests:
+        if not tested:
             raise BuildError(f"{master}: Otter Assign found no autograded question (no test cells between "
                              "BEGIN TESTS and END TESTS inside a question)") from None
         raise BuildError(f"{master}: {error}") from None
@@ -177,14 +182,13 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
     return built
 
 
-def _refuse_solutions_left_in(student: Path, solution: Path, zip_path: Path, master: Path) -> None:
-    """BuildError when a question's answer cells reach the student notebook unchanged
-    (:mod:`instructor.solutions_removed`), with or without verification: the student
-    folder is removed so that no notebook holding an answer is left to hand out."""
+def _refuse_solutions_left_in(student: Path, solution: Path, questions: list[str], master: Path) -> None:
+    """BuildError when one of the autograded ``questions`` has its answer cells reach the
+    student notebook unchanged (:mod:`instructor.solutions_removed`), with or without
+    verification: the student folder is removed so that no notebook holding an answer is
+    left to hand out."""
     from .solutions_removed import questions_with_solution_left_in
 
-    with zipfile.ZipFile(zip_path) as archive:
-        questions = sorted(Path(n).stem for n in archive.namelist() if n.startswith("tests/") and n.endswith(".py"))
     left = questions_with_solution_left_in(student, solution, questions)
     if left:
         shutil.rmtree(student.parent, ignore_errors=True)
@@ -194,9 +198,10 @@ def _refuse_solutions_left_in(student: Path, solution: Path, zip_path: Path, mas
                          "ending in `# SOLUTION` or between `# BEGIN SOLUTION`/`# END SOLUTION` comments)")
 
 
-def _record_manual_questions(staged: Path, zip_path: Path, master: Path) -> dict[str, float]:
-    """Find the master notebook's manual questions with Otter Assign's parser and record
-    them in the zip Otter wrote (see :mod:`instructor.manual_build`).
+def _manual_questions(staged: Path, tested: list[str], master: Path) -> dict[str, float]:
+    """The master notebook's manual questions, found with Otter Assign's parser
+    (:func:`instructor.manual_build.find_manual_questions`), checked against ``tested``,
+    the questions that have a test file in the zip Otter wrote.
 
     Returns:
         dict[str, float]: manual question -> points possible ({} when none).
@@ -205,30 +210,27 @@ def _record_manual_questions(staged: Path, zip_path: Path, master: Path) -> dict
         BuildError: otter's parser rejects the notebook, a manual question also has tests,
             or every question is manual.
     """
-    from .manual_build import add_manual_questions, find_manual_questions
+    from .manual_build import find_manual_questions
 
     try:
         manual = find_manual_questions(staged)
     except ValueError as error:
         raise BuildError(f"{master}: Otter Assign cannot read its questions: {error}") from None
-    with zipfile.ZipFile(zip_path) as archive:
-        tested = sorted(q for q in manual if f"tests/{q}.py" in archive.namelist())
-        any_tests = any(n.startswith("tests/") and n.endswith(".py") for n in archive.namelist())
-    if manual and not any_tests:
+    if manual and not tested:
         raise BuildError(f"{master}: every question ({', '.join(manual)}) is `manual: true`; gradkit grades an "
                          "assignment with at least one autograded question (an all-manual one is not supported yet)")
-    if tested:
-        raise BuildError(f"{master}: question(s) {', '.join(tested)} are `manual: true` but have tests; "
+    both = [q for q in sorted(manual) if q in tested]
+    if both:
+        raise BuildError(f"{master}: question(s) {', '.join(both)} are `manual: true` but have tests; "
                          "a question is either graded by hand or by its tests: remove `manual: true` or the tests")
-    add_manual_questions(zip_path, manual)
     return manual
 
 
-def _check_cpu_torch(zip_path: Path, master: Path) -> None:
+def _check_cpu_torch(environment_yml: bytes, master: Path) -> None:
     """Refuse a zip whose environment would install a CUDA torch on Gradescope.
 
     Otter puts the assignment's ``requirements:`` lines in the zip's ``environment.yml``
-    (pip section). A torch requirement must pin a ``+cpu`` build or come with the CPU
+    (pip section), whose bytes ``environment_yml`` is. A torch requirement must pin a ``+cpu`` build or come with the CPU
     index ``https://download.pytorch.org/whl/cpu``.
 
     Raises:
@@ -236,8 +238,7 @@ def _check_cpu_torch(zip_path: Path, master: Path) -> None:
     """
     import yaml
 
-    with zipfile.ZipFile(zip_path) as archive:
-        env = yaml.safe_load(archive.read("environment.yml"))
+    env = yaml.safe_load(environment_yml)
     pip = [line for dep in env.get("dependencies", []) if isinstance(dep, dict) for line in dep.get("pip", [])]
     torch = [line for line in pip if re.match(r"torch\b(?![-_.\w])", line.strip(), flags=re.IGNORECASE)]
     cpu_index = any("download.pytorch.org/whl/cpu" in line for line in pip if line.strip().startswith("-"))
@@ -249,85 +250,58 @@ def _check_cpu_torch(zip_path: Path, master: Path) -> None:
         )
 
 
-def _add_submission_step(zip_path: Path) -> None:
-    """Ship :mod:`autograder.submission_metadata` in the zip and run it just before Otter.
+def _run_autograder_with_steps(run_autograder: bytes, hidden_results: str, zip_name: str) -> bytes:
+    """Otter's ``run_autograder`` with gradkit's steps around its
+    ``python <dir>/source/run_otter.py`` line (``<dir>`` is the autograder directory Otter
+    wrote into it, ``/autograder`` on Gradescope); the build ships the scripts they run at
+    the zip's root (``source/`` on Gradescope).
 
-    Adds ``gradkit_submission.py`` at the zip's root and puts, before Otter's
-    ``python <dir>/source/run_otter.py`` line of ``run_autograder``, a line that gives a
-    submitted notebook without ``metadata.otter.assignment_name`` (a jupytext round trip
-    drops it) the zip's assignment name and drops a UTF-8 byte order mark, so Otter grades
-    it as the engines of ``gradkit grade`` do instead of refusing it.
+    * Before it, always: :mod:`autograder.submission_metadata` (``gradkit_submission.py``)
+      gives a submitted notebook without ``metadata.otter.assignment_name`` (a jupytext
+      round trip drops it) the zip's assignment name and drops a UTF-8 byte order mark, so
+      Otter grades it as the engines of ``gradkit grade`` do instead of refusing it.
+    * After it, for ``hidden_results == "after_due_date"`` only:
+      :mod:`autograder.gradescope_visibility` (``gradkit_visibility.py``) rewrites
+      ``<dir>/results/results.json``; Otter's exit code is kept.
 
     Raises:
-        BuildError: Otter's ``run_autograder`` has no ``run_otter.py`` line.
+        BuildError: (naming ``zip_name``) ``run_autograder`` has no ``run_otter.py`` line, or,
+            for the visibility step, does not end with it.
     """
-    with zipfile.ZipFile(zip_path) as archive:
-        members = [(info, archive.read(info)) for info in archive.infolist()]
-    by_name = {info.filename: data for info, data in members}
-    run_autograder = by_name.get("run_autograder", b"").decode("utf-8")
-    match = re.search(r"^python (\S+)/source/run_otter\.py\s*$", run_autograder, flags=re.MULTILINE)
+    text = run_autograder.decode("utf-8")
+    match = re.search(r"^python (\S+)/source/run_otter\.py\s*$", text, flags=re.MULTILINE)
     if match is None:
-        raise BuildError(f"{zip_path.name}: Otter's run_autograder has no run_otter.py line; cannot add the submission step")
+        raise BuildError(f"{zip_name}: Otter's run_autograder has no run_otter.py line; cannot add the submission step")
     ag_dir = match.group(1)
-    step = (
+    if hidden_results == "after_due_date" and not text.rstrip("\n").endswith(match.group(0).rstrip()):
+        raise BuildError(f"{zip_name}: Otter's run_autograder does not end by running run_otter.py; cannot add the visibility step")
+    before = (
         f"# gradkit: a notebook that lost its Otter metadata (jupytext) gets the assignment name back;\n"
         f"# see source/{SUBMISSION_SCRIPT}\n"
         f"python {ag_dir}/source/{SUBMISSION_SCRIPT} {ag_dir}/submission/ {ag_dir}/source/otter_config.json\n"
     )
-    start = match.start()
-    by_name["run_autograder"] = (run_autograder[:start] + step + run_autograder[start:]).encode("utf-8")
-    script = Path(submission_metadata.__file__).read_bytes()
-    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for info, _ in members:
-            archive.writestr(info, by_name[info.filename])
-        archive.writestr(zipfile.ZipInfo(SUBMISSION_SCRIPT, date_time=members[0][0].date_time), script)
+    text = text[:match.start()] + before + text[match.start():]
+    if hidden_results == "after_due_date":
+        text = text.rstrip("\n") + "\n" + (
+            f"otter_status=$?\n"
+            f"# gradkit: entries with hidden test results get visibility {hidden_results} (Otter's\n"
+            f"# show_hidden gives only hidden or after_published); see source/{VISIBILITY_SCRIPT}\n"
+            f"python {ag_dir}/source/{VISIBILITY_SCRIPT} {ag_dir}/results/results.json {hidden_results} || exit 1\n"
+            f"exit $otter_status\n"
+        )
+    return text.encode("utf-8")
 
 
-def _add_visibility_step(zip_path: Path, visibility: str) -> None:
-    """Ship :mod:`autograder.gradescope_visibility` in the zip and run it after Otter.
-
-    Adds ``gradkit_visibility.py`` at the zip's root and appends to Otter's
-    ``run_autograder`` (after its ``python <dir>/source/run_otter.py`` line, whose exit code
-    is kept) a line that rewrites ``<dir>/results/results.json``; ``<dir>`` is the
-    autograder directory Otter wrote into that line (``/autograder`` on Gradescope).
-
-    Raises:
-        BuildError: Otter's ``run_autograder`` has no ``run_otter.py`` line to follow.
-    """
-    with zipfile.ZipFile(zip_path) as archive:
-        members = [(info, archive.read(info)) for info in archive.infolist()]
-    by_name = {info.filename: data for info, data in members}
-    run_autograder = by_name.get("run_autograder", b"").decode("utf-8")
-    match = re.search(r"^python (\S+)/source/run_otter\.py\s*$", run_autograder, flags=re.MULTILINE)
-    if match is None or not run_autograder.rstrip("\n").endswith(match.group(0).rstrip()):
-        raise BuildError(f"{zip_path.name}: Otter's run_autograder does not end by running run_otter.py; cannot add the visibility step")
-    ag_dir = match.group(1)
-    step = (
-        f"otter_status=$?\n"
-        f"# gradkit: entries with hidden test results get visibility {visibility} (Otter's\n"
-        f"# show_hidden gives only hidden or after_published); see source/{VISIBILITY_SCRIPT}\n"
-        f"python {ag_dir}/source/{VISIBILITY_SCRIPT} {ag_dir}/results/results.json {visibility} || exit 1\n"
-        f"exit $otter_status\n"
-    )
-    by_name["run_autograder"] = (run_autograder.rstrip("\n") + "\n" + step).encode("utf-8")
-    script = Path(gradescope_visibility.__file__).read_bytes()
-    with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for info, _ in members:
-            archive.writestr(info, by_name[info.filename])
-        archive.writestr(zipfile.ZipInfo(VISIBILITY_SCRIPT, date_time=members[0][0].date_time), script)
-
-
-def _add_student_files_manifest(zip_path: Path, student_dir: Path, notebook_name: str) -> None:
-    """Record in the zip (``STUDENT_FILES_MANIFEST``, a sorted JSON list of relative paths)
-    which files students get next to their notebook (Otter's ``files:``), as opposed to
+def _student_files_manifest(student_dir: Path, notebook_name: str) -> bytes:
+    """The zip's ``STUDENT_FILES_MANIFEST``: a sorted JSON list of the relative paths of the
+    files students get next to their notebook (Otter's ``files:``), as opposed to
     ``autograder_files:``, which the zip's ``files/`` holds too but students never see;
     :mod:`autograder.shipped_files` exempts reads of the former only."""
     import json
 
     handed_out = sorted(p.relative_to(student_dir).as_posix() for p in student_dir.rglob("*")
                         if p.is_file() and p.name != notebook_name)
-    with zipfile.ZipFile(zip_path, "a") as archive:
-        archive.writestr(STUDENT_FILES_MANIFEST, json.dumps(handed_out, indent=1) + "\n")
+    return (json.dumps(handed_out, indent=1) + "\n").encode("utf-8")
 
 
 def stable_cell_ids(notebook: Path, master: Path) -> None:
@@ -368,12 +342,28 @@ def normalise_zip(source: Path, target: Path) -> None:
         source: the zip Otter wrote.
         target: where to write the normalised zip (may equal ``source``).
     """
-    with zipfile.ZipFile(source) as archive:
-        members = sorted(((info, archive.read(info)) for info in archive.infolist() if not info.is_dir()),
-                         key=lambda m: m[0].filename)
+    _write_normalised(_read_zip(source), target)
+
+
+def _read_zip(path: Path) -> list[tuple[zipfile.ZipInfo, bytes]]:
+    """Every file member of the zip at ``path`` (directories left out), in zip order."""
+    with zipfile.ZipFile(path) as archive:
+        return [(info, archive.read(info)) for info in archive.infolist() if not info.is_dir()]
+
+
+def _with_members(members: list[tuple[zipfile.ZipInfo, bytes]], added: dict[str, bytes]) -> list[tuple[zipfile.ZipInfo, bytes]]:
+    """``members`` with the data of those named in ``added`` (name -> bytes) replaced (their
+    permission bits kept), and the other names of ``added`` appended as plain ``0644`` files."""
+    out = [(info, added.get(info.filename, data)) for info, data in members]
+    present = {info.filename for info, _ in members}
+    return out + [(zipfile.ZipInfo(name), data) for name, data in added.items() if name not in present]
+
+
+def _write_normalised(members: list[tuple[zipfile.ZipInfo, bytes]], target: Path) -> None:
+    """Write ``members`` to ``target`` as :func:`normalise_zip` describes."""
     tmp = Path(target).with_name(f".{Path(target).name}.tmp")
     with zipfile.ZipFile(tmp, "w") as out:
-        for info, data in members:
+        for info, data in sorted(members, key=lambda m: m[0].filename):
             executable = bool((info.external_attr >> 16) & 0o111) or info.filename in ("run_autograder", "setup.sh")
             fixed = zipfile.ZipInfo(info.filename, date_time=ZIP_DATE_TIME)
             fixed.compress_type = zipfile.ZIP_DEFLATED
@@ -448,19 +438,20 @@ def _cell_with_lines(master: Path, lines: list[str]) -> int | None:
 
 
 def _question_cell(master: Path, name: str) -> int | None:
-    """Index of the ``BEGIN QUESTION`` cell of question ``name`` in ``master``, if any."""
+    """Index of the ``BEGIN QUESTION`` cell of question ``name`` in ``master``, if any, found
+    with Otter Assign's own block and config parsing (``otter.assign.blocks``)."""
     import nbformat
     import yaml
+    from otter.assign.blocks import BlockType, get_cell_config, is_block_boundary_cell
 
     try:
         cells = nbformat.read(master, as_version=4).cells
     except Exception:  # noqa: BLE001 - only for a message
         return None
     for index, cell in enumerate(cells):
-        text = cell.source if isinstance(cell.source, str) else "".join(cell.source)
-        if re.match(r"\s*#\s*BEGIN\s+QUESTION", text, flags=re.IGNORECASE):
+        if is_block_boundary_cell(cell, BlockType.QUESTION):
             try:
-                config = yaml.safe_load(text.split("\n", 1)[1] if "\n" in text else "")
+                config = get_cell_config(cell)
             except yaml.YAMLError:
                 continue
             if isinstance(config, dict) and str(config.get("name")) == name:
@@ -473,13 +464,17 @@ def _cell_tracking():
     """While Otter Assign walks the master notebook's cells, keep the index of the cell it is
     at (``where["index"]``; ``None`` once the walk is over), so that an error Otter raises
     without naming a cell (a test cell's bad YAML or syntax, a question's bad config) can
-    name it. Wraps ``otter.assign.notebook_transformer``'s per-cell ``is_ignore_cell`` call
+    name it, and the lines of a cell whose SOLUTION/IGNORE markers Otter asserts on
+    (``where["lines"]``). Wraps ``otter.assign.notebook_transformer``'s per-cell
+    ``is_ignore_cell`` call and cell walk and ``otter.assign.solutions``' two line strippers
     for the duration of the build only."""
-    from otter.assign import notebook_transformer as nt
+    from otter.assign import notebook_transformer as nt, solutions
 
     where: dict = {"index": None}
     active = [False]
-    original_ignore, original_walk = nt.is_ignore_cell, nt.NotebookTransformer._get_transformed_cells
+    originals = (nt.is_ignore_cell, nt.NotebookTransformer._get_transformed_cells, solutions.replace_solutions,
+                 solutions.remove_ignored_lines)
+    original_ignore, original_walk = originals[:2]
 
     def is_ignore_cell(cell):
         if active[0]:
@@ -501,10 +496,6 @@ def _cell_tracking():
                 raise
         return wrapper
 
-    from otter.assign import solutions
-
-    originals = (nt.is_ignore_cell, nt.NotebookTransformer._get_transformed_cells, solutions.replace_solutions,
-                 solutions.remove_ignored_lines)
     nt.is_ignore_cell, nt.NotebookTransformer._get_transformed_cells = is_ignore_cell, walk
     solutions.replace_solutions = keeping_lines(originals[2])
     solutions.remove_ignored_lines = keeping_lines(originals[3])

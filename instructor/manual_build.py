@@ -1,11 +1,11 @@
 """``gradkit build``'s part for manual questions: find them with Otter Assign's own parsing
-and record them in the autograder zip.
+(``instructor.build`` records them in the autograder zip).
 
 Otter Assign writes no test file for a ``manual: true`` question, so the zip's ``tests/``
 does not know it. Here the master notebook is read the way ``otter assign`` reads it
 (its ``NotebookTransformer`` turns each ``# BEGIN QUESTION`` cell into a ``QuestionConfig``
 and the tests manager gives each question its point value with
-``determine_question_point_value``); the manual questions and their points are written to
+``determine_question_point_value``); the build writes the manual questions and their points to
 :data:`autograder.manual_questions.MANUAL_QUESTIONS_FILE` at the zip's root.
 """
 
@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
-import zipfile
 from pathlib import Path
 
-from autograder.manual_questions import MANUAL_QUESTIONS_FILE, manual_questions_json
-
-__all__ = ["add_manual_questions", "find_manual_questions"]
+__all__ = ["find_manual_questions"]
 
 
 def find_manual_questions(master: Path) -> dict[str, float]:
@@ -63,16 +59,3 @@ def find_manual_questions(master: Path) -> dict[str, float]:
         except Exception as error:  # otter raises many types for a malformed notebook
             raise ValueError(f"{type(error).__name__}: {error}") from error
     return {name: float(questions.determine_question_point_value(q)) for name, q in questions.seen.items() if q.manual}
-
-
-def add_manual_questions(zip_path: Path, questions: dict[str, float]) -> None:
-    """Add :data:`~autograder.manual_questions.MANUAL_QUESTIONS_FILE` listing ``questions``
-    to the zip's root (in place; the build's :func:`instructor.build.normalise_zip` fixes
-    its timestamp afterwards). Does nothing for no questions, so a zip without manual
-    questions is the zip Otter wrote."""
-    if not questions:
-        return
-    with zipfile.ZipFile(zip_path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
-        if MANUAL_QUESTIONS_FILE in archive.namelist():
-            raise ValueError(f"{zip_path}: already holds {MANUAL_QUESTIONS_FILE}")
-        archive.writestr(MANUAL_QUESTIONS_FILE, manual_questions_json(questions))

@@ -46,6 +46,19 @@ def text_rows(path: Path) -> list[str]:
     return path.read_text(encoding="utf-8").splitlines()
 
 
+def canvas_export(out: Path, tmp_path: Path) -> tuple[Path, str]:
+    """Run ``gradkit export canvas`` on the graded folder ``out`` with :data:`CANVAS_EXPORT` as
+    the gradebook (written to ``tmp_path``); asserts success and returns the import CSV's path
+    and the command's output."""
+    gradebook = tmp_path / "Grades-Course.csv"
+    gradebook.write_text(CANVAS_EXPORT, encoding="utf-8")
+    target = tmp_path / "canvas-import.csv"
+    result = CliRunner().invoke(cli, ["export", "canvas", "--gradebook", str(gradebook), "--column", COLUMN,
+                                      "--out", str(target), str(out)])
+    assert result.exit_code == 0, result.output
+    return target, result.output
+
+
 @pytest.fixture(scope="module")
 def manual_built(tmp_path_factory):
     """manual-mini built (and verified: the solution earns every autograded point, the
@@ -186,12 +199,7 @@ def test_results_feedback_and_report_say_not_graded_yet(manual_graded):
 
 def test_canvas_export_writes_no_partial_total(manual_graded, tmp_path):
     out, _ = manual_graded
-    gradebook = tmp_path / "Grades-Course.csv"
-    gradebook.write_text(CANVAS_EXPORT, encoding="utf-8")
-    target = tmp_path / "canvas-import.csv"
-    result = CliRunner().invoke(cli, ["export", "canvas", "--gradebook", str(gradebook), "--column", COLUMN,
-                                      "--out", str(target), str(out)])
-    assert result.exit_code == 0, result.output
+    target, output = canvas_export(out, tmp_path)
     assert records(target) == [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", COLUMN],
         ["", "", "", "", "", "Manual Posting"],
@@ -217,8 +225,8 @@ def test_canvas_export_writes_no_partial_total(manual_graded, tmp_path):
     ]
     assert report["counts"]["manual_pending"] == 2
     assert ("  NOT FINAL: 2 submissions await manual grading; their rows get no grade until every manual question is scored\n"
-            in result.output)
-    assert "MANUAL GRADING PENDING (2) — no grade written until every manual question is scored:" in result.output
+            in output)
+    assert "MANUAL GRADING PENDING (2) — no grade written until every manual question is scored:" in output
 
 
 def test_moodle_export_writes_no_partial_total(manual_graded, tmp_path):
@@ -321,12 +329,7 @@ def test_an_override_gives_the_manual_question_its_points(manual_graded, tmp_pat
     entry = results["tests"][-1]
     assert entry["score"] == 2.5 and entry["extra_data"] == {"manual": True, "pending": False}
     assert entry["output"].startswith("Set by hand by the instructor: 2.5 / 3 points")
-    gradebook = tmp_path / "Grades-Course.csv"
-    gradebook.write_text(CANVAS_EXPORT, encoding="utf-8")
-    target = tmp_path / "canvas-import.csv"
-    result = CliRunner().invoke(cli, ["export", "canvas", "--gradebook", str(gradebook), "--column", COLUMN,
-                                      "--out", str(target), str(out)])
-    assert result.exit_code == 0, result.output
+    target, _ = canvas_export(out, tmp_path)
     assert records(target)[3] == ["Smith, John", "1001", "S001", "jsmith", "Section A", "5.5"]
 
 
