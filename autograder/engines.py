@@ -29,7 +29,7 @@ from .outcome import COMPLETED, GradingOutcome, timed_out_status
 from .install_lines import strip_notebook_install_lines
 from .non_code_answers import explain_non_code_answers
 from .screen import screen_notebook
-from .submission_metadata import restore_assignment_name, zip_assignment_name
+from .shipped.gradkit_submission import restore_assignment_name, zip_assignment_name
 from .shipped_files import drop_shipped_file_reads, shipped_files
 from .submissions import Submission, SubmissionError, read_submission
 
@@ -86,7 +86,7 @@ class Engine(ABC):
 
         Before an engine sees it, the notebook is read as Jupyter reads it (schema slips
         repaired and noted in the status, :mod:`autograder.notebook_reader`), a missing
-        assignment name is taken from the zip (:mod:`autograder.submission_metadata`) and
+        assignment name is taken from the zip (:mod:`autograder.shipped.gradkit_submission`) and
         package-install lines are replaced by ``pass`` (:mod:`autograder.install_lines`);
         afterwards, answers held by raw or markdown cells are pointed out in the test
         output and status (:mod:`autograder.non_code_answers`). Both engines therefore
@@ -208,7 +208,7 @@ class OtterEngine(Engine):
 
 def _zip_facts(autograder_zip: Path) -> tuple[str | None, frozenset[str]]:
     """What :meth:`Engine.grade` takes from the autograder zip for every submission: its
-    assignment name (:func:`~autograder.submission_metadata.zip_assignment_name`) and the
+    assignment name (:func:`~autograder.shipped.gradkit_submission.zip_assignment_name`) and the
     data files students were handed (:func:`~autograder.shipped_files.shipped_files`).
 
     Read once per zip, not per submission: cached by resolved path, modification time and

@@ -39,9 +39,11 @@ import types
 from itertools import repeat
 from typing import Callable
 
+from .shipped import CHECKS
+
 __all__ = ["PROTECTED", "AuditControl", "Guards", "StateSnapshot", "guard_frame_callbacks", "foreign_threads", "install_audit_hook", "kill_strays"]
 
-PROTECTED = ("autograder", "signal", "socket", "resource", "torch", "numpy", "otter", "gradkit_checks", "builtins", "inspect", "functools", "types", "traceback", "linecache",
+PROTECTED = ("autograder", "signal", "socket", "resource", "torch", "numpy", "otter", CHECKS, "builtins", "inspect", "functools", "types", "traceback", "linecache",
              "re", "json", "copy", "math", "random", "operator", "typing", "collections", "abc", "textwrap", "contextlib",
              "dataclasses", "enum", "warnings", "pickle", "io", "os", "posixpath", "IPython", "nbformat", "traitlets", "scipy",
              "doctest")  # doctest: otter's OK-format tests run with it

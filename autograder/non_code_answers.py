@@ -20,7 +20,7 @@ from .outcome import GradingOutcome
 
 __all__ = ["NonCodeAnswer", "explain_non_code_answers", "explained_output", "find_non_code_answers", "non_code_definition"]
 
-# Python's NameError, and the check library's CheckFailed (autograder/gradchecks.py)
+# Python's NameError, and the check library's CheckFailed (autograder/shipped/gradkit_checks.py)
 _UNDEFINED = re.compile(r"name '([A-Za-z_]\w*)' is not defined|`([A-Za-z_]\w*)` is not defined")
 _KIND = {"raw": "raw", "markdown": "markdown"}
 _FENCED = re.compile(r"^[ \t]*(```|~~~).*?^[ \t]*\1[ \t]*$", re.MULTILINE | re.DOTALL)

@@ -53,14 +53,15 @@ from dataclasses import asdict, dataclass, replace
 from IPython.core.inputtransformer2 import TransformerManager
 
 from .notebook_reader import code_cells
+from .shipped import CHECKS, REFERENCE
 
 __all__ = ["Finding", "screen_notebook", "screen_source"]
 
 # modules (and the first part of dotted names) whose attributes a submission must not set
-_WATCHED_ROOTS = {"torch", "numpy", "otter", "builtins", "gradkit_checks", "gradkit_reference", "sys", "os", "math", "copy", "random", "IPython", "scipy"}
+_WATCHED_ROOTS = {"torch", "numpy", "otter", "builtins", CHECKS, REFERENCE, "sys", "os", "math", "copy", "random", "IPython", "scipy"}
 _INTROSPECTION_MODULES = {"gc", "inspect", "ctypes", "importlib", "builtins", "types", "_ctypes", "code", "codeop", "marshal", "dis",
-                          "sysconfig", "site", "atexit", "faulthandler", "tracemalloc", "weakref", "_thread", "gradkit_checks",
-                          "gradkit_reference", "otter",
+                          "sysconfig", "site", "atexit", "faulthandler", "tracemalloc", "weakref", "_thread", CHECKS,
+                          REFERENCE, "otter",
                           "traceback", "pdb", "bdb", "trace", "cProfile", "profile", "unittest", "pytest", "copyreg", "pkgutil", "imp",
                           "zipimport", "runpy", "pydoc", "cffi", "sitecustomize", "usercustomize", "ipykernel", "jupyter_client",
                           "jupyter_core", "nbclient", "nbconvert", "nbformat", "tornado", "zmq", "wrapt"}
@@ -498,9 +499,9 @@ class _Screen(ast.NodeVisitor):
     # imports -------------------------------------------------------------------------
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
-            # the notebook's provided record cells run `import gradkit_checks` and call its
-            # record(); setting its attributes stays flagged (_WATCHED_ROOTS)
-            if not (alias.name == "gradkit_checks" and alias.asname is None):
+            # the notebook's provided record cells run `import gradkit_checks` (CHECKS) and
+            # call its record(); setting its attributes stays flagged (_WATCHED_ROOTS)
+            if not (alias.name == CHECKS and alias.asname is None):
                 self._check_module(node, alias.name, None)
             self._check_import_binding(node, alias.asname or alias.name.split(".")[0])
         self.generic_visit(node)

@@ -11,7 +11,7 @@ before Otter Assign sees the cell::
       hidden_results: after_due_date   # or after_published, hidden
 
 ``hidden_results`` says when Gradescope shows students the per-question results that hold
-hidden test output (:mod:`autograder.gradescope_visibility`). Otter's own
+hidden test output (:mod:`autograder.shipped.gradkit_visibility`). Otter's own
 ``generate: show_hidden`` keeps its meaning (true: ``after_published``, false: ``hidden``;
 otter's default is false). Either may be given, or both when they agree
 (``after_due_date`` refines ``show_hidden: true``); a contradiction is an error.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from autograder import gradescope_visibility
+from autograder.shipped import gradkit_visibility
 
 __all__ = ["GRADKIT_CONFIG_KEY", "AssignConfigError", "PreparedConfig", "check_question_blocks", "prepare_assignment_config"]
 
@@ -44,7 +44,7 @@ class PreparedConfig:
     """What :func:`prepare_assignment_config` decided.
 
     Attributes:
-        hidden_results: one of ``autograder.gradescope_visibility.HIDDEN_RESULTS_CHOICES``.
+        hidden_results: one of ``autograder.shipped.gradkit_visibility.HIDDEN_RESULTS_CHOICES``.
         config: the plain Otter configuration written into the staged notebook (the
             ``config_file`` merged in, no ``gradkit`` key, ``generate`` a mapping with
             ``show_hidden`` set).
@@ -108,7 +108,7 @@ def prepare_assignment_config(staged: Path, master: Path) -> PreparedConfig:
     nb = nbformat.read(staged, as_version=4)
     index, cell = _config_cell(nb)
     if cell is None:  # Otter's defaults throughout: show_hidden false
-        return PreparedConfig(hidden_results=gradescope_visibility.DEFAULT_HIDDEN_RESULTS, config={})
+        return PreparedConfig(hidden_results=gradkit_visibility.DEFAULT_HIDDEN_RESULTS, config={})
     where = f"{master}: cell {index + 1} (ASSIGNMENT CONFIG)"
     try:
         config = get_cell_config(cell)
@@ -138,7 +138,7 @@ def prepare_assignment_config(staged: Path, master: Path) -> PreparedConfig:
     unknown = sorted(set(settings) - GRADKIT_SETTINGS)
     if unknown:
         raise AssignConfigError(f"{gk} unknown setting(s) {', '.join(map(str, unknown))}; known: {', '.join(sorted(GRADKIT_SETTINGS))}")
-    choices = gradescope_visibility.HIDDEN_RESULTS_CHOICES
+    choices = gradkit_visibility.HIDDEN_RESULTS_CHOICES
     hidden_results = settings.get("hidden_results")
     if hidden_results is not None and hidden_results not in choices:
         raise AssignConfigError(f"{gk} hidden_results is {hidden_results!r}; use one of {', '.join(choices)}")
@@ -155,7 +155,7 @@ def prepare_assignment_config(staged: Path, master: Path) -> PreparedConfig:
     if show_hidden is not None and not isinstance(show_hidden, bool):
         raise AssignConfigError(f"{where}: `generate: show_hidden:` must be true or false")
     if hidden_results is None:
-        hidden_results = "after_published" if show_hidden else gradescope_visibility.DEFAULT_HIDDEN_RESULTS
+        hidden_results = "after_published" if show_hidden else gradkit_visibility.DEFAULT_HIDDEN_RESULTS
     elif show_hidden is not None and show_hidden != (hidden_results != "hidden"):
         raise AssignConfigError(
             f"{where}: `generate: show_hidden: {str(show_hidden).lower()}` contradicts "

@@ -1,7 +1,8 @@
 """``gradkit build``: turn a master notebook into a student version and an autograder zip.
 
 Runs Otter Assign on a staged copy of the assignment folder (with the check library
-added as ``gradkit_checks.py``, and the hidden tests' value checks as ``gradkit_reference.py``, for the zip only), lays the output out at stable paths, then proves the
+``gradkit_checks.py`` added, and the hidden tests' value checks ``gradkit_reference.py``, for
+the zip only: :data:`autograder.shipped.STAGED`), lays the output out at stable paths, then proves the
 result: the solution notebook must earn every point and the blank student notebook none.
 
 Every ASSIGNMENT CONFIG key Otter Assign 7 accepts keeps Otter's meaning; gradkit's own
@@ -21,7 +22,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import gradchecks, gradescope_visibility, gradreference, submission_metadata
+from autograder import shipped
+from autograder.shipped import gradkit_visibility
 from autograder.shipped_files import STUDENT_FILES_MANIFEST
 from autograder.autograder_zip import AutograderZipError, question_points
 from autograder.manual_questions import MANUAL_QUESTIONS_FILE, manual_questions_json
@@ -36,18 +38,12 @@ __all__ = ["BuildError", "BuiltAssignment", "ZIP_DATE_TIME", "build_assignment",
 ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 """The timestamp of every member of a built autograder zip (the earliest a zip can hold)."""
 
-CHECKS_MODULE = "gradkit_checks.py"
-"""File name under which the check library ships to students and into the zip."""
+# the shipped files' names are defined once, in autograder.shipped
+VISIBILITY_SCRIPT = shipped.file_name(shipped.VISIBILITY)
+"""File name of :mod:`autograder.shipped.gradkit_visibility` at the root of the zip (``source/``)."""
 
-REFERENCE_MODULE = "gradkit_reference.py"
-"""File name under which the hidden tests' value checks ship, in the autograder zip only
-(the master notebook lists it under ``autograder_files``); never to students."""
-
-VISIBILITY_SCRIPT = "gradkit_visibility.py"
-"""File name of :mod:`autograder.gradescope_visibility` at the root of the zip (``source/``)."""
-
-SUBMISSION_SCRIPT = "gradkit_submission.py"
-"""File name of :mod:`autograder.submission_metadata` at the root of the zip (``source/``)."""
+SUBMISSION_SCRIPT = shipped.file_name(shipped.SUBMISSION)
+"""File name of :mod:`autograder.shipped.gradkit_submission` at the root of the zip (``source/``)."""
 
 _STAGING_IGNORE = shutil.ignore_patterns("dist", ".ipynb_checkpoints", "__pycache__", ".*")
 
@@ -69,7 +65,7 @@ class BuiltAssignment:
             (:func:`autograder.autograder_zip.question_points`; ``manual: true`` questions have
             no test file and are not in it).
         hidden_results: when Gradescope shows students the hidden test results, one of
-            ``autograder.gradescope_visibility.HIDDEN_RESULTS_CHOICES``.
+            ``autograder.shipped.gradkit_visibility.HIDDEN_RESULTS_CHOICES``.
         manual_points: question name -> points possible, of the manually graded questions
             (``manual: true``; recorded in the zip, see :mod:`instructor.manual_build`).
     """
@@ -79,7 +75,7 @@ class BuiltAssignment:
     solution_notebook: Path
     autograder_zip: Path
     points: dict[str, float]
-    hidden_results: str = gradescope_visibility.DEFAULT_HIDDEN_RESULTS
+    hidden_results: str = gradkit_visibility.DEFAULT_HIDDEN_RESULTS
     manual_points: dict[str, float] = field(default_factory=dict)
 
 
@@ -128,8 +124,8 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
     with tempfile.TemporaryDirectory(prefix="gradkit-build-") as tmp:
         stage = Path(tmp, name)
         shutil.copytree(assignment_dir, stage, ignore=_STAGING_IGNORE)
-        shutil.copyfile(gradchecks.__file__, stage / CHECKS_MODULE)
-        shutil.copyfile(gradreference.__file__, stage / REFERENCE_MODULE)
+        for module in shipped.STAGED:  # the master notebook's files: / autograder_files: list them
+            shutil.copyfile(shipped.source(module), stage / shipped.file_name(module))
         try:
             hidden_results = prepare_assignment_config(stage / master.name, master).hidden_results
             check_question_blocks(stage / master.name, master)
@@ -146,10 +142,10 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         _check_cpu_torch(files["environment.yml"], master)
         manual_points = _manual_questions(stage / master.name, tested, master)
         added = {"run_autograder": _run_autograder_with_steps(files.get("run_autograder", b""), hidden_results, zips[0].name),
-                 SUBMISSION_SCRIPT: Path(submission_metadata.__file__).read_bytes(),
+                 SUBMISSION_SCRIPT: shipped.source(shipped.SUBMISSION).read_bytes(),
                  STUDENT_FILES_MANIFEST: _student_files_manifest(result / "student", master.name)}
         if hidden_results == "after_due_date":
-            added[VISIBILITY_SCRIPT] = Path(gradescope_visibility.__file__).read_bytes()
+            added[VISIBILITY_SCRIPT] = shipped.source(shipped.VISIBILITY).read_bytes()
         if manual_points:
             added[MANUAL_QUESTIONS_FILE] = manual_questions_json(manual_points).encode("utf-8")
         for part in ("student", "autograder"):  # other folders (samples, grading output) stay
@@ -256,12 +252,12 @@ def _run_autograder_with_steps(run_autograder: bytes, hidden_results: str, zip_n
     wrote into it, ``/autograder`` on Gradescope); the build ships the scripts they run at
     the zip's root (``source/`` on Gradescope).
 
-    * Before it, always: :mod:`autograder.submission_metadata` (``gradkit_submission.py``)
+    * Before it, always: :mod:`autograder.shipped.gradkit_submission`
       gives a submitted notebook without ``metadata.otter.assignment_name`` (a jupytext
       round trip drops it) the zip's assignment name and drops a UTF-8 byte order mark, so
       Otter grades it as the engines of ``gradkit grade`` do instead of refusing it.
     * After it, for ``hidden_results == "after_due_date"`` only:
-      :mod:`autograder.gradescope_visibility` (``gradkit_visibility.py``) rewrites
+      :mod:`autograder.shipped.gradkit_visibility` rewrites
       ``<dir>/results/results.json``; Otter's exit code is kept.
 
     Raises:

@@ -27,6 +27,7 @@ import pandas as pd
 from autograder.grade_table import grades_table
 from autograder.manual_questions import MANUAL_PENDING_COLUMN, manual_entries, pending_text, question_order
 from autograder.outcome import GradingOutcome
+from autograder.shipped import VISIBILITY, file_name
 
 from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow, float_scores, output_names, safe_name
 from .lms.common import ExportError, write_text_atomic
@@ -76,7 +77,7 @@ def zip_hidden_results(autograder_zip: Path) -> str:
         run = archive.read("run_autograder").decode("utf-8", "replace") if "run_autograder" in names else ""
     if not config.get("show_hidden", False):
         return "hidden"
-    return "after_due_date" if "gradkit_visibility.py" in run and "after_due_date" in run else "after_published"
+    return "after_due_date" if file_name(VISIBILITY) in run and "after_due_date" in run else "after_published"
 
 
 def feedback_shows_hidden(book: Gradebook) -> bool:

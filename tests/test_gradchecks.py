@@ -13,9 +13,9 @@ import math
 import pytest
 import torch
 
-from autograder import gradchecks as gc
-from autograder import gradreference as gr
-from autograder.gradchecks import CheckFailed
+from autograder.shipped import gradkit_checks as gc
+from autograder.shipped import gradkit_reference as gr
+from autograder.shipped.gradkit_checks import CheckFailed
 
 
 def fails(message: str):
@@ -471,7 +471,7 @@ def test_hidden_messages_print_no_value_computed_from_unseen_points():
 def test_a_plain_tensor_whose_own_attributes_shadow_its_methods_is_refused():
     """Red team b21: ``t.__dict__["detach"]`` wins over ``torch.Tensor.detach``; the checks
     call torch's class-level functions and refuse such a tensor or parameter."""
-    from autograder import gradchecks
+    from autograder.shipped import gradkit_checks as gradchecks
 
     right = torch.tensor([1.0, 2.0])
     lying = torch.tensor([5.0, 6.0])

@@ -27,8 +27,8 @@ import nbformat
 import pytest
 import yaml
 
-from autograder import gradchecks
-from autograder.gradescope_visibility import OTTER_SHOWN_VISIBILITY
+from autograder.shipped import gradkit_checks
+from autograder.shipped.gradkit_visibility import OTTER_SHOWN_VISIBILITY
 from autograder.results_schema import ResultsSchemaError, validate_results, validate_results_file
 from instructor.build import SUBMISSION_SCRIPT, VISIBILITY_SCRIPT, build_assignment
 from instructor.samples import fill_notebook
@@ -196,7 +196,7 @@ def test_zip_carries_cpu_torch_requirements_and_the_check_library(built):
         names = set(archive.namelist())
         assert {"setup.sh", "run_autograder", "run_otter.py", "environment.yml", "otter_config.json", VISIBILITY_SCRIPT,
                 SUBMISSION_SCRIPT} <= names
-        assert archive.read("files/gradkit_checks.py") == Path(gradchecks.__file__).read_bytes()
+        assert archive.read("files/gradkit_checks.py") == Path(gradkit_checks.__file__).read_bytes()
         setup = archive.read("setup.sh").decode()
         env = yaml.safe_load(archive.read("environment.yml"))
         otter_config = json.loads(archive.read("otter_config.json"))

@@ -13,7 +13,7 @@ from autograder.non_code_answers import explain_non_code_answers, non_code_defin
 from autograder.notebook_reader import NotebookReadError, parse_notebook
 from autograder.outcome import GradingOutcome
 from autograder.screen import screen_notebook
-from autograder.submission_metadata import fix_notebook_file, main as fix_main, restore_assignment_name
+from autograder.shipped.gradkit_submission import fix_notebook_file, main as fix_main, restore_assignment_name
 
 
 def _nb(cells, minor=5, **metadata) -> dict:

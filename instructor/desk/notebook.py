@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 
 import nbformat
 
+from autograder.shipped import CHECKS
+
 from .sanitize import sanitize_html
 
 __all__ = ["RenderedCell", "question_regions", "render_cells"]
@@ -42,7 +44,7 @@ _CHECK = re.compile(r"""grader\s*\.\s*check\(\s*["']([^"']+)["']\s*\)""")
 _CHECK_CELL = re.compile(r"""\A\s*grader\s*\.\s*check\(\s*["']([^"'\n]+)["']\s*\)\s*\Z""")
 _BEGIN = re.compile(r"<!--\s*BEGIN QUESTION\s*-->")
 _END = re.compile(r"<!--\s*END QUESTION\s*-->")
-_RECORD = re.compile(r"""gradkit_checks\s*\.\s*record\(\s*["']([^"']+)["']""")
+_RECORD = re.compile(re.escape(CHECKS) + r"""\s*\.\s*record\(\s*["']([^"']+)["']""")
 
 
 def _check_cell(cell) -> re.Match | None:

@@ -13,7 +13,7 @@ express.
 gradkit's assignment setting ``gradkit: hidden_results:`` (or Otter's ``show_hidden``) picks one of
 :data:`HIDDEN_RESULTS_CHOICES`. ``hidden`` and ``after_published`` are Otter's own
 ``show_hidden`` false/true. For ``after_due_date`` Otter runs with ``show_hidden: true`` and
-this module, shipped in the autograder zip as ``gradkit_visibility.py``, runs after Otter in
+this module, shipped at the root of the autograder zip (``gradkit_visibility.py``), runs after Otter in
 the zip's ``run_autograder`` and rewrites ``after_published`` to ``after_due_date`` in
 ``results.json``. It uses the standard library only: the Gradescope image has Otter's
 environment, not gradkit.
@@ -25,6 +25,8 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+
+_NAME = Path(__file__).stem  # its name as shipped, for messages: gradkit_visibility
 
 __all__ = [
     "DEFAULT_HIDDEN_RESULTS",
@@ -88,20 +90,20 @@ def main(argv: list[str]) -> int:
         results JSON, 2 on wrong arguments.
     """
     if len(argv) != 2 or argv[1] not in HIDDEN_RESULTS_CHOICES:
-        print(f"usage: gradkit_visibility.py RESULTS_JSON {{{','.join(HIDDEN_RESULTS_CHOICES)}}}", file=sys.stderr)
+        print(f"usage: {_NAME}.py RESULTS_JSON {{{','.join(HIDDEN_RESULTS_CHOICES)}}}", file=sys.stderr)
         return 2
     path, visibility = Path(argv[0]), argv[1]
     if not path.is_file():
-        print(f"gradkit_visibility: {path} does not exist; nothing to change", file=sys.stderr)
+        print(f"{_NAME}: {path} does not exist; nothing to change", file=sys.stderr)
         return 0
     try:
         results = json.loads(path.read_text(encoding="utf-8"))
         apply_hidden_results_visibility(results, visibility)
     except ValueError as error:  # json.JSONDecodeError is a ValueError
-        print(f"gradkit_visibility: {path}: {error}", file=sys.stderr)
+        print(f"{_NAME}: {path}: {error}", file=sys.stderr)
         return 1
     path.write_text(json.dumps(results, indent=4), encoding="utf-8")
-    print(f"gradkit_visibility: hidden test results in {path} are shown to students {visibility}")
+    print(f"{_NAME}: hidden test results in {path} are shown to students {visibility}")
     return 0
 
 

@@ -12,7 +12,7 @@ autograder zip before otter sees it; a notebook that names another assignment is
 refused.
 
 Used by both grading engines (:mod:`autograder.engines`) and, standard library only, by
-the autograder zip itself: ``gradkit build`` ships this file as ``gradkit_submission.py``
+the autograder zip itself: ``gradkit build`` ships this file, ``gradkit_submission.py``,
 and runs it in ``run_autograder`` before Otter (``python gradkit_submission.py
 SUBMISSION_DIR OTTER_CONFIG``), which also rewrites a notebook saved with a UTF-8 byte
 order mark without it (``nbformat.read``, which otter uses, refuses the mark).
@@ -25,6 +25,8 @@ import sys
 import zipfile
 from pathlib import Path
 from typing import Any
+
+_SCRIPT = Path(__file__).name  # its name as shipped, for messages: gradkit_submission.py
 
 __all__ = ["fix_notebook_file", "main", "restore_assignment_name", "zip_assignment_name"]
 
@@ -89,7 +91,7 @@ def main(argv: list[str]) -> int:
     """``python gradkit_submission.py SUBMISSION_DIR OTTER_CONFIG``: fix every top-level
     ``.ipynb`` in ``SUBMISSION_DIR``; exit 0 (also when nothing needed fixing), 2 on usage."""
     if len(argv) != 2:
-        print("usage: python gradkit_submission.py SUBMISSION_DIR OTTER_CONFIG", file=sys.stderr)
+        print(f"usage: python {_SCRIPT} SUBMISSION_DIR OTTER_CONFIG", file=sys.stderr)
         return 2
     try:
         config = json.loads(Path(argv[1]).read_text(encoding="utf-8"))

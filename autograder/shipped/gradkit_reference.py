@@ -2,7 +2,7 @@
 
 Ships **only in the autograder zip**, as ``gradkit_reference.py`` (Otter Assign
 ``autograder_files``), never to students. Depends on torch, the standard library and the
-student-side check library (``gradkit_checks``, i.e. :mod:`autograder.gradchecks`). It
+student-side check library (``gradkit_checks``, i.e. :mod:`autograder.shipped.gradkit_checks`). It
 holds no seed and no assignment value: the hidden tests pass those in (on their own lines,
 so that the failing line Otter shows after publication never prints one).
 
@@ -19,10 +19,10 @@ from typing import Callable, Iterable, Sequence
 
 import torch
 
-try:  # in the autograder zip and beside a notebook
+if __package__:  # in the gradkit package (autograder.shipped: unit tests, build)
+    from . import gradkit_checks as gc
+else:  # shipped: in the autograder zip's files/, beside gradkit_checks.py
     import gradkit_checks as gc
-except ImportError:  # in the gradkit package (unit tests, build)
-    from autograder import gradchecks as gc
 
 CheckFailed = gc.CheckFailed
 RTOL, ATOL = gc.RTOL, gc.ATOL
