@@ -3,8 +3,8 @@
 This module ships to students as ``gradkit_checks.py`` beside the notebook, and into the
 autograder zip; it depends on **torch and the standard library only** and never imports
 the rest of gradkit. It holds no answer, reference function, seed or unseen point: the
-hidden tests' value checks (:mod:`autograder.shipped.gradkit_reference`, in the autograder zip only)
-hold those.
+hidden tests' value checks (the reference module beside this one in ``autograder/shipped/``,
+in the autograder zip only) hold those.
 
 Two jobs:
 
