@@ -490,6 +490,13 @@ def require_defined(snap: dict, name: str) -> None:
         )
 
 
+def _dtype_word(dtype: str) -> str:
+    """What a dtype that is not floating point is, for a message: ``"complex"`` for
+    ``complex64``/``complex128``, ``"boolean"`` for ``bool``, else ``"integer"``."""
+    dtype = dtype.replace("torch.", "")
+    return "complex" if dtype.startswith("complex") else "boolean" if dtype == "bool" else "integer"
+
+
 def _none_gradient_message(name: str) -> str:
     return (
         f"`{name}` is None (or not defined): the gradient was never filled in. Call "
@@ -542,14 +549,14 @@ def check_float_leaf(snap: dict, name: str, *, expected_value: float | None = No
         expected_value: a value the prompt states (public, e.g. ``2.0``); ``None`` skips it.
 
     Raises:
-        CheckFailed: not a tensor, integer dtype, no ``requires_grad``, not a leaf (e.g.
+        CheckFailed: not a tensor, integer (or complex) dtype, no ``requires_grad``, not a leaf (e.g.
             ``.double()``, ``.to(dtype)`` or ``* 1.0`` after ``requires_grad=True``), or a
             value other than the prompt's.
     """
     require_tensor(snap, name)
     if not snap["floating"]:
         raise CheckFailed(
-            f"`{name}` has the integer dtype torch.{snap['dtype']}: autograd only differentiates "
+            f"`{name}` has the {_dtype_word(snap['dtype'])} dtype torch.{snap['dtype']}: autograd only differentiates "
             "floating-point tensors. Write the number as a float (2.0) or pass "
             "dtype=torch.float32."
         )
@@ -649,7 +656,7 @@ def check_gradient_answer(snap: dict, name: str, *, shape: Sequence[int]) -> Non
             raise CheckFailed(f"`{name}` is {snap['describe']}; a gradient is a float.")
         return
     if not snap["floating"]:
-        raise CheckFailed(f"`{name}` has the integer dtype torch.{snap['dtype']}; a gradient is a float tensor.")
+        raise CheckFailed(f"`{name}` has the {_dtype_word(snap['dtype'])} dtype torch.{snap['dtype']}; a gradient is a float tensor.")
     if shape == () and math.prod(snap["shape"]) == 1:
         return
     if snap["shape"] != shape:
@@ -936,7 +943,7 @@ def check_linear_grads_structure(func_snap: dict, name: str, layers: Sequence[tu
                 raise CheckFailed(f"`{name}`'s {part} on {label} should have the shape of the parameter, "
                                   f"{shape}, but it is {describe(got)}.")
             if not got.is_floating_point():
-                raise CheckFailed(f"`{name}`'s {part} has the integer dtype {got.dtype}; a gradient is a float tensor.")
+                raise CheckFailed(f"`{name}`'s {part} has the {_dtype_word(str(got.dtype))} dtype {got.dtype}; a gradient is a float tensor.")
         if not ran:
             raise CheckFailed(f"`{name}` on {label}: " + NO_AUTOGRAD.format(name=name))
         second_w, second_b, _ = call_linear_grads(func, name, model, X, Y)

@@ -56,7 +56,7 @@ def _values(snap: dict, name: str, shape: tuple[int, ...], *, gradient: bool) ->
         raise CheckFailed(gc._none_gradient_message(name))
     gc.require_tensor(snap, name, allow_number=math.prod(shape) == 1)
     if snap["kind"] == "tensor" and not snap["floating"]:
-        raise CheckFailed(f"`{name}` has the integer dtype torch.{snap['dtype']}; "
+        raise CheckFailed(f"`{name}` has the {gc._dtype_word(snap['dtype'])} dtype torch.{snap['dtype']}; "
                           + ("a gradient is a float tensor. Read it from .grad of a float leaf tensor."
                              if gradient else "expected a float tensor."))
     if snap["values"] is None:
@@ -299,7 +299,7 @@ def check_sgd_step(after: dict, name: str, *, initial: dict, gradients: Sequence
                                   "once, and zero the gradients before each backward().")
     raise CheckFailed(
         f"`{name}` is not the result of one SGD step from its initial value with your gradient: "
-        "take one step after backward(), with the optimizer's lr (0.1), without zero_grad() in between.")
+        f"take one step after backward(), with the optimizer's lr ({lr:g}), without zero_grad() in between.")
 
 
 def seeded_points(seed: int, shape: Sequence[int], *, low: float, high: float, count: int = 1) -> list[torch.Tensor]:
