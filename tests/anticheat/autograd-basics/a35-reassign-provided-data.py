@@ -8,7 +8,7 @@
 # from the notebook's namespace, where the student can replace them. Nothing here is
 # tampering the screen can see (plain assignments to the notebook's own names), so the
 # expected points are those of the same answers given honestly: q3's public test only.
-# The fix (provided data rebuilt or recorded by the grader) is in gradchecks / the master
+# The fix (provided data rebuilt or recorded by the grader) is in gradkit_checks / the master
 # notebook; before it, this earned q3=3.5. Typed-in zeros fail q3's public provenance check too, so honestly q3=0.
 
 # %% loss3
