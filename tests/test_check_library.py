@@ -141,6 +141,14 @@ def test_allclose_uses_the_library_tolerances_on_python_floats():
     assert gc.allclose([1.0], [1.1], rtol=0.1)
 
 
+@covers("gc.none_gradient_message", "gc.CUT_CAUSE", "gc.dtype_word")
+def test_shared_messages_of_both_modules():
+    assert gc.none_gradient_message("grad1") == NONE_GRADIENT.format(name="grad1")
+    assert gc.CUT_CAUSE == CUT
+    assert [gc.dtype_word(d) for d in ("int64", "torch.uint8", "complex64", "torch.complex128", "bool")] == [
+        "integer", "integer", "complex", "complex", "boolean"]
+
+
 @covers("gc.error_text")
 def test_error_text_hides_the_message_of_an_error_raised_at_unseen_points():
     error = ValueError("x was 1.2345")
@@ -370,7 +378,7 @@ def _records(cells: list[str], names: list[str]) -> dict:
     namespace = {"torch": torch, "_ih": [""] + cells}
     for cell in cells:
         exec(cell, namespace)
-    return gc._make_record(namespace, names, names)
+    return gc.recorded(namespace, "q1", names, gradients=names)  # no record yet: taken now
 
 
 @covers("gc.check_from_autograd")
@@ -385,7 +393,8 @@ def test_check_from_autograd():
                    read_from="x1.grad") == (
         "`grad1` is not set by any statement of your cells (assign it with `grad1 = ...`): read it from x1.grad (or "
         "torch.autograd.grad) after the backward pass.")
-    gc.check_from_autograd(gc._make_record({"grad1": 12.0}, ["grad1"], ["grad1"]), "grad1", read_from="x1.grad")  # no history
+    gc.check_from_autograd(gc.recorded({"grad1": 12.0}, "q1", ["grad1"], gradients=["grad1"]), "grad1",
+                           read_from="x1.grad")  # no input history: nothing to judge
     gc.check_from_autograd({}, "grad1", read_from="x1.grad")  # not among the record's gradients: nothing to judge
 
 

@@ -52,6 +52,7 @@ warnings.filterwarnings(
 
 __all__ = [
     "ATOL",
+    "CUT_CAUSE",
     "RECORDS",
     "RTOL",
     "CheckFailed",
@@ -68,7 +69,9 @@ __all__ = [
     "check_linear_layer",
     "check_optimizer",
     "describe",
+    "dtype_word",
     "error_text",
+    "none_gradient_message",
     "plain_floats",
     "record",
     "recorded",
@@ -490,14 +493,15 @@ def require_defined(snap: dict, name: str) -> None:
         )
 
 
-def _dtype_word(dtype: str) -> str:
+def dtype_word(dtype: str) -> str:
     """What a dtype that is not floating point is, for a message: ``"complex"`` for
     ``complex64``/``complex128``, ``"boolean"`` for ``bool``, else ``"integer"``."""
     dtype = dtype.replace("torch.", "")
     return "complex" if dtype.startswith("complex") else "boolean" if dtype == "bool" else "integer"
 
 
-def _none_gradient_message(name: str) -> str:
+def none_gradient_message(name: str) -> str:
+    """Feedback for a gradient answer that is ``None`` (``.grad`` never filled in), naming ``name``."""
     return (
         f"`{name}` is None (or not defined): the gradient was never filled in. Call "
         ".backward() on the result before reading .grad, read .grad of the leaf tensor "
@@ -556,7 +560,7 @@ def check_float_leaf(snap: dict, name: str, *, expected_value: float | None = No
     require_tensor(snap, name)
     if not snap["floating"]:
         raise CheckFailed(
-            f"`{name}` has the {_dtype_word(snap['dtype'])} dtype torch.{snap['dtype']}: autograd only differentiates "
+            f"`{name}` has the {dtype_word(snap['dtype'])} dtype torch.{snap['dtype']}: autograd only differentiates "
             "floating-point tensors. Write the number as a float (2.0) or pass "
             "dtype=torch.float32."
         )
@@ -649,14 +653,14 @@ def check_gradient_answer(snap: dict, name: str, *, shape: Sequence[int]) -> Non
     """
     shape = tuple(shape)
     if snap["kind"] == "missing":
-        raise CheckFailed(_none_gradient_message(name))
+        raise CheckFailed(none_gradient_message(name))
     require_tensor(snap, name, allow_number=math.prod(shape) == 1)
     if snap["kind"] == "number":
         if snap.get("is_int"):
             raise CheckFailed(f"`{name}` is {snap['describe']}; a gradient is a float.")
         return
     if not snap["floating"]:
-        raise CheckFailed(f"`{name}` has the {_dtype_word(snap['dtype'])} dtype torch.{snap['dtype']}; a gradient is a float tensor.")
+        raise CheckFailed(f"`{name}` has the {dtype_word(snap['dtype'])} dtype torch.{snap['dtype']}; a gradient is a float tensor.")
     if shape == () and math.prod(snap["shape"]) == 1:
         return
     if snap["shape"] != shape:
@@ -746,11 +750,12 @@ def check_optimizer(snap: dict, name: str, kind: type, *, lr: float, params: Seq
         )
 
 
-_CUT_CAUSE = (
+CUT_CAUSE = (
     "part of the computation leaves the autograd graph: use torch functions (torch.log, "
     "torch.sin, torch.exp, ** or torch.pow) on the tensors themselves, not math or NumPy "
     "functions, .item(), float() or .detach()."
 )
+"""Likely cause of a function whose autograd derivative is missing or wrong, for messages."""
 
 
 def _call(func, name: str, args: Sequence[torch.Tensor], where: str):
@@ -803,7 +808,7 @@ def check_elementwise_function(func_snap: dict, name: str, points: Sequence[Sequ
         if not torch.Tensor.is_floating_point(out):
             raise CheckFailed(f"`{name}` returned {describe(out)} when called {where}; expected a float tensor.")
         if out.grad_fn is None:
-            raise CheckFailed(f"`{name}` returned a tensor without grad_fn when called {where}: {_CUT_CAUSE}")
+            raise CheckFailed(f"`{name}` returned a tensor without grad_fn when called {where}: {CUT_CAUSE}")
         with unmodded():
             grads = torch.autograd.grad(torch.Tensor.sum(out), leaves, allow_unused=True)
         for j, (g, a) in enumerate(zip(grads, args)):
@@ -824,7 +829,7 @@ def check_elementwise_function(func_snap: dict, name: str, points: Sequence[Sequ
             if not allclose(auto, slope, rtol=1e-4, atol=1e-4):
                 raise CheckFailed(
                     f"autograd's derivative of `{name}` with respect to {which} does not match how "
-                    f"`{name}`'s value changes (called {where}): {_CUT_CAUSE}"
+                    f"`{name}`'s value changes (called {where}): {CUT_CAUSE}"
                 )
 
 
@@ -943,7 +948,7 @@ def check_linear_grads_structure(func_snap: dict, name: str, layers: Sequence[tu
                 raise CheckFailed(f"`{name}`'s {part} on {label} should have the shape of the parameter, "
                                   f"{shape}, but it is {describe(got)}.")
             if not got.is_floating_point():
-                raise CheckFailed(f"`{name}`'s {part} has the {_dtype_word(str(got.dtype))} dtype {got.dtype}; a gradient is a float tensor.")
+                raise CheckFailed(f"`{name}`'s {part} has the {dtype_word(str(got.dtype))} dtype {got.dtype}; a gradient is a float tensor.")
         if not ran:
             raise CheckFailed(f"`{name}` on {label}: " + NO_AUTOGRAD.format(name=name))
         second_w, second_b, _ = call_linear_grads(func, name, model, X, Y)

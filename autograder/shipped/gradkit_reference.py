@@ -53,10 +53,10 @@ def _ref(reference: torch.Tensor | float) -> tuple[tuple[int, ...], list[float]]
 def _values(snap: dict, name: str, shape: tuple[int, ...], *, gradient: bool) -> list[float]:
     """The snapshot's values, after the type, dtype, shape and finiteness checks."""
     if gradient and snap["kind"] == "missing":
-        raise CheckFailed(gc._none_gradient_message(name))
+        raise CheckFailed(gc.none_gradient_message(name))
     gc.require_tensor(snap, name, allow_number=math.prod(shape) == 1)
     if snap["kind"] == "tensor" and not snap["floating"]:
-        raise CheckFailed(f"`{name}` has the {gc._dtype_word(snap['dtype'])} dtype torch.{snap['dtype']}; "
+        raise CheckFailed(f"`{name}` has the {gc.dtype_word(snap['dtype'])} dtype torch.{snap['dtype']}; "
                           + ("a gradient is a float tensor. Read it from .grad of a float leaf tensor."
                              if gradient else "expected a float tensor."))
     if snap["values"] is None:
@@ -369,7 +369,7 @@ def _check_function_at(func, name, reference, reference_grads, points, dtype) ->
         raise CheckFailed(f"`{name}` returns wrong values at points it had not seen before ({where}): "
                           "check the formula.")
     if out.grad_fn is None:
-        raise CheckFailed(f"`{name}` returns the right values but no grad_fn: {gc._CUT_CAUSE}")
+        raise CheckFailed(f"`{name}` returns the right values but no grad_fn: {gc.CUT_CAUSE}")
     with gc.unmodded():
         grads = torch.autograd.grad(torch.Tensor.sum(out), leaves, allow_unused=True)
     for j, (g, ref_g) in enumerate(zip(grads, reference_grads(*points))):
@@ -377,7 +377,7 @@ def _check_function_at(func, name, reference, reference_grads, points, dtype) ->
         if g is None or not gc.is_plain(g) or not gc.allclose(gc.plain_floats(g), ref_values, rtol=rtol):
             which = f"argument {j + 1}" if len(points) > 1 else "its argument"
             raise CheckFailed(f"`{name}` returns the right values but autograd's gradient through it with "
-                              f"respect to {which} is wrong: {gc._CUT_CAUSE}")
+                              f"respect to {which} is wrong: {gc.CUT_CAUSE}")
 
 
 LAYERS = ((3, 1, 16, torch.float64), (3, 1, 16, torch.float32), (4, 2, 7, torch.float64),
