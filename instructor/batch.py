@@ -8,7 +8,7 @@ Output folder (``DIR``)::
     DIR/students.csv            one row per student: the attempt that counts (the latest)
     DIR/results/<label>.json    Gradescope-format results.json of each submission
     DIR/feedback/<label>.md     feedback for the student (see instructor.feedback)
-    DIR/report.html             the instructor's report (see instructor.report)
+    DIR/report.html             the instructor's report (see instructor.report_html)
 
 Re-running the same command resumes: submissions already in the gradebook with the same
 file hash, autograder hash and engine are not graded again (``regrade=True`` forces it).
