@@ -120,7 +120,8 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("assignment_dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("assignment_dirs", nargs=-1, default=_default(build_command.main, "assignment_dirs"),
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", default=_default(build_command.main, "out_dir"), show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Output root.")
 @click.option("--no-verify", is_flag=True, default=_default(build_command.main, "no_verify"),
@@ -196,17 +197,17 @@ def remove_cli(**kwargs) -> None:
 
 @main.command("review")
 @click.argument("out_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--clear", multiple=True, metavar="LABEL", help="Let the tests' scores count (repeatable).")
-@click.option("--reject", multiple=True, metavar="LABEL", help="Keep 0 points (repeatable).")
-@click.option("--reopen", multiple=True, metavar="LABEL", help="Back to needs review (repeatable).")
-@click.option("--set", "set_", multiple=True, nargs=2, metavar="LABEL Q=POINTS",
+@click.option("--clear", multiple=True, default=_default(review_command.main, "clear"), metavar="LABEL", help="Let the tests' scores count (repeatable).")
+@click.option("--reject", multiple=True, default=_default(review_command.main, "reject"), metavar="LABEL", help="Keep 0 points (repeatable).")
+@click.option("--reopen", multiple=True, default=_default(review_command.main, "reopen"), metavar="LABEL", help="Back to needs review (repeatable).")
+@click.option("--set", "set_", multiple=True, default=_default(review_command.main, "set_"), nargs=2, metavar="LABEL Q=POINTS",
               help="Set question Q's points by hand, e.g. --set LABEL q3=4.5 (repeatable).")
-@click.option("--unset", multiple=True, nargs=2, metavar="LABEL Q", help="Remove Q's hand-set points (repeatable).")
-@click.option("--comment", multiple=True, nargs=3, metavar="LABEL Q TEXT",
+@click.option("--unset", multiple=True, default=_default(review_command.main, "unset"), nargs=2, metavar="LABEL Q", help="Remove Q's hand-set points (repeatable).")
+@click.option("--comment", multiple=True, default=_default(review_command.main, "comment"), nargs=3, metavar="LABEL Q TEXT",
               help="The comment for the student on Q, shown in the feedback (\"\" removes it; repeatable).")
-@click.option("--confirm", multiple=True, nargs=2, metavar="LABEL Q",
+@click.option("--confirm", multiple=True, default=_default(review_command.main, "confirm"), nargs=2, metavar="LABEL Q",
               help="Keep hand-set points on a changed submission (repeatable).")
-@click.option("--history", multiple=True, metavar="LABEL", help="Print every decision and grading of LABEL (repeatable).")
+@click.option("--history", multiple=True, default=_default(review_command.main, "history"), metavar="LABEL", help="Print every decision and grading of LABEL (repeatable).")
 @click.option("--note", default=_default(review_command.main, "note"),
               help="Text kept in the history with the decisions and overrides made now.")
 @_wait(review_command.main)
@@ -222,7 +223,8 @@ def review_cli(**kwargs) -> None:
 
 
 @main.command()
-@click.argument("assignment_dirs", nargs=-1, type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("assignment_dirs", nargs=-1, default=_default(demo_command.main, "assignment_dirs"),
+                type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", default=_default(demo_command.main, "out_dir"), show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Output root.")
 @click.option("--jobs", type=click.IntRange(min=1), default=_default(demo_command.main, "jobs"),
@@ -318,7 +320,7 @@ def moodle(**kwargs) -> None:
 
 @main.command("check")
 @click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-Q", "--question", "questions", multiple=True, help="Check only this question (repeatable) [default: all].")
+@click.option("-Q", "--question", "questions", multiple=True, default=_default(check_module.main, "questions"), help="Check only this question (repeatable) [default: all].")
 @click.option("-q", "--quiet", is_flag=True, default=_default(check_module.main, "quiet"),
               help="One line per question (passed/FAILED) and the count, without otter's messages.")
 @click.option("--timeout", type=click.FloatRange(min=1), default=_default(check_module.main, "timeout"), show_default=True,
