@@ -96,6 +96,8 @@ class _OneLineErrors(click.Group):
 
 def _set_verbosity(ctx: click.Context, param: click.Parameter, value: int) -> None:
     configure_logging(value)
+    if value:
+        ctx.call_on_close(lambda: configure_logging(0))  # the command's handler goes with it (the process may go on: tests, a notebook)
 
 
 _VERBOSE = click.option("-v", "--verbose", count=True, expose_value=False, is_eager=True, callback=_set_verbosity,

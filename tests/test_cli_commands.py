@@ -126,6 +126,8 @@ def test_verbose_report_logs_each_step_and_each_file(graded, caplog):
     caplog.clear()
     assert CliRunner().invoke(cli, ["report", "-v", str(graded)]).exit_code == 0
     assert _records(caplog, "instructor.commands.report_command") and not _records(caplog, "instructor.atomic_files")
+    for name in ("instructor", "autograder", "student"):  # the command's logging ends with it
+        assert logging.getLogger(name).level == logging.NOTSET and not logging.getLogger(name).handlers
 
 
 def test_verbose_review_remove_and_export_log(graded, tmp_path, caplog):
