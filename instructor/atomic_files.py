@@ -1,8 +1,8 @@
 """Atomic file writes: a reader (the grading desk, an LMS import, a student's browser)
 never sees half a file.
 
-Used by every writer of a grading output folder (:mod:`instructor.outputs`,
-:mod:`instructor.report_html`, :mod:`instructor.feedback`) and by the LMS exports
+Used by the writers of a grading output folder (:mod:`instructor.outputs`: grades.csv,
+students.csv, results/; :mod:`instructor.report_html`) and by the LMS exports
 (:mod:`instructor.lms.common`, :mod:`instructor.lms.export_report`), which turn
 :class:`OutputWriteError` into their own :class:`instructor.lms.common.ExportError`.
 Each file written is logged at DEBUG level (``gradkit ... -vv``).
