@@ -49,6 +49,7 @@ value (the differential test shows no sample of the corpora is affected).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import select
@@ -73,6 +74,9 @@ from .limits import Limits
 from .otter_tests import TestFileError, load_test_file, read_zip_tests
 from .outcome import COMPLETED, GradingOutcome, kernel_died_status, timed_out_status
 from .sandbox import landlock_abi
+
+_log = logging.getLogger(__name__)
+_ZYGOTE_LOG_CHARS = 20_000  # the end of the zygote's stdout/stderr put in the log (gradkit -v / -vv)
 
 __all__ = ["ForkEngine", "ZygoteError"]
 
@@ -156,6 +160,7 @@ class _Zygote:
         self.buffer = b""
         hello = self.receive(timeout=300)
         self.pid = hello["pid"]
+        _log.info("the fork engine's zygote (pid %s) is ready", self.proc.pid)
 
     def receive(self, timeout: float | None = None) -> dict:
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -165,7 +170,10 @@ class _Zygote:
             data = self.sock.recv(1 << 16) if ready else b""
             if not data:
                 self.log.seek(0)
-                tail = self.log.read().decode("utf-8", "replace").strip().splitlines()[-3:]
+                text = self.log.read().decode("utf-8", "replace").strip()
+                _log.info("the fork engine's zygote (pid %s) stopped answering; its stdout and stderr:\n%s", self.proc.pid,
+                          text[-_ZYGOTE_LOG_CHARS:] or "(nothing)")
+                tail = text.splitlines()[-3:]
                 raise ZygoteError("the fork engine's zygote stopped answering" + (": " + " | ".join(tail) if tail else ""))
             self.buffer += data
         line, self.buffer = self.buffer.split(b"\n", 1)
@@ -182,6 +190,11 @@ class _Zygote:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+        if _log.isEnabledFor(logging.DEBUG):  # what the zygote printed over its life reaches the log (gradkit -vv)
+            self.log.seek(0)
+            text = self.log.read().decode("utf-8", "replace").strip()[-_ZYGOTE_LOG_CHARS:]
+            _log.debug("the fork engine's zygote (pid %s) ended (exit code %s); its stdout and stderr:\n%s", self.proc.pid,
+                       self.proc.returncode, text or "(nothing)")
         self.log.close()
         shutil.rmtree(self.cache, ignore_errors=True)
 

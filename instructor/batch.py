@@ -8,7 +8,7 @@ Output folder (``DIR``)::
     DIR/students.csv            one row per student: the attempt that counts (the latest)
     DIR/results/<label>.json    Gradescope-format results.json of each submission
     DIR/feedback/<label>.md     feedback for the student (see instructor.feedback)
-    DIR/report.html             the instructor's report (see instructor.report)
+    DIR/report.html             the instructor's report (see instructor.report_html)
 
 Re-running the same command resumes: submissions already in the gradebook with the same
 file hash, autograder hash and engine are not graded again (``regrade=True`` forces it).
@@ -20,6 +20,7 @@ written by :func:`instructor.outputs.rebuild_outputs`, under the folder's writer
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import signal
 import sys
@@ -50,6 +51,8 @@ from .outputs import (
     GRADES_CSV, HIDDEN_RESULTS_META, RESULTS_DIR, STUDENTS_CSV, rebuild_outputs, results_file_name, students_table, write_exports,
     zip_hidden_results,
 )
+
+log = logging.getLogger(__name__)
 
 __all__ = ["BatchSummary", "GRADES_CSV", "RESULTS_DIR", "STUDENTS_CSV", "grade_batch", "results_file_name", "safe_name", "students_table", "write_exports"]
 
@@ -203,8 +206,11 @@ def grade_batch(
     manual = read_manual_questions(autograder_zip)
     hidden_results = zip_hidden_results(autograder_zip)
     ag_hash = sha256_file(autograder_zip)
+    log.info("%s: %d questions (%g points), %d graded by hand, hidden results %s", autograder_zip.name, len(points),
+             sum(points.values()), len(manual), hidden_results)
     grader = get_engine(engine)
     grader.prepare(autograder_zip)
+    log.info("engine %s ready for %s", engine, autograder_zip.name)
     skipped: list[Path] = []
     found = discover_submissions([Path(p) for p in submissions], skipped)
     if not found:
@@ -233,6 +239,7 @@ def grade_batch(
                         matched.append((sub.label, same))
                         stored = book.row_key(sub.label)
                 if not regrade and stored == (file_hash, ag_hash, engine):
+                    log.info("%s: in the gradebook already (same file, autograder and engine), not graded again", sub.label)
                     reused.append(sub.label)  # not graded again, but who submitted it follows the current input
                     book.update_student(sub.label, sub.student, status=lambda old, sub=sub: input_status(sub, old))
                     continue
@@ -246,7 +253,9 @@ def grade_batch(
                     reasons[sub.label] = "autograder changed"
                 else:
                     reasons[sub.label] = "engine changed"
+                log.debug("%s: to grade (%s)", sub.label, reasons[sub.label])
                 if getattr(sub, "problem", None):  # nothing to run (a Gradescope entry without its notebook)
+                    log.info("%s: nothing to run: %s", sub.label, sub.problem)
                     book.record(GradingOutcome.failure(sub.label, input_status(sub, "")), path=str(sub.path), member=sub.member,
                                 student=sub.student, file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
                     graded.append(sub.label)
@@ -258,11 +267,15 @@ def grade_batch(
                 start = time.monotonic()
                 try:
                     grader.warm_up()
-                except Exception:  # noqa: BLE001 - grading that thread's submissions reports the failure
+                except Exception as error:  # noqa: BLE001 - grading that thread's submissions reports the failure
+                    log.info("engine %s did not start: %s: %s", engine, type(error).__name__, error)
                     return
                 with lock:
                     startup.append(time.monotonic() - start)
+                log.info("engine %s started in %.1f s (not counted in any submission's time)", engine, startup[-1])
 
+            log.info("grading %d submission(s), %d at once; %d taken from the gradebook", len(todo), min(jobs, max(1, len(todo))),
+                     len(reused))
             try:
                 with ThreadPoolExecutor(max_workers=min(jobs, max(1, len(todo))), initializer=warm_up) as pool:
                     futures = {pool.submit(grader.grade, sub, autograder_zip, limits=limits): (sub, h) for sub, h in todo}
@@ -273,8 +286,11 @@ def grade_batch(
                         try:
                             outcome = future.result()
                         except Exception as error:  # noqa: BLE001 - an engine bug must not lose the batch
+                            log.info("%s: the engine raised %s: %s", sub.label, type(error).__name__, error, exc_info=True)
                             outcome = GradingOutcome.failure(sub.label, f"grading failed: {type(error).__name__}: {error}")
                         outcome.status = input_status(sub, outcome.status)
+                        log.info("graded %s in %.2f s (%s): %g points; %s", sub.label, outcome.seconds, reasons[sub.label],
+                                 sum(outcome.scores.values()), outcome.status)
                         book.record(outcome, path=str(sub.path), member=sub.member, student=sub.student,
                                     file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
                         graded.append(sub.label)
@@ -285,7 +301,10 @@ def grade_batch(
                 _reap_descendants(before)
             if todo:
                 book.set_meta("engine_startup", {"engine": engine, "seconds": [round(s, 3) for s in startup]})
+        log.info("%s: writing every output from the gradebook", out_dir)
         rebuilt = rebuild_outputs(out_dir, show_hidden=show_hidden)
+        log.info("%s: wrote grades.csv, students.csv, results/, feedback/, report.html (%d submissions)%s", out_dir, len(rebuilt.rows),
+                 "".join(f", {p}" for p in rebuilt.lms_files))
     return BatchSummary(table=rebuilt.table, graded=graded, reused=reused, out_dir=out_dir, skipped=skipped,
                         given=[s.label for s in found], reasons={k: v for k, v in reasons.items() if k in graded},
                         matched=matched, notes=input_summary(found) + rebuilt.notes, startup_seconds=startup, rows=rebuilt.rows)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import re
 import shutil
 import tempfile
@@ -31,6 +32,8 @@ from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.limits import Limits
 from autograder.submissions import Submission
 from instructor.assign_config import GRADKIT_CONFIG_KEY, AssignConfigError, check_question_blocks, prepare_assignment_config  # noqa: F401 - re-exported
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["BuildError", "BuiltAssignment", "ZIP_DATE_TIME", "build_assignment", "find_master_notebook", "normalise_zip",
            "stable_cell_ids"]
@@ -123,6 +126,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
     target = Path(out_dir).resolve() / name
     with tempfile.TemporaryDirectory(prefix="gradkit-build-") as tmp:
         stage = Path(tmp, name)
+        logger.info("%s: building %s into %s", name, master, target)
         shutil.copytree(assignment_dir, stage, ignore=_STAGING_IGNORE)
         for module in shipped.STAGED:  # the master notebook's files: / autograder_files: list them
             shutil.copyfile(shipped.source(module), stage / shipped.file_name(module))
@@ -132,6 +136,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         except AssignConfigError as error:
             raise BuildError(str(error)) from None
         result = Path(tmp, "otter-output")
+        logger.info("%s: ASSIGNMENT CONFIG prepared (hidden_results %s); running Otter Assign", name, hidden_results)
         _run_otter_assign(stage / master.name, result, master)
         zips = sorted((result / "autograder").glob("*.zip"))
         if len(zips) != 1:
@@ -141,6 +146,8 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         tested = sorted(Path(n).stem for n in files if n.startswith("tests/") and n.endswith(".py"))
         _check_cpu_torch(files["environment.yml"], master)
         manual_points = _manual_questions(stage / master.name, tested, master)
+        logger.info("%s: Otter Assign wrote %s: tests of %s; graded by hand: %s", name, zips[0].name, ", ".join(tested) or "none",
+                    ", ".join(manual_points) or "none")
         added = {"run_autograder": _run_autograder_with_steps(files.get("run_autograder", b""), hidden_results, zips[0].name),
                  SUBMISSION_SCRIPT: shipped.source(shipped.SUBMISSION).read_bytes(),
                  STUDENT_FILES_MANIFEST: _student_files_manifest(result / "student", master.name)}
@@ -156,6 +163,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
             stable_cell_ids(notebook, master)
         zip_path = target / "autograder" / f"{name}-autograder.zip"
         _write_normalised(_with_members(members, added), zip_path)
+        logger.info("%s: wrote %s (added %s) and %s", name, zip_path, ", ".join(sorted(added)), target / "student" / master.name)
         _refuse_solutions_left_in(target / "student" / master.name, target / "autograder" / master.name, tested, master)
     try:
         points = question_points(zip_path)
@@ -175,6 +183,8 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
     )
     if verify:
         _verify(built, master, timeout=timeout)
+    else:
+        logger.info("%s: not verified (--no-verify)", name)
     return built
 
 
@@ -384,6 +394,7 @@ def _run_otter_assign(staged: Path, result: Path, master: Path) -> None:
         try:
             with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
                 otter_assign(str(staged), str(result), no_pdfs=True, no_run_tests=True)
+            logger.debug("Otter Assign's output for %s:\n%s", master, log.getvalue().rstrip())
         except Exception as error:  # noqa: BLE001 - Otter Assign raises many types for a malformed notebook
             index = where.get("index")
             if index is None and where.get("lines"):
@@ -513,6 +524,8 @@ def _verification_engine():
 
 def _verify(built: BuiltAssignment, master: Path, *, timeout: float) -> None:
     engine = _verification_engine()
+    logger.info("%s: verifying with the %s engine: the solution must earn every point, the blank notebook none", built.name,
+                getattr(engine, "name", type(engine).__name__))
     try:
         engine.prepare(built.autograder_zip)
         _verify_with(engine, built, master, timeout=timeout)
@@ -532,7 +545,9 @@ def _verify_with(engine, built: BuiltAssignment, master: Path, *, timeout: float
             f"status: {solution.status}; questions short of full marks: {lost}). "
             f"Failing output:\n{_failing_output(solution.results)}"
         )
+    logger.info("%s: the solution earned %g/%g points in %.1f s", built.name, solution.total, possible, solution.seconds)
     blank = engine.grade(Submission(built.student_notebook, "student"), built.autograder_zip, limits=Limits(timeout=timeout))
+    logger.info("%s: the blank student notebook earned %g points in %.1f s (%s)", built.name, blank.total, blank.seconds, blank.status)
     if blank.status != "Completed" or blank.total != 0:
         earned = {q: s for q, s in blank.scores.items() if s}
         raise BuildError(

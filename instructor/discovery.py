@@ -27,6 +27,7 @@ in ``skipped``.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -37,6 +38,8 @@ from autograder.submissions import SUBMISSION_SUFFIXES, Submission, is_junk
 
 from .gradescope import entry_student_key
 from .lms.names import parse_submission_name
+
+log = logging.getLogger(__name__)
 
 __all__ = ["GRADESCOPE_METADATA", "GradescopeSubmission", "LISTING_NOTES", "NO_SUBMITTER_NOTE", "UNLISTED_NOTE",
            "discover_submissions", "input_status", "input_summary", "lms_student"]
@@ -198,6 +201,7 @@ def discover_submissions(paths: list[Path], skipped: list[Path] | None = None) -
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
         if path.is_dir() and (path / GRADESCOPE_METADATA).is_file():
+            log.info("%s: a Gradescope export (%s)", path, GRADESCOPE_METADATA)
             found += _gradescope_export(path)
         elif path.is_dir():
             for item in sorted(path.rglob("*")):
@@ -207,8 +211,10 @@ def discover_submissions(paths: list[Path], skipped: list[Path] | None = None) -
                     continue
                 if _gradable(str(rel)) or lms_student(label):
                     found += _expand(item, label)
-                elif skipped is not None:
-                    skipped.append(item)
+                else:
+                    log.debug("%s: not a submission, skipped", item)
+                    if skipped is not None:
+                        skipped.append(item)
         else:
             found += _expand(path, path.name)
     seen: dict[str, int] = {}
@@ -218,6 +224,8 @@ def discover_submissions(paths: list[Path], skipped: list[Path] | None = None) -
         seen[sub.label] = count + 1
         label = sub.label if count == 0 else f"{sub.label}~{count + 1}"
         result.append(dataclasses.replace(sub, label=label, student=sub.student or lms_student(label)))
+        log.debug("found %s (student %s)", label, result[-1].student or "unknown")
+    log.info("discovery: %d submission(s) in %d path(s)", len(result), len(paths))
     return result
 
 

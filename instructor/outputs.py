@@ -30,7 +30,8 @@ from autograder.outcome import GradingOutcome
 from autograder.shipped import VISIBILITY, file_name
 
 from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow, float_scores, output_names, safe_name
-from .lms.common import ExportError, write_text_atomic
+from .atomic_files import write_text_atomic
+from .lms.common import ExportError
 from .lock import output_lock
 
 __all__ = [
@@ -149,7 +150,7 @@ def rebuild_outputs(out_dir: Path, *, show_hidden: bool | None = None, skip_lms:
                 _run_export(spec, out_dir)
                 rebuilt.lms_files.append(target)
             except ExportError as error:
-                from .lms.report import report_json_path
+                from .lms.export_report import report_json_path
 
                 for stale in (target, report_json_path(target)):
                     stale.unlink(missing_ok=True)
@@ -193,7 +194,7 @@ def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, o
             (kept with the export, so rebuilds use them too).
 
     Returns:
-        instructor.lms.report.ExportReport: what matched what.
+        instructor.lms.export_report.ExportReport: what matched what.
 
     Raises:
         instructor.lms.common.ExportError: see :func:`instructor.lms.canvas.export_canvas`
@@ -239,7 +240,7 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
         pandas.DataFrame: the grade table written to grades.csv.
     """
     from .feedback import write_feedback
-    from .report import write_report
+    from .report_html import write_report
 
     manual = dict(manual or {})
     outcomes = [GradingOutcome(r.label, _counted_scores(r), r.status, r.results, r.seconds) for r in rows]
@@ -294,12 +295,14 @@ def students_table(rows: list[GradebookRow], points: dict[str, float], manual: d
     gives each member a row with the group's score; the gradebook keeps one row per
     submission. Which attempt counts for a student:
 
+    the latest by :func:`instructor.lms.attempts.attempt_key`, the rule the Canvas and
+    Moodle exports use too:
+
     * Gradescope: the latest ``:created_at``, so a member's later solo submission
       supersedes the group's for that member only (the other members keep the group's);
       attempts without a time count before those with one;
-    * otherwise the same rule as the Canvas export (:mod:`instructor.lms.canvas`): Canvas
-      appends ``-1``, ``-2``... to a resubmission's original file name (lms.md), so a
-      higher number is later; ties go to the higher attachment id, then the label.
+    * then Canvas's resubmission number (``-1``, ``-2``... appended to a resubmission's
+      original file name, lms.md) and attachment id, then the label in natural order.
 
     Submissions without a known student are their own "student" (their label).
 
@@ -313,7 +316,7 @@ def students_table(rows: list[GradebookRow], points: dict[str, float], manual: d
         the ones awaiting a score.
     """
     from .gradescope import parse_student_key
-    from .lms.names import parse_submission_name
+    from .lms.attempts import attempt_key
 
     groups: dict[str, list[tuple[GradebookRow, object]]] = {}
     for row in rows:
@@ -324,8 +327,7 @@ def students_table(rows: list[GradebookRow], points: dict[str, float], manual: d
     columns = question_order(points, manual)
     records = []
     for student, attempts in groups.items():
-        attempts.sort(key=lambda a: (bool(a[1] and a[1].created_at), (a[1].created_at if a[1] else None) or "",
-                                     *parse_submission_name(a[0].label).attempt_order, a[0].label))
+        attempts.sort(key=lambda a: attempt_key(a[0].label, a[1].created_at if a[1] else None))
         last, last_key = attempts[-1]
         record = {
             "student": student,

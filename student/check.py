@@ -25,6 +25,7 @@ Imports nothing from gradkit's instructor side.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
@@ -41,8 +42,10 @@ from autograder.notebook_reader import NotebookReadError, read_notebook_file
 from autograder.review import finding_text
 from autograder.screen import screen_notebook
 
-__all__ = ["CellError", "CheckReport", "CheckUsageError", "PreparedCheck", "QuestionCheck", "check_command", "check_notebook", "prepare_check",
+__all__ = ["CellError", "CheckReport", "CheckUsageError", "PreparedCheck", "QuestionCheck", "check_notebook", "main", "prepare_check",
            "public_questions"]
+
+log = logging.getLogger(__name__)
 
 DEFAULT_CELL_TIMEOUT = 300.0
 """Seconds one cell may run before the check gives up."""
@@ -316,28 +319,31 @@ def format_report(report: CheckReport, *, quiet: bool = False) -> str:
     return "\n".join(lines)
 
 
-@click.command("check")
-@click.argument("notebook", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-Q", "--question", "questions", multiple=True, help="Check only this question (repeatable) [default: all].")
-@click.option("-q", "--quiet", is_flag=True, help="One line per question (passed/FAILED) and the count, without otter's messages.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=DEFAULT_CELL_TIMEOUT, show_default=True, help="Seconds each cell may run.")
-@click.option("--tests", "tests_from", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Take the public tests from this notebook (the handed-out one) when NOTEBOOK lost them "
-                   "(jupytext and other tools drop notebook metadata) [default: a notebook of the same assignment beside NOTEBOOK].")
-def check_command(notebook: Path, questions: tuple[str, ...], quiet: bool, timeout: float, tests_from: Path | None) -> None:
-    """Run NOTEBOOK in a fresh kernel in its folder, then its public tests.
+def main(*, notebook: Path, questions: tuple[str, ...] | list[str] = (), quiet: bool = False, timeout: float = DEFAULT_CELL_TIMEOUT,
+         tests_from: Path | None = None) -> CheckReport:
+    """``gradkit check``: run ``notebook`` in a fresh kernel in its folder, then its public
+    tests, and print the report (:func:`format_report`).
 
-    Prints pass/fail and otter's message per question, and first the lines that would send
-    the submission to review when graded (cell and line) and the package-install lines that
-    are not run. Save the notebook first: the file on disk is what runs. Exit code 0
-    whatever the tests say; 2 for a usage error (no such file, not a notebook, no Otter
-    tests in it or beside it, unknown question).
+    Args:
+        notebook: the student's notebook (the file on disk is what runs).
+        questions: check only these questions (empty: all).
+        quiet: one line per question and the count, without otter's messages.
+        timeout: seconds each cell may run.
+        tests_from: the notebook to take the public tests from when ``notebook`` lost
+            them (None: a notebook of the same assignment beside it).
+
+    Returns:
+        CheckReport: what ran and what passed.
+
+    Raises:
+        CheckUsageError: no such file, not a notebook, no Otter tests in it or beside it,
+            an unknown question (the CLI prints ``Error: ...`` and exits 2).
     """
-    try:
-        report = check_notebook(notebook, list(questions) or None, timeout=timeout, tests_from=tests_from)
-    except CheckUsageError as error:
-        raise click.UsageError(str(error)) from None
+    log.info("checking %s (questions: %s, cell timeout %g s)", notebook, ", ".join(questions) or "all", timeout)
+    report = check_notebook(notebook, list(questions) or None, timeout=timeout, tests_from=tests_from)
+    log.info("%s: %d of %d questions pass their public tests", notebook, sum(q.passed for q in report.questions), len(report.questions))
     click.echo(format_report(report, quiet=quiet))
+    return report
 
 
 def _ipc_kernel_manager(kernel_name: str, folder: str):

@@ -5,7 +5,7 @@ Pages (all ``GET``, read only): ``/`` the class view (filters and sort as query
 parameters), ``/histogram.svg`` the score histogram (matplotlib, drawn on the server),
 ``/submission?label=LABEL`` one submission, ``/question/NAME`` one question across the
 class. ``POST /action`` records a decision through the same functions as ``gradkit
-review`` (:func:`instructor.review.review` for clear/reject/reopen; the override API
+review`` (:func:`instructor.review_decisions.review` for clear/reject/reopen; the override API
 :mod:`instructor.overrides` for set/unset points and comments), which rewrite every
 export, then redirects back (303). The security rules (token, CSRF, headers) are in
 :mod:`instructor.desk.security`; everything from a submission is sanitised
@@ -34,7 +34,7 @@ from autograder.submissions import Submission, SubmissionError, read_submission_
 from .. import overrides
 from ..gradebook import GRADEBOOK_FILE, GradebookRow, sha256_bytes
 from ..lock import FolderBusy
-from ..review import ReviewError, review
+from ..review_decisions import ReviewError, review
 from .model import (SORT_KEYS, ClassFilter, changed_overrides, filter_rows, findings_by_cell, overridden_questions, question_cases,
                     question_score, read_case_info, read_snapshot, score_text, sort_rows)
 from .notebook import render_cells

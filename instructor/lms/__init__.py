@@ -13,7 +13,7 @@ from .canvas import export_canvas
 from .common import ExportError
 from .moodle import export_moodle
 from .names import SubmissionIdentity, normalize_name, parse_submission_name
-from .report import ExportReport, MatchedRow, RosterRow, SubmissionNote
+from .export_report import ExportReport, MatchedRow, RosterRow, SubmissionNote
 
 __all__ = [
     "ExportError", "ExportReport", "MatchedRow", "RosterRow", "SubmissionIdentity", "SubmissionNote",

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from ..override_rule import CHANGED
 from .common import CsvTable, GradedSubmission, format_points
-from .report import ExportReport, MatchedRow, RosterRow, SubmissionNote
+from .export_report import ExportReport, MatchedRow, RosterRow, SubmissionNote
 
 
 @dataclass

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ._match import Claim, Roster, fill, pending_reasons, settle
+from .attempts import attempt_key
 from .common import (
     CsvTable, ExportError, GradedSubmission, check_output_path, format_points, read_csv_table, read_grading_dir,
     write_csv_atomic,
@@ -26,7 +27,7 @@ from .common import (
 from .gradescope_match import GRADESCOPE_MATCH_RULE, gradescope_claims, group_entries, read_student_keys, value_lookup
 from .moodle_headers import NAME_HEADER_PAIRS
 from .names import CANVAS, MOODLE
-from .report import ExportReport, SubmissionNote
+from .export_report import ExportReport, SubmissionNote
 
 __all__ = ["CANVAS_MATCH_RULE", "STUDENT_COLUMNS", "export_canvas"]
 
@@ -50,13 +51,9 @@ CANVAS_MATCH_RULE = (
     "the Canvas user id in each download name (lastnamefirstname_[LATE_]<user id>_<attachment id>_<file>) "
     "must equal exactly one roster row's ID; when one user id has several files, the latest attempt counts: "
     "the highest resubmission number (-N Canvas appends to the original file name's stem; none = 0), "
-    "ties broken by the higher attachment id (Canvas numbers uploads in increasing order), then by the label"
+    "ties broken by the higher attachment id (Canvas numbers uploads in increasing order), then by the label "
+    "in natural order (digits compared as numbers)"
 )
-
-
-def _attempt_order(sub: GradedSubmission) -> tuple[int, int, str]:
-    """Sort key of the latest-attempt rule: (resubmission number, attachment id, label)."""
-    return (*sub.identity.attempt_order, sub.label)
 
 
 def _student_columns(table: CsvTable) -> int:
@@ -196,7 +193,7 @@ def export_canvas(*, gradebook_csv: Path, column: str, grading_dir: Path, out_cs
 
     claims = list(gs_claims)
     for uid, subs in groups.items():
-        ordered = sorted(subs, key=_attempt_order, reverse=True)
+        ordered = sorted(subs, key=lambda s: attempt_key(s.label), reverse=True)  # the latest-attempt rule, one for every output
         kept = ordered[0]
 
         def attempt(s: GradedSubmission) -> str:

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from autograder.grade_table import POINTS_POSSIBLE_LABEL
 from autograder.manual_questions import MANUAL_PENDING_COLUMN, parse_pending
 from autograder.outcome import COMPLETED, is_completed
 
+from ..atomic_files import OutputWriteError, write_text_atomic as _write_text_atomic
 from ..override_rule import changed_questions, hand_set_questions
 from .names import SubmissionIdentity, parse_submission_name
 
@@ -171,37 +170,16 @@ def read_csv_table(path: Path, what: str) -> CsvTable:
     )
 
 
-def _default_file_mode() -> int:
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder and
-    an atomic rename, so a reader never sees half a file. Creates missing parent folders.
+    """:func:`instructor.atomic_files.write_text_atomic` for the LMS exports.
 
     Raises:
         ExportError: the folder cannot be created or the file cannot be written (names it).
     """
-    path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    except OSError as error:
-        raise ExportError(f"{path}: cannot write here: {error.strerror or error}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _default_file_mode())  # mkstemp makes 0600; give what open() would
-        os.replace(tmp, path)
-    except BaseException as error:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(error, OSError):
-            raise ExportError(f"{path}: cannot write: {error.strerror or error}") from None
-        raise
+        _write_text_atomic(path, text)
+    except OutputWriteError as error:
+        raise ExportError(str(error)) from None
 
 
 def write_csv_atomic(path: Path, header: list[str], rows: list[list[str]], *, like: CsvTable) -> None:

@@ -6,7 +6,7 @@ each submission's student key in the grading folder's gradebook. Each submitter 
 submission (every member of a group) becomes a claim on the roster row whose identifier
 equals their email or student id (Canvas: ``SIS Login ID``, ``SIS User ID``,
 ``Integration ID``, ``Student Number``; Moodle: the email / ID number column). For each
-submitter the latest submission by ``:created_at`` counts, so a member's later solo
+submitter the latest submission by ``:created_at`` counts (ties: :mod:`instructor.lms.attempts`), so a member's later solo
 submission supersedes the group's for that member only. A group submission is listed
 once in the report, in ``groups``, with each member's outcome (matched to a row,
 superseded by their later submission, unmatched or ambiguous; :func:`group_entries`),
@@ -22,15 +22,16 @@ from pathlib import Path
 
 from ..gradescope import StudentKey, parse_student_key
 from ._match import Claim
+from .attempts import attempt_key
 from .common import GradedSubmission, GradingRun
-from .report import GroupSubmission, MemberOutcome
+from .export_report import GroupSubmission, MemberOutcome
 
 __all__ = ["GRADESCOPE_MATCH_RULE", "gradescope_claims", "group_entries", "read_student_keys", "value_lookup"]
 
 GRADESCOPE_MATCH_RULE = (
     "Gradescope submissions (no download name): every submitter, each member of a group alike, fills the roster row "
     "whose {columns} equals their email or student id (case ignored); per submitter the latest submission by "
-    "Gradescope's created_at counts"
+    "Gradescope's created_at counts (ties: the label in natural order)"
 )
 
 
@@ -98,7 +99,7 @@ def gradescope_claims(run: GradingRun, keys: dict[str, StudentKey],
             sid[member.key] = sid.get(member.key) or member.sid
     claims = []
     for member, items in by_member.items():
-        items.sort(key=lambda item: (bool(item[1].created_at), item[1].created_at or "", item[0].label))
+        items.sort(key=lambda item: attempt_key(item[0].label, item[1].created_at))
         kept, kept_key = items[-1]
         rows, column = lookup(member, sid[member])
         group = f" (group of {len(kept_key.members)})" if kept_key.is_group else ""

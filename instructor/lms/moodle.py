@@ -29,7 +29,7 @@ from .common import (
 from .gradescope_match import GRADESCOPE_MATCH_RULE, gradescope_claims, group_entries, read_student_keys, value_lookup
 from .moodle_headers import is_identity_header, parse_name_columns, resolve_identity
 from .names import CANVAS, MOODLE, normalize_name
-from .report import ExportReport, SubmissionNote
+from .export_report import ExportReport, SubmissionNote
 
 __all__ = ["IDENTITY_COLUMNS", "MATCH_ON", "MOODLE_MATCH_RULE", "export_moodle"]
 

@@ -25,7 +25,7 @@ from autograder.outcome import is_completed
 
 from .gradebook import GradebookRow  # noqa: E402
 from .override_rule import CHANGED, format_score  # noqa: E402
-from .lms.common import write_text_atomic  # noqa: E402
+from .atomic_files import write_text_atomic  # noqa: E402
 
 __all__ = ["REPORT_FILE", "failure_messages", "manual_summary", "report_from_folder", "write_report"]
 
