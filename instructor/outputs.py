@@ -311,13 +311,12 @@ def students_table(rows: list[GradebookRow], points: dict[str, float], manual: d
         adds up the scored questions, and ``manual_pending`` (after ``grading_status``) lists
         the ones awaiting a score.
     """
-    from .gradescope import parse_student_key
     from .lms.names import parse_submission_name
 
     groups: dict[str, list[tuple[GradebookRow, object]]] = {}
     for row in rows:
-        key = parse_student_key(row.student)
-        for student in ([m.student for m in key.members] if key else [row.student or row.label]):
+        key = row.student_key
+        for student in row.students:
             groups.setdefault(student, []).append((row, key))
     manual = dict(manual or {})
     columns = question_order(points, manual)
