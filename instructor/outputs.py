@@ -1,4 +1,10 @@
-"""Every output of a grading folder, rebuilt from every row of its gradebook.
+"""Every output of a grading folder, rebuilt from every row of its gradebook: the exports module.
+
+:func:`write_exports` writes grades.csv, students.csv, results/, feedback/
+(:mod:`instructor.feedback`) and the report (:mod:`instructor.report`) from the gradebook's
+rows (:meth:`instructor.gradebook.Gradebook.rows`, statuses rendered by
+:mod:`autograder.status`); the Canvas and Moodle exports read the same rows through
+:func:`instructor.lms.common.read_grading_dir`, not by re-reading grades.csv.
 
 One rule for all outputs: ``grades.csv``, ``students.csv``, ``results/``, ``feedback/``,
 ``report.html`` and the Canvas/Moodle import files always show every submission in
