@@ -18,11 +18,15 @@ What became of a submission is stored as fields, never as text to be read back:
 reports. Nothing reads that text back: every reader asks the fields
 (:attr:`GradingStatus.kind`, :attr:`GradingStatus.completed`...).
 
-**Completed**, for every reader (terminal summary, report, feedback, LMS reports, desk):
-:attr:`GradingStatus.completed`, the outcome kind is ``completed``: every test ran *and*
-the score stands (no review pending or rejected; a cleared one stands). A flagged
-submission whose tests all ran is not completed until cleared; that every test ran is
-:attr:`GradingStatus.tests_ran`.
+**Completed**, for every report (terminal summary, report.html, feedback, the Canvas and
+Moodle reports): :attr:`GradingStatus.completed`, the outcome kind is ``completed``: every
+test ran *and* the score stands (no review pending or rejected; a cleared one stands). A
+flagged submission whose tests all ran is not completed until cleared: the terminal
+summary counts it under *need review* (or *rejected*), the report lists it among the
+submissions with grading problems, the LMS reports mark it NOT COMPLETED. Before the status
+was stored as fields, the terminal summary alone counted it as completed. Whether every
+test ran, whatever the review says, is :attr:`GradingStatus.tests_ran` (the desk's *not
+completed* filter; flagged submissions have their own filter there).
 """
 
 from __future__ import annotations
