@@ -25,7 +25,7 @@ import nbformat
 from . import privileges, syscall_filter
 from .limits import Limits
 from .otter_worker import CELL_INDEX_KEY, truncate_notebook
-from .outcome import COMPLETED, GradingOutcome, timed_out_status
+from .outcome import NOT_GRADED, RAN, TIMED_OUT, GradingOutcome, timed_out_status
 from .install_lines import strip_notebook_install_lines
 from .non_code_answers import explain_non_code_answers
 from .screen import screen_notebook
@@ -102,7 +102,7 @@ class Engine(ABC):
         notes = [read.status_note(), restore_assignment_name(notebook, assignment_name)]
         submitted = [(cell.cell_type, cell.source) for cell in notebook.cells]  # for the feedback
         strip_notebook_install_lines(notebook)  # not run at grading, no finding (Colab's %pip cell)
-        findings = [f.to_dict() for f in screen_notebook(notebook)]  # before anything runs
+        findings = screen_notebook(notebook)  # before anything runs
         findings = drop_shipped_file_reads(findings, shipped)  # the assignment's data files
         outcome = self.grade_notebook(notebook, submission.label, Path(autograder_zip), limits=limits)
         outcome.findings = findings + outcome.findings
@@ -170,9 +170,10 @@ class OtterEngine(Engine):
                 payload = self._run_worker(truncate_notebook(nb_path, cell), autograder_zip, limits, Path(tmp))
                 if payload is None:
                     return GradingOutcome.failure(label, f"timed out after {limits.timeout:g} s")
-                if payload["status"] == COMPLETED:
-                    payload["status"] = status
-        return GradingOutcome(label=label, scores=payload["scores"], status=payload["status"], results=payload["results"])
+                if payload["kind"] == RAN and not payload.get("notes"):  # as before: only a plain "Completed" becomes "timed out"
+                    payload["status"], payload["kind"] = status, TIMED_OUT
+        return GradingOutcome(label=label, scores=payload["scores"], status=payload["status"], results=payload["results"],
+                              kind=payload["kind"])
 
     @staticmethod
     def _run_worker(nb_path: Path, autograder_zip: Path, limits: Limits, tmp: Path) -> dict | None:
@@ -202,7 +203,7 @@ class OtterEngine(Engine):
         if not out.exists():
             tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
             reason = f"grading process died: {tail[0]}"
-            return {"scores": {}, "status": reason, "results": GradingOutcome.failure("", reason).results}
+            return {"scores": {}, "status": reason, "kind": NOT_GRADED, "results": GradingOutcome.failure("", reason).results}
         return json.loads(out.read_text(encoding="utf-8"))
 
 

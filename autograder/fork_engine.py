@@ -72,7 +72,8 @@ from .engines import Engine, _child_setup, _package_root, register_engine
 from .fork_zygote import write_all
 from .limits import Limits
 from .otter_tests import TestFileError, load_test_file, read_zip_tests
-from .outcome import COMPLETED, GradingOutcome, kernel_died_status, timed_out_status
+from .findings import Finding
+from .outcome import COMPLETED, KERNEL_DIED, RAN, TIMED_OUT, GradingOutcome, kernel_died_status, timed_out_status
 from .sandbox import landlock_abi
 
 _log = logging.getLogger(__name__)
@@ -283,7 +284,7 @@ class ForkEngine(Engine):
             if cell.cell_type == "code" and not ignored:
                 cells.append([index, cell.source if isinstance(cell.source, str) else "".join(cell.source)])
         run = self._run(cells, None, bundle, limits)
-        status = COMPLETED
+        status, kind = COMPLETED, RAN
         if run.kind == "timeout" and run.tests:
             # every cell ended and the tests hung where Python could not stop them (the child
             # stops a test that ignores its interrupt itself): running the notebook again
@@ -296,10 +297,10 @@ class ForkEngine(Engine):
         if run.kind in ("died", "timeout"):
             if run.kind == "timeout":
                 stop = min(run.interrupted or [run.cell or 0])
-                status = timed_out_status(limits.timeout, stop)
+                status, kind = timed_out_status(limits.timeout, stop), TIMED_OUT
             else:
                 stop = run.cell if run.cell is not None else 0
-                status = kernel_died_status(stop)
+                status, kind = kernel_died_status(stop), KERNEL_DIED
             run = self._run(cells, stop, bundle, limits)
             if run.kind == "timeout":
                 return GradingOutcome.failure(label, f"timed out after {limits.timeout:g} s")
@@ -314,7 +315,7 @@ class ForkEngine(Engine):
             return _flagged(GradingOutcome.failure(label, f"grading failed: {error}"), [*runtime, str(error)])
         if run.notes:
             status = f"{status}; " + "; ".join(run.notes)
-        return _flagged(GradingOutcome(label=label, scores=scores, status=status, results=results), runtime)
+        return _flagged(GradingOutcome(label=label, scores=scores, status=status, results=results, kind=kind), runtime)
 
     def _run(self, cells: list, stop_before: int | None, bundle: _Bundle, limits: Limits) -> _Run:
         """Fork one child for the notebook and supervise it until it ends."""
@@ -431,9 +432,8 @@ def _kill(pid: int) -> None:
 
 
 def _flagged(outcome: GradingOutcome, runtime: list[str]) -> GradingOutcome:
-    """``outcome`` with what the child saw at run time as findings (rule ``runtime``, no
-    cell or line: see :func:`autograder.review.finding_text`)."""
-    outcome.findings = [{"cell": 0, "line": 0, "code": "", "rule": "runtime", "message": text} for text in runtime]
+    """``outcome`` with what the child saw at run time as findings (:meth:`autograder.findings.Finding.runtime`)."""
+    outcome.findings = [Finding.runtime(text) for text in runtime]
     return outcome
 
 

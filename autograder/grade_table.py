@@ -12,6 +12,7 @@ import pandas as pd
 
 from .manual_questions import MANUAL_PENDING_COLUMN, pending_text, points_row_marker, question_order
 from .outcome import GradingOutcome
+from .points import points_earned, points_possible
 
 __all__ = ["POINTS_POSSIBLE_LABEL", "grades_table"]
 
@@ -42,7 +43,7 @@ def grades_table(outcomes: list[GradingOutcome], points: dict[str, float], manua
     """
     manual = dict(manual or {})
     columns = question_order(points, manual)
-    possible = float(sum(columns.values()))
+    possible = points_possible(points, manual)
     first = {
         "file": POINTS_POSSIBLE_LABEL,
         **{q: float(p) for q, p in columns.items()},
@@ -56,7 +57,7 @@ def grades_table(outcomes: list[GradingOutcome], points: dict[str, float], manua
     for outcome in outcomes:
         scores = {q: float(outcome.scores.get(q, 0.0)) for q in points}
         scored = {q: float(outcome.scores[q]) for q in manual if outcome.scores.get(q) is not None}
-        total = sum(scores.values()) + sum(scored.values())
+        total = points_earned(scores, scored)
         row = {
             "file": outcome.label,
             **{q: (scores[q] if q in scores else scored.get(q)) for q in columns},

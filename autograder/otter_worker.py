@@ -4,7 +4,9 @@ Run as ``python -m autograder.otter_worker JOB_JSON``, where the job file holds
 ``autograder_zip``, ``notebook``, ``out`` (result path), ``progress`` (path), and the
 limits ``cell_timeout`` (seconds) and ``output_bytes``. It calls otter-grader's
 non-containerised runner (the same code as ``otter run``) and writes ``out`` as JSON:
-``{"scores": {question: points}, "status": str, "results": {...}, "fatal_cell": int|null}``
+``{"scores": {question: points}, "status": str, "kind": str, "notes": [str], "results": {...}, "fatal_cell": int|null}``
+(``kind``: :data:`autograder.status.ENGINE_KINDS`; ``notes``: what ``status`` adds after the
+engine's first words, when every test ran)
 where ``results`` is the Gradescope-format ``results.json`` otter wrote. The parent reads
 only that file.
 
@@ -29,7 +31,7 @@ from pathlib import Path
 
 import nbformat
 
-from .outcome import interrupted_note, output_capped_note
+from .outcome import NOT_GRADED, interrupted_note, output_capped_note
 
 CELL_INDEX_KEY = "gradkit_cell"
 """Cell metadata key holding the cell's index in the submitted notebook."""
@@ -123,7 +125,7 @@ def grade(job: dict) -> dict:
     from nbclient.exceptions import DeadKernelError
     from otter.run import main as otter_run
 
-    from .outcome import COMPLETED, kernel_died_status
+    from .outcome import COMPLETED, KERNEL_DIED, RAN, kernel_died_status
 
     progress = Path(job["progress"])
     nbconvert.preprocessors.ExecutePreprocessor = limited_preprocessor_class(
@@ -131,7 +133,7 @@ def grade(job: dict) -> dict:
     )
     notebook = Path(job["notebook"])
     fatal_cell = None
-    status = COMPLETED
+    status, kind = COMPLETED, RAN
     for attempt in range(2):
         try:
             results, results_json = _otter_run(otter_run, notebook, job["autograder_zip"])
@@ -140,15 +142,16 @@ def grade(job: dict) -> dict:
             if attempt == 1:
                 raise
             fatal_cell = json.loads(progress.read_text())["cell"] if progress.exists() else 0
-            status = kernel_died_status(fatal_cell)
+            status, kind = kernel_died_status(fatal_cell), KERNEL_DIED
             notebook = truncate_notebook(notebook, fatal_cell)
     if results.has_catastrophic_failure():
-        return {"scores": {}, "status": f"grading failed: {results.catastrophic_error}", "results": results_json, "fatal_cell": fatal_cell}
+        return {"scores": {}, "status": f"grading failed: {results.catastrophic_error}", "kind": NOT_GRADED, "results": results_json,
+                "fatal_cell": fatal_cell}
     events = json.loads(progress.read_text()).get("events", []) if progress.exists() else []
     if events:
         status = f"{status}; " + "; ".join(events)
     scores = {name: float(tf.score) for name, tf in results.results.items()}
-    return {"scores": scores, "status": status, "results": results_json, "fatal_cell": fatal_cell}
+    return {"scores": scores, "status": status, "kind": kind, "notes": events, "results": results_json, "fatal_cell": fatal_cell}
 
 
 def _otter_run(otter_run, notebook: Path, autograder_zip: str):
@@ -187,7 +190,7 @@ def main(argv: list[str]) -> int:
         payload = grade(job)
     except Exception as error:  # noqa: BLE001 - a result file is written even when grading crashes
         reason = f"grading crashed: {type(error).__name__}: {error}"
-        payload = {"scores": {}, "status": reason, "fatal_cell": None,
+        payload = {"scores": {}, "status": reason, "kind": NOT_GRADED, "fatal_cell": None,
                    "results": {"score": 0, "output": reason + "\n\n" + traceback.format_exc(), "tests": []}}
     tmp = Path(job["out"]).with_suffix(".partial")
     tmp.write_text(json.dumps(payload), encoding="utf-8")

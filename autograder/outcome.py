@@ -5,20 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["COMPLETED", "GradingOutcome", "interrupted_note", "is_completed", "kernel_died_status", "output_capped_note", "timed_out_status"]
+from .findings import Finding
+from .points import points_earned
+from .status import COMPLETED, ENGINE_KINDS, KERNEL_DIED, NEEDS_REVIEW, NOT_GRADED, RAN, REJECTED_STATUS, TIMED_OUT
 
-COMPLETED = "Completed"
-"""``grading_status`` of a submission that was executed and tested (as in otter's table).
-Notes may follow after ``"; "`` (an interrupted cell, capped output)."""
+__all__ = ["COMPLETED", "GradingOutcome", "interrupted_note", "kernel_died_status", "output_capped_note", "timed_out_status",
+           "KERNEL_DIED", "NOT_GRADED", "RAN", "TIMED_OUT"]
 
-
-_STATUS_HEADS = (COMPLETED.lower(), "needs review", "rejected after review", "could not be graded")
-"""Beginnings of ``grading_status`` that say what became of a submission (autograder.review's prefixes too)."""
-
-
-def is_completed(status: str) -> bool:
-    """Whether a ``grading_status`` says every test ran (``"Completed"``, possibly with notes)."""
-    return status == COMPLETED or status.startswith(COMPLETED + "; ")
+_STATUS_HEADS = (COMPLETED.lower(), NEEDS_REVIEW, REJECTED_STATUS, NOT_GRADED)
+"""Beginnings of the status texts gradkit writes (:mod:`autograder.status`): a failure's
+reason that begins like one is prefixed, so the text reads as what it is."""
 
 
 @dataclass
@@ -29,14 +25,18 @@ class GradingOutcome:
         label: the submission's unique label (the ``file`` column).
         scores: question name -> points earned (float, points). Empty when grading failed
             before any test ran; the grade table then shows 0 for every question.
-        status: ``"Completed"``, or why the submission could not be (fully) graded.
+        status: the engine's own words: ``"Completed"``, or why the submission could not be
+            (fully) graded, with notes after ``"; "``. Rendered into ``grading_status`` by
+            :func:`autograder.status.render_status`; never read back.
         results: the Gradescope-format ``results.json`` dict (``score``, ``tests[]``...),
             always present, also for failures.
         seconds: wall-clock grading time in seconds.
-        findings: tampering found in the submission, as
-            :meth:`autograder.screen.Finding.to_dict` dicts (the static screen, plus what an
-            engine saw at run time); any finding means ``needs review``
-            (:mod:`autograder.review`). ``scores`` and ``status`` stay what the tests gave.
+        findings: tampering found in the submission (:class:`autograder.findings.Finding`:
+            the static screen's, plus what an engine saw at run time); any finding means
+            ``needs review`` (:mod:`autograder.review`). ``scores`` and ``status`` stay what
+            the tests gave.
+        kind: what became of it, one of :data:`autograder.status.ENGINE_KINDS`
+            (``"completed"``: every test ran). Set wherever ``status`` is.
     """
 
     label: str
@@ -44,12 +44,17 @@ class GradingOutcome:
     status: str
     results: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
-    findings: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    kind: str = RAN
+
+    def __post_init__(self) -> None:
+        if self.kind not in ENGINE_KINDS:
+            raise ValueError(f"{self.label}: unknown outcome kind {self.kind!r} (one of {', '.join(ENGINE_KINDS)})")
 
     @property
     def total(self) -> float:
         """Points earned over all questions."""
-        return float(sum(self.scores.values()))
+        return points_earned(self.scores)
 
     @classmethod
     def failure(cls, label: str, reason: str, seconds: float = 0.0) -> "GradingOutcome":
@@ -61,8 +66,8 @@ class GradingOutcome:
                 A reason that would read as another status (it starts with the file's
                 name, and a file may be named ``Completed; x.ipynb`` or ``needs review:
                 x.ipynb``) gets ``could not be graded: `` in front, so that no reader of
-                ``grading_status`` (:func:`is_completed`, the review prefixes) takes a
-                failure for a completed or flagged submission.
+                ``grading_status`` takes a failure for a completed or flagged submission.
+                Its kind is ``could not be graded``.
             seconds: time spent, in seconds.
         """
         if reason.lower().startswith(_STATUS_HEADS):
@@ -81,7 +86,7 @@ class GradingOutcome:
                 }
             ],
         }
-        return cls(label=label, scores={}, status=reason, results=results, seconds=seconds)
+        return cls(label=label, scores={}, status=reason, results=results, seconds=seconds, kind=NOT_GRADED)
 
 
 def kernel_died_status(cell: int) -> str:

@@ -48,10 +48,11 @@ anti-cheat corpus (``tests/anticheat``) keeps every tampering sample flagged.
 from __future__ import annotations
 
 import ast
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 
 from IPython.core.inputtransformer2 import TransformerManager
 
+from .findings import Finding
 from .notebook_reader import code_cells
 from .shipped import CHECKS, REFERENCE
 
@@ -231,35 +232,6 @@ def _sensitive(text: str, plain: bool = True) -> str | None:
 
 
 _TRANSFORMER = TransformerManager()
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One suspicious line of a submission.
-
-    Attributes:
-        cell: 1-based position of the cell in the submitted notebook (all cells counted,
-            as in Jupyter's cell list).
-        line: 1-based line in that cell's source as IPython runs it.
-        code: that line, stripped, at most 200 characters.
-        rule: ``patch``, ``dunder``, ``introspection``, ``dynamic-code``, ``file``,
-            ``process`` or ``runtime`` (found while the code ran, see the fork engine).
-        message: what the line does, naming the attribute or call.
-    """
-
-    cell: int
-    line: int
-    code: str
-    rule: str
-    message: str
-
-    def text(self) -> str:
-        """``cell 12, line 3: <message>: `<code>```, as shown to instructors."""
-        return f"cell {self.cell}, line {self.line}: {self.message}: `{self.code}`"
-
-    def to_dict(self) -> dict:
-        """JSON-ready form (``cell``, ``line``, ``code``, ``rule``, ``message``)."""
-        return asdict(self)
 
 
 def screen_notebook(notebook) -> list[Finding]:

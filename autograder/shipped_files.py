@@ -19,6 +19,8 @@ import re
 import zipfile
 from pathlib import Path, PurePosixPath
 
+from .findings import Finding
+
 __all__ = ["READ_CALLS", "STUDENT_FILES_MANIFEST", "drop_shipped_file_reads", "shipped_files"]
 
 READ_CALLS = {"read_csv", "read_table", "read_fwf", "read_json", "loadtxt", "genfromtxt", "read_text", "read_bytes", "open"}
@@ -61,10 +63,9 @@ def _reads_shipped(code: str, shipped: set[str]) -> bool:
     return True
 
 
-def drop_shipped_file_reads(findings: list[dict], shipped: set[str]) -> list[dict]:
-    """``findings`` (``Finding.to_dict()`` forms) without ``file`` findings whose line reads
-    a shipped file by its literal name (see module doc)."""
+def drop_shipped_file_reads(findings: list[Finding], shipped: set[str]) -> list[Finding]:
+    """``findings`` (:class:`autograder.findings.Finding`) without ``file`` findings whose
+    line reads a shipped file by its literal name (see module doc)."""
     if not shipped:
         return findings
-    return [f for f in findings if not (f.get("rule") == "file" and _READ_MESSAGE.match(str(f.get("message", "")))
-                                        and _reads_shipped(str(f.get("code", "")), shipped))]
+    return [f for f in findings if not (f.rule == "file" and _READ_MESSAGE.match(f.message) and _reads_shipped(f.code, shipped))]

@@ -39,11 +39,11 @@ from autograder.autograder_zip import question_points
 from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.manual_questions import MANUAL_PENDING_COLUMN, marked_questions, read_manual_questions
 from autograder.limits import Limits
-from autograder.outcome import GradingOutcome, is_completed
-from autograder.review import NEEDS_REVIEW, REJECTED_STATUS, engine_status
+from autograder.outcome import GradingOutcome
+from autograder.status import NEEDS_REVIEW, REJECTED_STATUS
 from autograder.submissions import Submission, SubmissionError
 
-from .discovery import discover_submissions, input_status, input_summary
+from .discovery import discover_submissions, input_note, input_summary
 from .gradebook import Gradebook, GradebookRow, safe_name, sha256_bytes, sha256_file
 from .lock import output_lock
 from .override_rule import CHANGED
@@ -97,8 +97,7 @@ class BatchSummary:
     def text(self) -> str:
         """A closing summary for the terminal."""
         rows = self.table.iloc[1:]
-        statuses = rows["grading_status"].astype(str)
-        done = statuses.map(lambda s: is_completed(engine_status(s)))
+        kinds = Counter(row.kind for row in self.rows)
         possible = self.table.iloc[0]["total_points_earned"]
         given = len(self.given) or len(self.graded) + len(self.reused)
         lines = [
@@ -112,9 +111,10 @@ class BatchSummary:
                 lines.append(f"regraded {counts[reason]} {text}")
         for new, old in self.matched:
             lines.append(f"{new}: the same submission as {old} (same file), graded before; its row now has the new label")
-        lines.append(f"{int(done.sum())} completed, {int((~done).sum())} could not be fully graded (see grading_status)")
-        pending = int(statuses.str.startswith(NEEDS_REVIEW).sum())
-        rejected = int(statuses.str.startswith(REJECTED_STATUS).sum())
+        # each row in one count, by its outcome kind (autograder.status): a flagged one under review, not "completed"
+        pending, rejected = kinds[NEEDS_REVIEW], kinds[REJECTED_STATUS]
+        done = sum(1 for row in self.rows if row.completed)
+        lines.append(f"{done} completed, {len(self.rows) - done - pending - rejected} could not be fully graded (see grading_status)")
         if pending:
             lines.append(f"{pending} need review (suspicious code; 0 points until decided): gradkit review {self.out_dir}")
         if rejected:
@@ -241,7 +241,7 @@ def grade_batch(
                 if not regrade and stored == (file_hash, ag_hash, engine):
                     log.info("%s: in the gradebook already (same file, autograder and engine), not graded again", sub.label)
                     reused.append(sub.label)  # not graded again, but who submitted it follows the current input
-                    book.update_student(sub.label, sub.student, status=lambda old, sub=sub: input_status(sub, old))
+                    book.update_student(sub.label, sub.student, input_note=input_note(sub))
                     continue
                 if regrade and stored is not None:
                     reasons[sub.label] = "--regrade"
@@ -256,7 +256,7 @@ def grade_batch(
                 log.debug("%s: to grade (%s)", sub.label, reasons[sub.label])
                 if getattr(sub, "problem", None):  # nothing to run (a Gradescope entry without its notebook)
                     log.info("%s: nothing to run: %s", sub.label, sub.problem)
-                    book.record(GradingOutcome.failure(sub.label, input_status(sub, "")), path=str(sub.path), member=sub.member,
+                    book.record(GradingOutcome.failure(sub.label, sub.problem), input_note=input_note(sub), path=str(sub.path), member=sub.member,
                                 student=sub.student, file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
                     graded.append(sub.label)
                     continue
@@ -288,10 +288,9 @@ def grade_batch(
                         except Exception as error:  # noqa: BLE001 - an engine bug must not lose the batch
                             log.info("%s: the engine raised %s: %s", sub.label, type(error).__name__, error, exc_info=True)
                             outcome = GradingOutcome.failure(sub.label, f"grading failed: {type(error).__name__}: {error}")
-                        outcome.status = input_status(sub, outcome.status)
                         log.info("graded %s in %.2f s (%s): %g points; %s", sub.label, outcome.seconds, reasons[sub.label],
                                  sum(outcome.scores.values()), outcome.status)
-                        book.record(outcome, path=str(sub.path), member=sub.member, student=sub.student,
+                        book.record(outcome, input_note=input_note(sub), path=str(sub.path), member=sub.member, student=sub.student,
                                     file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
                         graded.append(sub.label)
                         bar.update()

@@ -42,7 +42,7 @@ from .lms.names import parse_submission_name
 log = logging.getLogger(__name__)
 
 __all__ = ["GRADESCOPE_METADATA", "GradescopeSubmission", "LISTING_NOTES", "NO_SUBMITTER_NOTE", "UNLISTED_NOTE",
-           "discover_submissions", "input_status", "input_summary", "lms_student"]
+           "discover_submissions", "input_note", "input_summary", "lms_student"]
 
 GRADESCOPE_METADATA = "submission_metadata.yml"
 UNLISTED_NOTE = "not in submission_metadata.yml, so its submitters are unknown"
@@ -50,7 +50,7 @@ UNLISTED_NOTE = "not in submission_metadata.yml, so its submitters are unknown"
 NO_SUBMITTER_NOTE = "submission_metadata.yml names no submitter for it"
 """Status note of a Gradescope folder whose metadata entry has no readable submitter."""
 LISTING_NOTES = (UNLISTED_NOTE, NO_SUBMITTER_NOTE)
-"""Every note :func:`input_status` may add (and removes when the metadata no longer calls for it)."""
+"""Every note :func:`input_note` may give."""
 
 
 @dataclass(frozen=True)
@@ -70,19 +70,13 @@ class GradescopeSubmission(Submission):
     note: str | None = None
 
 
-def input_status(sub: Submission, status: str) -> str:
-    """The ``grading_status`` to store for ``sub`` given what grading said (``status``).
-
-    A submission with a ``problem`` gets the problem; any listing note an earlier run
-    added is removed and the current one (if any) appended after ``"; "``, so the status
-    follows the current ``submission_metadata.yml`` on every run. Other submissions'
-    statuses are returned unchanged.
-    """
-    problem, note = getattr(sub, "problem", None), getattr(sub, "note", None)
-    base = problem or status
-    for known in LISTING_NOTES:
-        base = base.replace(f"; {known}", "")
-    return f"{base}; {note}" if note else base
+def input_note(sub: Submission) -> str:
+    """What the current input says about ``sub`` for its status (:data:`LISTING_NOTES`), or
+    ``""``. Stored apart from the engine's status (:meth:`instructor.gradebook.Gradebook.record`,
+    :meth:`~instructor.gradebook.Gradebook.update_student`), so it follows the current
+    ``submission_metadata.yml`` on every run; a submission with a ``problem`` is graded as a
+    failure whose status is the problem (:meth:`autograder.outcome.GradingOutcome.failure`)."""
+    return getattr(sub, "note", None) or ""
 
 
 def input_summary(found: list[Submission]) -> list[str]:

@@ -17,7 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from autograder.manual_questions import question_order
-from autograder.outcome import COMPLETED, is_completed
+from autograder.points import points_possible
+from autograder.status import COMPLETED
 
 from .gradebook import GradebookRow, output_names
 
@@ -41,15 +42,14 @@ def feedback_text(row: GradebookRow, points: dict[str, float], *, show_hidden: b
         str: Markdown text.
     """
     manual = dict(manual or {})
-    autograded_possible = sum(points.values())
-    possible = autograded_possible + sum(manual.values())
+    possible = points_possible(points, manual)
     pending = [q for q in manual if row.manual_scores.get(q) is None]
     lines = [f"# Feedback for {row.label}", "", f"**Score: {row.total:g} / {possible:g} points**", ""]
     if pending:
         lines += [f"Not final: {', '.join(pending)} ({sum(manual[q] for q in pending):g} points) "
                   f"{'is' if len(pending) == 1 else 'are'} graded by hand and {'has' if len(pending) == 1 else 'have'} "
                   "not been graded yet; the score counts the questions graded so far.", ""]
-    if row.status != COMPLETED:
+    if row.status != COMPLETED:  # anything beyond the plain "Completed" is worth a note
         lines += [f"Grading note: {row.status}", ""]
     hand = set(row.hand_set)
     lines += ["| question | points |", "|---|---|"]
@@ -72,7 +72,7 @@ def feedback_text(row: GradebookRow, points: dict[str, float], *, show_hidden: b
         lines += ["", "## Public tests", "", "```", public.get("output", "").strip(), "```"]
     autograded = [q for q in points if q not in hand]  # hand-set points were not lost in hidden tests
     if (not show_hidden and sum(row.scores.get(q) or 0 for q in autograded) < sum(points[q] for q in autograded)
-            and is_completed(row.status)):
+            and row.completed):
         lines += ["", "Points missing above were lost in hidden tests (values, unseen points, how each "
                   "gradient was computed); their details are not shown here."]
     if show_hidden:

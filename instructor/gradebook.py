@@ -11,6 +11,14 @@ decision, score override and comment, with what the row said before and after. T
 ``overrides`` table (label + question) holds scores set by hand and comments, above the
 autograded scores, which stay stored (:mod:`instructor.override_rule`); gradebooks written
 before it existed get the table when opened.
+
+What became of a submission is stored as fields (:mod:`autograder.status`): the engine's
+``outcome`` kind and its own ``status`` words, the ``input_note``, the findings (JSON of
+:class:`autograder.findings.Finding`), the review decision and the overrides. The
+``grading_status`` text is rendered from them on reading (:attr:`GradebookRow.status`).
+Gradebooks written before these fields existed are migrated when opened
+(:data:`SCHEMA_VERSION`): the only time stored status text is read, to split it once into
+the fields.
 """
 
 from __future__ import annotations
@@ -19,21 +27,29 @@ import hashlib
 import json
 import re
 import sqlite3
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from autograder.findings import Finding, findings_from_json, findings_to_json
 from autograder.manual_questions import split_scores
 from autograder.outcome import GradingOutcome
+from autograder.points import points_earned
 from autograder.review import CLEARED, PENDING, REJECTED, apply_review
+from autograder.status import COMPLETED, KERNEL_DIED, NOT_GRADED, RAN, TIMED_OUT, GradingStatus
 
-from .override_rule import Override, apply_overrides
+from .gradescope import StudentKey, parse_student_key
+from .override_rule import Override, apply_overrides, changed_questions, hand_set
 
-__all__ = ["EVENT_ACTIONS", "GRADEBOOK_FILE", "MANUAL_QUESTIONS_META", "Gradebook", "GradebookEvent", "GradebookRow", "float_scores", "output_names", "safe_name",
+__all__ = ["EVENT_ACTIONS", "GRADEBOOK_FILE", "MANUAL_QUESTIONS_META", "SCHEMA_VERSION", "Gradebook", "GradebookEvent", "GradebookRow", "float_scores", "output_names", "safe_name",
            "sha256_bytes", "sha256_file", "submission_name"]
 
 GRADEBOOK_FILE = "gradebook.sqlite"
+
+SCHEMA_VERSION = 2
+"""Meta key ``schema``: 2 since statuses and findings are stored as fields (``outcome``,
+``input_note``, findings with ``null`` cell and line at run time); absent in older gradebooks,
+which :class:`Gradebook` migrates when it opens them."""
 
 MANUAL_QUESTIONS_META = "manual_questions"
 """Meta key: the manual questions (question -> points possible) of the autograder zip last
@@ -57,7 +73,9 @@ CREATE TABLE IF NOT EXISTS submissions (
     results TEXT NOT NULL,
     findings TEXT NOT NULL DEFAULT '[]',
     review TEXT NOT NULL DEFAULT '',
-    review_note TEXT NOT NULL DEFAULT ''
+    review_note TEXT NOT NULL DEFAULT '',
+    outcome TEXT,
+    input_note TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS events (
@@ -163,6 +181,31 @@ def submission_name(label: str) -> str:
     return label.rsplit("/", 1)[-1].split("~", 1)[0]
 
 
+_LEGACY_INPUT_NOTES = ("not in submission_metadata.yml, so its submitters are unknown",
+                       "submission_metadata.yml names no submitter for it")
+"""The input notes gradkit appended to stored statuses before :data:`SCHEMA_VERSION` 2
+(:data:`instructor.discovery.LISTING_NOTES`, as they were written then)."""
+
+
+def _legacy_status(status: str) -> tuple[str, str, str]:
+    """(engine kind, engine words, input note) of a status stored before
+    :data:`SCHEMA_VERSION` 2, when the engine's kind was not stored. Used once per row, by
+    the migration: ``Completed`` (possibly with notes) is ``completed``; the timed-out and
+    kernel-died texts gradkit wrote are those kinds; anything else could not be graded.
+    A trailing input note is split off."""
+    note = next((n for n in _LEGACY_INPUT_NOTES if status.endswith(f"; {n}")), "")
+    text = status[: -len(f"; {note}")] if note else status
+    if text == COMPLETED or text.startswith(COMPLETED + "; "):
+        kind = RAN
+    elif text.startswith("timed out after ") and " in cell " in text.split(";", 1)[0]:
+        kind = TIMED_OUT
+    elif text.startswith("the kernel died in cell "):
+        kind = KERNEL_DIED
+    else:
+        kind = NOT_GRADED
+    return kind, text, note
+
+
 def _now() -> str:
     """The current time, ISO 8601 UTC, to the second."""
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -202,15 +245,18 @@ class GradebookRow:
         scores: question -> points the submission counts for, of the autograded questions
             (after the review rule of :mod:`autograder.review`: 0 while it needs review).
         total: points counted: the autograded questions plus the manual questions scored.
-        status: ``grading_status`` (``needs review: ...`` while pending).
+        state: what became of it, as fields (:class:`autograder.status.GradingStatus`: the
+            engine's kind and words, input note, findings, review, hand-set and changed
+            questions); :attr:`status` is its text, :attr:`completed` and :attr:`kind` what
+            every report asks.
         seconds: grading wall-clock time, seconds.
         graded_at: ISO 8601 UTC time the row was written.
         executions: how many times this submission has been graded into this database.
         results: the Gradescope-format results.json dict, as counted.
-        findings: tampering findings (:class:`autograder.screen.Finding` dicts).
+        findings: tampering findings (:class:`autograder.findings.Finding`).
         review: ``""`` (pending or nothing to review), ``"cleared"`` or ``"rejected"``.
         review_note: the instructor's note with the decision.
-        raw_scores, raw_status: what the tests gave, before the review rule.
+        raw_scores: what the tests gave, before the review rule.
         overrides: question -> :class:`instructor.override_rule.Override` (hand-set points
             and/or a comment); ``scores``, ``total``, ``status`` and ``results`` already
             count them.
@@ -232,19 +278,47 @@ class GradebookRow:
     engine: str
     scores: dict[str, float]
     total: float
-    status: str
+    state: GradingStatus
     seconds: float
     graded_at: str
     executions: int
     results: dict
-    findings: list = ()
+    findings: list[Finding] = field(default_factory=list)
     review: str = ""
     review_note: str = ""
     raw_scores: dict | None = None
-    raw_status: str = ""
     overrides: dict = field(default_factory=dict)
     autograded_scores: dict | None = None
     manual_scores: dict = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """The ``grading_status`` text (:func:`autograder.status.render_status` of :attr:`state`)."""
+        return self.state.text()
+
+    @property
+    def student_key(self) -> StudentKey | None:
+        """The Gradescope submitters and time the ``student`` key names
+        (:func:`instructor.gradescope.parse_student_key`), or None for other keys."""
+        return parse_student_key(self.student)
+
+    @property
+    def students(self) -> list[str]:
+        """Who this submission counts for, the one rule for every output: each member of a
+        Gradescope submission (a group gives each member the group's score), else the
+        ``student`` key, else (no known student) the label itself."""
+        key = self.student_key
+        return [m.student for m in key.members] if key else [self.student or self.label]
+
+    @property
+    def kind(self) -> str:
+        """The outcome kind (:data:`autograder.status.OUTCOME_KINDS`)."""
+        return self.state.kind
+
+    @property
+    def completed(self) -> bool:
+        """Whether every test ran and the score stands (:attr:`autograder.status.GradingStatus.completed`)."""
+        return self.state.completed
 
     @property
     def needs_review(self) -> bool:
@@ -254,13 +328,13 @@ class GradebookRow:
     @property
     def hand_set(self) -> list[str]:
         """Questions whose points were set by hand, in question order of ``overrides``."""
-        return [q for q, o in self.overrides.items() if o.points is not None]
+        return self.state.hand_set_questions
 
     @property
     def changed_overrides(self) -> list[str]:
         """Questions with an override on a changed submission (set on another file or
         autograder than the row's now, not yet confirmed)."""
-        return [q for q, o in self.overrides.items() if o.changed(self.file_sha256, self.autograder_sha256)]
+        return list(self.state.changed)
 
     @property
     def comments(self) -> dict[str, str]:
@@ -290,10 +364,33 @@ class Gradebook:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(_SCHEMA)
         columns = {r[1] for r in self._db.execute("PRAGMA table_info(submissions)")}
-        for column in ("findings TEXT NOT NULL DEFAULT '[]'", "review TEXT NOT NULL DEFAULT ''", "review_note TEXT NOT NULL DEFAULT ''"):
-            if column.split()[0] not in columns:  # a gradebook written before reviews existed
+        for column in ("findings TEXT NOT NULL DEFAULT '[]'", "review TEXT NOT NULL DEFAULT ''", "review_note TEXT NOT NULL DEFAULT ''",
+                       "outcome TEXT", "input_note TEXT NOT NULL DEFAULT ''"):
+            if column.split()[0] not in columns:  # a gradebook written before reviews / structured statuses existed
                 self._db.execute(f"ALTER TABLE submissions ADD COLUMN {column}")
+        if self.meta("schema", 1) < SCHEMA_VERSION:
+            self._migrate()
         self._db.commit()
+
+    def _migrate(self) -> None:
+        """Bring a gradebook written before :data:`SCHEMA_VERSION` to it (not committed):
+        each row's findings re-written in today's form (run-time findings with ``null`` cell
+        and line) and its status split once into the engine's kind, its words and the input
+        note (:func:`_legacy_status`). Rows already migrated are left as they are.
+
+        Raises:
+            autograder.findings.FindingError: a stored finding that is not one (names the row).
+        """
+        rows = self._db.execute("SELECT label, status, findings, outcome FROM submissions").fetchall()
+        for label, status, findings, outcome in rows:
+            fixed = findings_to_json(findings_from_json(findings, f"{self.path}, submission {label!r}"))
+            if outcome is None:
+                kind, text, note = _legacy_status(status)
+                self._db.execute("UPDATE submissions SET outcome = ?, status = ?, input_note = ?, findings = ? WHERE label = ?",
+                                 (kind, text, note, fixed, label))
+            elif fixed != findings:
+                self._db.execute("UPDATE submissions SET findings = ? WHERE label = ?", (fixed, label))
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (json.dumps(SCHEMA_VERSION),))
 
     def close(self) -> None:
         """Close the database."""
@@ -339,21 +436,30 @@ class Gradebook:
         return tuple(row) if row else None
 
     def record(self, outcome: GradingOutcome, *, path: str, member: str | None, student: str | None,
-               file_sha256: str, autograder_sha256: str, engine: str) -> None:
-        """Store one submission's outcome (replacing an older row of the same label) and commit."""
+               file_sha256: str, autograder_sha256: str, engine: str, input_note: str = "") -> None:
+        """Store one submission's outcome (replacing an older row of the same label) and commit.
+
+        Args:
+            outcome: what the engine gave (its kind, words, scores, results and findings are stored).
+            path, member, student, file_sha256, autograder_sha256, engine: see :class:`GradebookRow`.
+            input_note: what the input says about the submission (``""``: nothing), shown
+                after the engine's status (:func:`autograder.status.render_status`).
+        """
         previous = self._db.execute("SELECT executions, file_sha256, review, review_note FROM submissions WHERE label = ?",
                                     (outcome.label,)).fetchone()
         # a decision stands for the file it was made on; a changed file is reviewed afresh
         review, note = (previous[2], previous[3]) if previous and previous[1] == file_sha256 and outcome.findings else ("", "")
         before = self._summary(outcome.label)
         self._db.execute(
-            "INSERT OR REPLACE INTO submissions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO submissions (label, path, member, student, file_sha256, autograder_sha256, engine, scores,"
+            " total, status, seconds, graded_at, executions, results, findings, review, review_note, outcome, input_note)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 outcome.label, path, member, student, file_sha256, autograder_sha256, engine,
                 json.dumps(outcome.scores), outcome.total, outcome.status, outcome.seconds,
                 datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 (previous[0] if previous else 0) + 1, json.dumps(float_scores(outcome.results)),
-                json.dumps(outcome.findings), review, note,
+                findings_to_json(outcome.findings), review, note, outcome.kind, input_note or "",
             ),
         )
         self._event("graded", outcome.label, before, self._summary(outcome.label), engine)
@@ -361,11 +467,12 @@ class Gradebook:
 
     def _summary(self, label: str) -> str:
         """JSON text of what a row says (file, hashes, points, status) for the history; ``""`` if no row."""
-        r = self._db.execute("SELECT path, member, student, file_sha256, autograder_sha256, engine, total, status, review"
-                             " FROM submissions WHERE label = ?", (label,)).fetchone()
+        r = self._db.execute("SELECT path, member, student, file_sha256, autograder_sha256, engine, total, status, review, outcome,"
+                             " input_note FROM submissions WHERE label = ?", (label,)).fetchone()
         if r is None:
             return ""
-        keys = ("path", "member", "student", "file_sha256", "autograder_sha256", "engine", "total", "status", "review")
+        keys = ("path", "member", "student", "file_sha256", "autograder_sha256", "engine", "total", "status", "review", "outcome",
+                "input_note")
         return json.dumps(dict(zip(keys, r)))
 
     def _event(self, action: str, label: str, old: str = "", new: str = "", note: str = "") -> None:
@@ -442,16 +549,16 @@ class Gradebook:
                     "the same file given under another name")
         self._db.commit()
 
-    def update_student(self, label: str, student: str | None, *, status: Callable[[str], str] | None = None) -> bool:
-        """Make a stored row name ``student`` (and, with ``status``, say what the current
-        input adds to its status) without grading it again; record a ``reattributed`` event
+    def update_student(self, label: str, student: str | None, *, input_note: str | None = None) -> bool:
+        """Make a stored row name ``student`` (and, with ``input_note``, say what the current
+        input says about it) without grading it again; record a ``reattributed`` event
         with the row before and after, and commit. Nothing is written when nothing changes.
 
         Args:
             label: the submission's label.
             student: the student key the current input gives (e.g. a changed Gradescope
                 ``submission_metadata.yml``), or None.
-            status: a function of the stored ``grading_status`` giving the one to store.
+            input_note: the note to store (``""``: none; None: keep the stored one).
 
         Returns:
             bool: whether the row changed.
@@ -459,14 +566,14 @@ class Gradebook:
         Raises:
             KeyError: no submission has that label.
         """
-        row = self._db.execute("SELECT student, status FROM submissions WHERE label = ?", (label,)).fetchone()
+        row = self._db.execute("SELECT student, input_note FROM submissions WHERE label = ?", (label,)).fetchone()
         if row is None:
             raise KeyError(f"no submission labelled {label!r} in {self.path}")
-        new_status = status(row[1]) if status else row[1]
-        if (row[0], row[1]) == (student, new_status):
+        new_note = row[1] if input_note is None else input_note
+        if (row[0], row[1]) == (student, new_note):
             return False
         before = self._summary(label)
-        self._db.execute("UPDATE submissions SET student = ?, status = ? WHERE label = ?", (student, new_status, label))
+        self._db.execute("UPDATE submissions SET student = ?, input_note = ? WHERE label = ?", (student, new_note, label))
         self._event("reattributed", label, before, self._summary(label), "the input changed (not graded again: the file is unchanged)")
         self._db.commit()
         return True
@@ -476,7 +583,7 @@ class Gradebook:
         where = f" WHERE label IN ({', '.join('?' * len(labels))})" if labels is not None and len(labels) < 500 else ""
         cursor = self._db.execute(
             "SELECT label, path, member, student, file_sha256, autograder_sha256, engine, scores, status, seconds, graded_at,"
-            f" executions, results, findings, review, review_note FROM submissions{where} ORDER BY label",
+            f" executions, results, findings, review, review_note, outcome, input_note FROM submissions{where} ORDER BY label",
             tuple(labels) if where else ())
         by_label = {}
         fetched = cursor.fetchall()
@@ -485,21 +592,23 @@ class Gradebook:
         overrides = self._read_overrides(labels if where else None, possible)
         points = {**possible, **manual}
         for r in fetched:
-            raw_scores, findings = json.loads(r[7]), json.loads(r[13])
-            scores, status, results = apply_review(raw_scores, r[8], json.loads(r[12]), findings, r[14])
+            raw_scores = json.loads(r[7])
+            findings = tuple(findings_from_json(r[13], f"{self.path}, submission {r[0]!r}"))
+            scores, results = apply_review(raw_scores, json.loads(r[12]), list(findings), r[14])
             autograded = dict(scores)
-            scores, status, results = apply_overrides(scores, status, results, overrides.get(r[0], {}), raw_scores=raw_scores,
-                                                      points=points, file_sha256=r[4], autograder_sha256=r[5])
+            own = overrides.get(r[0], {})
+            scores, results = apply_overrides(scores, results, own, raw_scores=raw_scores, points=points)
             # a manual question is scored once an override gives it points (split_scores)
             scores, manual_scores = split_scores(scores, manual)
+            state = GradingStatus(engine_kind=r[16], engine_text=r[8], input_note=r[17], findings=findings, review=r[14],
+                                  hand_set=hand_set(own), changed=changed_questions(own, r[4], r[5]))
             row = GradebookRow(
                 label=r[0], path=r[1], member=r[2], student=r[3], file_sha256=r[4], autograder_sha256=r[5],
                 engine=r[6], scores=scores,
-                total=float(sum(v for v in scores.values() if v is not None)
-                            + sum(s for s in manual_scores.values() if s is not None)),
-                status=status, seconds=r[9], graded_at=r[10],
-                executions=r[11], results=float_scores(results), findings=findings, review=r[14], review_note=r[15],
-                raw_scores=raw_scores, raw_status=r[8], overrides=overrides.get(r[0], {}), autograded_scores=autograded,
+                total=points_earned(scores, manual_scores),
+                state=state, seconds=r[9], graded_at=r[10],
+                executions=r[11], results=float_scores(results), findings=list(findings), review=r[14], review_note=r[15],
+                raw_scores=raw_scores, overrides=own, autograded_scores=autograded,
                 manual_scores=manual_scores,
             )
             by_label[row.label] = row

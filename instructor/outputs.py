@@ -1,4 +1,10 @@
-"""Every output of a grading folder, rebuilt from every row of its gradebook.
+"""Every output of a grading folder, rebuilt from every row of its gradebook: the exports module.
+
+:func:`write_exports` writes grades.csv, students.csv, results/, feedback/
+(:mod:`instructor.feedback`) and the report (:mod:`instructor.report`) from the gradebook's
+rows (:meth:`instructor.gradebook.Gradebook.rows`, statuses rendered by
+:mod:`autograder.status`); the Canvas and Moodle exports read the same rows through
+:func:`instructor.lms.common.read_grading_dir`, not by re-reading grades.csv.
 
 One rule for all outputs: ``grades.csv``, ``students.csv``, ``results/``, ``feedback/``,
 ``report.html`` and the Canvas/Moodle import files always show every submission in
@@ -315,13 +321,12 @@ def students_table(rows: list[GradebookRow], points: dict[str, float], manual: d
         adds up the scored questions, and ``manual_pending`` (after ``grading_status``) lists
         the ones awaiting a score.
     """
-    from .gradescope import parse_student_key
     from .lms.attempts import attempt_key
 
     groups: dict[str, list[tuple[GradebookRow, object]]] = {}
     for row in rows:
-        key = parse_student_key(row.student)
-        for student in ([m.student for m in key.members] if key else [row.student or row.label]):
+        key = row.student_key
+        for student in row.students:
             groups.setdefault(student, []).append((row, key))
     manual = dict(manual or {})
     columns = question_order(points, manual)

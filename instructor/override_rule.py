@@ -26,33 +26,20 @@ Choices (as nbgrader and Gradescope users expect):
   student (feedback, results.json); the instructor's notes stay in the history.
 
 Statuses: ``<status>; set by hand: q3=4.5, q1=0`` and, while an override is on a changed
-submission, ``...; override on a changed submission: q3 (it counts; confirm or unset it)``.
-:func:`hand_set_questions` and :func:`changed_questions` read them back (the LMS exports
-see only grades.csv).
+submission, ``...; override on a changed submission: q3 (it counts; confirm or unset it)``,
+written by :func:`autograder.status.render_status` from :func:`hand_set` and
+:func:`changed_questions` (structured; nothing reads the text back).
 """
 
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CHANGED", "Override", "SET_BY_HAND", "apply_overrides", "changed_questions", "format_score", "hand_set_questions"]
+from autograder.status import CHANGED, SET_BY_HAND, format_score
 
-SET_BY_HAND = "set by hand"
-"""Marker in ``grading_status`` (``; set by hand: q3=4.5``) of a submission with hand-set points."""
-CHANGED = "override on a changed submission"
-"""Marker in ``grading_status`` of a submission whose file or autograder changed after an override."""
-
-_SET = re.compile(r"; " + SET_BY_HAND + r": ([^;]*)")
-_CHANGED = re.compile(r"; " + CHANGED + r": ([^;(]*)")
-_MARKER_TEXT = re.compile("(" + re.escape(SET_BY_HAND) + "|" + re.escape(CHANGED) + "):", re.IGNORECASE)
-
-
-def format_score(points: float | None) -> str:
-    """Points as written in statuses and listings: ``4.5``, ``2``, ``none`` (no score)."""
-    return "none" if points is None else f"{float(points):g}"
+__all__ = ["CHANGED", "Override", "SET_BY_HAND", "apply_overrides", "changed_questions", "format_score", "hand_set"]
 
 
 @dataclass(frozen=True)
@@ -87,52 +74,43 @@ class Override:
         return self.points is not None and (self.file_sha256, self.autograder_sha256) != (file_sha256, autograder_sha256)
 
 
-def hand_set_questions(status: str) -> list[str]:
-    """Questions a ``grading_status`` says were set by hand (``[]`` if none)."""
-    found = _SET.search(status or "")
-    return [part.split("=", 1)[0].strip() for part in found.group(1).split(",") if part.strip()] if found else []
+def hand_set(overrides: dict[str, Override]) -> tuple[tuple[str, float], ...]:
+    """(question, points) of every override with hand-set points, in ``overrides`` order."""
+    return tuple((q, float(o.points)) for q, o in overrides.items() if o.points is not None)
 
 
-def changed_questions(status: str) -> list[str]:
-    """Questions a ``grading_status`` lists as an override on a changed submission."""
-    found = _CHANGED.search(status or "")
-    return [part.strip() for part in found.group(1).split(",") if part.strip()] if found else []
+def changed_questions(overrides: dict[str, Override], file_sha256: str, autograder_sha256: str) -> tuple[str, ...]:
+    """Questions whose hand-set points were set on another file or autograder than the
+    row's now (:meth:`Override.changed`), in ``overrides`` order."""
+    return tuple(q for q, o in overrides.items() if o.changed(file_sha256, autograder_sha256))
 
 
-def apply_overrides(scores: dict[str, float | None], status: str, results: dict[str, Any], overrides: dict[str, Override], *,
-                    raw_scores: dict[str, float | None], points: dict[str, float], file_sha256: str,
-                    autograder_sha256: str) -> tuple[dict[str, float | None], str, dict[str, Any]]:
-    """The scores, status and results.json a submission counts for with its overrides.
+def apply_overrides(scores: dict[str, float | None], results: dict[str, Any], overrides: dict[str, Override], *,
+                    raw_scores: dict[str, float | None], points: dict[str, float]) -> tuple[dict[str, float | None], dict[str, Any]]:
+    """The scores and results.json a submission counts for with its overrides (its status
+    text: :func:`autograder.status.render_status` with :func:`hand_set` and :func:`changed_questions`).
 
     Args:
         scores: question -> points counted after the review rule (points; None: not scored).
-        status: the ``grading_status`` after the review rule.
         results: the Gradescope-format results.json after the review rule (not modified).
         overrides: question -> :class:`Override` of this submission.
         raw_scores: question -> what the tests gave (before the review rule).
         points: question -> points possible.
-        file_sha256, autograder_sha256: the row's current hashes (for "changed").
 
     Returns:
-        (scores, status, results): unchanged without overrides (but for the markers'
-        text in a status that did not come from this rule, e.g. a file name quoted in a
-        failure status: written ``"set by hand":``, so that no reader takes it for one). Otherwise each hand-set
-        question counts its points; the status gets ``; set by hand: q=p, ...`` (and
-        ``; override on a changed submission: q, ...``); in results.json each such
-        question's entry gets the points and an output saying they were set by hand and
-        what the tests gave, comments are added to their question's entry (one is added
-        for a question that has none), and the top-level ``score`` is the counted total.
+        (scores, results): unchanged without overrides. Otherwise each hand-set question
+        counts its points; in results.json each such question's entry gets the points and
+        an output saying they were set by hand and what the tests gave, comments are added
+        to their question's entry (one is added for a question that has none), and the
+        top-level ``score`` is the counted total.
     """
-    # the markers mean what this rule wrote, never text a submission put there (a file named
-    # "x; set by hand: q1=2.ipynb" is quoted in its failure status)
-    status = _MARKER_TEXT.sub(r'"\1":', status or "")
     if not overrides:
-        return scores, status, results
+        return scores, results
     scores = dict(scores)
     counted = copy.deepcopy(results)
     tests = counted.setdefault("tests", [])
     by_name = {t.get("name"): t for t in tests if isinstance(t, dict)}
-    hand, changed = [], []
+    hand = False
     for q, o in overrides.items():
         entry = by_name.get(q)
         if entry is None:
@@ -142,20 +120,15 @@ def apply_overrides(scores: dict[str, float | None], status: str, results: dict[
         lines = []
         if o.points is not None:
             scores[q] = float(o.points)
-            hand.append(f"{q}={format_score(o.points)}")
+            hand = True
             gave = raw_scores.get(q)
             lines.append(f"Set by hand by the instructor: {format_score(o.points)} / {format_score(points.get(q))} points"
                          + (f" (the tests gave {format_score(gave)})." if gave is not None else "."))
             entry["score"] = float(o.points)
-            if o.changed(file_sha256, autograder_sha256):
-                changed.append(q)
         if o.comment:
             lines.append(f"Comment from the instructor: {o.comment}")
         if lines:
             entry["output"] = "\n".join(lines) + ("\n\n" + str(entry.get("output", "")) if entry.get("output") else "\n")
     if hand:
-        status = f"{status}; {SET_BY_HAND}: {', '.join(hand)}"
         counted["score"] = float(sum(v for v in scores.values() if v is not None))
-    if changed:
-        status = f"{status}; {CHANGED}: {', '.join(changed)} (it counts; confirm or unset it)"
-    return scores, status, counted
+    return scores, counted

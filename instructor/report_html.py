@@ -21,7 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from autograder.outcome import is_completed
+from autograder.points import points_possible  # noqa: E402
 
 from .gradebook import GradebookRow  # noqa: E402
 from .override_rule import CHANGED, format_score  # noqa: E402
@@ -92,7 +92,7 @@ def write_report(rows: list[GradebookRow], points: dict[str, float], out_dir: Pa
         Path: the report's path.
     """
     manual = dict(manual or {})
-    possible = (sum(points.values()) + sum(manual.values())) or 1.0
+    possible = points_possible(points, manual) or 1.0
     totals = [r.total for r in rows]
     fig, ax = plt.subplots(figsize=(6, 3))
     ax.hist(totals, bins=min(20, max(5, len(set(totals)))), range=(0, possible), color="#4c72b0")
@@ -111,7 +111,7 @@ def write_report(rows: list[GradebookRow], points: dict[str, float], out_dir: Pa
     common = pd.DataFrame([(q, m, n) for (q, m), n in counts.most_common(15)], columns=["question", "message", "submissions"])
     slow = pd.DataFrame([(r.label, round(r.seconds, 2), r.status) for r in sorted(rows, key=lambda r: -r.seconds)[:10]],
                         columns=["submission", "seconds", "status"])
-    problems = pd.DataFrame([(r.label, r.status) for r in rows if not is_completed(r.status)], columns=["submission", "grading_status"])
+    problems = pd.DataFrame([(r.label, r.status) for r in rows if not r.completed], columns=["submission", "grading_status"])
     hand = pd.DataFrame([(r.label, q, _score(o.points), _score((r.raw_scores or {}).get(q)),
                           CHANGED if q in r.changed_overrides else "", o.comment, o.note)
                          for r in rows for q, o in r.overrides.items()],

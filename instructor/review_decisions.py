@@ -12,7 +12,7 @@ import contextlib
 import difflib
 from pathlib import Path
 
-from autograder.review import CLEARED, PENDING, REJECTED, finding_text
+from autograder.review import CLEARED, PENDING, REJECTED
 
 from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow
 from .lock import output_lock
@@ -84,7 +84,7 @@ def review_listing(rows: list[GradebookRow], *, out_dir: Path | str = "DIR") -> 
         state = {PENDING: "NEEDS REVIEW", CLEARED: "cleared", REJECTED: "rejected"}[row.review]
         raw = sum((row.raw_scores or {}).values())
         out.append(f"{row.label}: {state} (tests gave {raw:g} points; counts {row.total:g})" + (f" - note: {row.review_note}" if row.review_note else ""))
-        out += [f"    {finding_text(f)}" for f in row.findings]
+        out += [f"    {f.text()}" for f in row.findings]
     pending = sum(1 for r in rows if r.needs_review)
     out.append(f"{len(rows)} flagged, {pending} pending.")
     if pending:

@@ -39,7 +39,6 @@ import nbformat
 from autograder.install_lines import InstallLine, strip_notebook_install_lines
 from autograder.non_code_answers import explained_output, find_non_code_answers
 from autograder.notebook_reader import NotebookReadError, read_notebook_file
-from autograder.review import finding_text
 from autograder.screen import screen_notebook
 
 __all__ = ["CellError", "CheckReport", "CheckUsageError", "PreparedCheck", "QuestionCheck", "check_notebook", "main", "prepare_check",
@@ -213,7 +212,7 @@ def prepare_check(path: Path, questions: list[str] | None = None, *, tests_from:
     if unknown:
         raise CheckUsageError(f"{path}: no tests for {', '.join(unknown)} in this notebook; its questions are {', '.join(known)}")
     report.not_run = strip_notebook_install_lines(notebook)  # as graded: not run, no finding
-    report.review = [finding_text(f.to_dict()) for f in screen_notebook(notebook)]
+    report.review = [f.text() for f in screen_notebook(notebook)]
     return PreparedCheck(path, notebook, report, selected)
 
 

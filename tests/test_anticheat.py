@@ -267,7 +267,7 @@ def test_attack_earns_no_more_than_its_honest_answers(sample, graded):
     assert counted == sample.expected, f"{label}: {row.status}"
     for question, honest in sample.honest.items():
         assert row.raw_scores.get(question, 0) <= honest, f"{label}: the tests gave {row.raw_scores} > honest {sample.honest}"
-    static = [f for f in row.findings if f["rule"] != "runtime"]
+    static = [f for f in row.findings if f.rule != "runtime"]
     if sample.flagged:
         assert static, f"{label} should be flagged by the screen"
         assert row.status.startswith("needs review: cell ")
@@ -291,14 +291,14 @@ def test_hidden_test_sources_never_reach_a_message(graded):
     for label, row in rows.items():
         text = json.dumps(row.results)
         assert "def test_" not in text and "@test_case" not in text, label
-    runtime = [f["message"] for f in rows["anticheat/b34-leak-through-public-feedback.ipynb"].findings if f["rule"] == "runtime"]
+    runtime = [f.message for f in rows["anticheat/b34-leak-through-public-feedback.ipynb"].findings if f.rule == "runtime"]
     assert "while the tests ran: read a stack frame (.tb_frame): refused" in runtime, runtime
 
 
 def test_frames_are_refused_to_student_code_during_the_cells_and_the_tests(graded):
     _, rows = graded
     for name in ("b04-traceback-walk-mark-passed", "b24-format-field-walk"):
-        runtime = [f["message"] for f in rows[f"anticheat/{name}.ipynb"].findings if f["rule"] == "runtime"]
+        runtime = [f.message for f in rows[f"anticheat/{name}.ipynb"].findings if f.rule == "runtime"]
         assert "while running: read a stack frame (.tb_frame): refused" in runtime, runtime
         assert "while the tests ran: read a stack frame (.tb_frame): refused" in runtime, runtime
 
@@ -308,7 +308,7 @@ def test_a_patch_made_and_taken_back_during_the_tests_is_found(graded):
     it back; the check after each test file finds and undoes it, so q3 is graded honestly."""
     _, rows = graded
     row = rows["anticheat/b12-transient-patch-during-tests.ipynb"]
-    runtime = [f["message"] for f in row.findings if f["rule"] == "runtime"]
+    runtime = [f.message for f in row.findings if f.rule == "runtime"]
     assert "changed the grader's libraries while the tests ran: torch.allclose was replaced" in runtime, runtime
     assert row.raw_scores == {"q1": 2, "q2": 3, "q3": 3.5}
 
@@ -339,7 +339,7 @@ def test_attacks_on_the_grader_and_other_submissions_do_no_harm(name, graded):
     _, rows = graded
     row = rows[f"anticheat/{name}.ipynb"]
     # b11's cell loops for 8 s, as long as the test's cell timeout: it may be interrupted at its end
-    assert row.raw_status.split("; cell ")[0] == "Completed", row.raw_status
+    assert row.state.tests_ran and row.state.engine_text.split("; cell ")[0] == "Completed", row.state
     if name == "b17-root-capabilities-recon":
         # its f1 raises on purpose wherever the tests call it (to report what it managed;
         # the feedback does not show the message): q1's public test (f1 on public points)
@@ -354,7 +354,7 @@ def test_forged_grading_messages_are_ignored_and_flagged(graded):
     _, rows = graded
     forge = rows["probes/forge.ipynb"]
     assert forge.raw_scores == {"q1": 0, "q2": 0, "q3": 0}
-    runtime = [f["message"] for f in forge.findings if f["rule"] == "runtime"]
+    runtime = [f.message for f in forge.findings if f.rule == "runtime"]
     assert any("unsigned message" in m for m in runtime), runtime
 
 
@@ -362,7 +362,7 @@ def test_patched_libraries_are_restored_before_the_tests_and_reported(graded):
     _, rows = graded
     patch = rows["probes/patch.ipynb"]
     assert patch.raw_scores == {"q1": 0, "q2": 3, "q3": 5}  # what q1-math-log honestly earns
-    runtime = " | ".join(f["message"] for f in patch.findings if f["rule"] == "runtime")
+    runtime = " | ".join(f.message for f in patch.findings if f.rule == "runtime")
     assert "torch.allclose was replaced" in runtime
     assert "gradkit_checks.check_from_autograd was replaced" in runtime
 
@@ -370,7 +370,7 @@ def test_patched_libraries_are_restored_before_the_tests_and_reported(graded):
 def test_patches_made_while_the_tests_call_student_code_are_flagged(graded):
     table, rows = graded
     late = rows["probes/late.ipynb"]
-    runtime = " | ".join(f["message"] for f in late.findings if f["rule"] == "runtime")
+    runtime = " | ".join(f.message for f in late.findings if f.rule == "runtime")
     assert "changed the grader's libraries while the tests ran: torch.allclose was replaced" in runtime
     assert tuple(table.loc["probes/late.ipynb", ["q1", "q2", "q3"]]) == (0, 0, 0)
 
@@ -379,18 +379,18 @@ def test_torch_left_in_other_modes_is_put_back_before_the_tests_and_flagged(grad
     table, rows = graded
     probe = rows["probes/torch-flags.ipynb"]
     assert probe.raw_scores == {"q1": 2, "q2": 3, "q3": 5}  # the tests ran with torch as the zygote left it
-    runtime = [f["message"] for f in probe.findings if f["rule"] == "runtime"]
+    runtime = [f.message for f in probe.findings if f.rule == "runtime"]
     assert "changed torch's state: changed torch.get_default_dtype() from torch.float32 to torch.float64" in runtime, runtime
     assert "changed torch's state: changed torch.is_grad_enabled() from True to False" in runtime, runtime
     assert any("denormal" in m for m in runtime), runtime
-    assert not [f for f in probe.findings if f["rule"] != "runtime"]  # run time alone: the screen saw nothing
+    assert not [f for f in probe.findings if f.rule != "runtime"]  # run time alone: the screen saw nothing
     assert tuple(table.loc["probes/torch-flags.ipynb", ["q1", "q2", "q3"]]) == (0, 0, 0)
 
 
 def test_torch_state_changed_while_the_tests_call_student_code_is_flagged(graded):
     table, rows = graded
     late = rows["probes/late-torch.ipynb"]
-    runtime = " | ".join(f["message"] for f in late.findings if f["rule"] == "runtime")
+    runtime = " | ".join(f.message for f in late.findings if f.rule == "runtime")
     assert "changed torch's state while the tests ran: changed torch.set_flush_denormal" in runtime, runtime
     assert tuple(table.loc["probes/late-torch.ipynb", ["q1", "q2", "q3"]]) == (0, 0, 0)
 

@@ -153,7 +153,9 @@ def test_gradescope_entries_without_a_notebook_and_unlisted_folders_are_kept(tmp
     """Every metadata entry and every folder is a submission: a missing, empty, notebook-less
     or two-notebook folder carries a problem (graded as 0 with that status), an unlisted or
     submitter-less folder a note; a key naming a path outside the export is not followed."""
-    from instructor.discovery import NO_SUBMITTER_NOTE, UNLISTED_NOTE, input_status
+    from autograder.outcome import GradingOutcome
+    from autograder.status import RAN, GradingStatus
+    from instructor.discovery import NO_SUBMITTER_NOTE, UNLISTED_NOTE, input_note
 
     export = tmp_path / "export"
     for name, files in {"submission_2": [], "submission_3": ["r.pdf"], "submission_4": ["a.ipynb", "b.ipynb"],
@@ -180,7 +182,11 @@ def test_gradescope_entries_without_a_notebook_and_unlisted_folders_are_kept(tmp
         "export/submission_6": (None, None, NO_SUBMITTER_NOTE),
     }
     assert found["export/submission_5"].path == export / "submission_5" / "nb.ipynb"
-    # the status follows the current metadata: an earlier note is replaced, never repeated
-    assert input_status(found["export/submission_5"], "Completed") == f"Completed; {UNLISTED_NOTE}"
-    assert input_status(found["export/submission_6"], f"Completed; {UNLISTED_NOTE}") == f"Completed; {NO_SUBMITTER_NOTE}"
-    assert input_status(found["export/submission_2"], "anything") == found["export/submission_2"].problem
+    # the status follows the current metadata: the note is stored apart from the engine's words
+    # (so an earlier note is replaced, never repeated) and rendered after them
+    def status(sub, engine_text="Completed"):
+        return GradingStatus(RAN, engine_text, input_note=input_note(sub)).text()
+    assert status(found["export/submission_5"]) == f"Completed; {UNLISTED_NOTE}"
+    assert status(found["export/submission_6"]) == f"Completed; {NO_SUBMITTER_NOTE}"
+    problem = found["export/submission_2"]
+    assert input_note(problem) == "" and GradingOutcome.failure(problem.label, problem.problem).status == problem.problem

@@ -111,8 +111,8 @@ def test_engines_agree_on_every_submission(both_engines, built):
     disagreements = []
     for label in sorted(otter):
         a, b = otter[label], fork[label]
-        static_a = [f for f in a.findings if f["rule"] != "runtime"]
-        static_b = [f for f in b.findings if f["rule"] != "runtime"]
+        static_a = [f for f in a.findings if f.rule != "runtime"]
+        static_b = [f for f in b.findings if f.rule != "runtime"]
         per_question_a = {q: a.scores.get(q, 0.0) for q in built.points}  # as grades.csv shows them
         per_question_b = {q: b.scores.get(q, 0.0) for q in built.points}
         if per_question_a != per_question_b:

@@ -324,4 +324,4 @@ def test_ok_format_tests_survive_a_patched_doctest(builds, engines, tmp_path):
     nbformat.write(nb, path)
     outcome = engines["fork"].grade(Submission(path, "patched"), built.autograder_zip, limits=Limits())
     assert outcome.scores == {q: 0.0 for q in built.points}
-    assert any("doctest.DocTestRunner was replaced" in f["message"] for f in outcome.findings), outcome.findings
+    assert any("doctest.DocTestRunner was replaced" in f.message for f in outcome.findings), outcome.findings

@@ -17,11 +17,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from autograder.status import RAN, GradingStatus
 from instructor.cli import main as cli
 from instructor.gradebook import Gradebook
 from instructor.outputs import results_file_name
 from instructor.override_rule import CHANGED as CHANGED_TEXT
-from instructor.override_rule import Override, apply_overrides, changed_questions, hand_set_questions
+from instructor.override_rule import Override, apply_overrides, changed_questions, hand_set
 from instructor.overrides import OverrideError, add_comment, confirm_override, history, set_points, unset_points
 from instructor.samples import load_samples, write_samples
 
@@ -96,6 +97,12 @@ def _ok(*args: str) -> str:
 
 def _grades(out: Path) -> pd.DataFrame:
     return pd.read_csv(out / "grades.csv").set_index("file")
+
+
+def _rows(out: Path) -> dict:
+    """label -> the gradebook row (structured status fields)."""
+    with Gradebook(out) as book:
+        return {row.label: row for row in book.rows()}
 
 
 def _feedback(out: Path, label: str) -> str:
@@ -265,7 +272,8 @@ def test_regrading_keeps_overrides_and_lists_an_override_on_a_changed_submission
         archive.writestr("NOTES.txt", "rebuilt after fixing a typo")
     summary = _grade(zip_copy, subs, out)
     assert "regraded 4 because the autograder changed" in summary
-    assert changed_questions(_grades(out).loc[SMITH, "grading_status"]) == ["q3"]
+    assert _rows(out)[SMITH].changed_overrides == ["q3"]
+    assert _grades(out).loc[SMITH, "grading_status"].endswith("; override on a changed submission: q3 (it counts; confirm or unset it)")
     assert _grades(out).loc[SMITH, "q3"] == 4.5
     assert _grades(out).loc[OBRIEN, "grading_status"] == "Completed; cleared after review"  # the decision stands (same file)
     row = unset_points(out_dir=out, label=SMITH, question="q3", note="back to the tests")
@@ -386,16 +394,14 @@ def test_the_override_rule_with_no_autograded_score():
     """apply_overrides on a question whose autograded score is None (manual, not yet scored)."""
     o = Override(label="a", question="q4", points=3.0, comment="Good derivation.", note="", file_sha256="f",
                  autograder_sha256="z", autograded=None, set_at="2026-01-01T00:00:00+00:00")
-    scores, status, results = apply_overrides({"q1": 2.0, "q4": None}, "Completed", {"tests": []}, {"q4": o},
-                                              raw_scores={"q1": 2.0, "q4": None}, points={"q1": 2.0, "q4": 5.0},
-                                              file_sha256="f", autograder_sha256="z")
-    assert scores == {"q1": 2.0, "q4": 3.0} and status == "Completed; set by hand: q4=3" and results["score"] == 5.0
+    scores, results = apply_overrides({"q1": 2.0, "q4": None}, {"tests": []}, {"q4": o},
+                                      raw_scores={"q1": 2.0, "q4": None}, points={"q1": 2.0, "q4": 5.0})
+    status = GradingStatus(RAN, "Completed", hand_set=hand_set({"q4": o}), changed=changed_questions({"q4": o}, "f", "z"))
+    assert scores == {"q1": 2.0, "q4": 3.0} and status.text() == "Completed; set by hand: q4=3" and results["score"] == 5.0
     assert results["tests"] == [{"name": "q4", "score": 3.0, "max_score": 5.0, "visibility": "visible",
                                  "output": "Set by hand by the instructor: 3 / 5 points.\nComment from the instructor: Good derivation.\n"}]
-    assert hand_set_questions(status) == ["q4"] and changed_questions(status) == []
-    _, changed, _ = apply_overrides({"q4": None}, "Completed", {}, {"q4": o}, raw_scores={}, points={"q4": 5.0},
-                                    file_sha256="other", autograder_sha256="z")
-    assert changed_questions(changed) == ["q4"]
+    assert status.hand_set_questions == ["q4"] and status.changed == ()
+    assert changed_questions({"q4": o}, "other", "z") == ("q4",)
 
 
 def test_removing_a_submission_takes_its_overrides_on_the_record(work):
@@ -422,8 +428,7 @@ def test_a_file_name_cannot_pass_for_a_status_gradkit_writes(built, tmp_path):
     (``Completed; ...``, ``needs review: ...``) or carrying an override marker, it is
     still a failure, with nothing set by hand and nothing flagged, in grades.csv and the
     batch summary."""
-    from autograder.outcome import is_completed
-    from autograder.review import NEEDS_REVIEW, REJECTED_STATUS, engine_status
+    from autograder.status import NEEDS_REVIEW, NOT_GRADED, REJECTED_STATUS
     from instructor.batch import grade_batch
 
     subs = tmp_path / "subs"
@@ -438,9 +443,10 @@ def test_a_file_name_cannot_pass_for_a_status_gradkit_writes(built, tmp_path):
     assert sorted(r["file"].split("/")[-1] for r in rows) == sorted(names)
     for r in rows:
         status = r["grading_status"]
-        assert not is_completed(status) and not is_completed(engine_status(status)), status
+        row = _rows(out)[r["file"]]
+        assert not row.completed and not row.state.tests_ran and row.kind == NOT_GRADED, status
         assert not status.startswith((NEEDS_REVIEW, REJECTED_STATUS)), status
-        assert hand_set_questions(status) == [] and changed_questions(status) == [], status
+        assert row.hand_set == [] and row.changed_overrides == [], status
         assert float(r["total_points_earned"]) == 0
     summary = result.text()
     assert "0 completed, 6 could not be fully graded" in summary

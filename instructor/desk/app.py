@@ -29,6 +29,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from autograder.points import points_possible
 from autograder.submissions import Submission, SubmissionError, read_submission_notebook
 
 from .. import overrides
@@ -132,7 +133,7 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
         import matplotlib.pyplot as plt
 
         snap = read_snapshot(out_dir)
-        possible = sum(snap.questions.values()) or 1.0
+        possible = points_possible(snap.points, snap.manual) or 1.0
         fig, ax = plt.subplots(figsize=(6, 2.4))
         totals = [r.total for r in snap.rows]
         ax.hist(totals, bins=min(20, max(5, len(set(totals)))), range=(0, possible), color="#4c72b0")

@@ -21,8 +21,7 @@ from pathlib import Path, PurePosixPath
 
 from autograder.manual_questions import question_order
 from autograder.otter_tests import read_zip_tests
-from autograder.outcome import is_completed
-from autograder.review import engine_status, finding_text
+from autograder.findings import Finding
 
 from ..gradebook import Gradebook, GradebookRow
 
@@ -190,7 +189,8 @@ class ClassFilter:
         needs_review: only flagged submissions nobody has decided on.
         failed: only submissions whose tests gave less than every point of this question
             (what the tests gave, before the needs-review rule and hand-set points).
-        incomplete: only submissions whose grading did not complete (the engine's status).
+        incomplete: only submissions whose tests did not all run (the engine's kind,
+            :attr:`autograder.status.GradingStatus.tests_ran`; flagged ones have their own filter).
         overridden: only submissions with a score set by hand.
         text: only submissions whose label or student contains this text (case-insensitive).
     """
@@ -220,7 +220,7 @@ def filter_rows(rows: list[GradebookRow], points: dict[str, float], flt: ClassFi
         tests_gave = row.raw_scores if row.raw_scores is not None else row.scores
         if flt.failed and tests_gave.get(flt.failed, 0.0) >= points.get(flt.failed, 0.0):
             continue
-        if flt.incomplete and is_completed(engine_status(row.raw_status or row.status)):
+        if flt.incomplete and row.state.tests_ran:
             continue
         if flt.overridden and not (overridden_questions(row) or changed_overrides(row)):
             continue
@@ -314,16 +314,14 @@ def read_snapshot(out_dir: Path, label: str | None = None) -> Snapshot:
                         manual=book.manual_questions())
 
 
-def findings_by_cell(row: GradebookRow) -> tuple[dict[int, list[dict]], list[dict]]:
-    """A row's findings split into (1-based cell -> findings, findings without a cell: run time).
-
-    Each finding is a copy of the screen's dict (``cell``, ``line``, ``code``, ``message``,
-    ``rule``) with ``text`` added (:func:`autograder.review.finding_text`)."""
-    by_cell: dict[int, list[dict]] = {}
+def findings_by_cell(row: GradebookRow) -> tuple[dict[int, list[Finding]], list[Finding]]:
+    """A row's findings split into (1-based cell -> findings, findings without a cell: run time),
+    each a :class:`autograder.findings.Finding` (its text: :meth:`~autograder.findings.Finding.text`)."""
+    by_cell: dict[int, list[Finding]] = {}
     loose = []
-    for f in row.findings or []:
-        if f.get("cell"):
-            by_cell.setdefault(int(f["cell"]), []).append({**f, "text": finding_text(f)})
+    for f in row.findings or ():
+        if f.cell is not None:
+            by_cell.setdefault(f.cell, []).append(f)
         else:
-            loose.append({**f, "text": finding_text(f)})
+            loose.append(f)
     return by_cell, loose

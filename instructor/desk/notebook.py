@@ -69,7 +69,7 @@ class RenderedCell:
         source: the cell's source text (escaped by the templates when shown).
         question: the question whose region holds the cell, or None.
         answer: whether it is one of its question's answer cells.
-        findings: the screen's findings on this cell (dicts with ``line``, ``code``, ``message``).
+        findings: the screen's findings on this cell (:class:`autograder.findings.Finding`).
     """
 
     index: int

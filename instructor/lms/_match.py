@@ -143,7 +143,7 @@ def fill(roster: Roster, assigned: dict[int, Claim], column: int, keep: list[int
                 report.matched.append(MatchedRow(
                     row=row, student=roster.names[row], key=roster.keys[row], submission=sub.label,
                     matched_on=claim.matched_on, points=sub.points, status=sub.status,
-                    late=sub.identity.late, previous=cells[column],
+                    late=sub.identity.late, previous=cells[column], completed=sub.completed, hand_set=sub.hand_set,
                 ))
                 report.account("matched", sub.label, claim.matched_on, (row,), claim.member)
                 if not sub.completed:

@@ -24,7 +24,7 @@ from .common import (
     CsvTable, ExportError, GradedSubmission, check_output_path, format_points, read_csv_table, read_grading_dir,
     write_csv_atomic,
 )
-from .gradescope_match import GRADESCOPE_MATCH_RULE, gradescope_claims, group_entries, read_student_keys, value_lookup
+from .gradescope_match import GRADESCOPE_MATCH_RULE, gradescope_claims, group_entries, student_keys, value_lookup
 from .moodle_headers import NAME_HEADER_PAIRS
 from .names import CANVAS, MOODLE
 from .export_report import ExportReport, SubmissionNote
@@ -171,7 +171,7 @@ def export_canvas(*, gradebook_csv: Path, column: str, grading_dir: Path, out_cs
         report.warnings.append(FINAL_WARNING.format(column=table.header[col]))
     header = [h.strip() for h in table.header]
     id_cols = [(header.index(c), c) for c in _GRADESCOPE_ID_COLUMNS if c in header[:n_student]]
-    gs_keys = read_student_keys(grading_dir)
+    gs_keys = student_keys(run)
     report.groups = group_entries(run, gs_keys)  # each group submission listed once, with its members' outcomes
     gs_claims, gs_labels = gradescope_claims(
         run, gs_keys,

@@ -1,5 +1,6 @@
-"""What the Canvas and Moodle exports share: reading ``grades.csv``, reading and writing
-the instructor's CSV files without changing a value, atomic writes, point formatting.
+"""What the Canvas and Moodle exports share: the graded submissions of a grading folder
+(:func:`read_grading_dir`: from its gradebook's rows, :func:`graded_run`), reading and
+writing the instructor's CSV files without changing a value, atomic writes, point formatting.
 
 CSV files are handled with the :mod:`csv` module, not pandas: every cell stays the exact
 string the LMS wrote (pandas would turn IDs into floats, drop leading zeros of SIS ids,
@@ -16,15 +17,17 @@ from pathlib import Path
 
 from autograder.grade_table import POINTS_POSSIBLE_LABEL
 from autograder.manual_questions import MANUAL_PENDING_COLUMN, parse_pending
-from autograder.outcome import COMPLETED, is_completed
+from autograder.points import points_possible
+from autograder.status import COMPLETED
 
 from ..atomic_files import OutputWriteError, write_text_atomic as _write_text_atomic
-from ..override_rule import changed_questions, hand_set_questions
+from ..gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow
+from ..gradescope import StudentKey
 from .names import SubmissionIdentity, parse_submission_name
 
 __all__ = [
     "COMPLETED", "ExportError", "GRADES_CSV", "GradedSubmission", "GradingRun", "POINTS_POSSIBLE_LABEL",
-    "CsvTable", "check_output_path", "format_points", "read_csv_table", "read_grading_dir", "write_csv_atomic",
+    "CsvTable", "check_output_path", "format_points", "graded_run", "read_csv_table", "read_grading_dir", "write_csv_atomic",
     "write_text_atomic",
 ]
 
@@ -40,16 +43,24 @@ class ExportError(Exception):
 
 @dataclass(frozen=True)
 class GradedSubmission:
-    """One submission row of ``grades.csv``.
+    """One graded submission, as its row of ``grades.csv`` shows it.
 
     Attributes:
         label: the ``file`` column (see :mod:`instructor.lms.names`).
         points: ``total_points_earned``, float, points.
-        status: ``grading_status``: ``"Completed"`` or why it was not fully graded.
+        status: ``grading_status`` text (for messages; never read back).
         identity: the LMS identity parsed from the label.
         row: the record's position in grades.csv (header = 1).
         manual_pending: manually graded questions not scored yet (grades.csv's
             ``manual_pending`` column); while any is, ``points`` is not the final grade.
+        completed: every test ran and the score stands
+            (:attr:`autograder.status.GradingStatus.completed`).
+        hand_set: questions whose points the instructor set by hand
+            (:attr:`instructor.gradebook.GradebookRow.hand_set`).
+        changed_overrides: questions with an override on a changed submission
+            (:attr:`instructor.gradebook.GradebookRow.changed_overrides`).
+        student_key: its Gradescope submitters (:attr:`instructor.gradebook.GradebookRow.student_key`),
+            None for other submissions and for a grades.csv without a gradebook.
     """
 
     label: str
@@ -58,25 +69,10 @@ class GradedSubmission:
     identity: SubmissionIdentity
     row: int
     manual_pending: tuple[str, ...] = ()
-
-    @property
-    def completed(self) -> bool:
-        """True if grading ran to the end: ``"Completed"``, possibly with notes (see
-        :func:`autograder.outcome.is_completed`)."""
-        return is_completed(self.status)
-
-    @property
-    def hand_set(self) -> list[str]:
-        """Questions whose points the instructor set by hand (as
-        :attr:`instructor.gradebook.GradebookRow.hand_set`; grades.csv carries them in
-        ``grading_status``, :func:`instructor.override_rule.hand_set_questions`)."""
-        return hand_set_questions(self.status)
-
-    @property
-    def changed_overrides(self) -> list[str]:
-        """Questions with an override on a changed submission (as
-        :attr:`instructor.gradebook.GradebookRow.changed_overrides`, read from ``grading_status``)."""
-        return changed_questions(self.status)
+    completed: bool = False
+    hand_set: tuple[str, ...] = ()
+    changed_overrides: tuple[str, ...] = ()
+    student_key: StudentKey | None = None
 
 
 @dataclass(frozen=True)
@@ -219,27 +215,70 @@ def format_points(points: float) -> str:
     return "0" if text in ("", "-0") else text
 
 
-def read_grading_dir(grading_dir: Path) -> GradingRun:
-    """Read ``grading_dir/grades.csv`` as written by ``gradkit grade``.
+def graded_run(rows: list[GradebookRow], points: dict[str, float], manual: dict[str, float], grades_csv: Path) -> GradingRun:
+    """The submissions of a grading folder from its gradebook rows: what grades.csv shows
+    (:func:`instructor.outputs.write_exports` writes it from the same rows, in the same order).
 
-    Only the columns ``file``, ``total_points_earned``, ``grading_status`` and, when the
-    assignment has manual questions, ``manual_pending`` are used (other columns, such as
-    per-question points, are ignored).
+    Args:
+        rows: every gradebook row, in output order (:meth:`instructor.gradebook.Gradebook.rows`).
+        points: autograded question -> points possible; ``manual``: manual question -> points possible.
+        grades_csv: the folder's grades.csv (named in reports; not read).
+
+    Returns:
+        GradingRun: points possible (:func:`autograder.points.points_possible`) and one
+        :class:`GradedSubmission` per row, ``row`` its position in grades.csv.
+    """
+    submissions = tuple(
+        GradedSubmission(label=r.label, points=round(r.total, 5), status=r.status, identity=parse_submission_name(r.label),
+                         row=number, manual_pending=tuple(r.manual_pending), completed=r.completed,
+                         hand_set=tuple(r.hand_set), changed_overrides=tuple(r.changed_overrides), student_key=r.student_key)
+        for number, r in enumerate(rows, start=3))  # header, points-per-question, then the rows
+    return GradingRun(grades_csv=Path(grades_csv), points_possible=points_possible(points, manual), submissions=submissions)
+
+
+def read_grading_dir(grading_dir: Path) -> GradingRun:
+    """The graded submissions of a grading output folder.
+
+    With a gradebook (every folder ``gradkit grade`` writes), its rows through
+    :func:`graded_run`: the same rows, statuses and totals grades.csv was written from,
+    with the structured fields (completed, hand-set questions) nothing has to read back
+    from text. A folder with only a grade table (no gradebook: a ``grades.csv`` written
+    elsewhere, in otter's ``final_grades.csv`` layout) is read from that file; see
+    :func:`_read_grades_csv`.
 
     Args:
         grading_dir: the grading output folder.
 
     Returns:
-        GradingRun: points possible and one :class:`GradedSubmission` per submission row.
+        GradingRun: points possible and one :class:`GradedSubmission` per submission.
 
     Raises:
-        ExportError: the folder or grades.csv is missing, a needed column is missing, the
-            ``points-per-question`` row is missing, or a points cell is not a number.
+        ExportError: the folder is missing; without a gradebook, see :func:`_read_grades_csv`.
     """
     grading_dir = Path(grading_dir)
-    path = grading_dir / GRADES_CSV
     if not grading_dir.is_dir():
         raise ExportError(f"{grading_dir}: no such grading output folder")
+    if (grading_dir / GRADEBOOK_FILE).is_file():
+        with Gradebook(grading_dir) as book:
+            return graded_run(book.rows(), book.points(), book.manual_questions(), grading_dir / GRADES_CSV)
+    return _read_grades_csv(grading_dir)
+
+
+def _read_grades_csv(grading_dir: Path) -> GradingRun:
+    """Read a folder's ``grades.csv`` that has no gradebook beside it.
+
+    Only the columns ``file``, ``total_points_earned``, ``grading_status`` and, when the
+    assignment has manual questions, ``manual_pending`` are used (other columns, such as
+    per-question points, are ignored). Such a table is outside input, so its
+    ``grading_status`` is all there is to go by: a submission is completed when it says
+    ``Completed`` (otter's word; gradkit's notes may follow after ``"; "``); no question
+    counts as set by hand (overrides live in a gradebook).
+
+    Raises:
+        ExportError: grades.csv is missing, a needed column is missing, the
+            ``points-per-question`` row is missing, or a points cell is not a number.
+    """
+    path = grading_dir / GRADES_CSV
     if not path.is_file():
         raise ExportError(f"{path}: no grades.csv in the grading output folder; run `gradkit grade --out {grading_dir} ...` first")
     table = read_csv_table(path, "grade table")
@@ -264,7 +303,9 @@ def read_grading_dir(grading_dir: Path) -> GradingRun:
             possible = points
         else:
             pending = parse_pending(cells[i_pending]) if i_pending is not None else ()
-            submissions.append(GradedSubmission(label, points, cells[i_status], parse_submission_name(label), number, pending))
+            status = cells[i_status]
+            submissions.append(GradedSubmission(label, points, status, parse_submission_name(label), number, pending,
+                                                completed=status == COMPLETED or status.startswith(COMPLETED + "; ")))
     if possible is None:
         raise ExportError(f"{path}: no {POINTS_POSSIBLE_LABEL!r} row, so the points possible are unknown")
     return GradingRun(grades_csv=path, points_possible=possible, submissions=tuple(submissions))

@@ -15,9 +15,6 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from autograder.outcome import is_completed
-
-from ..override_rule import hand_set_questions
 from .common import format_points, write_text_atomic
 
 __all__ = ["ExportReport", "GroupSubmission", "MatchedRow", "MemberOutcome", "RosterRow", "SubmissionNote", "report_json_path"]
@@ -41,9 +38,11 @@ class MatchedRow:
         matched_on: how the submission was tied to the row, e.g. ``Canvas user id 12345``
             or ``name 'Jane Doe' (first last)``.
         points: the score written, float, points.
-        status: the submission's ``grading_status``.
+        status: the submission's ``grading_status`` text.
         late: Canvas's ``LATE_`` marker was in the download name.
         previous: the cell's value in the instructor's file before the export ('' if blank).
+        completed: every test ran and the score stands (:attr:`instructor.lms.common.GradedSubmission.completed`).
+        hand_set: questions whose points the instructor set by hand.
     """
 
     row: int
@@ -55,6 +54,8 @@ class MatchedRow:
     status: str
     late: bool = False
     previous: str = ""
+    completed: bool = True
+    hand_set: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -92,9 +93,8 @@ class RosterRow:
     reason: str
 
 
-def _hand_marker(status: str) -> str:
-    """`` (SET BY HAND: q3)`` for a status with hand-set points, else ``""``."""
-    hand = hand_set_questions(status)
+def _hand_marker(hand: tuple[str, ...]) -> str:
+    """`` (SET BY HAND: q3)`` for questions set by hand, else ``""``."""
     return f" (SET BY HAND: {', '.join(hand)})" if hand else ""
 
 
@@ -280,7 +280,7 @@ class ExportReport:
         section("WARNINGS — check before importing", list(self.warnings))
         section("matched", [
             f"row {m.row}: {m.student} [{m.key}] <- {m.submission}: {format_points(m.points)} points"
-            f"{' (LATE)' if m.late else ''}{'' if is_completed(m.status) else ' (NOT COMPLETED)'}{_hand_marker(m.status)}"
+            f"{' (LATE)' if m.late else ''}{'' if m.completed else ' (NOT COMPLETED)'}{_hand_marker(m.hand_set)}"
             f" — {m.matched_on}"
             for m in self.matched
         ])

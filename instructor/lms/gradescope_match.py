@@ -16,17 +16,15 @@ keys: its Gradescope rows are reported as unmatched, as before.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
-from pathlib import Path
 
-from ..gradescope import StudentKey, parse_student_key
+from ..gradescope import StudentKey
 from ._match import Claim
 from .attempts import attempt_key
 from .common import GradedSubmission, GradingRun
 from .export_report import GroupSubmission, MemberOutcome
 
-__all__ = ["GRADESCOPE_MATCH_RULE", "gradescope_claims", "group_entries", "read_student_keys", "value_lookup"]
+__all__ = ["GRADESCOPE_MATCH_RULE", "gradescope_claims", "group_entries", "student_keys", "value_lookup"]
 
 GRADESCOPE_MATCH_RULE = (
     "Gradescope submissions (no download name): every submitter, each member of a group alike, fills the roster row "
@@ -35,23 +33,11 @@ GRADESCOPE_MATCH_RULE = (
 )
 
 
-def read_student_keys(grading_dir: Path) -> dict[str, StudentKey]:
-    """Label -> Gradescope student key, read from ``grading_dir/gradebook.sqlite``
-    (read-only); empty when there is no gradebook or no Gradescope submission."""
-    from ..gradebook import GRADEBOOK_FILE
-
-    path = Path(grading_dir) / GRADEBOOK_FILE
-    if not path.is_file():
-        return {}
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        found = connection.execute("SELECT label, student FROM submissions WHERE student LIKE 'gradescope:%'").fetchall()
-    except sqlite3.Error:
-        return {}
-    finally:
-        connection.close()
-    keys = {label: parse_student_key(student) for label, student in found}
-    return {label: key for label, key in keys.items() if key is not None}
+def student_keys(run: GradingRun) -> dict[str, StudentKey]:
+    """Label -> Gradescope student key of the run's Gradescope submissions (from the
+    gradebook rows, :attr:`instructor.gradebook.GradebookRow.student_key`); empty when the
+    folder has no gradebook or no Gradescope submission."""
+    return {sub.label: sub.student_key for sub in run.submissions if sub.student_key is not None}
 
 
 def _when(key: StudentKey) -> str:
@@ -68,7 +54,7 @@ def group_entries(run: GradingRun, keys: dict[str, StudentKey]) -> list[GroupSub
 
     Args:
         run: grades.csv as read.
-        keys: label -> student key (:func:`read_student_keys`).
+        keys: label -> student key (:func:`student_keys`).
     """
     return [GroupSubmission(sub.label, [MemberOutcome(m.key) for m in keys[sub.label].members])
             for sub in run.submissions if sub.label in keys and keys[sub.label].is_group]
@@ -80,7 +66,7 @@ def gradescope_claims(run: GradingRun, keys: dict[str, StudentKey],
 
     Args:
         run: grades.csv as read.
-        keys: label -> student key (:func:`read_student_keys`).
+        keys: label -> student key (:func:`student_keys`).
         lookup: (member key, student id or None) -> (roster rows, the column(s) that
             matched, for the report).
 

@@ -26,7 +26,7 @@ from ._match import Claim, Roster, fill, pending_reasons, settle
 from .common import (
     CsvTable, ExportError, GradedSubmission, check_output_path, read_csv_table, read_grading_dir, write_csv_atomic,
 )
-from .gradescope_match import GRADESCOPE_MATCH_RULE, gradescope_claims, group_entries, read_student_keys, value_lookup
+from .gradescope_match import GRADESCOPE_MATCH_RULE, gradescope_claims, group_entries, student_keys, value_lookup
 from .moodle_headers import is_identity_header, parse_name_columns, resolve_identity
 from .names import CANVAS, MOODLE, normalize_name
 from .export_report import ExportReport, SubmissionNote
@@ -181,7 +181,7 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
         match_rule=MOODLE_MATCH_RULE.format(orders=" or ".join(label for label, _ in orders)),
     )
 
-    gs_keys = read_student_keys(grading_dir)
+    gs_keys = student_keys(run)
     report.groups = group_entries(run, gs_keys)  # each group submission listed once, with its members' outcomes
     gs_claims, gs_labels = gradescope_claims(
         run, gs_keys,
