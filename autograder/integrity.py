@@ -24,7 +24,7 @@ before the first student cell:
 
 These are the limits of in-process Python: code that writes memory directly (``ctypes``)
 can defeat any in-process guard. That is why the static screen flags ``ctypes`` and file
-access, and why the kernel (Landlock, :mod:`autograder.sandbox`) keeps the hidden tests
+access, and why the kernel (Landlock, :mod:`autograder.engines.sandbox`) keeps the hidden tests
 out of reach instead of Python.
 """
 

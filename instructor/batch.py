@@ -19,7 +19,6 @@ written by :func:`instructor.outputs.rebuild_outputs`, under the folder's writer
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import sys
@@ -35,9 +34,9 @@ import psutil
 from tqdm import tqdm
 
 from autograder.autograder_zip import question_points
-from autograder.engines import DEFAULT_ENGINE, get_engine
+from autograder.engines import DEFAULT_ENGINE, Limits, get_engine
+from autograder.engines.process import become_subreaper
 from autograder.manual_questions import MANUAL_PENDING_COLUMN, marked_questions, read_manual_questions
-from autograder.limits import Limits
 from autograder.outcome import GradingOutcome, is_completed
 from autograder.review import NEEDS_REVIEW, REJECTED_STATUS, engine_status
 from autograder.submissions import Submission, SubmissionError
@@ -215,7 +214,7 @@ def grade_batch(
     startup: list[float] = []
     with output_lock(out_dir, wait=wait):
         (out_dir / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
-        _become_subreaper()
+        become_subreaper()
         before = {p.pid for p in psutil.Process().children(recursive=True)}
         with Gradebook(out_dir) as book:
             book.set_points(points)
@@ -296,15 +295,6 @@ def _hash(sub: Submission) -> str:
         return sha256_bytes(sub.read_bytes())
     except SubmissionError:
         return "unreadable"
-
-
-def _become_subreaper() -> None:
-    """Make this process adopt orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``), so a
-    process a submission detaches from its kernel can still be found and stopped."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
 
 
 def _reap_descendants(keep: set[int]) -> None:

@@ -25,8 +25,7 @@ from autograder import gradchecks, gradescope_visibility, gradreference, submiss
 from autograder.shipped_files import STUDENT_FILES_MANIFEST
 from autograder.autograder_zip import AutograderZipError, question_points
 from autograder.manual_questions import MANUAL_QUESTIONS_FILE, manual_questions_json
-from autograder.engines import DEFAULT_ENGINE, get_engine
-from autograder.limits import Limits
+from autograder.engines import DEFAULT_ENGINE, Limits, get_engine
 from autograder.submissions import Submission
 from instructor.assign_config import GRADKIT_CONFIG_KEY, AssignConfigError, check_question_blocks, prepare_assignment_config  # noqa: F401 - re-exported
 

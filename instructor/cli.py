@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from autograder.autograder_zip import AutograderZipError
-from autograder.engines import DEFAULT_ENGINE, available_engines
-from autograder.limits import Limits
+from autograder.engines import DEFAULT_ENGINE, Limits, available_engines
 from instructor.lock import FolderBusy, output_lock
 
 DEFAULT_ASSIGNMENTS = Path("assignments")

@@ -416,6 +416,6 @@ def test_no_process_a_submission_started_outlives_the_grader(graded):
             continue
         # `sleep 600` from subprocess; a forked sleeper still carries its zygote's command line
         # (ours: started by this interpreter; other checkouts on the machine run their own)
-        if cmdline[:2] == ["sleep", "600"] or (cmdline[:1] == [sys.executable] and any("autograder.fork_zygote" in part for part in cmdline)):
+        if cmdline[:2] == ["sleep", "600"] or (cmdline[:1] == [sys.executable] and any("autograder.engines.fork.zygote" in part for part in cmdline)):
             left.append(cmdline)
     assert left == []
