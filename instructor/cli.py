@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from autograder.autograder_zip import AutograderZipError
-from autograder.engines import DEFAULT_ENGINE, Limits, available_engines
+from autograder.engines import DEFAULT_ENGINE, Limits, available_engines, engine_here
 from instructor.lock import FolderBusy, output_lock
 
 DEFAULT_ASSIGNMENTS = Path("assignments")
@@ -98,6 +98,8 @@ def build(assignment_dirs: tuple[Path, ...], out_dir: Path, no_verify: bool) -> 
             continue
         manual = f" + {sum(built.manual_points.values()):g} graded by hand ({', '.join(built.manual_points)})" if built.manual_points else ""
         click.echo(f"{built.name}: {sum(built.points.values()):g} points{manual}")
+        if built.verification_note:
+            click.echo(f"  note: {built.verification_note}")
         click.echo(f"  student notebook: {built.student_notebook}")
         click.echo(f"  autograder zip:   {built.autograder_zip}")
     if failed:
@@ -299,8 +301,11 @@ def demo(assignment_dirs: tuple[Path, ...], out_dir: Path, jobs: int | None) -> 
     from instructor.demo import run_demo
     from instructor.samples import SampleError
 
+    engine, note = engine_here()
+    if note:
+        click.echo(f"note: {note}", err=True)
     try:
-        table = run_demo(_assignment_dirs(assignment_dirs), out_dir, jobs=jobs, progress=True)
+        table = run_demo(_assignment_dirs(assignment_dirs), out_dir, jobs=jobs, progress=True, engine=engine)
     except (BuildError, SampleError) as error:
         raise click.ClickException(str(error)) from None
     if table.empty:

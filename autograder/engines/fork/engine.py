@@ -338,7 +338,7 @@ class ForkEngine(Engine):
                             runtime.append("claimed to have finished before its last cell ran")
                             process.kill(pid)
                             return _Supervised("crash", message="the submission interfered with the grading protocol", runtime=runtime)
-                        protocol.write(tests_w, protocol.Tests(bundle.tests))
+                        protocol.write(tests_w, protocol.ZipTests(bundle.tests))
                         os.close(tests_w)
                         tests_w = -1
                     elif isinstance(message, protocol.Results) and ready and result is None:

@@ -20,7 +20,7 @@ Three channels, one JSON object per line, each object with a ``kind``:
   has ended and the libraries are restored, then :class:`Results`; :class:`Crash` when
   gradkit's own code in the child failed.
 
-* engine -> child, the test pipe: one :class:`Tests` after :class:`Ready`, then end of
+* engine -> child, the test pipe: one :class:`ZipTests` after :class:`Ready`, then end of
   file. Only the engine holds the pipe's write end.
 
 :func:`decode` turns one line into its message, or raises :class:`MalformedMessage` (not
@@ -42,7 +42,7 @@ from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, ClassVar, Union
 
 __all__ = ["CHILD_MESSAGES", "CellStarted", "ChildExited", "ChildStarted", "Crash", "Job", "JobRefused", "MESSAGE_CHARS",
-           "MAX_FINDINGS", "MalformedMessage", "Note", "ProtocolError", "Ready", "Results", "TEXT_CHARS", "Tests",
+           "MAX_FINDINGS", "MalformedMessage", "Note", "ProtocolError", "Ready", "Results", "TEXT_CHARS", "ZipTests",
            "UnsignedMessage", "ZygoteReady", "decode", "encode", "write"]
 
 TEXT_CHARS = 500
@@ -183,7 +183,7 @@ class Crash:
 
 
 @dataclass(frozen=True)
-class Tests:
+class ZipTests:
     """engine -> child: the autograder zip's test files, ``[path, source]``, in otter's order."""
 
     kind: ClassVar[str] = "tests"
@@ -193,7 +193,7 @@ class Tests:
 CHILD_MESSAGES = (CellStarted, Note, Ready, Results, Crash)
 """The messages of the event pipe: signed with the submission's token."""
 
-_KINDS = {cls.kind: cls for cls in (Job, ZygoteReady, ChildStarted, JobRefused, ChildExited, *CHILD_MESSAGES, Tests)}
+_KINDS = {cls.kind: cls for cls in (Job, ZygoteReady, ChildStarted, JobRefused, ChildExited, *CHILD_MESSAGES, ZipTests)}
 
 
 def encode(message: Any, token: str | None = None) -> bytes:

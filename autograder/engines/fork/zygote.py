@@ -16,7 +16,7 @@ resource limits, drops every capability (:mod:`autograder.engines.privileges`), 
 the system call filter (:mod:`autograder.engines.syscall_filter`), runs the cells with
 IPython, undoes and reports tampering (:mod:`autograder.integrity`, and torch's own state:
 :mod:`autograder.torch_state`), sends ``Ready`` on its event pipe, and only then reads the
-``Tests`` from its test pipe, runs them against the notebook's namespace (each test file
+``ZipTests`` from its test pipe, runs them against the notebook's namespace (each test file
 with its own time limit, see :func:`_run_tests`) and sends ``Results``. Other events:
 ``CellStarted`` before each cell and ``Note`` (an interrupted cell, capped output).
 """
@@ -269,7 +269,7 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
         runtime.append(f"left {len(strays)} process(es) running; they were killed before the tests ran")
     send(protocol.Ready(runtime))
 
-    tests_message = protocol.decode(_read_all(tests), (protocol.Tests,))  # a malformed one: a crash, reported
+    tests_message = protocol.decode(_read_all(tests), (protocol.ZipTests,))  # a malformed one: a crash, reported
     os.close(tests)
     if integrity.foreign_threads():
         send(protocol.Crash("a thread started by the submission is still running; tests not run"))
