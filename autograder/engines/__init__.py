@@ -27,7 +27,7 @@ from .limits import Limits
 from .otter import OtterEngine
 
 __all__ = ["DEFAULT_ENGINE", "FALLBACK_ENGINE", "Attempt", "Engine", "ForkEngine", "Limits", "OtterEngine",
-           "available_engines", "engine_here", "get_engine", "register_engine"]
+           "available_engines", "engine_here", "get_engine", "register_engine", "unregister_engine"]
 
 _REGISTRY: dict[str, type[Engine]] = {}
 
@@ -50,6 +50,11 @@ def register_engine(cls: type[Engine]) -> type[Engine]:
         raise TypeError(f"{cls!r} is not an Engine subclass with a name")
     _REGISTRY[cls.name] = cls
     return cls
+
+
+def unregister_engine(name: str) -> None:
+    """Remove the engine registered as ``name`` (no error if there is none)."""
+    _REGISTRY.pop(name, None)
 
 
 def available_engines() -> list[str]:
