@@ -64,7 +64,8 @@ if any("test_q1_values" in text or "def linear_mse_reference" in text for text i
 
 FORGE = """import json, os
 for fd in range(3, 64):
-    for message in ({"ready": True, "runtime": []}, {"results": {"./tests/q1.py": [[True, "ok"]] * 3}}):
+    for message in ({"ready": True, "runtime": []}, {"results": {"./tests/q1.py": [[True, "ok"]] * 3}},
+                    {"kind": "ready", "runtime": []}, {"kind": "results", "results": {"./tests/q1.py": [[True, "ok"]] * 3}, "late": []}):
         try:
             os.write(fd, (json.dumps(message) + "\\n").encode())
         except OSError:

@@ -54,6 +54,7 @@ def test_child_messages_carry_the_token_and_others_do_not():
     {"kind": "cell", "cell": 1},                      # no token (the student's code wrote it)
     {"kind": "cell", "cell": 1, "token": "b" * 32},   # another submission's token, or a guess
     {"kind": "results", "results": {"./tests/q1.py": [[True, "ok"]]}, "late": [], "token": ""},
+    {"ready": True, "runtime": []},                   # any object: the token is checked first
 ])
 def test_a_child_message_without_this_submissions_token_is_refused(body):
     with pytest.raises(UnsignedMessage, match="without this submission's token"):
@@ -64,8 +65,8 @@ def test_a_child_message_without_this_submissions_token_is_refused(body):
     (b"not json", "not a JSON line"),
     (b"\xff\xfe", "not a JSON line"),
     (b"[1, 2]", "not a JSON object"),
-    (b'{"cell": 1}', "not one of the messages expected here"),                           # the old wire format
-    (b'{"kind": "job"}', "not one of the messages expected here"),                      # a job on the event pipe
+    (b'{"cell": 1, "token": "%s"}' % TOKEN.encode(), "not one of the messages expected here"),  # no kind
+    (b'{"kind": "job", "token": "%s"}' % TOKEN.encode(), "not one of the messages expected here"),  # not on this pipe
     (b'{"kind": "cell", "cell": "1", "token": "%s"}' % TOKEN.encode(), "cell: '1' is not int"),
     (b'{"kind": "cell", "cell": true, "token": "%s"}' % TOKEN.encode(), "is not int"),
     (b'{"kind": "cell", "token": "%s"}' % TOKEN.encode(), "without its 'cell' field"),

@@ -41,9 +41,9 @@ import typing
 from dataclasses import MISSING, asdict, dataclass, fields
 from typing import Any, ClassVar, Union
 
-__all__ = ["CHILD_MESSAGES", "CellStarted", "ChildExited", "ChildStarted", "Crash", "Job", "JobRefused", "MESSAGE_CHARS",
-           "MAX_FINDINGS", "MalformedMessage", "Note", "ProtocolError", "Ready", "Results", "TEXT_CHARS", "ZipTests",
-           "UnsignedMessage", "ZygoteReady", "decode", "encode", "write"]
+__all__ = ["CHILD_MESSAGES", "MAX_FINDINGS", "MESSAGE_CHARS", "TEXT_CHARS", "CellStarted", "ChildExited",
+           "ChildStarted", "Crash", "Job", "JobRefused", "MalformedMessage", "Note", "ProtocolError", "Ready",
+           "Results", "UnsignedMessage", "ZipTests", "ZygoteReady", "decode", "encode", "write"]
 
 TEXT_CHARS = 500
 """A note, finding or crash text from the child longer than this is cut (characters)."""
@@ -229,7 +229,9 @@ def decode(line: bytes | str, expect: tuple[type, ...], token: str | None = None
     Raises:
         MalformedMessage: not JSON, not an object, not one of ``expect``, or a field
             missing, unknown or of the wrong type.
-        UnsignedMessage: a child message whose ``token`` is not ``token``.
+        UnsignedMessage: on a channel of the child's messages, an object whose ``token``
+            is not ``token`` (checked first: an object without it is unsigned, whatever
+            else it holds).
     """
     try:
         body = json.loads(line)
@@ -237,12 +239,12 @@ def decode(line: bytes | str, expect: tuple[type, ...], token: str | None = None
         raise MalformedMessage(f"not a JSON line: {error}") from None
     if not isinstance(body, dict):
         raise MalformedMessage(f"not a JSON object: {type(body).__name__}")
+    signed = any(cls in CHILD_MESSAGES for cls in expect)
+    if signed and (token is None or body.pop("token", None) != token):  # whatever else it holds
+        raise UnsignedMessage("a message without this submission's token")
     cls = _KINDS.get(body.pop("kind", None))
     if cls is None or cls not in expect:
         raise MalformedMessage(f"not one of the messages expected here ({', '.join(c.kind for c in expect)})")
-    if cls in CHILD_MESSAGES:
-        if token is None or body.pop("token", None) != token:
-            raise UnsignedMessage(f"a {cls.kind!r} message without this submission's token")
     hints = typing.get_type_hints(cls)
     names = {f.name for f in fields(cls)}
     if set(body) - names:
