@@ -34,6 +34,7 @@ receipt: the student's code can put any text in them.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import types
@@ -245,7 +246,7 @@ def decode(line: bytes | str, expect: tuple[type, ...], token: str | None = None
     cls = _KINDS.get(body.pop("kind", None))
     if cls is None or cls not in expect:
         raise MalformedMessage(f"not one of the messages expected here ({', '.join(c.kind for c in expect)})")
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     names = {f.name for f in fields(cls)}
     if set(body) - names:
         raise MalformedMessage(f"{cls.kind!r} message with unknown field(s): {', '.join(sorted(set(body) - names))}")
@@ -260,6 +261,11 @@ def decode(line: bytes | str, expect: tuple[type, ...], token: str | None = None
         except TypeError as error:
             raise MalformedMessage(f"{cls.kind!r} message: {f.name}: {error}") from None
     return _cut(cls(**values))
+
+
+@functools.cache
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
 
 
 def _typed(value: Any, hint: Any) -> Any:
