@@ -32,12 +32,13 @@ from __future__ import annotations
 
 import operator
 import os
-import signal
 import sys
 import threading
 import types
 from itertools import repeat
 from typing import Callable
+
+from .engines.process import kill
 
 __all__ = ["PROTECTED", "AuditControl", "Guards", "StateSnapshot", "guard_frame_callbacks", "foreign_threads", "install_audit_hook", "kill_strays"]
 
@@ -620,9 +621,6 @@ def kill_strays(owner_pids: set[int]) -> list[int]:
         if not found:
             break
         for pid in found:
-            try:
-                os.kill(pid, signal.SIGKILL)
+            if kill(pid):
                 killed.append(pid)
-            except OSError:
-                pass
     return sorted(set(killed))

@@ -20,7 +20,6 @@ written by :func:`instructor.outputs.rebuild_outputs`, under the folder's writer
 from __future__ import annotations
 
 import os
-import signal
 import sys
 import threading
 import time
@@ -35,7 +34,7 @@ from tqdm import tqdm
 
 from autograder.autograder_zip import question_points
 from autograder.engines import DEFAULT_ENGINE, Limits, get_engine
-from autograder.engines.process import become_subreaper
+from autograder.engines.process import become_subreaper, kill
 from autograder.manual_questions import MANUAL_PENDING_COLUMN, marked_questions, read_manual_questions
 from autograder.outcome import GradingOutcome, is_completed
 from autograder.review import NEEDS_REVIEW, REJECTED_STATUS, engine_status
@@ -305,8 +304,5 @@ def _reap_descendants(keep: set[int]) -> None:
         if not stray:
             return
         for p in stray:
-            try:
-                p.send_signal(signal.SIGKILL)
-            except psutil.Error:
-                pass
+            kill(p.pid)
         psutil.wait_procs(stray, timeout=5)

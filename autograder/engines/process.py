@@ -106,15 +106,24 @@ def child_setup(limits: "Limits", *, confine: Callable[[], None] | None = None) 
     return setup
 
 
-def kill(pid: int) -> None:
+def kill(pid: int) -> bool:
     """SIGKILL the process group led by ``pid`` and the process ``pid`` itself; a process
-    that is gone already is no error. Every grading process is a session leader (its own
-    group), so this also kills what it started in its group (a Jupyter kernel)."""
-    for send in (os.killpg, os.kill):
-        try:
-            send(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+    that is gone already (or may not be signalled) is no error. Every grading process is a
+    session leader (its own group), so this also kills what it started in its group (a
+    Jupyter kernel). The one way gradkit kills a process.
+
+    Returns:
+        bool: whether the process ``pid`` itself was sent the signal.
+    """
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:  # not a group leader, gone, or not ours to signal
+        pass
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        return False
+    return True
 
 
 def package_root() -> str:
