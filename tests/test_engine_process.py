@@ -5,7 +5,9 @@ child under a lowered hard memory limit."""
 from __future__ import annotations
 
 import json
+import os
 import resource
+import socket
 import subprocess
 import sys
 import textwrap
@@ -14,6 +16,7 @@ import time
 import psutil
 
 from autograder.engines import Limits, process
+from autograder.engines.fork import protocol
 
 GIB = 1 << 30
 
@@ -35,6 +38,7 @@ def test_memory_cap_past_the_hard_limit_is_clamped_to_it():
     seen = _run_with_hard_memory_limit(2 * GIB, """
         import json, resource
         from autograder.engines import Limits, process
+from autograder.engines.fork import protocol
         Limits(memory_mb=1 << 20).apply_to_current_process()  # 1 TiB asked
         soft_kept_hard = resource.getrlimit(resource.RLIMIT_AS)
         Limits(memory_mb=1 << 20).apply_to_current_process(lock=True)
@@ -85,3 +89,34 @@ def test_kill_ends_a_process_and_its_group():
 def test_cell_seconds_is_the_cell_timeout_within_the_submissions_timeout():
     assert Limits(timeout=600, cell_timeout=120).cell_seconds == 120
     assert Limits(timeout=30, cell_timeout=120).cell_seconds == 30
+
+
+def test_the_zygote_refuses_a_job_that_is_not_one_and_keeps_serving():
+    """The zygote checks what the engine sends (:func:`autograder.engines.fork.protocol.decode`):
+    a line that is not a job, or a job without its two pipe ends, is answered with
+    ``JobRefused`` and the reason, and no child is forked."""
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    env = {**os.environ, "PYTHONPATH": process.package_root(), "MPLBACKEND": "Agg"}
+    zygote = subprocess.Popen([sys.executable, "-m", "autograder.engines.fork.zygote", str(theirs.fileno())],
+                              pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, start_new_session=True)
+    theirs.close()
+    reader = ours.makefile("rb")
+    kinds = (protocol.ZygoteReady, protocol.ChildStarted, protocol.JobRefused, protocol.ChildExited)
+    try:
+        assert isinstance(protocol.decode(reader.readline(), kinds), protocol.ZygoteReady)
+        ours.sendall(b'{"workdir": "/tmp", "cells": []}\n')  # no kind: not a job
+        refused = protocol.decode(reader.readline(), kinds)
+        assert isinstance(refused, protocol.JobRefused) and "not one of the messages expected here" in refused.reason
+        job = protocol.Job(workdir="/tmp", cells=[], stop_before=None, token="t", cell_timeout=1.0, memory_mb=100,
+                           output_bytes=10, seed=None, seed_variable=None, read_roots=[], support_modules=[])
+        ours.sendall(protocol.encode(job))  # without the child's pipe ends
+        refused = protocol.decode(reader.readline(), kinds)
+        assert isinstance(refused, protocol.JobRefused) and "2 file descriptors, not 0" in refused.reason
+    finally:
+        reader.close()
+        ours.close()  # the zygote's loop ends at end of file
+        code = zygote.wait(timeout=60)
+        stderr = zygote.stderr.read().decode()
+        zygote.stderr.close()
+    assert code == 0, stderr[-2000:]
