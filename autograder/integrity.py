@@ -24,7 +24,7 @@ before the first student cell:
 
 These are the limits of in-process Python: code that writes memory directly (``ctypes``)
 can defeat any in-process guard. That is why the static screen flags ``ctypes`` and file
-access, and why the kernel (Landlock, :mod:`autograder.sandbox`) keeps the hidden tests
+access, and why the kernel (Landlock, :mod:`autograder.engines.sandbox`) keeps the hidden tests
 out of reach instead of Python.
 """
 
@@ -32,13 +32,13 @@ from __future__ import annotations
 
 import operator
 import os
-import signal
 import sys
 import threading
 import types
 from itertools import repeat
 from typing import Callable
 
+from .engines.process import kill
 from .shipped import CHECKS
 
 __all__ = ["PROTECTED", "AuditControl", "Guards", "StateSnapshot", "guard_frame_callbacks", "foreign_threads", "install_audit_hook", "kill_strays"]
@@ -622,9 +622,6 @@ def kill_strays(owner_pids: set[int]) -> list[int]:
         if not found:
             break
         for pid in found:
-            try:
-                os.kill(pid, signal.SIGKILL)
+            if kill(pid):
                 killed.append(pid)
-            except OSError:
-                pass
     return sorted(set(killed))

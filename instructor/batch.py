@@ -19,10 +19,8 @@ written by :func:`instructor.outputs.rebuild_outputs`, under the folder's writer
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
-import signal
 import sys
 import threading
 import time
@@ -36,9 +34,9 @@ import psutil
 from tqdm import tqdm
 
 from autograder.autograder_zip import question_points
-from autograder.engines import DEFAULT_ENGINE, get_engine
+from autograder.engines import DEFAULT_ENGINE, Limits, get_engine
+from autograder.engines.process import become_subreaper, kill
 from autograder.manual_questions import MANUAL_PENDING_COLUMN, marked_questions, read_manual_questions
-from autograder.limits import Limits
 from autograder.outcome import GradingOutcome
 from autograder.status import NEEDS_REVIEW, REJECTED_STATUS
 from autograder.submissions import Submission, SubmissionError
@@ -221,7 +219,7 @@ def grade_batch(
     startup: list[float] = []
     with output_lock(out_dir, wait=wait):
         (out_dir / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
-        _become_subreaper()
+        become_subreaper()
         before = {p.pid for p in psutil.Process().children(recursive=True)}
         with Gradebook(out_dir) as book:
             book.set_points(points)
@@ -316,15 +314,6 @@ def _hash(sub: Submission) -> str:
         return "unreadable"
 
 
-def _become_subreaper() -> None:
-    """Make this process adopt orphaned descendants (Linux ``PR_SET_CHILD_SUBREAPER``), so a
-    process a submission detaches from its kernel can still be found and stopped."""
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-
-
 def _reap_descendants(keep: set[int]) -> None:
     """Kill every descendant process started since ``keep`` was taken, and reap it."""
     me = psutil.Process()
@@ -333,8 +322,5 @@ def _reap_descendants(keep: set[int]) -> None:
         if not stray:
             return
         for p in stray:
-            try:
-                p.send_signal(signal.SIGKILL)
-            except psutil.Error:
-                pass
+            kill(p.pid)
         psutil.wait_procs(stray, timeout=5)

@@ -14,6 +14,7 @@ rejects gives one line with the cell number and Otter's reason.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import logging
 import re
@@ -28,8 +29,7 @@ from autograder.shipped import gradkit_visibility
 from autograder.shipped_files import STUDENT_FILES_MANIFEST
 from autograder.autograder_zip import AutograderZipError, question_points
 from autograder.manual_questions import MANUAL_QUESTIONS_FILE, manual_questions_json
-from autograder.engines import DEFAULT_ENGINE, get_engine
-from autograder.limits import Limits
+from autograder.engines import Limits, engine_here, get_engine
 from autograder.submissions import Submission
 from instructor.assign_config import GRADKIT_CONFIG_KEY, AssignConfigError, check_question_blocks, prepare_assignment_config  # noqa: F401 - re-exported
 
@@ -71,6 +71,9 @@ class BuiltAssignment:
             ``autograder.shipped.gradkit_visibility.HIDDEN_RESULTS_CHOICES``.
         manual_points: question name -> points possible, of the manually graded questions
             (``manual: true``; recorded in the zip, see :mod:`instructor.manual_build`).
+        verification_note: why the build was verified with another engine than the
+            default (:func:`autograder.engines.engine_here`: the fork engine needs Linux
+            Landlock); None when verified with the default, or not verified.
     """
 
     name: str
@@ -80,6 +83,7 @@ class BuiltAssignment:
     points: dict[str, float]
     hidden_results: str = gradkit_visibility.DEFAULT_HIDDEN_RESULTS
     manual_points: dict[str, float] = field(default_factory=dict)
+    verification_note: str | None = None
 
 
 def find_master_notebook(assignment_dir: Path) -> Path:
@@ -182,7 +186,9 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         manual_points=manual_points,
     )
     if verify:
-        _verify(built, master, timeout=timeout)
+        note = _verify(built, master, timeout=timeout)
+        if note:
+            built = dataclasses.replace(built, verification_note=note)
     else:
         logger.info("%s: not verified (--no-verify)", name)
     return built
@@ -513,19 +519,13 @@ def _cell_tracking():
          solutions.remove_ignored_lines) = originals
 
 
-def _verification_engine():
-    """The default engine, or the reference ``otter`` engine where the default cannot run
-    (the fork engine needs Linux Landlock)."""
-    try:
-        return get_engine(DEFAULT_ENGINE)
-    except ValueError:
-        return get_engine("otter")
-
-
-def _verify(built: BuiltAssignment, master: Path, *, timeout: float) -> None:
-    engine = _verification_engine()
-    logger.info("%s: verifying with the %s engine: the solution must earn every point, the blank notebook none", built.name,
-                getattr(engine, "name", type(engine).__name__))
+def _verify(built: BuiltAssignment, master: Path, *, timeout: float) -> str | None:
+    """Grade the solution and the blank student notebook with the default engine, or the
+    reference ``otter`` engine where the default cannot run; the note saying so, or None.
+    The engine is closed (its processes stopped) whatever happens."""
+    name, note = engine_here()
+    engine = get_engine(name)
+    logger.info("%s: verifying with the %s engine: the solution must earn every point, the blank notebook none", built.name, name)
     try:
         engine.prepare(built.autograder_zip)
         _verify_with(engine, built, master, timeout=timeout)
@@ -533,6 +533,7 @@ def _verify(built: BuiltAssignment, master: Path, *, timeout: float) -> None:
         raise BuildError(f"{master}: cannot verify the build: {error}") from None
     finally:
         engine.close()
+    return note
 
 
 def _verify_with(engine, built: BuiltAssignment, master: Path, *, timeout: float) -> None:

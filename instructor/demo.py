@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from autograder.engines import engine_here
 from instructor.batch import grade_batch
 from instructor.build import build_assignment
 from instructor.samples import load_samples, write_samples
@@ -21,7 +22,8 @@ __all__ = ["SAMPLES_DIR", "run_demo"]
 SAMPLES_DIR = "samples"
 
 
-def run_demo(assignment_dirs: list[Path], out_dir: Path, *, jobs: int | None = None, progress: bool = True) -> pd.DataFrame:
+def run_demo(assignment_dirs: list[Path], out_dir: Path, *, jobs: int | None = None, progress: bool = True,
+             engine: str | None = None) -> pd.DataFrame:
     """Build, write samples, grade them, and compare with the expected points.
 
     Args:
@@ -30,6 +32,8 @@ def run_demo(assignment_dirs: list[Path], out_dir: Path, *, jobs: int | None = N
             ``out_dir/A/samples/`` and the grading output in ``out_dir/A/grading/``.
         jobs: submissions graded at once (default: CPU cores).
         progress: show progress bars.
+        engine: the grading engine; None: the default, or the reference ``otter`` engine
+            where the default cannot run (:func:`autograder.engines.engine_here`).
 
     Returns:
         pandas.DataFrame: one row per sample: ``assignment``, ``sample``, one column per
@@ -41,6 +45,8 @@ def run_demo(assignment_dirs: list[Path], out_dir: Path, *, jobs: int | None = N
         instructor.build.BuildError: an assignment does not build or verify.
         instructor.samples.SampleError: a sample file is malformed.
     """
+    if engine is None:
+        engine, _ = engine_here()
     rows = []
     for assignment_dir in assignment_dirs:
         samples_dir = Path(assignment_dir) / SAMPLES_DIR
@@ -55,6 +61,7 @@ def run_demo(assignment_dirs: list[Path], out_dir: Path, *, jobs: int | None = N
             out_dir=Path(out_dir) / built.name / "grading",
             jobs=jobs,
             progress=progress,
+            engine=engine,
         ).table.iloc[1:].set_index("file")
         for sample, path in zip(samples, paths):
             row = table.loc[Path(path).name]  # the grading folder may hold earlier runs' submissions too

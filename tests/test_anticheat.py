@@ -14,6 +14,7 @@ forging the grading channel (the signed protocol), and patching torch (the resto
 from __future__ import annotations
 
 import json
+import os
 import socket
 import sys
 import time
@@ -64,7 +65,8 @@ if any("test_q1_values" in text or "def linear_mse_reference" in text for text i
 
 FORGE = """import json, os
 for fd in range(3, 64):
-    for message in ({"ready": True, "runtime": []}, {"results": {"./tests/q1.py": [[True, "ok"]] * 3}}):
+    for message in ({"ready": True, "runtime": []}, {"results": {"./tests/q1.py": [[True, "ok"]] * 3}},
+                    {"kind": "ready", "runtime": []}, {"kind": "results", "results": {"./tests/q1.py": [[True, "ok"]] * 3}, "late": []}):
         try:
             os.write(fd, (json.dumps(message) + "\\n").encode())
         except OSError:
@@ -409,13 +411,16 @@ def test_a_function_that_hangs_under_test_costs_only_its_question(graded):
 def test_no_process_a_submission_started_outlives_the_grader(graded):
     time.sleep(1)
     left = []
-    for p in psutil.process_iter(["cmdline"]):
+    for p in psutil.process_iter(["cmdline", "environ"]):
         try:
             cmdline = p.info["cmdline"] or []
+            environ = p.info["environ"] or {}
         except psutil.Error:
             continue
+        if environ.get("PWD") != os.environ.get("PWD"):
+            continue  # another checkout's test run on this machine (its own `sleep 600`s)
         # `sleep 600` from subprocess; a forked sleeper still carries its zygote's command line
-        # (ours: started by this interpreter; other checkouts on the machine run their own)
-        if cmdline[:2] == ["sleep", "600"] or (cmdline[:1] == [sys.executable] and any("autograder.fork_zygote" in part for part in cmdline)):
+        # (ours: started by this interpreter, in this run's environment)
+        if cmdline[:2] == ["sleep", "600"] or (cmdline[:1] == [sys.executable] and any("autograder.engines.fork.zygote" in part for part in cmdline)):
             left.append(cmdline)
     assert left == []

@@ -8,10 +8,15 @@ import shutil
 import zipfile
 
 import nbformat
+import psutil
 import pytest
+from click.testing import CliRunner
 
 from autograder.autograder_zip import question_points
+from autograder.engines import engine_here, get_engine, sandbox
 from instructor.build import BuildError, build_assignment
+from instructor.cli import main as cli
+from instructor.gradebook import Gradebook
 
 from .conftest import ASSIGNMENT
 
@@ -169,3 +174,71 @@ def test_build_refuses_a_solution_left_in_the_student_notebook(tmp_path, master)
         with pytest.raises(BuildError, match=r"student notebook would hold the solution \(q2: cells? 1[0-9]"):
             build_assignment(folder, tmp_path / "dist", verify=verify)
         assert not (tmp_path / "dist" / "leaky" / "student").exists()
+
+
+# ---------------------------------------------------------------- the verification's engine
+
+
+def _zygotes() -> set[int]:
+    """The fork engine's zygotes that are descendants of this test process."""
+    found = set()
+    for p in psutil.Process().children(recursive=True):
+        try:
+            if any("autograder.engines.fork.zygote" in part for part in p.cmdline()):
+                found.add(p.pid)
+        except psutil.Error:
+            continue
+    return found
+
+
+@pytest.fixture
+def no_landlock(monkeypatch):
+    """This system as one without Linux Landlock: the probe the fork engine asks says ABI 0."""
+    monkeypatch.setattr(sandbox, "landlock_abi", lambda: 0)
+    with pytest.raises(ValueError, match="Landlock"):
+        get_engine("fork")
+    assert engine_here()[0] == "otter"
+
+
+def test_verification_stops_the_zygote_it_started(tmp_path):
+    assert engine_here() == ("fork", None)  # verified with the fork engine, which starts a zygote
+    before = _zygotes()
+    built = build_assignment(ASSIGNMENT, tmp_path / "dist")
+    assert built.verification_note is None
+    assert _zygotes() - before == set()
+
+
+def test_build_verifies_with_the_otter_engine_where_landlock_is_missing(tmp_path, no_landlock):
+    before = _zygotes()
+    result = CliRunner().invoke(cli, ["build", str(ASSIGNMENT), "--out", str(tmp_path / "dist")])
+    assert result.exit_code == 0, result.output
+    assert result.exception is None
+    assert "autograd-basics: 10 points" in result.output
+    assert ("note: the fork engine sandboxes student code with Linux Landlock (kernel 5.13+), which this system does not "
+            "provide: using the otter engine instead") in result.output
+    assert _zygotes() - before == set()
+
+
+def test_build_verification_with_the_otter_engine_still_refuses_a_failing_solution(tmp_path, master, no_landlock):
+    folder = _copy_assignment(tmp_path, "broken")
+    nb = nbformat.from_dict(json.loads(json.dumps(master)))
+    for cell in nb.cells:
+        cell.source = cell.source.replace("return torch.log(x) + x ** 3  # SOLUTION", "return torch.log(x) + x ** 2  # SOLUTION")
+    nbformat.write(nb, folder / "broken.ipynb")
+    result = CliRunner().invoke(cli, ["build", str(folder), "--out", str(tmp_path / "dist")])
+    assert result.exit_code == 1 and result.exception is not None and isinstance(result.exception, SystemExit)
+    assert "solution does not pass every test" in result.output
+
+
+def test_demo_grades_with_the_otter_engine_where_landlock_is_missing(tmp_path, no_landlock):
+    folder = tmp_path / "autograd-basics"
+    shutil.copytree(ASSIGNMENT, folder, ignore=shutil.ignore_patterns("samples"))
+    (folder / "samples").mkdir()
+    shutil.copy(ASSIGNMENT / "samples" / "solution.py", folder / "samples")
+    result = CliRunner().invoke(cli, ["demo", str(folder), "--out", str(tmp_path / "out"), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.exception is None
+    assert "note: the fork engine sandboxes student code with Linux Landlock" in result.output
+    assert "all 1 samples earned exactly their expected points" in result.output
+    with Gradebook(tmp_path / "out" / "autograd-basics" / "grading") as book:
+        assert [row.engine for row in book.rows()] == ["otter"]

@@ -71,7 +71,7 @@ def test_every_command_has_a_main_and_every_default_is_read_from_it():
 def test_defaults_are_the_values_defined_once():
     """The defaults mains carry are the kit's constants, not copies."""
     from autograder.engines import DEFAULT_ENGINE
-    from autograder.limits import Limits
+    from autograder.engines import Limits
     from instructor.desk import DEFAULT_HOST, DEFAULT_PORT
 
     grade = inspect.signature(grade_command.main).parameters

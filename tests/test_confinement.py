@@ -1,5 +1,5 @@
 """The fork engine's child confinement beyond Landlock: the system call filter
-(:mod:`autograder.syscall_filter`) and the privileges given up (:mod:`autograder.privileges`).
+(:mod:`autograder.engines.syscall_filter`) and the privileges given up (:mod:`autograder.engines.privileges`).
 
 Each test forks a real process, confines it the way the fork engine's child is confined,
 makes the real system calls and reports the errno (or the signal that ended it) back to
@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from autograder import privileges, syscall_filter
+from autograder.engines import privileges, syscall_filter
 
 pytestmark = pytest.mark.skipif(platform.system() != "Linux" or platform.machine() not in ("x86_64", "aarch64"),
                                 reason="seccomp filters are built for Linux on x86_64 and aarch64")
@@ -182,7 +182,7 @@ def test_no_capability_is_left_and_no_hard_limit_can_be_raised():
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="a private /proc needs the privileges of a root grader")
 def test_other_processes_vanish_from_the_childs_proc_and_stay_in_ours():
-    from autograder import sandbox
+    from autograder.engines import sandbox
 
     grader = os.getpid()
 

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.engines import DEFAULT_ENGINE, available_engines, get_engine
-from autograder.limits import Limits
+from autograder.engines import DEFAULT_ENGINE, Limits, available_engines, get_engine
 from instructor.batch import grade_batch
 from instructor.gradebook import Gradebook
 from instructor.samples import load_samples, write_samples

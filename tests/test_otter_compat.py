@@ -29,8 +29,7 @@ import pytest
 import yaml
 
 from autograder.autograder_zip import question_points
-from autograder.engines import get_engine
-from autograder.limits import Limits
+from autograder.engines import Limits, get_engine
 from autograder.otter_tests import load_test_file, read_zip_tests
 from autograder.submissions import Submission
 from instructor.build import BuildError, build_assignment

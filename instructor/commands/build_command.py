@@ -55,6 +55,8 @@ def main(*, assignment_dirs: tuple[Path, ...] | list[Path] = (), out_dir: Path =
             continue
         manual = f" + {sum(built.manual_points.values()):g} graded by hand ({', '.join(built.manual_points)})" if built.manual_points else ""
         click.echo(f"{built.name}: {sum(built.points.values()):g} points{manual}")
+        if built.verification_note:
+            click.echo(f"  note: {built.verification_note}")
         click.echo(f"  student notebook: {built.student_notebook}")
         click.echo(f"  autograder zip:   {built.autograder_zip}")
     if failed:

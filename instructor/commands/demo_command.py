@@ -38,10 +38,15 @@ def main(*, assignment_dirs: tuple[Path, ...] | list[Path] = (), out_dir: Path =
     from instructor.demo import run_demo
     from instructor.samples import SampleError
 
+    from autograder.engines import engine_here
+
     folders = find_assignment_dirs(assignment_dirs)
     log.info("demo of %s into %s", ", ".join(map(str, folders)), out_dir)
+    engine, note = engine_here()
+    if note:
+        click.echo(f"note: {note}", err=True)
     try:
-        table = run_demo(folders, out_dir, jobs=jobs, progress=progress)
+        table = run_demo(folders, out_dir, jobs=jobs, progress=progress, engine=engine)
     except (BuildError, SampleError) as error:
         raise CommandFailed(str(error)) from None
     if table.empty:

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from autograder.engines import DEFAULT_ENGINE
-from autograder.limits import Limits
+from autograder.engines import DEFAULT_ENGINE, Limits
 
 from . import CommandFailed, CommandUsageError
 

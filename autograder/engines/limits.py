@@ -5,6 +5,8 @@ from __future__ import annotations
 import resource
 from dataclasses import dataclass
 
+from .process import set_limit
+
 __all__ = ["Limits"]
 
 
@@ -29,14 +31,17 @@ class Limits:
     memory_mb: int = 4096
     output_bytes: int = 1_000_000
 
-    def apply_to_current_process(self) -> None:
-        """Set ``RLIMIT_AS`` of the calling process (children inherit it).
+    @property
+    def cell_seconds(self) -> float:
+        """Seconds one cell (or one question's tests) may run: ``cell_timeout``, but never
+        more than the whole submission's ``timeout``."""
+        return min(self.cell_timeout, self.timeout)
 
-        Meant as ``preexec_fn`` of the grading subprocess. Raises ``ValueError`` from
-        :func:`resource.setrlimit` if the cap exceeds the hard limit.
+    def apply_to_current_process(self, *, lock: bool = False) -> None:
+        """Set ``RLIMIT_AS`` of the calling process to the memory cap (children inherit it),
+        clamped to the hard limit (:func:`autograder.engines.process.set_limit`).
+
+        Args:
+            lock: also lower the hard limit to the cap, so the process cannot lift it.
         """
-        cap = self.memory_mb * 1024 * 1024
-        _, hard = resource.getrlimit(resource.RLIMIT_AS)
-        if hard != resource.RLIM_INFINITY:
-            cap = min(cap, hard)
-        resource.setrlimit(resource.RLIMIT_AS, (cap, hard))
+        set_limit(resource.RLIMIT_AS, self.memory_mb * 1024 * 1024, lock=lock)

@@ -1,21 +1,26 @@
 """Child-process entry point of the ``otter`` engine: grade one notebook with ``otter run``.
 
-Run as ``python -m autograder.otter_worker JOB_JSON``, where the job file holds
+Run as ``python -m autograder.engines.otter.worker JOB_JSON``, where the job file holds
 ``autograder_zip``, ``notebook``, ``out`` (result path), ``progress`` (path), and the
 limits ``cell_timeout`` (seconds) and ``output_bytes``. It calls otter-grader's
-non-containerised runner (the same code as ``otter run``) and writes ``out`` as JSON:
-``{"scores": {question: points}, "status": str, "kind": str, "notes": [str], "results": {...}, "fatal_cell": int|null}``
-(``kind``: :data:`autograder.status.ENGINE_KINDS`; ``notes``: what ``status`` adds after the
-engine's first words, when every test ran)
-where ``results`` is the Gradescope-format ``results.json`` otter wrote. The parent reads
-only that file.
+non-containerised runner (the same code as ``otter run``) and writes ``out`` as JSON, one
+of:
+
+* ``{"scores": {question: points}, "notes": [str, ...], "results": {...}}``: graded;
+  ``results`` is the Gradescope-format ``results.json`` otter wrote, ``notes`` the status
+  notes (interrupted cells, capped output);
+* ``{"failure": str, "results": {...}}``: otter could not grade (its catastrophic
+  failure, or this process crashed);
+* ``{"died": true}``: the kernel died; the ``progress`` file says in which cell.
+
+The parent (:class:`autograder.engines.otter.OtterEngine`) reads only these two files and
+decides what happens next (:class:`autograder.engines.base.Engine`).
 
 otter builds nbconvert's ``ExecutePreprocessor`` itself and exposes neither a per-cell
 timeout nor an output cap, so this process (gradkit's own, never the student's kernel)
 substitutes a subclass with both before calling otter. The subclass also records, in the
-``progress`` file, which of the submission's cells is running: when the kernel dies there
-(``os._exit``, a segfault), the notebook is graded again without that cell and the ones
-after it, so the submission loses only the questions it had not reached.
+``progress`` file, which of the submission's cells is running and whether otter's tests
+have started.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ from pathlib import Path
 
 import nbformat
 
-from .outcome import NOT_GRADED, interrupted_note, output_capped_note
+from ...outcome import interrupted_note, output_capped_note
 
 CELL_INDEX_KEY = "gradkit_cell"
 """Cell metadata key holding the cell's index in the submitted notebook."""
@@ -125,33 +130,19 @@ def grade(job: dict) -> dict:
     from nbclient.exceptions import DeadKernelError
     from otter.run import main as otter_run
 
-    from .outcome import COMPLETED, KERNEL_DIED, RAN, kernel_died_status
-
     progress = Path(job["progress"])
     nbconvert.preprocessors.ExecutePreprocessor = limited_preprocessor_class(
         cell_timeout=job["cell_timeout"], output_bytes=job["output_bytes"], progress=progress
     )
-    notebook = Path(job["notebook"])
-    fatal_cell = None
-    status, kind = COMPLETED, RAN
-    for attempt in range(2):
-        try:
-            results, results_json = _otter_run(otter_run, notebook, job["autograder_zip"])
-            break
-        except DeadKernelError:
-            if attempt == 1:
-                raise
-            fatal_cell = json.loads(progress.read_text())["cell"] if progress.exists() else 0
-            status, kind = kernel_died_status(fatal_cell), KERNEL_DIED
-            notebook = truncate_notebook(notebook, fatal_cell)
+    try:
+        results, results_json = _otter_run(otter_run, Path(job["notebook"]), job["autograder_zip"])
+    except DeadKernelError:
+        return {"died": True}
     if results.has_catastrophic_failure():
-        return {"scores": {}, "status": f"grading failed: {results.catastrophic_error}", "kind": NOT_GRADED, "results": results_json,
-                "fatal_cell": fatal_cell}
-    events = json.loads(progress.read_text()).get("events", []) if progress.exists() else []
-    if events:
-        status = f"{status}; " + "; ".join(events)
+        return {"failure": f"grading failed: {results.catastrophic_error}", "results": results_json}
+    notes = json.loads(progress.read_text()).get("events", []) if progress.exists() else []
     scores = {name: float(tf.score) for name, tf in results.results.items()}
-    return {"scores": scores, "status": status, "kind": kind, "notes": events, "results": results_json, "fatal_cell": fatal_cell}
+    return {"scores": scores, "notes": notes, "results": results_json}
 
 
 def _otter_run(otter_run, notebook: Path, autograder_zip: str):
@@ -162,36 +153,18 @@ def _otter_run(otter_run, notebook: Path, autograder_zip: str):
         return results, json.loads(Path(tmp, "results.json").read_text(encoding="utf-8"))
 
 
-def truncate_notebook(notebook: Path, fatal_cell: int) -> Path:
-    """Write a copy of ``notebook`` without its cell ``fatal_cell`` and the cells after it.
-
-    Args:
-        notebook: a notebook whose cells carry ``metadata[CELL_INDEX_KEY]``.
-        fatal_cell: index (0-based) of the first cell to drop.
-
-    Returns:
-        Path: the truncated copy, beside ``notebook``.
-    """
-    nb = nbformat.read(notebook, as_version=4)
-    nb.cells = [c for c in nb.cells if c.metadata.get(CELL_INDEX_KEY, -1) < fatal_cell]
-    path = notebook.with_name(f"{notebook.stem}-before-cell-{fatal_cell + 1}.ipynb")
-    nbformat.write(nb, path)
-    return path
-
-
 def main(argv: list[str]) -> int:
     """Run the job in ``argv[0]``; always writes the job's ``out`` file (exit 0) unless the
     arguments are wrong (exit 2)."""
     if len(argv) != 1:
-        print("usage: python -m autograder.otter_worker JOB_JSON", file=sys.stderr)
+        print("usage: python -m autograder.engines.otter.worker JOB_JSON", file=sys.stderr)
         return 2
     job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
     try:
         payload = grade(job)
     except Exception as error:  # noqa: BLE001 - a result file is written even when grading crashes
         reason = f"grading crashed: {type(error).__name__}: {error}"
-        payload = {"scores": {}, "status": reason, "kind": NOT_GRADED, "fatal_cell": None,
-                   "results": {"score": 0, "output": reason + "\n\n" + traceback.format_exc(), "tests": []}}
+        payload = {"failure": reason, "results": {"score": 0, "output": reason + "\n\n" + traceback.format_exc(), "tests": []}}
     tmp = Path(job["out"]).with_suffix(".partial")
     tmp.write_text(json.dumps(payload), encoding="utf-8")
     os.replace(tmp, job["out"])

@@ -1,7 +1,7 @@
 """A seccomp-BPF filter for the process that runs student code: no reaching other processes
 or the kernel's privileged interfaces.
 
-Landlock (:mod:`autograder.sandbox`) confines files, TCP and (ABI 6+) signals, but not the
+Landlock (:mod:`autograder.engines.sandbox`) confines files, TCP and (ABI 6+) signals, but not the
 system calls that act on another process by its pid, and the child keeps the grader's
 uid. :func:`install` adds a filter, for the calling process and every process it later
 starts, with no way back, under which these calls fail with ``EPERM``:
@@ -49,7 +49,7 @@ import errno
 import os
 import platform
 
-from .sandbox import libc, no_new_privs
+from .process import libc, no_new_privs
 
 __all__ = ["SeccompUnavailable", "install", "program"]
 
@@ -200,7 +200,7 @@ def program(pid: int, *, signals: bool, jupyter: bool = False, machine: str | No
 def install(*, signals: bool = False, jupyter: bool = False) -> int:
     """Install the filter on the calling process, for good (children inherit it).
 
-    Needs ``PR_SET_NO_NEW_PRIVS`` (set here; :func:`autograder.sandbox.restrict` sets it
+    Needs ``PR_SET_NO_NEW_PRIVS`` (set here; :func:`autograder.engines.sandbox.restrict` sets it
     too) and a single-threaded process, or ``TSYNC`` puts every thread under it.
 
     Args:

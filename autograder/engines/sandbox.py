@@ -20,12 +20,13 @@ import os
 import platform
 from pathlib import Path
 
+from .process import libc, no_new_privs
+
 __all__ = ["LandlockUnavailable", "landlock_abi", "restrict"]
 
 _SYSCALLS = {"x86_64": (444, 445, 446), "aarch64": (444, 445, 446)}  # create_ruleset, add_rule, restrict_self
 _CREATE_RULESET_VERSION = 1
 _RULE_PATH_BENEATH = 1
-_PR_SET_NO_NEW_PRIVS = 38
 
 # access rights for files (ABI 1..5); later ABIs add bits, each masked by the running ABI
 _EXECUTE, _WRITE_FILE, _READ_FILE, _READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
@@ -51,23 +52,6 @@ class _RulesetAttr(ctypes.Structure):
 class _PathBeneathAttr(ctypes.Structure):
     _pack_ = 1
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
-
-
-def libc() -> ctypes.CDLL:
-    """The C library with ``errno`` kept (``ctypes.get_errno()``), for the raw system calls
-    of this module, :mod:`autograder.privileges` and :mod:`autograder.syscall_filter`."""
-    return ctypes.CDLL(None, use_errno=True)
-
-
-def no_new_privs() -> None:
-    """Set ``PR_SET_NO_NEW_PRIVS`` for this process for good (``linux/prctl.h``): neither
-    Landlock nor a seccomp filter may be installed without it.
-
-    Raises:
-        OSError: the kernel refused (the message says why).
-    """
-    if libc().prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), f"prctl(PR_SET_NO_NEW_PRIVS) failed: {os.strerror(ctypes.get_errno())}")
 
 
 def landlock_abi() -> int:

@@ -1,36 +1,29 @@
 """The fork engine's zygote: a Python process with torch, otter and IPython imported once,
 forking one fresh child per submission.
 
-Run as ``python -m autograder.fork_zygote FD``, where FD is one end of a Unix socket pair
-held by :class:`autograder.fork_engine.ForkEngine`. The zygote never sees a test: it only
-forks. Protocol on the socket, one JSON object per line:
-
-* engine -> zygote: a job ``{"workdir", "cells": [[index, source], ...], "stop_before",
-  "cell_timeout", "memory_mb", "output_bytes", "seed", "read_roots"}`` with two file
-  descriptors attached (``SCM_RIGHTS``): the child's event pipe (write end) and its test
-  pipe (read end);
-* zygote -> engine: ``{"pid": N}`` once the child is forked, then
-  ``{"exit": code, "signal": sig}`` once it has ended and every process it left was killed.
+Run as ``python -m autograder.engines.fork.zygote FD``, where FD is one end of a Unix
+socket pair held by :class:`autograder.engines.fork.ForkEngine`. The zygote never sees a
+test: it only forks. Every message on the socket and on the child's pipes is a type of
+:mod:`autograder.engines.fork.protocol`: the zygote answers a
+:class:`~autograder.engines.fork.protocol.Job` (with the child's event pipe and test pipe
+attached) with ``ChildStarted`` and, once the child and every process it left are gone,
+``ChildExited``.
 
 The child (:func:`run_child`) puts itself in its own session, drops every other file
-descriptor, applies the memory cap, hides other processes from its ``/proc``, applies the
-Landlock sandbox (:mod:`autograder.sandbox`), locks its resource limits, drops every
-capability (:mod:`autograder.privileges`), installs the system call filter
-(:mod:`autograder.syscall_filter`),
-runs the cells with IPython, undoes and reports tampering (:mod:`autograder.integrity`,
-and torch's own state: :mod:`autograder.torch_state`), writes ``{"ready": true,
-"runtime": [...]}`` on its event pipe, and only then reads the tests from its test pipe,
-runs them against the notebook's namespace (each test file with its own time limit, see
-:func:`_run_tests`) and writes ``{"results": {test file: [[passed, message], ...]},
-"late": [...]}``. Other events: ``{"cell": index}``
-before each cell and ``{"note": text}`` (an interrupted cell, capped output).
+descriptor, applies the memory cap (clamped to the hard limit), hides other processes from
+its ``/proc``, applies the Landlock sandbox (:mod:`autograder.engines.sandbox`), locks its
+resource limits, drops every capability (:mod:`autograder.engines.privileges`), installs
+the system call filter (:mod:`autograder.engines.syscall_filter`), runs the cells with
+IPython, undoes and reports tampering (:mod:`autograder.integrity`, and torch's own state:
+:mod:`autograder.torch_state`), sends ``Ready`` on its event pipe, and only then reads the
+``ZipTests`` from its test pipe, runs them against the notebook's namespace (each test file
+with its own time limit, see :func:`_run_tests`) and sends ``Results``. Other events:
+``CellStarted`` before each cell and ``Note`` (an interrupted cell, capped output).
 """
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
-import json
 import os
 import resource
 import signal
@@ -39,10 +32,14 @@ import sys
 import time
 import warnings
 
+from .. import process
+from . import protocol
+
+
 def _warm_up():
     """Import and exercise everything a submission and the tests use, once, in the zygote."""
     warnings.simplefilter("ignore")
-    import numpy  # noqa: F401
+    importlib.import_module("numpy")
     import torch
     import torch.nn  # noqa: F401
     import torch.nn.functional  # noqa: F401
@@ -64,9 +61,8 @@ def _warm_up():
                 pass
     torch.autograd.grad((param ** 2).sum(), [param])
     torch.nn.MSELoss()(torch.nn.Linear(2, 1)(torch.ones(3, 2)), torch.ones(3, 1)).backward()
-    import copy  # noqa: F401
-    import math  # noqa: F401
-    import random  # noqa: F401
+    for module in ("copy", "math", "random"):
+        importlib.import_module(module)
 
     # matplotlib builds its font cache on first import (seconds, and it runs fc-list):
     # build it once here, in a folder children may read but not write
@@ -78,11 +74,10 @@ def _warm_up():
     import otter
     import otter.check.notebook  # noqa: F401
     import otter.execute  # noqa: F401
-    from otter.test_files import GradingResults  # noqa: F401
-    from otter.test_files.exception_test import ExceptionTestFile, test_case  # noqa: F401
-    from otter.test_files.ok_test import OKTestFile  # noqa: F401 - OK-format tests (doctest)
-
-    from .otter_tests import load_test_file  # noqa: F401
+    # the test files' classes (exception and OK format: doctest) and gradkit's reader of them
+    for module in ("otter.test_files", "otter.test_files.exception_test", "otter.test_files.ok_test"):
+        importlib.import_module(module)
+    importlib.import_module("...otter_tests", __package__)
 
     # otter's grading mode, as `otter run` sets it: export() and check_all() do nothing.
     # grader.check() in the student's cells does nothing either: every test runs once,
@@ -137,16 +132,6 @@ class _CappedStream:
         raise OSError("no file descriptor while grading")
 
 
-def write_all(fd: int, data: bytes) -> None:
-    """Write all of ``data`` to the file descriptor ``fd`` (``os.write`` may write less)."""
-    while data:
-        data = data[os.write(fd, data):]
-
-
-def _send(fd: int, message: dict) -> None:
-    write_all(fd, (json.dumps(message) + "\n").encode("utf-8"))
-
-
 def _read_all(fd: int) -> bytes:
     chunks = []
     while True:
@@ -161,14 +146,14 @@ class _CellTimeout(KeyboardInterrupt):
     interrupt, so ``except Exception`` in student code does not swallow it)."""
 
 
-def run_child(job: dict, events: int, tests: int, shell, snapshot, torch_state, audit_record, audit_events: list, zygote_pid: int) -> None:
+def run_child(job: protocol.Job, events: int, tests: int, shell, snapshot, torch_state, audit_record, audit_events: list, zygote_pid: int) -> None:
     """Grade one submission in this freshly forked process; never returns (``os._exit``)."""
     try:
         _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, audit_events, zygote_pid)
         code = 0
     except BaseException as error:  # noqa: BLE001 - report, then exit; the engine decides
         try:
-            _send(events, {"crash": f"{type(error).__name__}: {error}", "token": job["token"]})
+            protocol.write(events, protocol.Crash(f"{type(error).__name__}: {error}"), job.token)
         except OSError:
             pass
         code = 70
@@ -176,16 +161,15 @@ def run_child(job: dict, events: int, tests: int, shell, snapshot, torch_state, 
 
 
 def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, audit_events, zygote_pid) -> None:
-    from . import integrity, privileges, sandbox, syscall_filter
-    from .outcome import interrupted_note, output_capped_note
+    from ... import integrity
+    from ...outcome import interrupted_note, output_capped_note
+    from .. import privileges, sandbox, syscall_filter
 
-    token = job["token"]
-
-    def send(message: dict) -> None:
-        _send(events, {**message, "token": token})
+    def send(message) -> None:
+        protocol.write(events, message, job.token)
 
     os.setsid()
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # die with the zygote
+    process.die_with_parent()  # die with the zygote
     null = os.open(os.devnull, os.O_RDWR)
     for target in (0, 1, 2):
         os.dup2(null, target)
@@ -193,24 +177,19 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     os.closerange(3, events)
     os.closerange(events + 1, tests)
     os.closerange(tests + 1, 1 << 16)
-    workdir = job["workdir"]
+    workdir = job.workdir
     os.chdir(workdir)
     for name in ("HOME", "TMPDIR", "MPLCONFIGDIR", "IPYTHONDIR"):
         os.environ[name] = workdir
     sys.path[:0] = [workdir]
 
-    def below_hard(which: int, value: int) -> int:
-        hard = resource.getrlimit(which)[1]
-        return value if hard == resource.RLIM_INFINITY else min(value, hard)
-
-    cap = below_hard(resource.RLIMIT_AS, job["memory_mb"] * 1024 * 1024)
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))  # hard = soft: the child cannot lift it
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    fsize = below_hard(resource.RLIMIT_FSIZE, 256 << 20)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
+    # each clamped to the hard limit, then hard = soft: the child cannot lift them
+    process.set_limit(resource.RLIMIT_AS, job.memory_mb * 1024 * 1024, lock=True)
+    process.set_limit(resource.RLIMIT_CORE, 0, lock=True)
+    process.set_limit(resource.RLIMIT_FSIZE, 256 << 20, lock=True)
     # the support files (the check library) are the instructor's: import them before the
     # student code, so they are snapshotted with the rest
-    for module in job.get("support_modules", []):
+    for module in job.support_modules:
         __import__(module)
         # the imported module is all the tests need: its source leaves the working folder
         # before student code runs (the zip's autograder-only reference module among them)
@@ -219,51 +198,51 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
                 os.unlink(os.path.join(workdir, leftover))
             except OSError:
                 pass
-    snapshot.add_modules(job.get("support_modules", []))
+    snapshot.add_modules(job.support_modules)
     # code in files of the submission's folder is the student's, except the support files
-    audit_record.student_files(workdir, [os.path.join(workdir, f"{module}.py") for module in job.get("support_modules", [])])
+    audit_record.student_files(workdir, [os.path.join(workdir, f"{module}.py") for module in job.support_modules])
     # other processes vanish from /proc (needs CAP_SYS_ADMIN, so before the rest); then
     # Landlock, every hard limit locked, no capabilities, and the system call filter
     privileges.hide_other_processes()
     # /dev/null may be written: otter's OK-format (doctest) tests print their summary to it
-    abi = sandbox.restrict(read=job["read_roots"], write=[workdir, os.devnull])
+    abi = sandbox.restrict(read=job.read_roots, write=[workdir, os.devnull])
     privileges.lock_limits()
     privileges.drop_capabilities()
     syscall_filter.install(signals=abi < 6)  # Landlock 6+ already keeps signals inside the sandbox
 
     state = {"cell": None, "timer": False}
-    budget = {"left": job["output_bytes"], "noted": False, "sent": False}
+    budget = {"left": job.output_bytes, "noted": False, "sent": False}
 
     def note_cap(cell: int) -> None:  # after the cell, by the grader: the stream holds no channel
         if budget["noted"] and not budget["sent"]:
             budget["sent"] = True
-            send({"note": output_capped_note(job["output_bytes"], cell)})
+            send(protocol.Note(output_capped_note(job.output_bytes, cell)))
 
     def on_alarm(signum, frame):  # noqa: ARG001
         state["timer"] = True
         raise _CellTimeout()
 
     stream = _CappedStream(budget)
-    seed = job.get("seed")
+    seed = job.seed
     interrupted = []
-    for index, source in job["cells"]:
-        if job.get("stop_before") is not None and index >= job["stop_before"]:
+    for index, source in job.cells:
+        if job.stop_before is not None and index >= job.stop_before:
             break
         state["cell"], state["timer"] = index, False
-        send({"cell": index})
+        send(protocol.CellStarted(index))
         sys.stdout = sys.stderr = stream
         signal.signal(signal.SIGALRM, on_alarm)
-        if seed is not None and job.get("seed_variable") is None:
+        if seed is not None and job.seed_variable is None:
             import random
 
             import numpy
             numpy.random.seed(seed)
             random.seed(seed)
         elif seed is not None:
-            source = f"{job['seed_variable']} = {seed}\n{source}"
+            source = f"{job.seed_variable} = {seed}\n{source}"
         audit_record(True)
         try:
-            signal.setitimer(signal.ITIMER_REAL, job["cell_timeout"])
+            signal.setitimer(signal.ITIMER_REAL, job.cell_timeout)
             shell.run_cell(source, store_history=True)
         except BaseException:  # noqa: BLE001 - an interrupt that escaped IPython's own handler
             pass
@@ -273,7 +252,7 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
         note_cap(index)
         if state["timer"] and index not in interrupted:
             interrupted.append(index)
-            send({"note": interrupted_note(index, job["cell_timeout"]), "interrupted": index})
+            send(protocol.Note(interrupted_note(index, job.cell_timeout), interrupted=index))
 
     # the student code has finished: undo and report what it changed, before any test exists here
     signal.setitimer(signal.ITIMER_REAL, 0)
@@ -284,25 +263,24 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     # restore, so the functions used here are torch's own again
     runtime += [f"changed torch's state: {change}" for change in torch_state.check(shell.user_ns)]
     runtime += [f"while running: {event}" for event in dict.fromkeys(audit_events)]
-    seen_events = list(audit_events)
     runtime += [f"left a thread running: {name}" for name in integrity.foreign_threads()]
     strays = integrity.kill_strays({zygote_pid})
     if strays:
         runtime.append(f"left {len(strays)} process(es) running; they were killed before the tests ran")
-    send({"ready": True, "runtime": runtime})
+    send(protocol.Ready(runtime))
 
-    payload = json.loads(_read_all(tests).decode("utf-8"))
+    tests_message = protocol.decode(_read_all(tests), (protocol.ZipTests,))  # a malformed one: a crash, reported
     os.close(tests)
     if integrity.foreign_threads():
-        send({"crash": "a thread started by the submission is still running; tests not run"})
+        send(protocol.Crash("a thread started by the submission is still running; tests not run"))
         return
-    _run_tests(payload["tests"], shell.user_ns, job, send, snapshot, torch_state, audit_record, audit_events)
+    _run_tests(tests_message.tests, shell.user_ns, job, send, snapshot, torch_state, audit_record, audit_events)
 
 
 _GRACE = 5.0  # seconds past the cell timeout before a test file that ignores the interrupt is given up
 
 
-def _run_tests(tests: list, namespace: dict, job: dict, send, snapshot, torch_state, audit_record, audit_events: list) -> None:
+def _run_tests(tests: list, namespace: dict, job: protocol.Job, send, snapshot, torch_state, audit_record, audit_events: list) -> None:
     """Run the test files against ``namespace``, each with a time limit; send the results.
 
     The tests call the student's functions, which can loop forever and swallow every
@@ -314,10 +292,9 @@ def _run_tests(tests: list, namespace: dict, job: dict, send, snapshot, torch_st
     lets Python handle a signal (a loop in C) is left to the engine's wall-clock timeout,
     which then grades nothing but does not run the notebook again.
 
-    Sends ``{"note": ...}`` for each file given up, then ``{"results": {test path:
-    [[passed, message], ...]}, "late": [finding, ...]}``; ``late`` holds what the student's
-    code changed (libraries, torch's state, audited events) while the tests called it,
-    checked after every test file.
+    Sends a ``Note`` for each file given up, then ``Results`` (:mod:`autograder.engines.fork.protocol`),
+    whose ``late`` holds what the student's code changed (libraries, torch's state, audited
+    events) while the tests called it, checked after every test file.
 
     The student's code can reach the ``SIGALRM`` handler (``signal.getsignal``) and
     ``sys.stdout``: neither holds the tests, the results or the channel. The handler is a
@@ -351,7 +328,7 @@ class _TestRun:
     def __init__(self, tests, namespace, job, send, snapshot, torch_state, audit_record, audit_events) -> None:
         self.tests, self.namespace, self.job, self.send = tests, namespace, job, send
         self.snapshot, self.torch_state, self.audit_record, self.audit_events = snapshot, torch_state, audit_record, audit_events
-        self.limit = job["cell_timeout"]
+        self.limit = job.cell_timeout
         self.results: dict = {}
         self.seen = len(audit_events)
         self.index, self.stage = 0, "idle"
@@ -369,10 +346,10 @@ class _TestRun:
         self.audit_record(False)
         self.undo()
         self.late.extend(f"while the tests ran: {event}" for event in dict.fromkeys(self.audit_events[self.seen:]))
-        self.send({"results": self.results, "late": list(dict.fromkeys(self.late))})
+        self.send(protocol.Results(self.results, list(dict.fromkeys(self.late))))
 
     def run_from(self, start: int) -> None:
-        from .otter_tests import load_test_file
+        from ...otter_tests import load_test_file
 
         for index in range(start, len(self.tests)):
             path, source = self.tests[index]
@@ -395,8 +372,8 @@ class _TestRun:
             self.undo()
 
     def on_alarm(self) -> None:
-        from .otter_tests import load_test_file
-        from .outcome import tests_stopped_note
+        from ...otter_tests import load_test_file
+        from ...outcome import tests_stopped_note
 
         if self.stage == "soft":  # the cell timeout: interrupt, as in a cell
             self.stage = "hard"
@@ -413,7 +390,7 @@ class _TestRun:
         self.results[path] = [[False, f"❌ Test case failed\nthe test ran past {self.limit + _GRACE:g} s and was stopped"]] * count
         try:
             self.undo()
-            self.send({"note": tests_stopped_note(path.rsplit("/", 1)[-1].removesuffix(".py"), self.limit + _GRACE)})
+            self.send(protocol.Note(tests_stopped_note(path.rsplit("/", 1)[-1].removesuffix(".py"), self.limit + _GRACE)))
             self.run_from(self.index + 1)
             self.finish()
         finally:
@@ -422,16 +399,18 @@ class _TestRun:
 
 def serve(sock: socket.socket) -> None:
     """The zygote's loop: one job at a time, until the engine closes the socket."""
-    from . import outcome, privileges, sandbox, syscall_filter  # noqa: F401 - imported before the fork: the child cannot read our files
-    from .integrity import StateSnapshot, guard_frame_callbacks, install_audit_hook
-    from .torch_state import TorchState
+    # imported before the fork: the child cannot read gradkit's files
+    for module in ("...outcome", "..privileges", "..sandbox", "..syscall_filter"):
+        importlib.import_module(module, __package__)
+    from ...integrity import StateSnapshot, guard_frame_callbacks, install_audit_hook
+    from ...torch_state import TorchState
 
     shell = _warm_up()
     torch_state = TorchState()  # before the snapshot: the modules it imports are snapshotted too
     audit_events: list[str] = []
     audit_record = install_audit_hook(audit_events)
     # torch's frame-callback setters, guarded; the originals only in this frame's local
-    _gradkit_guards = guard_frame_callbacks(audit_record, audit_events)  # noqa: F841 - found through the frame
+    _gradkit_guards = guard_frame_callbacks(audit_record, audit_events)  # found through this frame while jobs run
     snapshot = StateSnapshot()
     snapshot.freeze()
     import gc
@@ -441,15 +420,23 @@ def serve(sock: socket.socket) -> None:
     # to a permanent generation, so a child's collections do not walk (and copy on write)
     # the hundreds of MB that torch and otter occupy
     gc.freeze()
-    ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come here
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # die with the engine
-    _send_line(sock, {"ready": True, "pid": os.getpid()})
+    process.become_subreaper()  # orphans come here
+    process.die_with_parent()  # die with the engine
+    sock.sendall(protocol.encode(protocol.ZygoteReady()))
     buffer = b""
-    while True:
+    while _gradkit_guards is not None:  # always: the guards stay in this frame while jobs run
         line, fds, buffer = _recv_line(sock, buffer)
         if line is None:
             return
-        job = json.loads(line)
+        try:
+            job = protocol.decode(line, (protocol.Job,))
+            if len(fds) != 2:
+                raise protocol.MalformedMessage(f"a job comes with 2 file descriptors, not {len(fds)}")
+        except protocol.ProtocolError as error:
+            for fd in fds:
+                os.close(fd)
+            sock.sendall(protocol.encode(protocol.JobRefused(str(error))))
+            continue
         events, tests = fds
         pid = os.fork()
         if pid == 0:
@@ -457,15 +444,15 @@ def serve(sock: socket.socket) -> None:
             run_child(job, events, tests, shell, snapshot, torch_state, audit_record, audit_events, os.getppid())
         os.close(events)
         os.close(tests)
-        _send_line(sock, {"pid": pid})
+        sock.sendall(protocol.encode(protocol.ChildStarted(pid)))
         _, status = os.waitpid(pid, 0)
         _kill_orphans()
-        _send_line(sock, {"exit": os.waitstatus_to_exitcode(status)})
+        sock.sendall(protocol.encode(protocol.ChildExited(os.waitstatus_to_exitcode(status))))
 
 
 def _kill_orphans() -> None:
     """Kill and reap every process left behind: as a subreaper, this process adopted them."""
-    from .integrity import kill_strays
+    from ...integrity import kill_strays
 
     kill_strays(set())
     deadline = time.monotonic() + 5
@@ -478,10 +465,6 @@ def _kill_orphans() -> None:
             time.sleep(0.01)
 
 
-def _send_line(sock: socket.socket, message: dict) -> None:
-    sock.sendall((json.dumps(message) + "\n").encode("utf-8"))
-
-
 def _recv_line(sock: socket.socket, buffer: bytes):
     fds: list[int] = []
     while b"\n" not in buffer:
@@ -491,13 +474,13 @@ def _recv_line(sock: socket.socket, buffer: bytes):
         fds += new_fds
         buffer += data
     line, buffer = buffer.split(b"\n", 1)
-    return line.decode("utf-8"), fds, buffer
+    return line, fds, buffer
 
 
 def main(argv: list[str]) -> int:
-    """Entry point: ``python -m autograder.fork_zygote FD``."""
+    """Entry point: ``python -m autograder.engines.fork.zygote FD``."""
     if len(argv) != 1:
-        print("usage: python -m autograder.fork_zygote SOCKET_FD", file=sys.stderr)
+        print("usage: python -m autograder.engines.fork.zygote SOCKET_FD", file=sys.stderr)
         return 2
     sock = socket.socket(fileno=int(argv[0]))
     serve(sock)

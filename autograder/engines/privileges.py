@@ -14,7 +14,7 @@ root-only folder (``/root/.pyenv`` here, ``/root`` is mode 700), and a child wit
 another uid could then not import the modules it has not imported yet. The calls that
 act on another process *of the same uid* without a capability (``prlimit`` lowering a
 limit, ``sched_setaffinity``, ``setpriority`` lowering a priority) are refused by the
-system call filter (:mod:`autograder.syscall_filter`) instead.
+system call filter (:mod:`autograder.engines.syscall_filter`) instead.
 
 :func:`hide_other_processes` gives the child its own view of ``/proc`` in which other
 processes do not appear (``hidepid=ptraceable``): with Landlock and no capabilities the
@@ -33,11 +33,10 @@ import os
 import platform
 import resource
 
-from .sandbox import libc
+from .process import PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP, PR_CAPBSET_READ, libc
 
 __all__ = ["drop_capabilities", "hide_other_processes", "lock_limits"]
 
-_PR_CAPBSET_READ, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 23, 24, 47, 4
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 _CLONE_NEWNS = 0x00020000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 2, 4, 8, 1 << 14, 1 << 18
@@ -50,8 +49,6 @@ class _CapHeader(ctypes.Structure):
 
 class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
-
-
 
 
 def _last_cap() -> int:
@@ -77,12 +74,12 @@ def drop_capabilities() -> None:
         OSError: a system call failed (the process may then keep some capabilities).
     """
     c = libc()
-    if c.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: no ambient set (< 4.3)
+    if c.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: no ambient set (< 4.3)
         raise OSError(ctypes.get_errno(), f"prctl(PR_CAP_AMBIENT_CLEAR_ALL): {os.strerror(ctypes.get_errno())}")
     for cap in range(_last_cap() + 1):  # needs CAP_SETPCAP, so before capset
-        if c.prctl(_PR_CAPBSET_READ, cap, 0, 0, 0) != 1:
+        if c.prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1:
             continue
-        if c.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+        if c.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
             if ctypes.get_errno() == errno.EPERM and not _has_setpcap():
                 break  # a grader without privileges: nothing to drop, and exec cannot give any (no_new_privs)
             raise OSError(ctypes.get_errno(), f"prctl(PR_CAPBSET_DROP, {cap}): {os.strerror(ctypes.get_errno())}")

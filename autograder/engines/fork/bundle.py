@@ -1,0 +1,113 @@
+"""What the fork engine takes from an autograder zip, and how it scores a child's reply.
+
+The zip is read in the engine's process only (:func:`read_bundle`); the child gets the
+support files in its working folder and the tests on its test pipe after its last cell.
+Points are computed here with otter's own classes (:func:`score`), from nothing but
+pass/fail and a message per test case.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ...otter_tests import TestFileError, load_test_file, read_zip_tests
+
+__all__ = ["Bundle", "read_bundle", "score"]
+
+
+@dataclass
+class Bundle:
+    """What the engine needs from an autograder zip, read once per batch."""
+
+    tests: list[tuple[str, str]]  # ("./tests/q1.py", source), sorted as otter sorts its glob
+    config: dict
+    support: dict[str, bytes]  # files/ of the zip -> contents
+
+
+def read_bundle(autograder_zip: Path) -> Bundle:
+    """The tests, ``otter_config.json`` and support files of ``autograder_zip``.
+
+    Raises:
+        ValueError: a test file otter cannot read (the message names the zip).
+    """
+    support, config = {}, {}
+    with zipfile.ZipFile(autograder_zip) as z:
+        tests = read_zip_tests(z)
+        for name in z.namelist():
+            if name.startswith("files/") and not name.endswith("/"):
+                support[name[len("files/"):]] = z.read(name)
+            elif name == "otter_config.json":
+                config = json.loads(z.read(name))
+    support.update(_compiled(support))
+    for path, source in tests:  # both formats (exception and OK), read by otter's classes
+        try:
+            load_test_file(source, path)
+        except TestFileError as error:
+            raise ValueError(f"{autograder_zip}: {error}") from None
+    return Bundle(tests, config, support)
+
+
+def _compiled(support: dict[str, bytes]) -> dict[str, bytes]:
+    """Unchecked-hash ``.pyc`` files for the top-level support modules, so each child
+    imports the check library without compiling it again (about 30 ms a submission)."""
+    import importlib.util
+    import py_compile
+
+    out = {}
+    with tempfile.TemporaryDirectory(prefix="gradkit-pyc-") as tmp:
+        for name, data in support.items():
+            if name.endswith(".py") and "/" not in name:
+                Path(tmp, name).write_bytes(data)
+                pyc = importlib.util.cache_from_source(name)
+                try:
+                    py_compile.compile(str(Path(tmp, name)), cfile=str(Path(tmp, pyc)), doraise=True,
+                                       invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+                except py_compile.PyCompileError:
+                    continue  # the child reports the syntax error when it imports the module
+                out[pyc] = Path(tmp, pyc).read_bytes()
+    return out
+
+
+def score(bundle: Bundle, reply: dict) -> tuple[dict[str, float], dict]:
+    """Points and results.json from the child's pass/fail reply, with otter's own classes.
+
+    Args:
+        bundle: the zip's tests.
+        reply: :attr:`autograder.engines.fork.protocol.Results.results`.
+
+    Returns:
+        tuple: (question name -> points (float), the Gradescope-format results.json dict).
+
+    Raises:
+        ValueError: the reply does not have one ``(passed, message)`` per test case of
+            every test file.
+    """
+    from otter.run.run_autograder.autograder_config import AutograderConfig
+    from otter.test_files import GradingResults
+    from otter.test_files.abstract_test import TestCaseResult
+
+    if not isinstance(reply, dict):
+        raise ValueError("the grading reply is not a mapping")
+    test_files = []
+    for path, source in bundle.tests:
+        try:
+            test_file = load_test_file(source, path)  # exception or OK format
+        except TestFileError as error:
+            raise ValueError(str(error)) from None
+        cases = reply.get(path)
+        if not isinstance(cases, list) or len(cases) != len(test_file.test_cases):
+            raise ValueError(f"the grading reply for {path} does not match its test cases")
+        results = []
+        for case, answer in zip(test_file.test_cases, cases):
+            if not (isinstance(answer, (list, tuple)) and len(answer) == 2 and isinstance(answer[0], bool) and isinstance(answer[1], str)):
+                raise ValueError(f"the grading reply for {path} is malformed")
+            results.append(TestCaseResult(test_case=case, message=answer[1], passed=answer[0]))
+        test_file.test_case_results = results
+        test_files.append(test_file)
+    graded = GradingResults(test_files)
+    scores = {name: float(tf.score) for name, tf in graded.results.items()}
+    return scores, graded.to_gradescope_dict(AutograderConfig(bundle.config))

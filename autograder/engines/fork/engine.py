@@ -1,0 +1,372 @@
+"""The ``fork`` engine: otter's tests on a pre-warmed, forked, sandboxed Python per submission.
+
+``otter run`` spends seconds per submission starting a Jupyter kernel and importing torch
+and otter. This engine keeps one zygote process per grading thread
+(:mod:`autograder.engines.fork.zygote`) with all of that imported, and forks it once per
+submission. The forked child runs the notebook's code cells with IPython (magics, display,
+an error does not stop later cells), then the autograder zip's own otter test files
+against the resulting namespace.
+
+What it guarantees (the threat model is in the README):
+
+* **Hidden tests are out of reach while student code runs.** They are read from the zip
+  into this process only; no file under the child's working folder holds them, and the
+  child is sandboxed by the kernel (Landlock, :mod:`autograder.engines.sandbox`) so it cannot
+  open the zip, the master notebook, the gradebook or another submission. The tests are
+  written to the child's pipe only after it reports, with this submission's token, that
+  its last cell has ended (every message: :mod:`autograder.engines.fork.protocol`).
+* **The child cannot act on other processes.** It has no capability left, its hard limits
+  equal its soft ones, a seccomp filter refuses calls on other processes' limits,
+  priority and CPUs, ``ptrace``, sockets and the kernel's privileged interfaces,
+  and its own ``/proc`` lists only it and its children (:mod:`autograder.engines.privileges`,
+  :mod:`autograder.engines.syscall_filter`).
+* **Scores are computed here, not in the student's process.** The child returns only
+  pass/fail and the message of each test case, as JSON. This process rebuilds otter's
+  ``TestFile`` objects (exception or OK format) from the zip's sources and computes points, results.json and the
+  grade with otter's own code (``GradingResults.to_gradescope_dict``,
+  :mod:`autograder.engines.fork.bundle`). Nothing is unpickled; a malformed or unsigned
+  message is refused and flagged, and scores nothing.
+* **Tampering is undone and flagged.** Before the tests run, the child restores every
+  attribute of torch, NumPy, otter, the check library and the standard library modules
+  they use, refuses new audit hooks and kills processes the submission left
+  (:mod:`autograder.integrity`), and empties torch's mode stacks and puts back its flags,
+  dispatch keys, hooks and kernels (:mod:`autograder.torch_state`); any of that becomes a
+  finding, so the submission needs review. The same checks run again after the tests.
+* **The tests have their own limit.** A test file that runs past the cell timeout is
+  interrupted, and given up 5 s later if it ignores that: its question's test cases
+  fail, the other questions are graded, the notebook is not run again.
+* The limits of the ``otter`` engine hold (:class:`autograder.engines.base.Engine`):
+  per-cell timeout (the cell is interrupted and the notebook goes on), wall-clock timeout
+  and process death (graded again without the fatal cell and those after it), memory cap
+  (``RLIMIT_AS``), output cap, and the same ``grading_status`` texts.
+
+Difference from ``otter run``, on purpose: otter runs a question's tests where the
+notebook calls ``grader.check``, in the middle of the student's code; this engine runs
+every test after the last cell, so that no test is in the student's process while its
+code runs. A notebook that changes an answer after its check cell is graded on the final
+value (the differential test shows no sample of the corpora is affected).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import select
+import shutil
+import site
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from .. import process, sandbox
+from ..base import Attempt, Engine
+from ..limits import Limits
+from . import protocol
+from .bundle import Bundle, read_bundle, score
+
+_log = logging.getLogger(__name__)
+_ZYGOTE_LOG_CHARS = 20_000  # the end of the zygote's stdout/stderr put in the log (gradkit -v / -vv)
+
+__all__ = ["ForkEngine", "ZygoteError"]
+
+_IGNORE_TAG = "otter_ignore"
+_ZYGOTE_MESSAGES = (protocol.ZygoteReady, protocol.ChildStarted, protocol.JobRefused, protocol.ChildExited)
+
+
+class ZygoteError(RuntimeError):
+    """The zygote process could not start, stopped answering, or refused a job."""
+
+
+def _read_roots() -> list[str]:
+    """Folders the child may read: the Python installation and the system's libraries."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages()}
+    roots |= {"/usr", "/lib", "/lib64", "/bin", "/etc", "/proc", "/dev", "/sys", "/opt/conda"}
+    return sorted(r for r in roots if os.path.exists(r))
+
+
+class _Zygote:
+    """One zygote process and the socket to it."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.cache = tempfile.mkdtemp(prefix="gradkit-zygote-")  # matplotlib's font cache; children read it
+        env = {**os.environ, "PYTHONPATH": process.package_root() + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               "PYTHONWARNINGS": "ignore", "MPLCONFIGDIR": self.cache, "MPLBACKEND": "Agg"}
+        self.log = tempfile.TemporaryFile()
+        # the zygote itself is gradkit's: no memory cap of its own (each child gets one)
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.engines.fork.zygote", str(theirs.fileno())],
+                                     pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=self.log, start_new_session=True,
+                                     preexec_fn=process.child_setup(Limits(memory_mb=1 << 20)))
+        theirs.close()
+        self.sock = ours
+        self.buffer = b""
+        self.receive(protocol.ZygoteReady, timeout=300)
+        _log.info("the fork engine's zygote (pid %s) is ready", self.proc.pid)
+
+    def receive(self, expect: type, timeout: float | None = None):
+        """The zygote's next message, which must be an ``expect``.
+
+        Raises:
+            ZygoteError: the zygote ended, did not answer within ``timeout`` seconds, refused
+                the job, or sent something else (the message says which).
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while b"\n" not in self.buffer:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([self.sock], [], [], left)
+            data = self.sock.recv(1 << 16) if ready else b""
+            if not data:
+                self.log.seek(0)
+                text = self.log.read().decode("utf-8", "replace").strip()
+                _log.info("the fork engine's zygote (pid %s) stopped answering; its stdout and stderr:\n%s", self.proc.pid,
+                          text[-_ZYGOTE_LOG_CHARS:] or "(nothing)")
+                tail = text.splitlines()[-3:]
+                raise ZygoteError("the fork engine's zygote stopped answering" + (": " + " | ".join(tail) if tail else ""))
+            self.buffer += data
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        try:
+            message = protocol.decode(line, _ZYGOTE_MESSAGES)
+        except protocol.ProtocolError as error:
+            raise ZygoteError(f"the fork engine's zygote sent something other than a message: {error}") from None
+        if isinstance(message, protocol.JobRefused):
+            raise ZygoteError(f"the fork engine's zygote refused the job: {message.reason}")
+        if not isinstance(message, expect):
+            raise ZygoteError(f"the fork engine's zygote sent {message.kind!r}, expected {expect.kind!r}")
+        return message
+
+    def start(self, job: protocol.Job, fds: list[int]) -> int:
+        """Send ``job`` with the child's two pipe ends; the child's pid."""
+        socket.send_fds(self.sock, [protocol.encode(job)], fds)
+        return self.receive(protocol.ChildStarted, timeout=60).pid
+
+    def close(self) -> None:
+        self.sock.close()  # the zygote's loop ends at end of file
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill(self.proc.pid)
+            self.proc.wait()
+        if _log.isEnabledFor(logging.DEBUG):  # what the zygote printed over its life reaches the log (gradkit -vv)
+            self.log.seek(0)
+            text = self.log.read().decode("utf-8", "replace").strip()[-_ZYGOTE_LOG_CHARS:]
+            _log.debug("the fork engine's zygote (pid %s) ended (exit code %s); its stdout and stderr:\n%s", self.proc.pid,
+                       self.proc.returncode, text or "(nothing)")
+        self.log.close()
+        shutil.rmtree(self.cache, ignore_errors=True)
+
+
+@dataclass
+class _Supervised:
+    """What one child did, as seen from the event pipe."""
+
+    ended: str  # "results", "died", "timed out", "crash"
+    results: dict | None = None
+    notes: list[str] = field(default_factory=list)
+    runtime: list[str] = field(default_factory=list)
+    cell: int | None = None
+    interrupted: list[int] = field(default_factory=list)
+    message: str = ""
+    tests: bool = False  # it ended after the last cell, while the tests ran
+
+
+class ForkEngine(Engine):
+    """Grades with a forked, pre-warmed, sandboxed child per submission (see module doc).
+
+    One zygote per grading thread, started on first use (about 6 s) and stopped by
+    :meth:`close`. Raises ``ValueError`` when created on a system without Landlock
+    (:meth:`unavailable_reason`). Thread-safe: :func:`instructor.batch.grade_batch` calls
+    :meth:`grade` from several threads.
+    """
+
+    name = "fork"
+
+    @classmethod
+    def unavailable_reason(cls) -> str | None:
+        """Why the fork engine cannot run here (no Linux Landlock), or None."""
+        if sandbox.landlock_abi() < 1:
+            return ("the fork engine sandboxes student code with Linux Landlock (kernel 5.13+), which this system "
+                    "does not provide; grade with --engine otter (see the README's threat model)")
+        return None
+
+    def __init__(self) -> None:
+        reason = self.unavailable_reason()
+        if reason:
+            raise ValueError(reason)
+        self._local = threading.local()
+        self._zygotes: list[_Zygote] = []
+        self._lock = threading.Lock()
+        self._bundles: dict[tuple[str, float], Bundle] = {}
+        self._roots = _read_roots()
+
+    def close(self) -> None:
+        """Stop every zygote this engine started."""
+        with self._lock:
+            zygotes, self._zygotes = self._zygotes, []
+        for zygote in zygotes:
+            zygote.close()
+
+    def _zygote(self) -> _Zygote:
+        zygote = getattr(self._local, "zygote", None)
+        if zygote is None or zygote.proc.poll() is not None:
+            zygote = _Zygote()
+            self._local.zygote = zygote
+            with self._lock:
+                self._zygotes.append(zygote)
+        return zygote
+
+    def warm_up(self) -> None:
+        """Start the calling thread's zygote now (about 6 s), apart from any submission's time."""
+        self._zygote()
+
+    def prepare(self, autograder_zip: Path) -> None:
+        """Read the zip's tests and support files; ``ValueError`` if the zip is unusable."""
+        self._bundle(Path(autograder_zip))
+
+    def _bundle(self, autograder_zip: Path) -> Bundle:
+        key = (str(autograder_zip.resolve()), autograder_zip.stat().st_mtime)
+        with self._lock:
+            if key not in self._bundles:
+                resolved = autograder_zip.resolve()
+                for root in self._roots:
+                    if resolved.is_relative_to(root):
+                        raise ValueError(f"{autograder_zip}: the autograder zip lies under {root}, which graded code may read; "
+                                         "keep it outside the Python installation and system folders")
+                self._bundles[key] = read_bundle(autograder_zip)
+            return self._bundles[key]
+
+    def execute(self, notebook: nbformat.NotebookNode, autograder_zip: Path, *, limits: Limits, stop_before: int | None) -> Attempt:
+        bundle = self._bundle(autograder_zip)
+        expected = bundle.config.get("assignment_name")
+        found = notebook.metadata.get("otter", {}).get("assignment_name") if isinstance(notebook.metadata.get("otter"), dict) else None
+        if expected and found and found != expected:
+            return Attempt("failed", message=f"the notebook is for assignment {found!r}, not {expected!r}")
+        cells = []
+        for index, cell in enumerate(notebook.cells):
+            tags = cell.get("metadata", {}).get("tags", [])
+            ignored = _IGNORE_TAG in tags or (cell.get("metadata", {}).get("otter") or {}).get("ignore", False)
+            if cell.cell_type == "code" and not ignored:
+                cells.append((index, cell.source if isinstance(cell.source, str) else "".join(cell.source)))
+        run = self._run(cells, stop_before, bundle, limits)
+        if run.ended == "crash":
+            return Attempt("failed", message=f"grading failed: {run.message}", findings=run.runtime)
+        if run.ended in ("died", "timed out"):
+            return Attempt(run.ended, cell=run.cell, interrupted=run.interrupted, in_tests=run.tests, findings=run.runtime)
+        try:
+            scores, results = score(bundle, run.results)
+        except ValueError as error:
+            return Attempt("failed", message=f"grading failed: {error}", findings=[*run.runtime, str(error)])
+        return Attempt("graded", scores=scores, results=results, notes=run.notes, findings=run.runtime)
+
+    def _run(self, cells: list[tuple[int, str]], stop_before: int | None, bundle: Bundle, limits: Limits) -> _Supervised:
+        """Fork one child for the notebook and supervise it until it ends."""
+        workdir = tempfile.mkdtemp(prefix="gradkit-fork-")
+        token = secrets.token_hex(16)
+        events_r, events_w = os.pipe()
+        tests_r, tests_w = os.pipe()
+        try:
+            for name, data in bundle.support.items():
+                target = Path(workdir, name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+            Path(workdir, "tests").mkdir()
+            zygote = self._zygote()
+            job = protocol.Job(
+                workdir=workdir, cells=cells, stop_before=stop_before, token=token, cell_timeout=limits.cell_seconds,
+                memory_mb=limits.memory_mb, output_bytes=limits.output_bytes, seed=bundle.config.get("seed"),
+                seed_variable=bundle.config.get("seed_variable"), read_roots=[*self._roots, zygote.cache],
+                support_modules=sorted(Path(n).stem for n in bundle.support if n.endswith(".py") and "/" not in n),
+            )
+            pid = zygote.start(job, [events_w, tests_r])
+            os.close(events_w)
+            os.close(tests_r)
+            events_w = tests_r = -1
+            run = self._supervise(pid, events_r, tests_w, token, bundle, limits, cells, stop_before)
+            tests_w = -1  # closed by _supervise
+            zygote.receive(protocol.ChildExited, timeout=60)  # the child and its leftovers are gone
+            return run
+        finally:
+            for fd in (events_r, events_w, tests_r, tests_w):
+                if fd >= 0:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _supervise(self, pid: int, events_r: int, tests_w: int, token: str, bundle: Bundle, limits: Limits,
+                   cells: list[tuple[int, str]], stop_before: int | None) -> _Supervised:
+        """Read the child's events until it ends or runs past ``limits.timeout``; send the
+        tests once it is :class:`~autograder.engines.fork.protocol.Ready`. Closes ``tests_w``."""
+        deadline = time.monotonic() + limits.timeout
+        last_cell = expected_last = None
+        for index, _ in cells:
+            if stop_before is None or index < stop_before:
+                expected_last = index
+        notes, interrupted, runtime = [], [], []
+        ready = False
+        buffer = b""
+        result: _Supervised | None = None
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    process.kill(pid)
+                    return _Supervised("timed out", cell=last_cell, interrupted=interrupted, tests=ready, runtime=runtime)
+                readable, _, _ = select.select([events_r], [], [], left)
+                if not readable:
+                    continue
+                data = os.read(events_r, 1 << 16)
+                if not data:
+                    break
+                buffer += data
+                while b"\n" in buffer:
+                    line, buffer = buffer.split(b"\n", 1)
+                    try:
+                        message = protocol.decode(line, protocol.CHILD_MESSAGES, token)
+                    except protocol.UnsignedMessage:
+                        runtime.append("wrote an unsigned message to the grading channel")
+                        continue
+                    except protocol.MalformedMessage:
+                        runtime.append("wrote something other than gradkit's messages to the grading channel")
+                        continue
+                    if isinstance(message, protocol.CellStarted) and not ready:
+                        last_cell = message.cell
+                    elif isinstance(message, protocol.Note):
+                        notes.append(message.text)
+                        if message.interrupted is not None:
+                            interrupted.append(message.interrupted)
+                    elif isinstance(message, protocol.Ready) and not ready:
+                        ready = True
+                        runtime += message.runtime
+                        if last_cell != expected_last:
+                            runtime.append("claimed to have finished before its last cell ran")
+                            process.kill(pid)
+                            return _Supervised("crash", message="the submission interfered with the grading protocol", runtime=runtime)
+                        protocol.write(tests_w, protocol.ZipTests(bundle.tests))
+                        os.close(tests_w)
+                        tests_w = -1
+                    elif isinstance(message, protocol.Results) and ready and result is None:
+                        runtime += message.late
+                        result = _Supervised("results", results=message.results, notes=notes, runtime=runtime)
+                    elif isinstance(message, protocol.Crash):
+                        return _Supervised("crash", message=message.reason, runtime=runtime)
+                    else:
+                        runtime.append("sent grading messages out of order")
+            if result is not None:
+                return result
+            # the child ended without results: it died in the cell that was running, or in the tests
+            return _Supervised("died", cell=last_cell, tests=ready, runtime=runtime)
+        finally:
+            process.kill(pid)
+            if tests_w >= 0:
+                os.close(tests_w)
+
