@@ -38,7 +38,6 @@ def test_memory_cap_past_the_hard_limit_is_clamped_to_it():
     seen = _run_with_hard_memory_limit(2 * GIB, """
         import json, resource
         from autograder.engines import Limits, process
-from autograder.engines.fork import protocol
         Limits(memory_mb=1 << 20).apply_to_current_process()  # 1 TiB asked
         soft_kept_hard = resource.getrlimit(resource.RLIMIT_AS)
         Limits(memory_mb=1 << 20).apply_to_current_process(lock=True)
