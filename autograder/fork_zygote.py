@@ -6,7 +6,9 @@ held by :class:`autograder.fork_engine.ForkEngine`. The zygote never sees a test
 forks. Protocol on the socket, one JSON object per line:
 
 * engine -> zygote: a job ``{"workdir", "cells": [[index, source], ...], "stop_before",
-  "cell_timeout", "memory_mb", "output_bytes", "seed", "read_roots"}`` with two file
+  "cell_timeout", "memory_mb", "output_bytes", "seed", "read_roots"}`` (and, for a root
+  grader on Gradescope, ``"user": [uid, gid]`` to drop to, :mod:`autograder.user_drop`,
+  and ``"landlock": false`` where the kernel has none) with two file
   descriptors attached (``SCM_RIGHTS``): the child's event pipe (write end) and its test
   pipe (read end);
 * zygote -> engine: ``{"pid": N}`` once the child is forked, then
@@ -176,7 +178,7 @@ def run_child(job: dict, events: int, tests: int, shell, snapshot, torch_state, 
 
 
 def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, audit_events, zygote_pid) -> None:
-    from . import integrity, privileges, sandbox, syscall_filter
+    from . import integrity, privileges, sandbox, syscall_filter, user_drop
     from .outcome import interrupted_note, output_capped_note
 
     token = job["token"]
@@ -225,8 +227,12 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     # other processes vanish from /proc (needs CAP_SYS_ADMIN, so before the rest); then
     # Landlock, every hard limit locked, no capabilities, and the system call filter
     privileges.hide_other_processes()
+    user = job.get("user")
+    if user:  # a root grader (Gradescope): the student code runs as an unprivileged user
+        user_drop.give_folder(workdir, *user)
+        user_drop.drop_to_user(*user)
     # /dev/null may be written: otter's OK-format (doctest) tests print their summary to it
-    abi = sandbox.restrict(read=job["read_roots"], write=[workdir, os.devnull])
+    abi = sandbox.restrict(read=job["read_roots"], write=[workdir, os.devnull]) if job.get("landlock", True) else 0
     privileges.lock_limits()
     privileges.drop_capabilities()
     syscall_filter.install(signals=abi < 6)  # Landlock 6+ already keeps signals inside the sandbox
@@ -422,7 +428,7 @@ class _TestRun:
 
 def serve(sock: socket.socket) -> None:
     """The zygote's loop: one job at a time, until the engine closes the socket."""
-    from . import outcome, privileges, sandbox, syscall_filter  # noqa: F401 - imported before the fork: the child cannot read our files
+    from . import outcome, privileges, sandbox, syscall_filter, user_drop  # noqa: F401 - imported before the fork: the child cannot read our files
     from .integrity import StateSnapshot, guard_frame_callbacks, install_audit_hook
     from .torch_state import TorchState
 

@@ -28,6 +28,7 @@ from autograder.manual_questions import MANUAL_QUESTIONS_FILE, manual_questions_
 from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.limits import Limits
 from autograder.submissions import Submission
+from instructor.zip_engine import engine_members, run_autograder_line, setup_lines, with_engine_requirements
 from instructor.assign_config import GRADKIT_CONFIG_KEY, AssignConfigError, check_question_blocks, prepare_assignment_config  # noqa: F401 - re-exported
 
 __all__ = ["BuildError", "BuiltAssignment", "ZIP_DATE_TIME", "build_assignment", "find_master_notebook", "normalise_zip",
@@ -72,6 +73,8 @@ class BuiltAssignment:
             ``autograder.gradescope_visibility.HIDDEN_RESULTS_CHOICES``.
         manual_points: question name -> points possible, of the manually graded questions
             (``manual: true``; recorded in the zip, see :mod:`instructor.manual_build`).
+        flagged: ``gradkit: flagged:``, whether a flagged submission's score counts on
+            Gradescope (``"zero"``, the default, or ``"score"``).
     """
 
     name: str
@@ -81,6 +84,7 @@ class BuiltAssignment:
     points: dict[str, float]
     hidden_results: str = gradescope_visibility.DEFAULT_HIDDEN_RESULTS
     manual_points: dict[str, float] = field(default_factory=dict)
+    flagged: str = "zero"
 
 
 def find_master_notebook(assignment_dir: Path) -> Path:
@@ -131,7 +135,8 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         shutil.copyfile(gradchecks.__file__, stage / CHECKS_MODULE)
         shutil.copyfile(gradreference.__file__, stage / REFERENCE_MODULE)
         try:
-            hidden_results = prepare_assignment_config(stage / master.name, master).hidden_results
+            prepared = prepare_assignment_config(stage / master.name, master)
+            hidden_results, flagged = prepared.hidden_results, prepared.flagged
             check_question_blocks(stage / master.name, master)
         except AssignConfigError as error:
             raise BuildError(str(error)) from None
@@ -147,7 +152,11 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         manual_points = _manual_questions(stage / master.name, tested, master)
         added = {"run_autograder": _run_autograder_with_steps(files.get("run_autograder", b""), hidden_results, zips[0].name),
                  SUBMISSION_SCRIPT: Path(submission_metadata.__file__).read_bytes(),
-                 STUDENT_FILES_MANIFEST: _student_files_manifest(result / "student", master.name)}
+                 STUDENT_FILES_MANIFEST: _student_files_manifest(result / "student", master.name),
+                 # gradkit's engine grades on Gradescope (issue 15): the package, its entry script, settings
+                 **engine_members(flagged=flagged),
+                 "setup.sh": files["setup.sh"] + setup_lines(_autograder_dir(files.get("run_autograder", b""))).encode("utf-8"),
+                 "environment.yml": with_engine_requirements(files["environment.yml"])}
         if hidden_results == "after_due_date":
             added[VISIBILITY_SCRIPT] = Path(gradescope_visibility.__file__).read_bytes()
         if manual_points:
@@ -176,6 +185,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         points=points,
         hidden_results=hidden_results,
         manual_points=manual_points,
+        flagged=flagged,
     )
     if verify:
         _verify(built, master, timeout=timeout)
@@ -251,10 +261,11 @@ def _check_cpu_torch(environment_yml: bytes, master: Path) -> None:
 
 
 def _run_autograder_with_steps(run_autograder: bytes, hidden_results: str, zip_name: str) -> bytes:
-    """Otter's ``run_autograder`` with gradkit's steps around its
-    ``python <dir>/source/run_otter.py`` line (``<dir>`` is the autograder directory Otter
-    wrote into it, ``/autograder`` on Gradescope); the build ships the scripts they run at
-    the zip's root (``source/`` on Gradescope).
+    """Otter's ``run_autograder`` with its ``python <dir>/source/run_otter.py`` line
+    (``<dir>`` is the autograder directory Otter wrote into it, ``/autograder`` on
+    Gradescope) replaced by gradkit's engine (:func:`instructor.zip_engine.run_autograder_line`,
+    issue 15) and gradkit's steps around it; the build ships the scripts they run at the
+    zip's root (``source/`` on Gradescope).
 
     * Before it, always: :mod:`autograder.submission_metadata` (``gradkit_submission.py``)
       gives a submitted notebook without ``metadata.otter.assignment_name`` (a jupytext
@@ -262,7 +273,7 @@ def _run_autograder_with_steps(run_autograder: bytes, hidden_results: str, zip_n
       Otter grades it as the engines of ``gradkit grade`` do instead of refusing it.
     * After it, for ``hidden_results == "after_due_date"`` only:
       :mod:`autograder.gradescope_visibility` (``gradkit_visibility.py``) rewrites
-      ``<dir>/results/results.json``; Otter's exit code is kept.
+      ``<dir>/results/results.json``; the grading step's exit code is kept.
 
     Raises:
         BuildError: (naming ``zip_name``) ``run_autograder`` has no ``run_otter.py`` line, or,
@@ -281,15 +292,23 @@ def _run_autograder_with_steps(run_autograder: bytes, hidden_results: str, zip_n
         f"python {ag_dir}/source/{SUBMISSION_SCRIPT} {ag_dir}/submission/ {ag_dir}/source/otter_config.json\n"
     )
     text = text[:match.start()] + before + text[match.start():]
+    # gradkit's engine grades, not Otter's run_otter.py (the file stays in the zip, unused)
+    text = text.replace(match.group(0).rstrip(), run_autograder_line(ag_dir).rstrip("\n"), 1)
     if hidden_results == "after_due_date":
         text = text.rstrip("\n") + "\n" + (
-            f"otter_status=$?\n"
+            f"grade_status=$?\n"
             f"# gradkit: entries with hidden test results get visibility {hidden_results} (Otter's\n"
             f"# show_hidden gives only hidden or after_published); see source/{VISIBILITY_SCRIPT}\n"
             f"python {ag_dir}/source/{VISIBILITY_SCRIPT} {ag_dir}/results/results.json {hidden_results} || exit 1\n"
-            f"exit $otter_status\n"
+            f"exit $grade_status\n"
         )
     return text.encode("utf-8")
+
+
+def _autograder_dir(run_autograder: bytes) -> str:
+    """The autograder directory Otter wrote into ``run_autograder`` (``/autograder``)."""
+    match = re.search(r"^python (\S+)/source/run_otter\.py\s*$", run_autograder.decode("utf-8"), flags=re.MULTILINE)
+    return match.group(1) if match else "/autograder"
 
 
 def _student_files_manifest(student_dir: Path, notebook_name: str) -> bytes:
