@@ -163,7 +163,9 @@ def gradescope_results(outcome, *, flagged: str, confinement: Confinement) -> di
             status = f"{NEEDS_REVIEW}: {status}"
             counts = "Its score counts as the tests gave it (`gradkit: flagged: score`)."
         results.setdefault("tests", []).insert(0, {
-            "name": REVIEW_ENTRY, "status": "failed", "score": 0, "max_score": 0, "visibility": "hidden",
+            # no score fields: it is a message to instructors, not a question (readers that list
+            # the entries with a max_score as questions keep seeing only the questions)
+            "name": REVIEW_ENTRY, "status": "failed", "visibility": "hidden",
             "output": f"gradkit flagged this submission: it contains code that can change how it is graded. {counts}\n{listing}",
         })
     results["output"] = "\n\n".join(filter(None, [confinement.statement(), f"Grading status: {_student_status(status, findings)}",
