@@ -84,8 +84,8 @@ class Confinement:
     def statement(self) -> str:
         """One paragraph for the results' ``output``: what was in force and what was not."""
         if self.engine == "otter":
-            head = ("Confinement: neither an unprivileged user nor Landlock was available, so this submission was graded "
-                    "with otter's own protection only (the hidden tests were readable by the submission's code).")
+            head = ("Confinement: this submission was graded with otter's own protection only (gradkit's otter engine: "
+                    "the hidden tests were readable by the submission's code while it ran).")
         else:
             parts = []
             if self.user:
@@ -216,7 +216,7 @@ def grade(root: Path) -> dict[str, Any]:
     """Grade ``root/submission`` with ``root/source`` (Gradescope's ``/autograder``) and
     return the results dict (also written to ``root/results/results.json``)."""
     from .engines import OtterEngine
-    from .fork_engine import ForkEngine
+    from .fork_engine import ForkEngine, ZygoteError
     from .limits import Limits
     from .outcome import GradingOutcome
 
@@ -237,8 +237,12 @@ def grade(root: Path) -> dict[str, Any]:
             if confinement.engine == "fork":
                 try:
                     engine = ForkEngine(user=confinement.user, landlock=confinement.landlock > 0)
-                except ValueError as error:
-                    confinement = Confinement("otter", notes=[*confinement.notes, str(error)])
+                    engine.warm_up()  # the zygote imports torch: an environment without it cannot use this engine
+                except (ValueError, ZygoteError) as error:
+                    if engine is not None:
+                        engine.close()
+                    engine = None
+                    confinement = Confinement("otter", notes=[*confinement.notes, f"the fork engine could not start: {error}"])
             engine = engine or OtterEngine()
             try:
                 outcome = engine.grade(submission, zip_path, limits=Limits())
