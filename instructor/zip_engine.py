@@ -89,7 +89,7 @@ def setup_lines(ag_dir: str) -> str:
         'd="$gradkit_prefix"; while [ "$d" != "/" ]; do chmod o+x "$d"; d=$(dirname "$d"); done\n'
         "# gradkit: the engine (shipped in the zip, gradkit is not on PyPI) must import in otter-env\n"
         f"mamba run -n otter-env python -c \"import sys; sys.path.insert(0, '{ag_dir}/source/{ENGINE_FOLDER}'); "
-        "import autograder.gradescope_runner, autograder.fork_engine\"\n"
+        "import autograder.gradescope_runner as r; r.engine_classes()\"\n"
     )
 
 

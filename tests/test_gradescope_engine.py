@@ -148,7 +148,8 @@ def test_the_zip_grades_with_the_fork_engine_and_states_the_confinement(built, m
     assert "run_otter" not in proc.stdout + proc.stderr  # otter's runner did not grade
     with zipfile.ZipFile(built.autograder_zip) as archive:
         names = archive.namelist()
-        assert "gradkit_engine/autograder/fork_engine.py" in names and "gradkit_grade.py" in names
+        assert {"gradkit_engine/autograder/__init__.py", "gradkit_engine/autograder/gradescope_runner.py", "gradkit_grade.py"} <= set(names)
+        assert "gradkit_engine/autograder/schemas/gradescope_results.schema.json" in names  # data files too
         assert "otter_config.json" in names and json.loads(archive.read(CONFIG_FILE)) == {"flagged": "zero", "user": DEFAULT_USER}
         setup = archive.read("setup.sh").decode()
         assert f"useradd --system --no-create-home --shell /usr/sbin/nologin {DEFAULT_USER}" in setup
