@@ -154,6 +154,8 @@ def test_the_zip_grades_with_the_fork_engine_and_states_the_confinement(built, m
         setup = archive.read("setup.sh").decode()
         assert f"useradd --system --no-create-home --shell /usr/sbin/nologin {DEFAULT_USER}" in setup
         assert "matplotlib" in archive.read("environment.yml").decode()
+    # setup.sh is not run here (it installs mamba and apt packages, as Otter's part of it does); it parses
+    assert subprocess.run(["bash", "-n"], input=setup, text=True, capture_output=True).returncode == 0
 
 
 @root_only
