@@ -87,13 +87,14 @@ class Confinement:
             head = ("Confinement: this submission was graded with otter's own protection only (gradkit's otter engine: "
                     "the hidden tests were readable by the submission's code while it ran).")
         else:
-            parts = []
+            how = []
             if self.user:
-                parts.append(f"the student code ran as the unprivileged user {self.user_name} (uid {self.user[0]})")
-            if self.landlock:
-                parts.append(f"under Landlock (ABI {self.landlock})")
-            head = "Confinement: gradkit's fork engine; " + " and ".join(parts) + "."
-        return head + "".join(f" {note}." for note in self.notes)
+                how.append(f"as the unprivileged user {self.user_name} (uid {self.user[0]})")
+            how.append(f"under Landlock (ABI {self.landlock})" if self.landlock else "without Landlock")
+            if not self.user:
+                how.append("with the grader's uid")
+            head = "Confinement: gradkit's fork engine; the student code ran " + ", ".join(how) + "."
+        return head + (f" Not in force: {'; '.join(self.notes)}." if self.notes else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {"engine": self.engine, "user": self.user_name if self.user else None, "landlock_abi": self.landlock, "notes": self.notes}
