@@ -37,7 +37,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time

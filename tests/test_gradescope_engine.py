@@ -14,7 +14,6 @@ reproduced with a seccomp filter that makes ``landlock_create_ruleset`` fail wit
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import pwd
