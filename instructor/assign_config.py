@@ -9,12 +9,17 @@ before Otter Assign sees the cell::
 
     gradkit:
       hidden_results: after_due_date   # or after_published, hidden
+      flagged: zero                    # or score (Gradescope: does a flagged submission's score count?)
 
 ``hidden_results`` says when Gradescope shows students the per-question results that hold
 hidden test output (:mod:`autograder.shipped.gradkit_visibility`). Otter's own
 ``generate: show_hidden`` keeps its meaning (true: ``after_published``, false: ``hidden``;
 otter's default is false). Either may be given, or both when they agree
 (``after_due_date`` refines ``show_hidden: true``); a contradiction is an error.
+``flagged`` (default ``zero``) says whether, on Gradescope, a submission the screen or the
+run flagged counts 0 until an instructor reviews it (``zero``, as ``gradkit grade`` counts
+it) or keeps the points its tests gave (``score``); its findings go to a hidden results
+entry either way (:mod:`autograder.gradescope_runner`).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 
 import nbformat
 
+from autograder.gradescope_runner import FLAGGED_CHOICES
 from autograder.shipped import gradkit_visibility
 
 __all__ = ["GRADKIT_CONFIG_KEY", "AssignConfigError", "PreparedConfig", "check_question_blocks", "prepare_assignment_config"]
@@ -31,7 +37,7 @@ __all__ = ["GRADKIT_CONFIG_KEY", "AssignConfigError", "PreparedConfig", "check_q
 GRADKIT_CONFIG_KEY = "gradkit"
 """Key of gradkit's own settings in the ``# ASSIGNMENT CONFIG`` cell."""
 
-GRADKIT_SETTINGS = {"hidden_results"}
+GRADKIT_SETTINGS = {"hidden_results", "flagged"}
 """The settings known under :data:`GRADKIT_CONFIG_KEY`."""
 
 
@@ -48,10 +54,12 @@ class PreparedConfig:
         config: the plain Otter configuration written into the staged notebook (the
             ``config_file`` merged in, no ``gradkit`` key, ``generate`` a mapping with
             ``show_hidden`` set).
+        flagged: ``"zero"`` or ``"score"`` (``autograder.gradescope_runner.FLAGGED_CHOICES``).
     """
 
     hidden_results: str
     config: dict
+    flagged: str = "zero"
 
 
 def _merge(base: dict, override: dict) -> dict:
@@ -142,6 +150,9 @@ def prepare_assignment_config(staged: Path, master: Path) -> PreparedConfig:
     hidden_results = settings.get("hidden_results")
     if hidden_results is not None and hidden_results not in choices:
         raise AssignConfigError(f"{gk} hidden_results is {hidden_results!r}; use one of {', '.join(choices)}")
+    flagged = settings.get("flagged", "zero")
+    if flagged not in FLAGGED_CHOICES:
+        raise AssignConfigError(f"{gk} flagged is {flagged!r}; use one of {', '.join(FLAGGED_CHOICES)}")
 
     generate = config.get("generate", True)
     if generate is False:
@@ -167,7 +178,7 @@ def prepare_assignment_config(staged: Path, master: Path) -> PreparedConfig:
     cell.cell_type = "raw"
     cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
     nbformat.write(nb, staged)
-    return PreparedConfig(hidden_results=hidden_results, config=config)
+    return PreparedConfig(hidden_results=hidden_results, config=config, flagged=flagged)
 
 
 def check_question_blocks(staged: Path, master: Path) -> None:

@@ -31,6 +31,7 @@ from autograder.autograder_zip import AutograderZipError, question_points
 from autograder.manual_questions import MANUAL_QUESTIONS_FILE, manual_questions_json
 from autograder.engines import Limits, engine_here, get_engine
 from autograder.submissions import Submission
+from instructor.zip_engine import engine_members, run_autograder_line, setup_lines, with_engine_requirements
 from instructor.assign_config import GRADKIT_CONFIG_KEY, AssignConfigError, check_question_blocks, prepare_assignment_config  # noqa: F401 - re-exported
 
 logger = logging.getLogger(__name__)
@@ -74,6 +75,8 @@ class BuiltAssignment:
         verification_note: why the build was verified with another engine than the
             default (:func:`autograder.engines.engine_here`: the fork engine needs Linux
             Landlock); None when verified with the default, or not verified.
+        flagged: ``gradkit: flagged:``, whether a flagged submission's score counts on
+            Gradescope (``"zero"``, the default, or ``"score"``).
     """
 
     name: str
@@ -84,6 +87,7 @@ class BuiltAssignment:
     hidden_results: str = gradkit_visibility.DEFAULT_HIDDEN_RESULTS
     manual_points: dict[str, float] = field(default_factory=dict)
     verification_note: str | None = None
+    flagged: str = "zero"
 
 
 def find_master_notebook(assignment_dir: Path) -> Path:
@@ -135,7 +139,8 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         for module in shipped.STAGED:  # the master notebook's files: / autograder_files: list them
             shutil.copyfile(shipped.source(module), stage / shipped.file_name(module))
         try:
-            hidden_results = prepare_assignment_config(stage / master.name, master).hidden_results
+            prepared = prepare_assignment_config(stage / master.name, master)
+            hidden_results, flagged = prepared.hidden_results, prepared.flagged
             check_question_blocks(stage / master.name, master)
         except AssignConfigError as error:
             raise BuildError(str(error)) from None
@@ -154,7 +159,11 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
                     ", ".join(manual_points) or "none")
         added = {"run_autograder": _run_autograder_with_steps(files.get("run_autograder", b""), hidden_results, zips[0].name),
                  SUBMISSION_SCRIPT: shipped.source(shipped.SUBMISSION).read_bytes(),
-                 STUDENT_FILES_MANIFEST: _student_files_manifest(result / "student", master.name)}
+                 STUDENT_FILES_MANIFEST: _student_files_manifest(result / "student", master.name),
+                 # gradkit's engine grades on Gradescope (issue 15): the package, its entry script, settings
+                 **engine_members(flagged=flagged),
+                 "setup.sh": files["setup.sh"] + setup_lines(_autograder_dir(files.get("run_autograder", b""))).encode("utf-8"),
+                 "environment.yml": with_engine_requirements(files["environment.yml"])}
         if hidden_results == "after_due_date":
             added[VISIBILITY_SCRIPT] = shipped.source(shipped.VISIBILITY).read_bytes()
         if manual_points:
@@ -184,6 +193,7 @@ def build_assignment(assignment_dir: Path, out_dir: Path, *, verify: bool = True
         points=points,
         hidden_results=hidden_results,
         manual_points=manual_points,
+        flagged=flagged,
     )
     if verify:
         note = _verify(built, master, timeout=timeout)
@@ -263,10 +273,11 @@ def _check_cpu_torch(environment_yml: bytes, master: Path) -> None:
 
 
 def _run_autograder_with_steps(run_autograder: bytes, hidden_results: str, zip_name: str) -> bytes:
-    """Otter's ``run_autograder`` with gradkit's steps around its
-    ``python <dir>/source/run_otter.py`` line (``<dir>`` is the autograder directory Otter
-    wrote into it, ``/autograder`` on Gradescope); the build ships the scripts they run at
-    the zip's root (``source/`` on Gradescope).
+    """Otter's ``run_autograder`` with its ``python <dir>/source/run_otter.py`` line
+    (``<dir>`` is the autograder directory Otter wrote into it, ``/autograder`` on
+    Gradescope) replaced by gradkit's engine (:func:`instructor.zip_engine.run_autograder_line`,
+    issue 15) and gradkit's steps around it; the build ships the scripts they run at the
+    zip's root (``source/`` on Gradescope).
 
     * Before it, always: :mod:`autograder.shipped.gradkit_submission`
       gives a submitted notebook without ``metadata.otter.assignment_name`` (a jupytext
@@ -274,7 +285,7 @@ def _run_autograder_with_steps(run_autograder: bytes, hidden_results: str, zip_n
       Otter grades it as the engines of ``gradkit grade`` do instead of refusing it.
     * After it, for ``hidden_results == "after_due_date"`` only:
       :mod:`autograder.shipped.gradkit_visibility` rewrites
-      ``<dir>/results/results.json``; Otter's exit code is kept.
+      ``<dir>/results/results.json``; the grading step's exit code is kept.
 
     Raises:
         BuildError: (naming ``zip_name``) ``run_autograder`` has no ``run_otter.py`` line, or,
@@ -293,15 +304,23 @@ def _run_autograder_with_steps(run_autograder: bytes, hidden_results: str, zip_n
         f"python {ag_dir}/source/{SUBMISSION_SCRIPT} {ag_dir}/submission/ {ag_dir}/source/otter_config.json\n"
     )
     text = text[:match.start()] + before + text[match.start():]
+    # gradkit's engine grades, not Otter's run_otter.py (the file stays in the zip, unused)
+    text = text.replace(match.group(0).rstrip(), run_autograder_line(ag_dir).rstrip("\n"), 1)
     if hidden_results == "after_due_date":
         text = text.rstrip("\n") + "\n" + (
-            f"otter_status=$?\n"
+            f"grade_status=$?\n"
             f"# gradkit: entries with hidden test results get visibility {hidden_results} (Otter's\n"
             f"# show_hidden gives only hidden or after_published); see source/{VISIBILITY_SCRIPT}\n"
             f"python {ag_dir}/source/{VISIBILITY_SCRIPT} {ag_dir}/results/results.json {hidden_results} || exit 1\n"
-            f"exit $otter_status\n"
+            f"exit $grade_status\n"
         )
     return text.encode("utf-8")
+
+
+def _autograder_dir(run_autograder: bytes) -> str:
+    """The autograder directory Otter wrote into ``run_autograder`` (``/autograder``)."""
+    match = re.search(r"^python (\S+)/source/run_otter\.py\s*$", run_autograder.decode("utf-8"), flags=re.MULTILINE)
+    return match.group(1) if match else "/autograder"
 
 
 def _student_files_manifest(student_dir: Path, notebook_name: str) -> bytes:

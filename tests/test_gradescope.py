@@ -69,8 +69,13 @@ def _mamba_stand_in(bin_dir: Path) -> None:
     script.chmod(0o755)
 
 
-def run_in_gradescope_layout(autograder_zip: Path, submission: Path, root: Path, timeout: float = 900):
+def run_in_gradescope_layout(autograder_zip: Path, submission: Path, root: Path, timeout: float = 900,
+                             prefix: tuple[str, ...] = ()):
     """Grade ``submission`` the way Gradescope does, inside ``root`` instead of /autograder.
+
+    ``prefix``: a command run_autograder is started through (``prefix + [run_autograder]``),
+    e.g. one that does in a private mount namespace what the zip's setup.sh does to a
+    container (tests/test_gradescope_engine.py).
 
     Returns:
         (results dict, CompletedProcess of run_autograder).
@@ -117,7 +122,7 @@ def run_in_gradescope_layout(autograder_zip: Path, submission: Path, root: Path,
     home.mkdir()
     # A bare environment: no PYTHONPATH, no virtualenv on PATH until `mamba activate otter-env`.
     env = {"PATH": f"{shims}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8"}
-    proc = subprocess.run([str(run_autograder)], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([*prefix, str(run_autograder)], cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
     results_path = root / "results" / "results.json"
     assert results_path.is_file(), f"run_autograder wrote no results.json (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     return json.loads(results_path.read_text(encoding="utf-8")), proc

@@ -157,8 +157,8 @@ def test_check_tells_the_student_which_lines_need_review(corpus):
 
 @pytest.mark.parametrize("case", ["jupytext-percent", "bom-crlf"])
 def test_gradescope_zip_grades_what_tools_changed(built, corpus, case, tmp_path):
-    """The zip itself (its run_autograder, Otter inside) grades the round trip and the BOM
-    file in full: gradkit's step before Otter restores the assignment name and drops the mark."""
+    """The zip itself (its run_autograder, gradkit's engine inside) grades the round trip and the BOM
+    file in full: the step before grading restores the assignment name and drops the mark."""
     from tests.test_gradescope import run_in_gradescope_layout
 
     upload = tmp_path / "upload"

@@ -197,10 +197,24 @@ class ForkEngine(Engine):
                     "does not provide; grade with --engine otter (see the README's threat model)")
         return None
 
-    def __init__(self) -> None:
-        reason = self.unavailable_reason()
+    def __init__(self, *, user: tuple[int, int] | None = None, landlock: bool = True) -> None:
+        """Args:
+            user: ``(uid, gid)`` of an unprivileged user each child switches to before the
+                student code runs (a root grader on Gradescope, :mod:`autograder.engines.user_drop`);
+                None keeps the grader's uid (local grading).
+            landlock: confine each child with Landlock; False is allowed only with ``user``
+                (a container without Landlock: the uid switch alone confines the child).
+
+        Raises:
+            ValueError: Landlock is asked for and missing, or neither confinement is given.
+        """
+        reason = self.unavailable_reason() if landlock else None
         if reason:
             raise ValueError(reason)
+        if not landlock and user is None:
+            raise ValueError("the fork engine needs Landlock or an unprivileged user to confine student code")
+        self._user = tuple(user) if user is not None else None
+        self._landlock = landlock
         self._local = threading.local()
         self._zygotes: list[_Zygote] = []
         self._lock = threading.Lock()
@@ -219,6 +233,8 @@ class ForkEngine(Engine):
         if zygote is None or zygote.proc.poll() is not None:
             zygote = _Zygote()
             self._local.zygote = zygote
+            if self._user is not None:  # matplotlib's font cache: readable by the child's user too
+                os.chmod(zygote.cache, 0o755)
             with self._lock:
                 self._zygotes.append(zygote)
         return zygote
@@ -284,6 +300,7 @@ class ForkEngine(Engine):
                 memory_mb=limits.memory_mb, output_bytes=limits.output_bytes, seed=bundle.config.get("seed"),
                 seed_variable=bundle.config.get("seed_variable"), read_roots=[*self._roots, zygote.cache],
                 support_modules=sorted(Path(n).stem for n in bundle.support if n.endswith(".py") and "/" not in n),
+                user=self._user, landlock=self._landlock,
             )
             pid = zygote.start(job, [events_w, tests_r])
             os.close(events_w)

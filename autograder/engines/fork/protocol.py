@@ -86,6 +86,10 @@ class Job:
         seed_variable: otter's ``seed_variable``: the seed is assigned to this name instead.
         read_roots: folders the child may read (Landlock).
         support_modules: the zip's top-level support modules, imported before student code.
+        user: ``(uid, gid)`` the child switches to before student code runs (a root grader
+            on Gradescope, :mod:`autograder.engines.user_drop`); None keeps the grader's.
+        landlock: confine the child with Landlock (False only with ``user``, where the
+            kernel has no Landlock).
     """
 
     kind: ClassVar[str] = "job"
@@ -100,6 +104,8 @@ class Job:
     seed_variable: str | None
     read_roots: list[str]
     support_modules: list[str]
+    user: tuple[int, int] | None = None
+    landlock: bool = True
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ test: it only forks. Every message on the socket and on the child's pipes is a t
 :class:`~autograder.engines.fork.protocol.Job` (with the child's event pipe and test pipe
 attached) with ``ChildStarted`` and, once the child and every process it left are gone,
 ``ChildExited``.
+For a root grader (Gradescope, :mod:`autograder.gradescope_runner`) the job names an
+unprivileged user the child switches to (:mod:`autograder.engines.user_drop`), and may
+turn Landlock off where the kernel has none.
 
 The child (:func:`run_child`) puts itself in its own session, drops every other file
 descriptor, applies the memory cap (clamped to the hard limit), hides other processes from
@@ -163,7 +166,7 @@ def run_child(job: protocol.Job, events: int, tests: int, shell, snapshot, torch
 def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, audit_events, zygote_pid) -> None:
     from ... import integrity
     from ...outcome import interrupted_note, output_capped_note
-    from .. import privileges, sandbox, syscall_filter
+    from .. import privileges, sandbox, syscall_filter, user_drop
 
     def send(message) -> None:
         protocol.write(events, message, job.token)
@@ -204,8 +207,11 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     # other processes vanish from /proc (needs CAP_SYS_ADMIN, so before the rest); then
     # Landlock, every hard limit locked, no capabilities, and the system call filter
     privileges.hide_other_processes()
+    if job.user:  # a root grader (Gradescope): the student code runs as an unprivileged user
+        user_drop.give_folder(workdir, *job.user)
+        user_drop.drop_to_user(*job.user)
     # /dev/null may be written: otter's OK-format (doctest) tests print their summary to it
-    abi = sandbox.restrict(read=job.read_roots, write=[workdir, os.devnull])
+    abi = sandbox.restrict(read=job.read_roots, write=[workdir, os.devnull]) if job.landlock else 0
     privileges.lock_limits()
     privileges.drop_capabilities()
     syscall_filter.install(signals=abi < 6)  # Landlock 6+ already keeps signals inside the sandbox
@@ -400,7 +406,7 @@ class _TestRun:
 def serve(sock: socket.socket) -> None:
     """The zygote's loop: one job at a time, until the engine closes the socket."""
     # imported before the fork: the child cannot read gradkit's files
-    for module in ("...outcome", "..privileges", "..sandbox", "..syscall_filter"):
+    for module in ("...outcome", "..privileges", "..sandbox", "..syscall_filter", "..user_drop"):
         importlib.import_module(module, __package__)
     from ...integrity import StateSnapshot, guard_frame_callbacks, install_audit_hook
     from ...torch_state import TorchState
