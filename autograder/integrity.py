@@ -37,7 +37,6 @@ import sys
 import threading
 import types
 from itertools import repeat
-from typing import Callable
 
 __all__ = ["PROTECTED", "AuditControl", "Guards", "StateSnapshot", "guard_frame_callbacks", "foreign_threads", "install_audit_hook", "kill_strays"]
 

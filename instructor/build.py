@@ -28,7 +28,7 @@ from autograder.manual_questions import MANUAL_QUESTIONS_FILE, manual_questions_
 from autograder.engines import DEFAULT_ENGINE, get_engine
 from autograder.limits import Limits
 from autograder.submissions import Submission
-from instructor.assign_config import GRADKIT_CONFIG_KEY, AssignConfigError, check_question_blocks, prepare_assignment_config  # noqa: F401 - re-exported
+from instructor.assign_config import AssignConfigError, check_question_blocks, prepare_assignment_config
 
 __all__ = ["BuildError", "BuiltAssignment", "ZIP_DATE_TIME", "build_assignment", "find_master_notebook", "normalise_zip",
            "stable_cell_ids"]

@@ -100,6 +100,7 @@ def _copy_assignment(tmp_path, name):
     return folder
 
 
+@pytest.mark.slow  # the build verifies with the fork engine
 def test_build_fails_clearly_when_solution_fails_a_test(tmp_path, master):
     folder = _copy_assignment(tmp_path, "broken")
     nb = nbformat.from_dict(json.loads(json.dumps(master)))
@@ -110,6 +111,7 @@ def test_build_fails_clearly_when_solution_fails_a_test(tmp_path, master):
         build_assignment(folder, tmp_path / "dist")
 
 
+@pytest.mark.slow  # the build verifies with the fork engine
 def test_build_fails_clearly_when_blank_notebook_earns_points(tmp_path, master):
     folder = _copy_assignment(tmp_path, "lenient")
     nb = nbformat.from_dict(json.loads(json.dumps(master)))

@@ -212,6 +212,7 @@ def test_zip_carries_cpu_torch_requirements_and_the_check_library(built):
     assert otter_config["show_hidden"] is True and otter_config["pdf"] is False
 
 
+@pytest.mark.slow  # runs the zip's run_autograder (otter)
 def test_otters_show_hidden_gives_after_published(math_log_sample, tmp_path):
     """Without a `gradkit:` setting, Otter's own `generate: show_hidden: true` keeps its
     meaning (`after_published`), and the zip has no visibility step."""

@@ -169,6 +169,7 @@ def test_blank_student_notebook_earns_what_otter_gives(builds, engines, name):
     assert ours.scores == {q: 0.0 for q in built.points}  # every corpus test fails on `...`
 
 
+@pytest.mark.slow  # runs the zip's run_autograder (otter)
 @pytest.mark.parametrize("name", NAMES)
 def test_solution_earns_every_point_in_the_gradescope_layout(builds, tmp_path, name):
     """The zip unchanged, run as Gradescope runs it (tests/test_gradescope.py's reproduction)."""
