@@ -154,10 +154,12 @@ def _results(root: Path, sample) -> dict:
 
 
 def test_corpus_size():
-    assert len(HONEST) >= 20
-    assert len(CORRECT) >= 8
-    assert len(MISTAKES) >= 25 + 33  # the fairness corpus's single mistakes and the earlier ones
-    assert len(TWO_MISTAKES) >= 5
+    on_disk = sorted(p.stem for p in CORPUS.glob("*.py"))
+    assert [s.name for s in SAMPLES] == on_disk
+    assert len(HONEST) == sum(n.startswith("h") for n in on_disk) >= 20
+    assert len(CORRECT) == sum(n.startswith("c") for n in on_disk) >= 8
+    assert len(MISTAKES) == sum(n.startswith("m") for n in on_disk) >= 25 + 33  # the fairness corpus's single mistakes and the earlier ones
+    assert len(TWO_MISTAKES) == sum(n.startswith("e") for n in on_disk) >= 5
     assert len(SAMPLES) == len(FULL_MARKS + MISTAKES + TWO_MISTAKES), "every sample name starts with c, h, m or e"
     assert all(sum(s.expected.values()) == 10 for s in FULL_MARKS)
     assert all(sum(s.expected.values()) < 10 for s in MISTAKES + TWO_MISTAKES)
