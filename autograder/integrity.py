@@ -36,7 +36,6 @@ import sys
 import threading
 import types
 from itertools import repeat
-from typing import Callable
 
 from .engines.process import kill
 from .shipped import CHECKS

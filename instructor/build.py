@@ -32,7 +32,7 @@ from autograder.manual_questions import MANUAL_QUESTIONS_FILE, manual_questions_
 from autograder.engines import Limits, engine_here, get_engine
 from autograder.submissions import Submission
 from instructor.zip_engine import engine_members, run_autograder_line, setup_lines, with_engine_requirements
-from instructor.assign_config import GRADKIT_CONFIG_KEY, AssignConfigError, check_question_blocks, prepare_assignment_config  # noqa: F401 - re-exported
+from instructor.assign_config import AssignConfigError, check_question_blocks, prepare_assignment_config
 
 logger = logging.getLogger(__name__)
 

@@ -255,9 +255,11 @@ def graded(built, tmp_path_factory):
 
 
 def test_corpus_has_every_kind_of_attack():
-    assert len(ANTICHEAT) >= 12
+    on_disk = sorted((REPO / "tests" / "anticheat" / "autograd-basics").glob("*.py"))
+    assert [s.name for s in ANTICHEAT] == [p.stem for p in on_disk]
     assert all(s.flagged is not None and s.honest for s in ANTICHEAT), "every sample says whether it is flagged and what it honestly earns"
-    assert sum(1 for s in ANTICHEAT if not s.flagged) >= 1  # harmless fake output is not flagged
+    not_flagged = [p.stem for p in on_disk if "\n# flagged: no\n" in p.read_text(encoding="utf-8")]
+    assert [s.name for s in ANTICHEAT if not s.flagged] == not_flagged and not_flagged  # harmless fake output is not flagged
 
 
 @pytest.mark.parametrize("sample", CASES, ids=lambda s: s.name)

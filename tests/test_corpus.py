@@ -32,6 +32,7 @@ Two more header lines, read here (``instructor.samples`` ignores them):
 from __future__ import annotations
 
 import ast
+import asyncio
 import json
 import re
 import shutil
@@ -154,10 +155,12 @@ def _results(root: Path, sample) -> dict:
 
 
 def test_corpus_size():
-    assert len(HONEST) >= 20
-    assert len(CORRECT) >= 8
-    assert len(MISTAKES) >= 25 + 33  # the fairness corpus's single mistakes and the earlier ones
-    assert len(TWO_MISTAKES) >= 5
+    on_disk = sorted(p.stem for p in CORPUS.glob("*.py"))
+    assert [s.name for s in SAMPLES] == on_disk
+    assert len(HONEST) == sum(n.startswith("h") for n in on_disk) >= 20
+    assert len(CORRECT) == sum(n.startswith("c") for n in on_disk) >= 8
+    assert len(MISTAKES) == sum(n.startswith("m") for n in on_disk) >= 25 + 33  # the fairness corpus's single mistakes and the earlier ones
+    assert len(TWO_MISTAKES) == sum(n.startswith("e") for n in on_disk) >= 5
     assert len(SAMPLES) == len(FULL_MARKS + MISTAKES + TWO_MISTAKES), "every sample name starts with c, h, m or e"
     assert all(sum(s.expected.values()) == 10 for s in FULL_MARKS)
     assert all(sum(s.expected.values()) < 10 for s in MISTAKES + TWO_MISTAKES)
@@ -230,14 +233,42 @@ def test_public_and_hidden_tests_agree(sample, built, outcomes):
 PUBLIC = [s for s in SAMPLES if s.public_feedback]
 
 
+PUBLIC_AT_ONCE = 2
+"""Notebooks of :data:`PUBLIC` run at once, each in its own kernel (a kernel uses one core)."""
+
+
+@pytest.fixture(scope="module")
+def public_runs(built, tmp_path_factory) -> dict[str, nbformat.NotebookNode | BaseException]:
+    """sample name -> the filled notebook of every :data:`PUBLIC` sample, run as a student
+    would, in a real kernel of its own, beside gradkit_checks.py (or what its run raised)."""
+    root = tmp_path_factory.mktemp("public")
+
+    async def run(sample, gate):
+        folder = root / sample.name
+        shutil.copytree(built.student_notebook.parent, folder)
+        nb = fill_notebook(nbformat.read(built.student_notebook, as_version=4), sample)
+        nb.cells = [c for c in nb.cells if "grader.export(" not in c.source]
+        async with gate:
+            try:
+                await NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=True,
+                                     resources={"metadata": {"path": str(folder)}}).async_execute()
+            except Exception as error:  # reported by the sample's own test
+                return error
+        return nb
+
+    async def run_all():
+        gate = asyncio.Semaphore(PUBLIC_AT_ONCE)
+        return await asyncio.gather(*(run(sample, gate) for sample in PUBLIC))
+
+    return dict(zip((s.name for s in PUBLIC), asyncio.run(run_all())))
+
+
 @pytest.mark.parametrize("sample", PUBLIC, ids=lambda s: s.name)
-def test_public_feedback_reaches_the_student_in_grader_check(sample, built, tmp_path):
-    """Run the filled notebook as a student would, in a real kernel, beside gradkit_checks.py."""
-    folder = tmp_path / "student"
-    shutil.copytree(built.student_notebook.parent, folder)
-    nb = fill_notebook(nbformat.read(built.student_notebook, as_version=4), sample)
-    nb.cells = [c for c in nb.cells if "grader.export(" not in c.source]
-    NotebookClient(nb, kernel_name="python3", timeout=300, allow_errors=True, resources={"metadata": {"path": str(folder)}}).execute()
+def test_public_feedback_reaches_the_student_in_grader_check(sample, public_runs):
+    """The filled notebook run as a student would, in a real kernel, beside gradkit_checks.py."""
+    nb = public_runs[sample.name]
+    if isinstance(nb, BaseException):
+        raise nb
     for question, fragments in sample.public_feedback.items():
         check_cells = [c for c in nb.cells if c.cell_type == "code" and c.source.strip() == f'grader.check("{question}")']
         assert len(check_cells) == 1

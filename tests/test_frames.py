@@ -8,8 +8,10 @@ hand frames back (``inspect``, ``traceback``), and lets libraries that look at f
 themselves (``namedtuple``, ``typing``, ``enum``, ``logging``, IPython showing a
 traceback, torch) work as usual.
 
-Each case runs in a fresh interpreter (an audit hook cannot be removed) with a real
-IPython shell, as the fork engine's child does.
+Each case runs in its own process with a real IPython shell, as the fork engine's child
+does: one fresh interpreter prepares what the zygote prepares (IPython, torch, the audit
+hook, which cannot be removed) and forks one child per case, as the zygote forks one per
+submission, so no case sees another's state and the interpreter starts once.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import textwrap
 import pytest
 
 DRIVER = textwrap.dedent('''
-    import json, sys, warnings
+    import json, os, sys, warnings
     warnings.simplefilter("ignore")
     from IPython.core.interactiveshell import InteractiveShell
     from autograder.integrity import guard_frame_callbacks, install_audit_hook
@@ -33,10 +35,10 @@ DRIVER = textwrap.dedent('''
     control = install_audit_hook(events)
 
 
-    def main():
+    def main(cells):
         _gradkit_guards = guard_frame_callbacks(control, events)  # as the zygote's serve() keeps it
         out = []
-        for cell in json.loads(sys.argv[1]):
+        for cell in cells:
             control(True)
             result = shell.run_cell(cell, store_history=True, silent=True)
             control(False)
@@ -45,14 +47,30 @@ DRIVER = textwrap.dedent('''
         return out
 
 
-    out = main()
-    print(json.dumps({"errors": out, "events": events, "ns": {k: repr(v) for k, v in shell.user_ns.items() if k.startswith("r_")}}))
+    results = {}
+    for name, cells in json.loads(sys.stdin.read()).items():
+        read, write = os.pipe()
+        pid = os.fork()  # one child per case, as the zygote forks one per submission
+        if pid == 0:
+            os.close(read)
+            out = main(cells)
+            data = json.dumps({"errors": out, "events": events, "ns": {k: repr(v) for k, v in shell.user_ns.items() if k.startswith("r_")}})
+            with os.fdopen(write, "w") as pipe:
+                pipe.write(data)
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read) as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(pid, 0)
+        results[name] = json.loads(data) if status == 0 and data else {"child ended": status}
+    print(json.dumps(results))
 ''')
 
 
-def _run(*cells: str) -> dict:
-    done = subprocess.run([sys.executable, "-c", DRIVER, json.dumps([textwrap.dedent(c) for c in cells])],
-                          capture_output=True, text=True, timeout=300)
+def _run_all(cases: dict[str, list[str]]) -> dict[str, dict]:
+    """case name -> {"errors": per cell, "events": audit findings, "ns": the r_* names}."""
+    done = subprocess.run([sys.executable, "-c", DRIVER], input=json.dumps({k: [textwrap.dedent(c) for c in v] for k, v in cases.items()}),
+                          capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -75,8 +93,14 @@ HONEST = [
 ]
 
 
-def test_honest_code_that_libraries_look_at_frames_for_still_runs():
-    result = _run(*HONEST)
+@pytest.fixture(scope="module")
+def runs() -> dict[str, dict]:
+    """Every case below run once: "honest" (all of HONEST) and each attack with a cell after it."""
+    return _run_all({"honest": HONEST, **{name: [cell, "r_after = 1"] for name, (cell, _) in ATTACKS.items()}})
+
+
+def test_honest_code_that_libraries_look_at_frames_for_still_runs(runs):
+    result = runs["honest"]
     assert result["errors"][:6] == [None] * 6, result
     assert result["errors"][6] == "ValueError: mine"
     assert result["errors"][7:] == [None] * (len(HONEST) - 7), result
@@ -124,9 +148,9 @@ ATTACKS = {
 
 
 @pytest.mark.parametrize("name", list(ATTACKS))
-def test_the_notebook_is_refused_every_route_to_a_frame(name):
-    cell, event = ATTACKS[name]
-    result = _run(cell, "r_after = 1")
+def test_the_notebook_is_refused_every_route_to_a_frame(name, runs):
+    _, event = ATTACKS[name]
+    result = runs[name]
     assert result["errors"][0] is not None and result["errors"][0].startswith("RuntimeError: "), result
     assert "not allowed while grading" in result["errors"][0]
     assert event in result["events"], result["events"]

@@ -167,7 +167,8 @@ def test_every_output_lists_every_submission_whichever_command_ran_last(built, s
     assert "canvas-import.csv: deleted, as it could not be rebuilt with every submission" in result.output
     assert "run `gradkit export canvas ...` again" in result.output
     assert not (out / "canvas-import.csv").exists() and not (out / "canvas-import.report.json").exists()
-    assert (out / "moodle-import.csv").exists()
+    kept = list(csv.reader(open(out / "moodle-import.csv", encoding="utf-8", newline="")))
+    assert kept[0] == moodle_rows[0] and len(kept) == len(moodle_rows)  # the Moodle import is rebuilt, not deleted
 
 
 def test_the_same_file_under_a_new_label_is_one_submission(built, samples_dir, tmp_path):

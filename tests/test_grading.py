@@ -35,6 +35,9 @@ def test_bundled_samples_cover_solution_blank_and_mistakes(bundled_samples):
     assert sum(by_name["solution"].expected.values()) == 10
     assert sum(by_name["untouched"].expected.values()) == 0
     mistakes = [s for s in bundled_samples if 0 < sum(s.expected.values()) < 10]
+    on_disk = sorted(p.stem for p in (bundled_samples[0].path.parent).glob("*.py"))
+    assert [s.name for s in bundled_samples] == on_disk
+    assert sorted(s.name for s in mistakes) == [n for n in on_disk if n not in ("solution", "untouched")]
     assert len(mistakes) >= 3
 
 
@@ -83,7 +86,8 @@ def test_grade_command_takes_folders_zips_and_bad_files(built, graded_samples, t
     assert "HTML page" in rows.loc["class/dave.ipynb", "grading_status"]
     assert "erin.zip: the zip holds no notebook" in rows.loc["class/erin.zip", "grading_status"]
     for label in rows.index:
-        assert (out / "results" / results_file_name(label)).is_file()
+        results = json.loads((out / "results" / results_file_name(label)).read_text())
+        assert sum(t["score"] for t in results.get("tests", []) if "max_score" in t) == rows.loc[label, "total_points_earned"], label
     for label in ("class/carol.ipynb", "class/dave.ipynb", "class/erin.zip"):
         assert rows.loc[label, "total_points_earned"] == 0
 

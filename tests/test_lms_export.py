@@ -244,7 +244,8 @@ def test_canvas_cli_default_output_and_usage_errors(canvas_case):
     runner = CliRunner()
     result = runner.invoke(cli, ["export", "canvas", "--gradebook", str(gradebook), "--column", COLUMN, str(grading)])
     assert result.exit_code == 0, result.output
-    assert (grading / "canvas-import.csv").is_file() and (grading / "canvas-import.report.json").is_file()
+    assert COLUMN in records(grading / "canvas-import.csv")[0]
+    assert json.loads((grading / "canvas-import.report.json").read_text(encoding="utf-8"))["counts"]["matched"] == 3
     assert "3 of 5 roster rows filled" in result.output and "UNMATCHED submissions (3)" in result.output
     result = runner.invoke(cli, ["export", "canvas", "--gradebook", str(gradebook), "--column", "Nope (1)", str(grading)])
     assert result.exit_code == 2

@@ -168,6 +168,7 @@ def test_blank_student_notebook_earns_what_otter_gives(builds, engines, name):
     assert ours.scores == {q: 0.0 for q in built.points}  # every corpus test fails on `...`
 
 
+@pytest.mark.slow  # runs the zip's run_autograder (otter)
 @pytest.mark.parametrize("name", NAMES)
 def test_solution_earns_every_point_in_the_gradescope_layout(builds, tmp_path, name):
     """The zip unchanged, run as Gradescope runs it (tests/test_gradescope.py's reproduction)."""
@@ -209,7 +210,7 @@ def test_no_torch_assignment_installs_its_requirements(builds):
     pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
     assert "numpy" in pip and "pandas" in pip
     assert not any(re.match(r"torch\b", line) for line in pip)
-    assert (built.student_notebook.parent / "data.csv").is_file()
+    assert (built.student_notebook.parent / "data.csv").read_bytes() == (CORPUS / "data-files" / "data.csv").read_bytes()
     from autograder.shipped_files import shipped_files
 
     assert shipped_files(built.autograder_zip) == {"data.csv"}
@@ -284,7 +285,7 @@ def test_gradkit_build_of_a_folder_builds_the_good_and_names_the_broken(broken_f
     errors = [line for line in proc.stderr.splitlines() if line.startswith("Error: ")]
     assert len(errors) == len(BROKEN), proc.stderr
     assert "markers: 3 points" in proc.stdout
-    assert (tmp_path / "dist" / "markers" / "autograder" / "markers-autograder.zip").is_file()
+    assert sum(question_points(tmp_path / "dist" / "markers" / "autograder" / "markers-autograder.zip").values()) == 3
 
 
 def test_only_reads_of_shipped_files_are_exempt_from_review():

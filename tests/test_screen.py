@@ -37,8 +37,10 @@ def _findings(student, sample) -> list[Finding]:
 
 
 def test_anticheat_corpus_is_complete_and_consistent():
-    assert len(ANTICHEAT) >= 14
-    assert sum(s.flagged is True for s in ANTICHEAT) >= 14
+    on_disk = sorted((REPO / "tests" / "anticheat" / "autograd-basics").glob("*.py"))
+    assert [s.name for s in ANTICHEAT] == [p.stem for p in on_disk]
+    flagged = [p.stem for p in on_disk if "\n# flagged: yes\n" in p.read_text(encoding="utf-8")]
+    assert [s.name for s in ANTICHEAT if s.flagged is True] == flagged and len(flagged) >= 14
     for sample in ANTICHEAT:
         assert sample.name.startswith(("a", "b")) and sample.description, sample.name  # b: the red team's round
         assert sample.flagged is not None, f"{sample.name}: no '# flagged:' line"
