@@ -205,6 +205,7 @@ def no_landlock(monkeypatch):
     assert engine_here()[0] == "otter"
 
 
+@pytest.mark.slow
 def test_verification_stops_the_zygote_it_started(tmp_path):
     assert engine_here() == ("fork", None)  # verified with the fork engine, which starts a zygote
     before = _zygotes()
@@ -213,6 +214,7 @@ def test_verification_stops_the_zygote_it_started(tmp_path):
     assert _zygotes() - before == set()
 
 
+@pytest.mark.slow
 def test_build_verifies_with_the_otter_engine_where_landlock_is_missing(tmp_path, no_landlock):
     before = _zygotes()
     result = CliRunner().invoke(cli, ["build", str(ASSIGNMENT), "--out", str(tmp_path / "dist")])
@@ -224,6 +226,7 @@ def test_build_verifies_with_the_otter_engine_where_landlock_is_missing(tmp_path
     assert _zygotes() - before == set()
 
 
+@pytest.mark.slow
 def test_build_verification_with_the_otter_engine_still_refuses_a_failing_solution(tmp_path, master, no_landlock):
     folder = _copy_assignment(tmp_path, "broken")
     nb = nbformat.from_dict(json.loads(json.dumps(master)))
@@ -235,6 +238,7 @@ def test_build_verification_with_the_otter_engine_still_refuses_a_failing_soluti
     assert "solution does not pass every test" in result.output
 
 
+@pytest.mark.slow
 def test_demo_grades_with_the_otter_engine_where_landlock_is_missing(tmp_path, no_landlock):
     folder = tmp_path / "autograd-basics"
     shutil.copytree(ASSIGNMENT, folder, ignore=shutil.ignore_patterns("samples"))

@@ -14,6 +14,7 @@ import textwrap
 import time
 
 import psutil
+import pytest
 
 from autograder.engines import Limits, process
 from autograder.engines.fork import protocol
@@ -90,6 +91,7 @@ def test_cell_seconds_is_the_cell_timeout_within_the_submissions_timeout():
     assert Limits(timeout=30, cell_timeout=120).cell_seconds == 30
 
 
+@pytest.mark.slow
 def test_the_zygote_refuses_a_job_that_is_not_one_and_keeps_serving():
     """The zygote checks what the engine sends (:func:`autograder.engines.fork.protocol.decode`):
     a line that is not a job, or a job without its two pipe ends, is answered with

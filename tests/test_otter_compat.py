@@ -289,10 +289,11 @@ def test_gradkit_build_of_a_folder_builds_the_good_and_names_the_broken(broken_f
 
 
 def test_only_reads_of_shipped_files_are_exempt_from_review():
+    from autograder.findings import Finding
     from autograder.shipped_files import drop_shipped_file_reads
 
     def finding(code, message):
-        return {"cell": 3, "line": 1, "code": code, "rule": "file", "message": message}
+        return Finding(cell=3, line=1, code=code, rule="file", message=message)
 
     kept = [
         finding("df.to_csv('data.csv')", "reads or writes a file (to_csv)"),  # a write
