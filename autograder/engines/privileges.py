@@ -35,7 +35,7 @@ import resource
 
 from .process import PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP, PR_CAPBSET_READ, libc
 
-__all__ = ["drop_capabilities", "hide_other_processes", "lock_limits"]
+__all__ = ["drop_capabilities", "hide_other_processes", "last_cap", "lock_limits"]
 
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 _CLONE_NEWNS = 0x00020000
@@ -51,7 +51,8 @@ class _CapData(ctypes.Structure):
     _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
 
 
-def _last_cap() -> int:
+def last_cap() -> int:
+    """The highest capability number this kernel knows (``/proc/sys/kernel/cap_last_cap``; 63 if unreadable)."""
     try:
         with open("/proc/sys/kernel/cap_last_cap") as f:
             return int(f.read())
@@ -76,7 +77,7 @@ def drop_capabilities() -> None:
     c = libc()
     if c.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: no ambient set (< 4.3)
         raise OSError(ctypes.get_errno(), f"prctl(PR_CAP_AMBIENT_CLEAR_ALL): {os.strerror(ctypes.get_errno())}")
-    for cap in range(_last_cap() + 1):  # needs CAP_SETPCAP, so before capset
+    for cap in range(last_cap() + 1):  # needs CAP_SETPCAP, so before capset
         if c.prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1:
             continue
         if c.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:

@@ -25,14 +25,13 @@ import pwd
 import sys
 import sysconfig
 
-from .sandbox import libc
+from .privileges import last_cap
+from .process import PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP, PR_CAPBSET_READ, libc
 
 __all__ = ["DEFAULT_USER", "drop_to_user", "give_folder", "lookup_user", "python_readable_by"]
 
 DEFAULT_USER = "gradkit-student"
 """The unprivileged user the zip's ``setup.sh`` creates and student code runs as."""
-
-_PR_CAPBSET_READ, _PR_CAPBSET_DROP, _PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL = 23, 24, 47, 4
 
 
 def lookup_user(name: str) -> tuple[int, int] | None:
@@ -71,10 +70,10 @@ def drop_to_user(uid: int, gid: int) -> None:
     if uid == 0 or gid == 0:
         raise ValueError("drop_to_user needs an unprivileged uid and gid, not root's")
     c = libc()
-    c.prctl(_PR_CAP_AMBIENT, _PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # EINVAL before Linux 4.3: nothing to clear
-    for cap in range(_last_cap() + 1):
-        if c.prctl(_PR_CAPBSET_READ, cap, 0, 0, 0) == 1:
-            c.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0)  # without CAP_SETPCAP the uid change below still clears every set
+    c.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # EINVAL before Linux 4.3: nothing to clear
+    for cap in range(last_cap() + 1):
+        if c.prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1:
+            c.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # without CAP_SETPCAP the uid change below still clears every set
     os.setgroups([])
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
@@ -124,11 +123,3 @@ def python_readable_by(uid: int, gid: int) -> str | None:
     if os.waitstatus_to_exitcode(status) == 0:
         return None
     return b"".join(chunks).decode("utf-8", "replace") or f"the check for {sys.prefix} failed"
-
-
-def _last_cap() -> int:
-    try:
-        with open("/proc/sys/kernel/cap_last_cap") as f:
-            return int(f.read())
-    except OSError:
-        return 63
