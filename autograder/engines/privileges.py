@@ -35,7 +35,7 @@ import resource
 
 from .process import PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP, PR_CAPBSET_READ, libc
 
-__all__ = ["drop_capabilities", "hide_other_processes", "last_cap", "lock_limits"]
+__all__ = ["clear_bounding_and_ambient", "drop_capabilities", "hide_other_processes", "last_cap", "lock_limits"]
 
 _LINUX_CAPABILITY_VERSION_3 = 0x20080522
 _CLONE_NEWNS = 0x00020000
@@ -68,11 +68,16 @@ def _has_setpcap() -> bool:
     return False
 
 
-def drop_capabilities() -> None:
-    """Empty every capability set of the calling process, for good.
+def clear_bounding_and_ambient() -> None:
+    """Empty the calling process's capability bounding set and clear its ambient set (the
+    part of :func:`drop_capabilities` that needs ``CAP_SETPCAP``, so it must come before a
+    switch of uid: :func:`autograder.engines.user_drop.drop_to_user` calls it first).
+
+    A process without ``CAP_SETPCAP`` (a grader without privileges) keeps its bounding set:
+    exec cannot give it any capability (``no_new_privs``), and a switch of uid clears the rest.
 
     Raises:
-        OSError: a system call failed (the process may then keep some capabilities).
+        OSError: a system call failed other than for a missing ``CAP_SETPCAP``.
     """
     c = libc()
     if c.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 and ctypes.get_errno() != 22:  # EINVAL: no ambient set (< 4.3)
@@ -84,6 +89,16 @@ def drop_capabilities() -> None:
             if ctypes.get_errno() == errno.EPERM and not _has_setpcap():
                 break  # a grader without privileges: nothing to drop, and exec cannot give any (no_new_privs)
             raise OSError(ctypes.get_errno(), f"prctl(PR_CAPBSET_DROP, {cap}): {os.strerror(ctypes.get_errno())}")
+
+
+def drop_capabilities() -> None:
+    """Empty every capability set of the calling process, for good.
+
+    Raises:
+        OSError: a system call failed (the process may then keep some capabilities).
+    """
+    clear_bounding_and_ambient()
+    c = libc()
     header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
     data = (_CapData * 2)()  # all zero
     if c.syscall(_CAPSET[platform.machine()], ctypes.byref(header), data) != 0:

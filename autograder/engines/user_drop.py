@@ -15,7 +15,8 @@ above the environment); :func:`python_readable_by` checks that before grading, s
 container where it is not keeps the grader's uid and says so instead of failing.
 
 System calls through :mod:`os` (``setgroups``, ``setresgid``, ``setresuid``) and
-:mod:`ctypes` for the capability bounding set (``linux/prctl.h``).
+:func:`autograder.engines.privileges.clear_bounding_and_ambient` for the capability
+bounding and ambient sets.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ import pwd
 import sys
 import sysconfig
 
-from .privileges import last_cap
-from .process import PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, PR_CAPBSET_DROP, PR_CAPBSET_READ, libc
+from .privileges import clear_bounding_and_ambient
 
 __all__ = ["DEFAULT_USER", "drop_to_user", "give_folder", "lookup_user", "python_readable_by"]
 
@@ -69,11 +69,7 @@ def drop_to_user(uid: int, gid: int) -> None:
     """
     if uid == 0 or gid == 0:
         raise ValueError("drop_to_user needs an unprivileged uid and gid, not root's")
-    c = libc()
-    c.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)  # EINVAL before Linux 4.3: nothing to clear
-    for cap in range(last_cap() + 1):
-        if c.prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1:
-            c.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)  # without CAP_SETPCAP the uid change below still clears every set
+    clear_bounding_and_ambient()  # needs CAP_SETPCAP, so before the uid change (which clears the rest)
     os.setgroups([])
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
