@@ -96,6 +96,8 @@ class Confinement:
         return head + (f" Not in force: {'; '.join(self.notes)}." if self.notes else "")
 
     def to_dict(self) -> dict[str, Any]:
+        """``{"engine": str, "user": name or None, "landlock_abi": int, "notes": [str]}``:
+        the confinement as ``extra_data.gradkit.confinement`` keeps it (JSON-ready)."""
         return {"engine": self.engine, "user": self.user_name if self.user else None, "landlock_abi": self.landlock, "notes": self.notes}
 
 
@@ -159,7 +161,7 @@ def gradescope_results(outcome, *, flagged: str, confinement: Confinement) -> di
         listing = "\n".join(f"- {f.text()}" for f in findings)
         if flagged == "zero":
             _, results = apply_review(outcome.scores, outcome.results, findings, PENDING)
-            results["tests"] = [t for t in results["tests"] if t.get("name") != "Needs instructor review"]
+            results["tests"] = [t for t in results["tests"] if t.get("name") != REVIEW_ENTRY]  # apply_review's visible entry
             counts = "It counts 0 points until you review it (`gradkit: flagged: zero`)."
         else:
             counts = "Its score counts as the tests gave it (`gradkit: flagged: score`)."
