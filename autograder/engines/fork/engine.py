@@ -125,8 +125,7 @@ class _Zygote:
             ready, _, _ = select.select([self.sock], [], [], left)
             data = self.sock.recv(1 << 16) if ready else b""
             if not data:
-                self.log.seek(0)
-                text = self.log.read().decode("utf-8", "replace").strip()
+                text = self._printed()
                 _log.info("the fork engine's zygote (pid %s) stopped answering; its stdout and stderr:\n%s", self.proc.pid,
                           text[-_ZYGOTE_LOG_CHARS:] or "(nothing)")
                 tail = text.splitlines()[-3:]
@@ -148,7 +147,13 @@ class _Zygote:
         socket.send_fds(self.sock, [protocol.encode(job)], fds)
         return self.receive(protocol.ChildStarted, timeout=60).pid
 
+    def _printed(self) -> str:
+        """What the zygote has printed so far (its stdout and stderr), stripped."""
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace").strip()
+
     def close(self) -> None:
+        """End the zygote (kill it after 10 s) and remove its font cache."""
         self.sock.close()  # the zygote's loop ends at end of file
         try:
             self.proc.wait(timeout=10)
@@ -156,8 +161,7 @@ class _Zygote:
             process.kill(self.proc.pid)
             self.proc.wait()
         if _log.isEnabledFor(logging.DEBUG):  # what the zygote printed over its life reaches the log (gradkit -vv)
-            self.log.seek(0)
-            text = self.log.read().decode("utf-8", "replace").strip()[-_ZYGOTE_LOG_CHARS:]
+            text = self._printed()[-_ZYGOTE_LOG_CHARS:]
             _log.debug("the fork engine's zygote (pid %s) ended (exit code %s); its stdout and stderr:\n%s", self.proc.pid,
                        self.proc.returncode, text or "(nothing)")
         self.log.close()
@@ -218,7 +222,7 @@ class ForkEngine(Engine):
         self._local = threading.local()
         self._zygotes: list[_Zygote] = []
         self._lock = threading.Lock()
-        self._bundles: dict[tuple[str, float], Bundle] = {}
+        self._bundles: dict[tuple[str, int, int], Bundle] = {}
         self._roots = _read_roots()
 
     def close(self) -> None:
@@ -248,10 +252,11 @@ class ForkEngine(Engine):
         self._bundle(Path(autograder_zip))
 
     def _bundle(self, autograder_zip: Path) -> Bundle:
-        key = (str(autograder_zip.resolve()), autograder_zip.stat().st_mtime)
+        # read once per zip; keyed like base._zip_facts (a rebuilt zip is read again)
+        resolved, stat = autograder_zip.resolve(), autograder_zip.stat()
+        key = (str(resolved), stat.st_mtime_ns, stat.st_size)
         with self._lock:
             if key not in self._bundles:
-                resolved = autograder_zip.resolve()
                 for root in self._roots:
                     if resolved.is_relative_to(root):
                         raise ValueError(f"{autograder_zip}: the autograder zip lies under {root}, which graded code may read; "
