@@ -104,6 +104,12 @@ def with_engine_requirements(environment_yml: bytes) -> bytes:
     match = re.search(r"^(\s*- )otter-grader\S*\s*$", text, flags=re.MULTILINE)
     if match is None:
         raise ValueError("environment.yml has no otter-grader pip line")
-    present = {re.split(r"[<>=!\[ ]", line.strip().lstrip("- "), maxsplit=1)[0].lower() for line in text.splitlines()}
-    added = "".join(f"\n{match.group(1)}{line}" for line in ENGINE_REQUIREMENTS if re.split(r"[<>=!]", line)[0].lower() not in present)
+    present = {_requirement_name(line) for line in text.splitlines()}
+    added = "".join(f"\n{match.group(1)}{line}" for line in ENGINE_REQUIREMENTS if _requirement_name(line) not in present)
     return (text[:match.end()] + added + text[match.end():]).encode("utf-8")
+
+
+def _requirement_name(line: str) -> str:
+    """The lower-case project name of a requirement or ``environment.yml`` list line
+    (``"  - Matplotlib[x]>=3.7"`` -> ``"matplotlib"``)."""
+    return re.split(r"[<>=!\[ ]", line.strip().lstrip("- "), maxsplit=1)[0].lower()
