@@ -141,6 +141,19 @@ def test_allclose_uses_the_library_tolerances_on_python_floats():
     assert gc.allclose([1.0], [1.1], rtol=0.1)
 
 
+@covers("gc.wrong_shape_message", "gc.PARAMETERS_CHANGED")
+def test_shape_and_parameter_messages_shared_by_both_modules():
+    assert gc.wrong_shape_message("g", (3, 2), (2, 3), "a float32 tensor of shape (3, 2)") == (
+        "`g` has shape (3, 2) but should have shape (2, 3): it is transposed. A parameter's gradient has the "
+        "parameter's own shape (for nn.Linear(in, out), weight is (out, in)).")
+    assert gc.wrong_shape_message("g", (3,), (2, 3), "a float32 tensor of shape (3,)") == (
+        "`g` should have shape (2, 3), but it is a float32 tensor of shape (3,).")
+    assert gc.wrong_shape_message("g", (3,), (3, 1), "x").startswith("`g` should have shape (3, 1)")
+    assert gc.PARAMETERS_CHANGED.format(name="lg") == (
+        "`lg` changed the model's parameters: it must only compute the gradients (no optimizer.step(), no "
+        "in-place update).")
+
+
 @covers("gc.none_gradient_message", "gc.CUT_CAUSE", "gc.dtype_word")
 def test_shared_messages_of_both_modules():
     assert gc.none_gradient_message("grad1") == NONE_GRADIENT.format(name="grad1")

@@ -53,6 +53,7 @@ warnings.filterwarnings(
 __all__ = [
     "ATOL",
     "CUT_CAUSE",
+    "PARAMETERS_CHANGED",
     "RECORDS",
     "RTOL",
     "CheckFailed",
@@ -79,6 +80,7 @@ __all__ = [
     "require_defined",
     "snapshot",
     "unmodded",
+    "wrong_shape_message",
 ]
 
 RTOL = 1e-5
@@ -664,13 +666,29 @@ def check_gradient_answer(snap: dict, name: str, *, shape: Sequence[int]) -> Non
     if shape == () and math.prod(snap["shape"]) == 1:
         return
     if snap["shape"] != shape:
-        if len(shape) == 2 and snap["shape"] == shape[::-1]:
-            raise CheckFailed(
-                f"`{name}` has shape {snap['shape']} but should have shape {shape}: "
-                "it is transposed. A parameter's gradient has the parameter's own shape "
-                "(for nn.Linear(in, out), weight is (out, in))."
-            )
-        raise CheckFailed(f"`{name}` should have shape {shape}, but it is {snap['describe']}.")
+        raise CheckFailed(wrong_shape_message(name, snap["shape"], shape, snap["describe"]))
+
+
+_TRANSPOSED = ("it is transposed. A parameter's gradient has the parameter's own shape "
+               "(for nn.Linear(in, out), weight is (out, in)).")
+
+
+def wrong_shape_message(name: str, got: tuple[int, ...], shape: tuple[int, ...], described: str) -> str:
+    """The message for an answer of shape ``got`` that should have shape ``shape``.
+
+    Args:
+        name: what the message calls the answer (e.g. ``"grad1"``).
+        got: its shape; shape: the required one (tuples of ints).
+        described: :func:`describe` of the answer, shown when the shape is not simply
+            the transpose of a 2-D ``shape``.
+
+    Returns:
+        str: says "it is transposed" (a parameter's gradient has the parameter's shape)
+        when ``got`` is ``shape`` reversed and ``shape`` is 2-D, else names both.
+    """
+    if len(shape) == 2 and got == shape[::-1]:
+        return f"`{name}` has shape {got} but should have shape {shape}: {_TRANSPOSED}"
+    return f"`{name}` should have shape {shape}, but it is {described}."
 
 
 def check_from_autograd(rec: dict, name: str, *, read_from: str) -> None:
@@ -909,6 +927,10 @@ NO_AUTOGRAD = (
 )
 """Message for a ``linear_grads`` whose gradients autograd did not compute."""
 
+PARAMETERS_CHANGED = ("`{name}` changed the model's parameters: it must only compute the "
+                      "gradients (no optimizer.step(), no in-place update).")
+"""Message for a ``linear_grads`` that changed the parameters it was given (``{name}``: the function's)."""
+
 
 def check_linear_grads_structure(func_snap: dict, name: str, layers: Sequence[tuple[int, int, int]]) -> None:
     """Check ``linear_grads(model, X, Y)`` on public layers: structure, not values.
@@ -935,16 +957,13 @@ def check_linear_grads_structure(func_snap: dict, name: str, layers: Sequence[tu
         label = f"nn.Linear({n_in}, {n_out})"
         first_w, first_b, ran = call_linear_grads(func, name, model, X, Y)
         if plain_floats(model.weight) != w0 or plain_floats(model.bias) != b0:
-            raise CheckFailed(f"`{name}` changed the model's parameters: it must only compute the "
-                              "gradients (no optimizer.step(), no in-place update).")
+            raise CheckFailed(PARAMETERS_CHANGED.format(name=name))
         for got, param, part in ((first_w, model.weight, "weight_grad"), (first_b, model.bias, "bias_grad")):
             shape = tuple(param.shape)
             if tuple(got.shape) != shape:
                 if len(shape) == 2 and tuple(got.shape) == shape[::-1]:
-                    raise CheckFailed(
-                        f"`{name}`'s {part} on {label} has shape {tuple(got.shape)} but should have shape "
-                        f"{shape}: it is transposed. A parameter's gradient has the parameter's own shape "
-                        "(for nn.Linear(in, out), weight is (out, in)).")
+                    raise CheckFailed(f"`{name}`'s {part} on {label} has shape {tuple(got.shape)} but should have "
+                                      f"shape {shape}: {_TRANSPOSED}")
                 raise CheckFailed(f"`{name}`'s {part} on {label} should have the shape of the parameter, "
                                   f"{shape}, but it is {describe(got)}.")
             if not got.is_floating_point():
