@@ -141,6 +141,15 @@ def test_allclose_uses_the_library_tolerances_on_python_floats():
     assert gc.allclose([1.0], [1.1], rtol=0.1)
 
 
+@covers("gc.error_hint")
+def test_error_hint_names_torch_functions_for_conversion_errors():
+    assert gc.error_hint(TypeError("can't convert np.ndarray of type numpy.object_")) == (
+        "use torch functions, not math or NumPy ones.")
+    assert gc.error_hint(RuntimeError("Can't call numpy() on Tensor that requires grad")) == (
+        "use torch functions, not math or NumPy ones.")
+    assert gc.error_hint(ValueError("boom")) == "check its code."
+
+
 @covers("gc.wrong_shape_message", "gc.PARAMETERS_CHANGED")
 def test_shape_and_parameter_messages_shared_by_both_modules():
     assert gc.wrong_shape_message("g", (3, 2), (2, 3), "a float32 tensor of shape (3, 2)") == (

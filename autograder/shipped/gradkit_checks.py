@@ -71,6 +71,7 @@ __all__ = [
     "check_optimizer",
     "describe",
     "dtype_word",
+    "error_hint",
     "error_text",
     "none_gradient_message",
     "plain_floats",
@@ -776,14 +777,20 @@ CUT_CAUSE = (
 """Likely cause of a function whose autograd derivative is missing or wrong, for messages."""
 
 
+def error_hint(error: BaseException) -> str:
+    """What to do about an error an elementwise function raised on tensors, for a message:
+    use torch functions when the error is a tensor-to-number or NumPy conversion (the
+    message mentions ``convert`` or ``numpy``), else check the code. One sentence."""
+    return ("use torch functions, not math or NumPy ones." if "convert" in str(error)
+            or "numpy" in str(error).lower() else "check its code.")
+
+
 def _call(func, name: str, args: Sequence[torch.Tensor], where: str):
     try:
         return func(*args)
     except Exception as error:  # noqa: BLE001 - any student error becomes feedback
-        hint = ("use torch functions, not math or NumPy ones." if "convert" in str(error)
-                or "numpy" in str(error).lower() else "check its code.")
         raise CheckFailed(f"`{name}` raised {type(error).__name__}: {error} when called {where}. "
-                          f"`{name}` must work elementwise on float tensors of any shape: {hint}") from None
+                          f"`{name}` must work elementwise on float tensors of any shape: {error_hint(error)}") from None
 
 
 def check_elementwise_function(func_snap: dict, name: str, points: Sequence[Sequence[Sequence[float]]], *,

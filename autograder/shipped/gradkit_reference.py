@@ -346,11 +346,9 @@ def _check_function_at(func, name, reference, reference_grads, points, dtype) ->
     except Exception as error:  # noqa: BLE001 - any student error becomes feedback
         if dtype == torch.float64:
             raise _EvaluationError from error
-        hint = ("use torch functions, not math or NumPy ones." if "convert" in str(error)
-                or "numpy" in str(error).lower() else "check its code.")
         raise CheckFailed(f"`{name}` raised {gc.error_text(error, unseen=True)} when called {where} at points it "
                           f"had not seen before. `{name}` must work elementwise on float tensors of any shape: "
-                          + hint) from None
+                          + gc.error_hint(error)) from None
     if not isinstance(out, torch.Tensor):
         raise CheckFailed(f"`{name}` returned {gc.describe(out, values=False)} when called {where}; it must return a "
                           "tensor computed with torch operations, so that autograd can differentiate it.")
