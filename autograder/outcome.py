@@ -51,6 +51,10 @@ class GradingOutcome:
         if self.kind not in ENGINE_KINDS:
             raise ValueError(f"{self.label}: unknown outcome kind {self.kind!r} (one of {', '.join(ENGINE_KINDS)})")
 
+    def add_note(self, note: str) -> None:
+        """Append ``note`` (one of :mod:`autograder.status`'s notes) to :attr:`status`, after ``"; "``."""
+        self.status = f"{self.status}; {note}"
+
     @property
     def total(self) -> float:
         """Points earned over all questions."""

@@ -39,7 +39,7 @@ from .findings import Finding, findings_summary
 __all__ = [
     "CHANGED", "COMPLETED", "ENGINE_KINDS", "GradingStatus", "KERNEL_DIED", "NEEDS_REVIEW", "NOT_GRADED", "OUTCOME_KINDS",
     "RAN", "REJECTED_STATUS", "SET_BY_HAND", "TIMED_OUT", "failure_text", "format_score", "interrupted_note",
-    "kernel_died_status", "output_capped_note", "render_status", "tests_stopped_note", "timed_out_status",
+    "kernel_died_status", "non_code_cell_note", "output_capped_note", "render_status", "tests_stopped_note", "timed_out_status",
 ]
 
 COMPLETED = "Completed"
@@ -204,6 +204,12 @@ def interrupted_note(cell: int, cell_timeout: float) -> str:
 def output_capped_note(output_bytes: int, cell: int) -> str:
     """Status note when captured output passed ``output_bytes`` bytes in ``cell`` (0-based)."""
     return f"output past {output_bytes} bytes was dropped (from cell {cell + 1})"
+
+
+def non_code_cell_note(cell: int, listed: str, kind: str) -> str:
+    """Status note for a raw or markdown cell (1-based ``cell``, of ``kind`` ``"raw"`` or
+    ``"markdown"``) holding answers the tests miss (``listed``: their names, e.g. ```f2`, `g```)."""
+    return f"cell {cell} (holding {listed}) is a {kind} cell and did not run"
 
 
 def tests_stopped_note(test_file: str, seconds: float) -> str:
