@@ -176,6 +176,9 @@ def test_error_text_hides_the_message_of_an_error_raised_at_unseen_points():
     error = ValueError("x was 1.2345")
     assert gc.error_text(error) == "ValueError: x was 1.2345"
     assert gc.error_text(error, unseen=True) == "ValueError"
+    made = type("E1_2345", (ValueError,), {})("x was 1.2345")  # a class named after the points at run time
+    assert gc.error_text(made) == "E1_2345: x was 1.2345"
+    assert gc.error_text(made, unseen=True) == "an exception of a class that is not built in"
 
 
 # --------------------------------------------------------------------------- plain values

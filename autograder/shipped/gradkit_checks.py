@@ -29,6 +29,7 @@ a ``torch.Tensor`` subclass nor a mode left switched on can answer a comparison.
 from __future__ import annotations
 
 import ast
+import builtins
 import contextlib
 import math
 import sys
@@ -922,8 +923,14 @@ def call_linear_grads(func: Callable, name: str, model: torch.nn.Linear, X: torc
 def error_text(error: BaseException, *, unseen: bool = False) -> str:
     """An exception the student's code raised, for a feedback message: ``"Type: message"``,
     or only ``"Type"`` when it was raised at a hidden test's unseen points (the message is
-    the student's code's own text and could carry those points out)."""
-    return type(error).__name__ if unseen else f"{type(error).__name__}: {error}"
+    the student's code's own text and could carry those points out). At unseen points a
+    class that is not one of Python's built-in exceptions is not named either (code can
+    make a class at run time whose name holds the points): ``"an exception of a class that
+    is not built in"``."""
+    kind = type(error)
+    if not unseen:
+        return f"{kind.__name__}: {error}"
+    return kind.__name__ if getattr(builtins, kind.__name__, None) is kind else "an exception of a class that is not built in"
 
 
 NO_AUTOGRAD = (
