@@ -238,6 +238,27 @@ def test_describe_says_what_an_answer_is():
     assert gc.describe(True) == "the bool True"
     assert gc.describe(3) == "the int 3" and gc.describe(2.5) == "the float 2.5"
     assert gc.describe(2.5, values=False) == "a float"
+    # at unseen points (values=False) a class made at run time is not named: its name could hold the points
+    made = "<class made at run time>"
+    assert gc.describe(torch.zeros(1).as_subclass(_Sub), values=False) == "a _Sub (a subclass of torch.Tensor)"
+    assert gc.describe(torch.zeros(1).as_subclass(type("T1_25", (torch.Tensor,), {})), values=False) == (
+        f"a {made} (a subclass of torch.Tensor)")
+    assert gc.describe(type("F1_25", (float,), {})(1.25), values=False) == f"a {made}"
+    assert gc.describe(type("O1_25", (), {})(), values=False) == f"an object of type {made}"
+    assert gc.describe(type("O1_25", (), {})()) == "an object of type O1_25"
+
+    class Double(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):  # noqa: ARG004
+            return t * 2
+
+        @staticmethod
+        def backward(ctx, g):  # noqa: ARG004
+            return g * 2
+
+    doubled = Double.apply(x_leaf(1.0))
+    assert gc.describe(doubled, values=False) == "a float32 tensor of shape () with the grad_fn of a custom autograd.Function"
+    assert gc.describe(doubled) == "a float32 tensor of shape () with grad_fn=DoubleBackward, value 2"
     assert gc.describe("12.5") == "an object of type str"
     assert gc.describe(snap(x)) == "a float32 tensor of shape (), value 2"  # a snapshot describes its object
 

@@ -191,6 +191,10 @@ def describe(value: object, *, values: bool = True) -> str:
         values (they are the student's own values, never a reference) unless ``values``
         is false: the hidden tests describe what the student's code returned at points it
         never saw that way, since those values would let a student solve for the points.
+        Without ``values`` a class made at run time (a tensor subclass's or any object's
+        type not found again by its module and name) is not named either, nor a custom
+        ``autograd.Function``'s ``grad_fn`` (its class is made with the Function), nor the
+        methods an object's attributes replace.
     """
     if isinstance(value, dict) and "kind" in value and "describe" in value:
         return value["describe"]
@@ -201,11 +205,14 @@ def describe(value: object, *, values: bool = True) -> str:
     if isinstance(value, torch.Tensor):
         text = f"a {str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}"
         if type(value) not in _PLAIN:
-            return f"a {type(value).__name__} (a subclass of torch.Tensor)"
+            return f"a {_type_name(type(value), values)} (a subclass of torch.Tensor)"
         if not is_plain(value):
-            return f"a {type(value).__name__} whose own attributes replace its methods ({', '.join(sorted(vars(value).keys() & _TENSOR_NAMES))})"
+            replaced = f" ({', '.join(sorted(vars(value).keys() & _TENSOR_NAMES))})" if values else ""
+            return f"a {type(value).__name__} whose own attributes replace its methods{replaced}"
         if value.grad_fn is not None:
-            text += f" with grad_fn={type(value.grad_fn).__name__}"
+            custom = isinstance(value.grad_fn, torch.autograd.function.BackwardCFunction)
+            text += (" with the grad_fn of a custom autograd.Function" if custom and not values
+                     else f" with grad_fn={type(value.grad_fn).__name__}")
         if values and torch.Tensor.numel(value) <= 6 and not torch.Tensor.is_complex(value):
             floats = plain_floats(value)
             shown = f"{floats[0]:.6g}" if torch.Tensor.dim(value) == 0 else str([round(v, 6) for v in floats])
@@ -214,8 +221,20 @@ def describe(value: object, *, values: bool = True) -> str:
     if isinstance(value, bool):
         return f"the bool {value}"
     if isinstance(value, (int, float)):
-        return f"the {type(value).__name__} {value!r}" if values else f"a {type(value).__name__}"
-    return f"an object of type {type(value).__name__}"
+        return f"the {type(value).__name__} {value!r}" if values else f"a {_type_name(type(value), values)}"
+    return f"an object of type {_type_name(type(value), values)}"
+
+
+def _type_name(kind: type, values: bool) -> str:
+    """``kind.__name__`` for a message; without ``values`` (a hidden test's unseen points),
+    only the name of a class defined in a module's code (found again by its module and
+    qualified name): code can make a class at run time whose name holds the points."""
+    if values:
+        return kind.__name__
+    found = sys.modules.get(kind.__module__)
+    for part in kind.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return kind.__name__ if found is kind else "<class made at run time>"
 
 
 def snapshot(value: object, *, values: bool = True) -> dict:
@@ -914,7 +933,7 @@ def call_linear_grads(func: Callable, name: str, model: torch.nn.Linear, X: torc
         if not isinstance(part, torch.Tensor):
             raise CheckFailed(f"`{name}` returned {describe(part, values=not unseen)} as {label} when {where}; expected a tensor.")
         if not is_plain(part):
-            raise CheckFailed(_subclass_message(name, snapshot(part), f"'s {label}"))
+            raise CheckFailed(_subclass_message(name, snapshot(part, values=not unseen), f"'s {label}"))
         with unmodded():
             parts.append(torch.Tensor.clone(torch.Tensor.detach(part)))  # a later call may overwrite an aliased .grad
     return parts[0], parts[1], bool(ran)
