@@ -304,6 +304,9 @@ class AuditControl:
         self.trusted = frozenset(os.path.abspath(t) for t in trusted)
 
     def is_student(self, code: types.CodeType) -> bool:
+        """Whether ``code`` (a code object) is the notebook's own: compiled from a string
+        (not a frozen module), compiled under a name student code gave, or from a file in
+        :meth:`student_files`' folder other than the trusted ones."""
         filename = code.co_filename
         if filename.startswith("<"):
             return not filename.startswith("<frozen ")

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from .outcome import GradingOutcome
+from .status import non_code_cell_note
 
 __all__ = ["NonCodeAnswer", "explain_non_code_answers", "explained_output", "find_non_code_answers", "non_code_definition"]
 
@@ -138,5 +139,5 @@ def explain_non_code_answers(cells: list[tuple[str, str]], outcome: GradingOutco
         if any(answer.explains(output) for answer in found):
             test["output"] = explained_output(output, found)
     for answer in found:
-        outcome.status = f"{outcome.status}; cell {answer.cell} (holding {answer.listed}) is a {answer.kind} cell and did not run"
+        outcome.add_note(non_code_cell_note(answer.cell, answer.listed, answer.kind))
     return [answer.text for answer in found]

@@ -52,7 +52,7 @@ from dataclasses import replace
 
 from IPython.core.inputtransformer2 import TransformerManager
 
-from .findings import Finding
+from .findings import CODE_MAX, Finding
 from .notebook_reader import code_cells
 from .shipped import CHECKS, REFERENCE
 
@@ -310,7 +310,7 @@ def _as_typed(finding: Finding, source: str, python: str) -> Finding:
     typed, ran = source.splitlines(), python.splitlines()
     if len(typed) != len(ran) or not 1 <= finding.line <= len(typed):
         return finding
-    line = typed[finding.line - 1].strip()[:200]
+    line = typed[finding.line - 1].strip()[:CODE_MAX]
     return finding if line == finding.code or not line else replace(finding, code=line)
 
 
@@ -462,7 +462,7 @@ class _Screen(ast.NodeVisitor):
         self._bases: set[int] = set()  # ids of Name nodes that are the `x` of an `x.attr`
 
     def add_line(self, line: int, code: str, rule: str, message: str) -> None:
-        self.findings.append(Finding(self.cell, line, code.strip()[:200], rule, message))
+        self.findings.append(Finding(self.cell, line, code.strip()[:CODE_MAX], rule, message))
 
     def add(self, node: ast.AST, rule: str, message: str) -> None:
         line = getattr(node, "lineno", 1)

@@ -38,7 +38,8 @@ from .findings import Finding, findings_summary
 
 __all__ = [
     "CHANGED", "COMPLETED", "ENGINE_KINDS", "GradingStatus", "KERNEL_DIED", "NEEDS_REVIEW", "NOT_GRADED", "OUTCOME_KINDS",
-    "RAN", "REJECTED_STATUS", "SET_BY_HAND", "TIMED_OUT", "format_score", "render_status",
+    "RAN", "REJECTED_STATUS", "SET_BY_HAND", "TIMED_OUT", "failure_text", "format_score", "interrupted_note",
+    "kernel_died_status", "non_code_cell_note", "output_capped_note", "render_status", "tests_stopped_note", "timed_out_status",
 ]
 
 COMPLETED = "Completed"
@@ -169,3 +170,49 @@ def render_status(status: GradingStatus) -> str:
     if status.changed:
         text = f"{text}; {CHANGED}: {', '.join(status.changed)} (it counts; confirm or unset it)"
     return text
+
+
+_STATUS_HEADS = (COMPLETED.lower(), NEEDS_REVIEW, REJECTED_STATUS, NOT_GRADED)
+"""Beginnings of the status texts written here: a failure's reason that begins like one is
+prefixed (:func:`failure_text`), so the text reads as what it is."""
+
+
+def failure_text(reason: str) -> str:
+    """The engine text of a submission that could not be graded: ``reason`` (why, naming
+    the file), with ``could not be graded: `` in front when it would read as another status
+    (a file may be named ``Completed; x.ipynb`` or ``needs review: x.ipynb``), so that no
+    reader of ``grading_status`` takes a failure for a completed or flagged submission."""
+    return f"{NOT_GRADED}: {reason}" if reason.lower().startswith(_STATUS_HEADS) else reason
+
+
+def kernel_died_status(cell: int) -> str:
+    """``grading_status`` when the process running the notebook died in ``cell`` (0-based)."""
+    return (f"the kernel died in cell {cell + 1} (os._exit, a crash or a signal); "
+            "questions after that cell were not reached")
+
+
+def timed_out_status(timeout: float, cell: int) -> str:
+    """``grading_status`` when the submission ran past ``timeout`` seconds in ``cell`` (0-based)."""
+    return f"timed out after {timeout:g} s in cell {cell + 1}; questions after that cell were not reached"
+
+
+def interrupted_note(cell: int, cell_timeout: float) -> str:
+    """Status note for a cell (0-based) interrupted after ``cell_timeout`` seconds."""
+    return f"cell {cell + 1} ran past {cell_timeout:g} s and was interrupted"
+
+
+def output_capped_note(output_bytes: int, cell: int) -> str:
+    """Status note when captured output passed ``output_bytes`` bytes in ``cell`` (0-based)."""
+    return f"output past {output_bytes} bytes was dropped (from cell {cell + 1})"
+
+
+def non_code_cell_note(cell: int, listed: str, kind: str) -> str:
+    """Status note for a raw or markdown cell (1-based ``cell``, of ``kind`` ``"raw"`` or
+    ``"markdown"``) holding answers the tests miss (``listed``: their names, e.g. ```f2`, `g```)."""
+    return f"cell {cell} (holding {listed}) is a {kind} cell and did not run"
+
+
+def tests_stopped_note(test_file: str, seconds: float) -> str:
+    """Note when the tests of one question did not end (a function that never returns when
+    the tests call it): that question's test cases count as failed, the others are graded."""
+    return f"the tests of {test_file} ran past {seconds:g} s and were stopped; its test cases count as failed"

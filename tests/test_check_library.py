@@ -141,6 +141,28 @@ def test_allclose_uses_the_library_tolerances_on_python_floats():
     assert gc.allclose([1.0], [1.1], rtol=0.1)
 
 
+@covers("gc.error_hint")
+def test_error_hint_names_torch_functions_for_conversion_errors():
+    assert gc.error_hint(TypeError("can't convert np.ndarray of type numpy.object_")) == (
+        "use torch functions, not math or NumPy ones.")
+    assert gc.error_hint(RuntimeError("Can't call numpy() on Tensor that requires grad")) == (
+        "use torch functions, not math or NumPy ones.")
+    assert gc.error_hint(ValueError("boom")) == "check its code."
+
+
+@covers("gc.wrong_shape_message", "gc.PARAMETERS_CHANGED")
+def test_shape_and_parameter_messages_shared_by_both_modules():
+    assert gc.wrong_shape_message("g", (3, 2), (2, 3), "a float32 tensor of shape (3, 2)") == (
+        "`g` has shape (3, 2) but should have shape (2, 3): it is transposed. A parameter's gradient has the "
+        "parameter's own shape (for nn.Linear(in, out), weight is (out, in)).")
+    assert gc.wrong_shape_message("g", (3,), (2, 3), "a float32 tensor of shape (3,)") == (
+        "`g` should have shape (2, 3), but it is a float32 tensor of shape (3,).")
+    assert gc.wrong_shape_message("g", (3,), (3, 1), "x").startswith("`g` should have shape (3, 1)")
+    assert gc.PARAMETERS_CHANGED.format(name="lg") == (
+        "`lg` changed the model's parameters: it must only compute the gradients (no optimizer.step(), no "
+        "in-place update).")
+
+
 @covers("gc.none_gradient_message", "gc.CUT_CAUSE", "gc.dtype_word")
 def test_shared_messages_of_both_modules():
     assert gc.none_gradient_message("grad1") == NONE_GRADIENT.format(name="grad1")
@@ -154,6 +176,9 @@ def test_error_text_hides_the_message_of_an_error_raised_at_unseen_points():
     error = ValueError("x was 1.2345")
     assert gc.error_text(error) == "ValueError: x was 1.2345"
     assert gc.error_text(error, unseen=True) == "ValueError"
+    made = type("E1_2345", (ValueError,), {})("x was 1.2345")  # a class named after the points at run time
+    assert gc.error_text(made) == "E1_2345: x was 1.2345"
+    assert gc.error_text(made, unseen=True) == "an exception of a class that is not built in"
 
 
 # --------------------------------------------------------------------------- plain values
@@ -213,6 +238,27 @@ def test_describe_says_what_an_answer_is():
     assert gc.describe(True) == "the bool True"
     assert gc.describe(3) == "the int 3" and gc.describe(2.5) == "the float 2.5"
     assert gc.describe(2.5, values=False) == "a float"
+    # at unseen points (values=False) a class made at run time is not named: its name could hold the points
+    made = "<class made at run time>"
+    assert gc.describe(torch.zeros(1).as_subclass(_Sub), values=False) == "a _Sub (a subclass of torch.Tensor)"
+    assert gc.describe(torch.zeros(1).as_subclass(type("T1_25", (torch.Tensor,), {})), values=False) == (
+        f"a {made} (a subclass of torch.Tensor)")
+    assert gc.describe(type("F1_25", (float,), {})(1.25), values=False) == f"a {made}"
+    assert gc.describe(type("O1_25", (), {})(), values=False) == f"an object of type {made}"
+    assert gc.describe(type("O1_25", (), {})()) == "an object of type O1_25"
+
+    class Double(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, t):  # noqa: ARG004
+            return t * 2
+
+        @staticmethod
+        def backward(ctx, g):  # noqa: ARG004
+            return g * 2
+
+    doubled = Double.apply(x_leaf(1.0))
+    assert gc.describe(doubled, values=False) == "a float32 tensor of shape () with the grad_fn of a custom autograd.Function"
+    assert gc.describe(doubled) == "a float32 tensor of shape () with grad_fn=DoubleBackward, value 2"
     assert gc.describe("12.5") == "an object of type str"
     assert gc.describe(snap(x)) == "a float32 tensor of shape (), value 2"  # a snapshot describes its object
 

@@ -29,6 +29,7 @@ a ``torch.Tensor`` subclass nor a mode left switched on can answer a comparison.
 from __future__ import annotations
 
 import ast
+import builtins
 import contextlib
 import math
 import sys
@@ -53,6 +54,7 @@ warnings.filterwarnings(
 __all__ = [
     "ATOL",
     "CUT_CAUSE",
+    "PARAMETERS_CHANGED",
     "RECORDS",
     "RTOL",
     "CheckFailed",
@@ -70,6 +72,7 @@ __all__ = [
     "check_optimizer",
     "describe",
     "dtype_word",
+    "error_hint",
     "error_text",
     "none_gradient_message",
     "plain_floats",
@@ -79,6 +82,7 @@ __all__ = [
     "require_defined",
     "snapshot",
     "unmodded",
+    "wrong_shape_message",
 ]
 
 RTOL = 1e-5
@@ -187,6 +191,10 @@ def describe(value: object, *, values: bool = True) -> str:
         values (they are the student's own values, never a reference) unless ``values``
         is false: the hidden tests describe what the student's code returned at points it
         never saw that way, since those values would let a student solve for the points.
+        Without ``values`` a class made at run time (a tensor subclass's or any object's
+        type not found again by its module and name) is not named either, nor a custom
+        ``autograd.Function``'s ``grad_fn`` (its class is made with the Function), nor the
+        methods an object's attributes replace.
     """
     if isinstance(value, dict) and "kind" in value and "describe" in value:
         return value["describe"]
@@ -197,11 +205,14 @@ def describe(value: object, *, values: bool = True) -> str:
     if isinstance(value, torch.Tensor):
         text = f"a {str(value.dtype).replace('torch.', '')} tensor of shape {tuple(value.shape)}"
         if type(value) not in _PLAIN:
-            return f"a {type(value).__name__} (a subclass of torch.Tensor)"
+            return f"a {_type_name(type(value), values)} (a subclass of torch.Tensor)"
         if not is_plain(value):
-            return f"a {type(value).__name__} whose own attributes replace its methods ({', '.join(sorted(vars(value).keys() & _TENSOR_NAMES))})"
+            replaced = f" ({', '.join(sorted(vars(value).keys() & _TENSOR_NAMES))})" if values else ""
+            return f"a {type(value).__name__} whose own attributes replace its methods{replaced}"
         if value.grad_fn is not None:
-            text += f" with grad_fn={type(value.grad_fn).__name__}"
+            custom = isinstance(value.grad_fn, torch.autograd.function.BackwardCFunction)
+            text += (" with the grad_fn of a custom autograd.Function" if custom and not values
+                     else f" with grad_fn={type(value.grad_fn).__name__}")
         if values and torch.Tensor.numel(value) <= 6 and not torch.Tensor.is_complex(value):
             floats = plain_floats(value)
             shown = f"{floats[0]:.6g}" if torch.Tensor.dim(value) == 0 else str([round(v, 6) for v in floats])
@@ -210,8 +221,20 @@ def describe(value: object, *, values: bool = True) -> str:
     if isinstance(value, bool):
         return f"the bool {value}"
     if isinstance(value, (int, float)):
-        return f"the {type(value).__name__} {value!r}" if values else f"a {type(value).__name__}"
-    return f"an object of type {type(value).__name__}"
+        return f"the {type(value).__name__} {value!r}" if values else f"a {_type_name(type(value), values)}"
+    return f"an object of type {_type_name(type(value), values)}"
+
+
+def _type_name(kind: type, values: bool) -> str:
+    """``kind.__name__`` for a message; without ``values`` (a hidden test's unseen points),
+    only the name of a class defined in a module's code (found again by its module and
+    qualified name): code can make a class at run time whose name holds the points."""
+    if values:
+        return kind.__name__
+    found = sys.modules.get(kind.__module__)
+    for part in kind.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return kind.__name__ if found is kind else "<class made at run time>"
 
 
 def snapshot(value: object, *, values: bool = True) -> dict:
@@ -664,13 +687,29 @@ def check_gradient_answer(snap: dict, name: str, *, shape: Sequence[int]) -> Non
     if shape == () and math.prod(snap["shape"]) == 1:
         return
     if snap["shape"] != shape:
-        if len(shape) == 2 and snap["shape"] == shape[::-1]:
-            raise CheckFailed(
-                f"`{name}` has shape {snap['shape']} but should have shape {shape}: "
-                "it is transposed. A parameter's gradient has the parameter's own shape "
-                "(for nn.Linear(in, out), weight is (out, in))."
-            )
-        raise CheckFailed(f"`{name}` should have shape {shape}, but it is {snap['describe']}.")
+        raise CheckFailed(wrong_shape_message(name, snap["shape"], shape, snap["describe"]))
+
+
+_TRANSPOSED = ("it is transposed. A parameter's gradient has the parameter's own shape "
+               "(for nn.Linear(in, out), weight is (out, in)).")
+
+
+def wrong_shape_message(name: str, got: tuple[int, ...], shape: tuple[int, ...], described: str) -> str:
+    """The message for an answer of shape ``got`` that should have shape ``shape``.
+
+    Args:
+        name: what the message calls the answer (e.g. ``"grad1"``).
+        got: its shape; shape: the required one (tuples of ints).
+        described: :func:`describe` of the answer, shown when the shape is not simply
+            the transpose of a 2-D ``shape``.
+
+    Returns:
+        str: says "it is transposed" (a parameter's gradient has the parameter's shape)
+        when ``got`` is ``shape`` reversed and ``shape`` is 2-D, else names both.
+    """
+    if len(shape) == 2 and got == shape[::-1]:
+        return f"`{name}` has shape {got} but should have shape {shape}: {_TRANSPOSED}"
+    return f"`{name}` should have shape {shape}, but it is {described}."
 
 
 def check_from_autograd(rec: dict, name: str, *, read_from: str) -> None:
@@ -758,14 +797,20 @@ CUT_CAUSE = (
 """Likely cause of a function whose autograd derivative is missing or wrong, for messages."""
 
 
+def error_hint(error: BaseException) -> str:
+    """What to do about an error an elementwise function raised on tensors, for a message:
+    use torch functions when the error is a tensor-to-number or NumPy conversion (the
+    message mentions ``convert`` or ``numpy``), else check the code. One sentence."""
+    return ("use torch functions, not math or NumPy ones." if "convert" in str(error)
+            or "numpy" in str(error).lower() else "check its code.")
+
+
 def _call(func, name: str, args: Sequence[torch.Tensor], where: str):
     try:
         return func(*args)
     except Exception as error:  # noqa: BLE001 - any student error becomes feedback
-        hint = ("use torch functions, not math or NumPy ones." if "convert" in str(error)
-                or "numpy" in str(error).lower() else "check its code.")
         raise CheckFailed(f"`{name}` raised {type(error).__name__}: {error} when called {where}. "
-                          f"`{name}` must work elementwise on float tensors of any shape: {hint}") from None
+                          f"`{name}` must work elementwise on float tensors of any shape: {error_hint(error)}") from None
 
 
 def check_elementwise_function(func_snap: dict, name: str, points: Sequence[Sequence[Sequence[float]]], *,
@@ -888,7 +933,7 @@ def call_linear_grads(func: Callable, name: str, model: torch.nn.Linear, X: torc
         if not isinstance(part, torch.Tensor):
             raise CheckFailed(f"`{name}` returned {describe(part, values=not unseen)} as {label} when {where}; expected a tensor.")
         if not is_plain(part):
-            raise CheckFailed(_subclass_message(name, snapshot(part), f"'s {label}"))
+            raise CheckFailed(_subclass_message(name, snapshot(part, values=not unseen), f"'s {label}"))
         with unmodded():
             parts.append(torch.Tensor.clone(torch.Tensor.detach(part)))  # a later call may overwrite an aliased .grad
     return parts[0], parts[1], bool(ran)
@@ -897,8 +942,14 @@ def call_linear_grads(func: Callable, name: str, model: torch.nn.Linear, X: torc
 def error_text(error: BaseException, *, unseen: bool = False) -> str:
     """An exception the student's code raised, for a feedback message: ``"Type: message"``,
     or only ``"Type"`` when it was raised at a hidden test's unseen points (the message is
-    the student's code's own text and could carry those points out)."""
-    return type(error).__name__ if unseen else f"{type(error).__name__}: {error}"
+    the student's code's own text and could carry those points out). At unseen points a
+    class that is not one of Python's built-in exceptions is not named either (code can
+    make a class at run time whose name holds the points): ``"an exception of a class that
+    is not built in"``."""
+    kind = type(error)
+    if not unseen:
+        return f"{kind.__name__}: {error}"
+    return kind.__name__ if getattr(builtins, kind.__name__, None) is kind else "an exception of a class that is not built in"
 
 
 NO_AUTOGRAD = (
@@ -908,6 +959,10 @@ NO_AUTOGRAD = (
     "torch.autograd.grad."
 )
 """Message for a ``linear_grads`` whose gradients autograd did not compute."""
+
+PARAMETERS_CHANGED = ("`{name}` changed the model's parameters: it must only compute the "
+                      "gradients (no optimizer.step(), no in-place update).")
+"""Message for a ``linear_grads`` that changed the parameters it was given (``{name}``: the function's)."""
 
 
 def check_linear_grads_structure(func_snap: dict, name: str, layers: Sequence[tuple[int, int, int]]) -> None:
@@ -935,16 +990,13 @@ def check_linear_grads_structure(func_snap: dict, name: str, layers: Sequence[tu
         label = f"nn.Linear({n_in}, {n_out})"
         first_w, first_b, ran = call_linear_grads(func, name, model, X, Y)
         if plain_floats(model.weight) != w0 or plain_floats(model.bias) != b0:
-            raise CheckFailed(f"`{name}` changed the model's parameters: it must only compute the "
-                              "gradients (no optimizer.step(), no in-place update).")
+            raise CheckFailed(PARAMETERS_CHANGED.format(name=name))
         for got, param, part in ((first_w, model.weight, "weight_grad"), (first_b, model.bias, "bias_grad")):
             shape = tuple(param.shape)
             if tuple(got.shape) != shape:
                 if len(shape) == 2 and tuple(got.shape) == shape[::-1]:
-                    raise CheckFailed(
-                        f"`{name}`'s {part} on {label} has shape {tuple(got.shape)} but should have shape "
-                        f"{shape}: it is transposed. A parameter's gradient has the parameter's own shape "
-                        "(for nn.Linear(in, out), weight is (out, in)).")
+                    raise CheckFailed(f"`{name}`'s {part} on {label} has shape {tuple(got.shape)} but should have "
+                                      f"shape {shape}: {_TRANSPOSED}")
                 raise CheckFailed(f"`{name}`'s {part} on {label} should have the shape of the parameter, "
                                   f"{shape}, but it is {describe(got)}.")
             if not got.is_floating_point():

@@ -63,12 +63,7 @@ def _values(snap: dict, name: str, shape: tuple[int, ...], *, gradient: bool) ->
         raise CheckFailed(f"`{name}` is {snap['describe']}; expected a real float tensor.")
     got_shape = snap.get("shape", ())
     if not (math.prod(shape) == 1 and len(snap["values"]) == 1) and got_shape != shape:
-        if len(shape) == 2 and got_shape == shape[::-1]:
-            raise CheckFailed(
-                f"`{name}` has shape {got_shape} but should have shape {shape}: it is transposed. "
-                "A parameter's gradient has the parameter's own shape (for nn.Linear(in, out), "
-                "weight is (out, in)).")
-        raise CheckFailed(f"`{name}` should have shape {shape}, but it is {snap['describe']}.")
+        raise CheckFailed(gc.wrong_shape_message(name, got_shape, shape, snap["describe"]))
     if not all(math.isfinite(v) for v in snap["values"]):
         raise CheckFailed(f"`{name}` holds NaN or infinity: it is {snap['describe']}.")
     return snap["values"]
@@ -351,11 +346,9 @@ def _check_function_at(func, name, reference, reference_grads, points, dtype) ->
     except Exception as error:  # noqa: BLE001 - any student error becomes feedback
         if dtype == torch.float64:
             raise _EvaluationError from error
-        hint = ("use torch functions, not math or NumPy ones." if "convert" in str(error)
-                or "numpy" in str(error).lower() else "check its code.")
         raise CheckFailed(f"`{name}` raised {gc.error_text(error, unseen=True)} when called {where} at points it "
                           f"had not seen before. `{name}` must work elementwise on float tensors of any shape: "
-                          + hint) from None
+                          + gc.error_hint(error)) from None
     if not isinstance(out, torch.Tensor):
         raise CheckFailed(f"`{name}` returned {gc.describe(out, values=False)} when called {where}; it must return a "
                           "tensor computed with torch operations, so that autograd can differentiate it.")
@@ -415,8 +408,7 @@ def check_linear_grads_function(func_snap: dict, name: str, *, seed: int) -> Non
         label = f"nn.Linear({n_in}, {n_out}) with {rows} row{'s' if rows > 1 else ''}"
         got_w, got_b, ran = gc.call_linear_grads(func, name, model, X, Y, unseen=True)
         if gc.plain_floats(model.weight) != w0 or gc.plain_floats(model.bias) != b0:
-            raise CheckFailed(f"`{name}` changed the model's parameters: it must only compute the "
-                              "gradients (no optimizer.step(), no in-place update).")
+            raise CheckFailed(gc.PARAMETERS_CHANGED.format(name=name))
         rtol = RTOL if dtype == torch.float64 else 1e-4
         for got, ref, mistakes, part in ((got_w, ref_w, mistakes_w, "weight_grad"), (got_b, ref_b, mistakes_b, "bias_grad")):
             snap = gc.snapshot(got, values=False)

@@ -39,6 +39,11 @@ def zip_assignment_name(autograder_zip: Path) -> str | None:
             config = json.loads(archive.read("otter_config.json"))
     except (OSError, KeyError, zipfile.BadZipFile, ValueError):
         return None
+    return _assignment_name(config)
+
+
+def _assignment_name(config: Any) -> str | None:
+    """``assignment_name`` of a parsed ``otter_config.json``, if it is a non-empty string."""
     name = config.get("assignment_name") if isinstance(config, dict) else None
     return name if isinstance(name, str) and name else None
 
@@ -97,9 +102,9 @@ def main(argv: list[str]) -> int:
         config = json.loads(Path(argv[1]).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         config = {}
-    name = config.get("assignment_name") if isinstance(config, dict) else None
+    name = _assignment_name(config)
     for path in sorted(Path(argv[0]).glob("*.ipynb")):
-        if fix_notebook_file(path, name if isinstance(name, str) else None):
+        if fix_notebook_file(path, name):
             print(f"gradkit: {path.name}: restored what a tool dropped (assignment name, byte order mark)")
     return 0
 
