@@ -325,7 +325,7 @@ def students_table(rows: list[GradebookRow], points: dict[str, float], manual: d
         adds up the scored questions, and ``manual_pending`` (after ``grading_status``) lists
         the ones awaiting a score.
     """
-    from .lms.attempts import attempt_key
+    from .lms.attempts import latest_last
 
     groups: dict[str, list[tuple[GradebookRow, object]]] = {}
     for row in rows:
@@ -336,7 +336,7 @@ def students_table(rows: list[GradebookRow], points: dict[str, float], manual: d
     columns = question_order(points, manual)
     records = []
     for student, attempts in groups.items():
-        attempts.sort(key=lambda a: attempt_key(a[0].label, a[1].created_at if a[1] else None))
+        attempts = latest_last(attempts, lambda a: (a[0].label, a[1].created_at if a[1] else None))
         last, last_key = attempts[-1]
         record = {
             "student": student,
