@@ -38,6 +38,7 @@ from autograder.engines import DEFAULT_ENGINE, Limits, get_engine
 from autograder.engines.process import become_subreaper, kill
 from autograder.manual_questions import MANUAL_PENDING_COLUMN, marked_questions, read_manual_questions
 from autograder.outcome import GradingOutcome
+from autograder.points import points_possible
 from autograder.status import NEEDS_REVIEW, REJECTED_STATUS
 from autograder.submissions import Submission, SubmissionError
 
@@ -205,7 +206,7 @@ def grade_batch(
     hidden_results = zip_hidden_results(autograder_zip)
     ag_hash = sha256_file(autograder_zip)
     log.info("%s: %d questions (%g points), %d graded by hand, hidden results %s", autograder_zip.name, len(points),
-             sum(points.values()), len(manual), hidden_results)
+             points_possible(points), len(manual), hidden_results)
     grader = get_engine(engine)
     grader.prepare(autograder_zip)
     log.info("engine %s ready for %s", engine, autograder_zip.name)
@@ -287,7 +288,7 @@ def grade_batch(
                             log.info("%s: the engine raised %s: %s", sub.label, type(error).__name__, error, exc_info=True)
                             outcome = GradingOutcome.failure(sub.label, f"grading failed: {type(error).__name__}: {error}")
                         log.info("graded %s in %.2f s (%s): %g points; %s", sub.label, outcome.seconds, reasons[sub.label],
-                                 sum(outcome.scores.values()), outcome.status)
+                                 outcome.total, outcome.status)
                         book.record(outcome, input_note=input_note(sub), path=str(sub.path), member=sub.member, student=sub.student,
                                     file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
                         graded.append(sub.label)

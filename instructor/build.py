@@ -30,6 +30,8 @@ from autograder.shipped_files import STUDENT_FILES_MANIFEST
 from autograder.autograder_zip import AutograderZipError, question_points
 from autograder.manual_questions import MANUAL_QUESTIONS_FILE, manual_questions_json
 from autograder.engines import Limits, engine_here, get_engine
+from autograder.points import points_possible
+from autograder.status import RAN
 from autograder.submissions import Submission
 from instructor.zip_engine import engine_members, run_autograder_line, setup_lines, with_engine_requirements
 from instructor.assign_config import AssignConfigError, check_question_blocks, prepare_assignment_config
@@ -556,7 +558,7 @@ def _verify(built: BuiltAssignment, master: Path, *, timeout: float) -> str | No
 
 
 def _verify_with(engine, built: BuiltAssignment, master: Path, *, timeout: float) -> None:
-    possible = sum(built.points.values())
+    possible = points_possible(built.points)
     solution = engine.grade(Submission(built.solution_notebook, "solution"), built.autograder_zip, limits=Limits(timeout=timeout))
     if solution.total != possible:
         lost = {q: f"{solution.scores.get(q, 0):g}/{p:g}" for q, p in built.points.items() if solution.scores.get(q, 0) != p}
@@ -568,7 +570,7 @@ def _verify_with(engine, built: BuiltAssignment, master: Path, *, timeout: float
     logger.info("%s: the solution earned %g/%g points in %.1f s", built.name, solution.total, possible, solution.seconds)
     blank = engine.grade(Submission(built.student_notebook, "student"), built.autograder_zip, limits=Limits(timeout=timeout))
     logger.info("%s: the blank student notebook earned %g points in %.1f s (%s)", built.name, blank.total, blank.seconds, blank.status)
-    if blank.status != "Completed" or blank.total != 0:
+    if blank.kind != RAN or blank.total != 0:
         earned = {q: s for q, s in blank.scores.items() if s}
         raise BuildError(
             f"{master}: the blank student notebook earns points ({blank.total:g}/{possible:g}; {earned}; "

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from autograder.engines import engine_here
+from autograder.points import points_possible
 from instructor.batch import grade_batch
 from instructor.build import build_assignment
 from instructor.samples import load_samples, write_samples
@@ -72,7 +73,7 @@ def run_demo(assignment_dirs: list[Path], out_dir: Path, *, jobs: int | None = N
                     "sample": sample.name,
                     **earned,
                     "total": float(row["total_points_earned"]),
-                    "possible": float(sum(built.points.values())),
+                    "possible": points_possible(built.points),
                     "expected": float(sum(sample.expected.values())),
                     "as_expected": all(earned.get(q) == p for q, p in sample.expected.items())
                     and set(sample.expected) == set(built.points),

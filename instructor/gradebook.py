@@ -421,15 +421,6 @@ class Gradebook:
         """The manually graded questions as last recorded (question -> points; {} if none)."""
         return {q: float(p) for q, p in (self.meta(MANUAL_QUESTIONS_META, {}) or {}).items()}
 
-    def is_current(self, label: str, file_sha256: str, autograder_sha256: str, engine: str | None = None) -> bool:
-        """Whether ``label`` is stored for this file content and this autograder (and, when
-        given, was graded by this engine: switching engines grades again)."""
-        row = self._db.execute(
-            "SELECT 1 FROM submissions WHERE label = ? AND file_sha256 = ? AND autograder_sha256 = ? AND (? IS NULL OR engine = ?)",
-            (label, file_sha256, autograder_sha256, engine, engine),
-        ).fetchone()
-        return row is not None
-
     def row_key(self, label: str) -> tuple[str, str, str] | None:
         """(file hash, autograder hash, engine) stored for ``label``, or None if it has no row."""
         row = self._db.execute("SELECT file_sha256, autograder_sha256, engine FROM submissions WHERE label = ?", (label,)).fetchone()

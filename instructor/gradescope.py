@@ -83,6 +83,7 @@ class StudentKey:
 
     @property
     def is_group(self) -> bool:
+        """Whether more than one student submitted it (a Gradescope group submission)."""
         return len(self.members) > 1
 
 

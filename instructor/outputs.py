@@ -37,7 +37,7 @@ from autograder.shipped import VISIBILITY, file_name
 
 from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow, float_scores, output_names, safe_name
 from .atomic_files import write_text_atomic
-from .lms.common import ExportError
+from .lms.common import GRADES_CSV, ExportError, GradingRun, graded_run
 from .lock import output_lock
 
 __all__ = [
@@ -45,7 +45,6 @@ __all__ = [
     "rebuild_outputs", "results_file_name", "students_table", "write_exports", "zip_hidden_results",
 ]
 
-GRADES_CSV = "grades.csv"
 STUDENTS_CSV = "students.csv"
 RESULTS_DIR = "results"
 LMS_EXPORTS_META = "lms_exports"
@@ -109,6 +108,7 @@ class Rebuilt:
     Attributes:
         table: the grade table of grades.csv (first row: points possible), every submission.
         rows: the gradebook rows, by label.
+        graded: the same rows as the LMS exports read them (:func:`instructor.lms.common.graded_run`).
         lms_files: LMS import files written again.
         notes: one line per thing the instructor should know (an LMS import file that
             could not be rebuilt and was deleted).
@@ -116,6 +116,7 @@ class Rebuilt:
 
     table: pd.DataFrame
     rows: list[GradebookRow]
+    graded: GradingRun
     lms_files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -144,16 +145,17 @@ def rebuild_outputs(out_dir: Path, *, show_hidden: bool | None = None, skip_lms:
             book.set_meta(SHOW_HIDDEN_META, bool(show_hidden))
         rows = book.rows()
         points = book.points()
+        manual = book.manual_questions()
         table = write_exports(rows, points, out_dir, show_hidden=feedback_shows_hidden(book),
-                              startup=book.meta("engine_startup"), manual=book.manual_questions())
+                              startup=book.meta("engine_startup"), manual=manual)
         exports = book.meta(LMS_EXPORTS_META, []) or []
-        rebuilt = Rebuilt(table=table, rows=rows)
+        rebuilt = Rebuilt(table=table, rows=rows, graded=graded_run(rows, points, manual, out_dir / GRADES_CSV))
         for spec in exports:
             target = Path(spec["out_csv"])
             if skip_lms is not None and target.resolve() == Path(skip_lms).resolve():
                 continue
             try:
-                _run_export(spec, out_dir)
+                _run_export(spec, out_dir, rebuilt.graded)
                 rebuilt.lms_files.append(target)
             except ExportError as error:
                 from .lms.export_report import report_json_path
@@ -168,16 +170,18 @@ def rebuild_outputs(out_dir: Path, *, show_hidden: bool | None = None, skip_lms:
     return rebuilt
 
 
-def _run_export(spec: dict, grading_dir: Path):
+def _run_export(spec: dict, grading_dir: Path, run: GradingRun | None = None):
+    """Write the LMS import file ``spec`` records (see :func:`export_lms`) from ``run``
+    (None: read from ``grading_dir``)."""
     from .lms.canvas import export_canvas
     from .lms.moodle import export_moodle
 
     if spec["platform"] == "canvas":
         return export_canvas(gradebook_csv=Path(spec["source"]), column=spec["column"], grading_dir=grading_dir,
-                             out_csv=Path(spec["out_csv"]))
+                             out_csv=Path(spec["out_csv"]), run=run)
     return export_moodle(grades_template=Path(spec["source"]), column=spec["column"], grading_dir=grading_dir,
                          out_csv=Path(spec["out_csv"]), match_on=spec.get("match_on", "name"),
-                         name_columns=spec.get("name_columns"), id_column=spec.get("id_column"))
+                         name_columns=spec.get("name_columns"), id_column=spec.get("id_column"), run=run)
 
 
 def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, out_csv: Path, match_on: str = "name",
@@ -217,8 +221,8 @@ def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, o
     if not (grading_dir / GRADEBOOK_FILE).is_file():
         return _run_export(spec, grading_dir)
     with output_lock(grading_dir):
-        rebuild_outputs(grading_dir, skip_lms=Path(out_csv))
-        report = _run_export(spec, grading_dir)
+        rebuilt = rebuild_outputs(grading_dir, skip_lms=Path(out_csv))
+        report = _run_export(spec, grading_dir, rebuilt.graded)
         with Gradebook(grading_dir) as book:
             kept = [s for s in book.meta(LMS_EXPORTS_META, []) or [] if Path(s["out_csv"]).resolve() != Path(out_csv).resolve()]
             book.set_meta(LMS_EXPORTS_META, kept + [spec])
@@ -321,7 +325,7 @@ def students_table(rows: list[GradebookRow], points: dict[str, float], manual: d
         adds up the scored questions, and ``manual_pending`` (after ``grading_status``) lists
         the ones awaiting a score.
     """
-    from .lms.attempts import attempt_key
+    from .lms.attempts import latest_last
 
     groups: dict[str, list[tuple[GradebookRow, object]]] = {}
     for row in rows:
@@ -332,7 +336,7 @@ def students_table(rows: list[GradebookRow], points: dict[str, float], manual: d
     columns = question_order(points, manual)
     records = []
     for student, attempts in groups.items():
-        attempts.sort(key=lambda a: attempt_key(a[0].label, a[1].created_at if a[1] else None))
+        attempts = latest_last(attempts, lambda a: (a[0].label, a[1].created_at if a[1] else None))
         last, last_key = attempts[-1]
         record = {
             "student": student,

@@ -12,6 +12,7 @@ import contextlib
 import difflib
 from pathlib import Path
 
+from autograder.points import points_earned
 from autograder.review import CLEARED, PENDING, REJECTED
 
 from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow
@@ -82,7 +83,7 @@ def review_listing(rows: list[GradebookRow], *, out_dir: Path | str = "DIR") -> 
     out = []
     for row in rows:
         state = {PENDING: "NEEDS REVIEW", CLEARED: "cleared", REJECTED: "rejected"}[row.review]
-        raw = sum((row.raw_scores or {}).values())
+        raw = points_earned(row.raw_scores or {})
         out.append(f"{row.label}: {state} (tests gave {raw:g} points; counts {row.total:g})" + (f" - note: {row.review_note}" if row.review_note else ""))
         out += [f"    {f.text()}" for f in row.findings]
     pending = sum(1 for r in rows if r.needs_review)

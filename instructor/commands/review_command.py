@@ -70,6 +70,7 @@ def main(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...] 
     sets = [_split_points(label, assignment) for label, assignment in set_]
     log.info("%s: %d decision(s), %d override(s), %d history request(s)", out_dir,
              len(clear) + len(reject) + len(reopen), len(set_) + len(unset) + len(comment) + len(confirm), len(history))
+    every = None  # every gradebook row, once changes are written
     try:
         # listing only reads the gradebook (safe while another command writes it); decisions lock
         with gradebook_lock(out_dir, wait) if (decisions or overrides) else contextlib.nullcontext():
@@ -100,7 +101,7 @@ def main(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...] 
             finally:
                 if wrote:
                     log.info("%s: rewriting every output", out_dir)
-                    rebuild_outputs(out_dir)
+                    every = rebuild_outputs(out_dir).rows
             events = {label: label_history(out_dir=out_dir, label=label) for label in history}
     except (ReviewError, OverrideError) as error:
         raise CommandUsageError(str(error)) from None
@@ -112,8 +113,9 @@ def main(*, out_dir: Path, clear: tuple[str, ...] = (), reject: tuple[str, ...] 
             click.echo(history_text(found))
         if not (decisions or overrides):
             return
-    with Gradebook(out_dir) as book:
-        every = book.rows()  # read once: the flagged ones after overrides, and the override listing
+    if every is None:  # read once: the flagged ones after overrides, and the override listing
+        with Gradebook(out_dir) as book:
+            every = book.rows()
     if overrides:
         rows = [r for r in every if r.findings]
     if rows or not overrides:  # after --set/--comment alone, "nothing flagged" is noise

@@ -122,7 +122,7 @@ def create_app(out_dir: Path, *, token: str | None = None, autograder_zip: Path 
         key = key if key in SORT_KEYS or key in snap.points else "label"
         rows = sort_rows(filter_rows(snap.rows, snap.points, flt), key, q.get("desc") == "1", questions=snap.points)
         params = {k: v for k, v in q.items() if k not in ("sort", "desc")}
-        return page("class.html", rows=rows, points=snap.questions, manual=snap.manual, possible=sum(snap.questions.values()), flt=flt, sort=key,
+        return page("class.html", rows=rows, points=snap.questions, manual=snap.manual, possible=points_possible(snap.points, snap.manual), flt=flt, sort=key,
                     desc=q.get("desc") == "1", params=params, total_count=len(snap.rows), overridden=overridden_questions, changed=changed_overrides,
                     pending=sum(r.needs_review for r in snap.rows))
 

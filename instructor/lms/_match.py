@@ -40,6 +40,7 @@ class Claim:
 
     @property
     def files(self) -> list[GradedSubmission]:
+        """Every submission of the claim: the kept one first (when there is one), then the others."""
         return ([self.kept] if self.kept else []) + [s for s, _ in self.others]
 
 
@@ -60,6 +61,7 @@ class Roster:
     keys: dict[int, str]
 
     def describe(self, rows: list[int]) -> str:
+        """Record numbers as report text: ``"row 3 (Ada Lovelace), row 7 (Alan Turing)"``."""
         return ", ".join(f"row {r} ({self.names[r]})" for r in rows)
 
 

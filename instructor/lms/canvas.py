@@ -21,7 +21,7 @@ from pathlib import Path
 from ._match import Claim, Roster, fill, pending_reasons, settle
 from .attempts import attempt_key
 from .common import (
-    CsvTable, ExportError, GradedSubmission, check_output_path, format_points, read_csv_table, read_grading_dir,
+    GRADES_CSV, CsvTable, ExportError, GradedSubmission, GradingRun, check_output_path, format_points, read_csv_table, read_grading_dir,
     write_csv_atomic,
 )
 from .gradescope_match import GRADESCOPE_MATCH_RULE, gradescope_claims, group_entries, student_keys, value_lookup
@@ -95,7 +95,8 @@ def _find_column(table: CsvTable, column: str, first_assignment: int) -> int:
     raise ExportError(f"{table.path}: no column {column!r} in the header{hint} (assignment columns: {listed})")
 
 
-def export_canvas(*, gradebook_csv: Path, column: str, grading_dir: Path, out_csv: Path) -> ExportReport:
+def export_canvas(*, gradebook_csv: Path, column: str, grading_dir: Path, out_csv: Path,
+                  run: GradingRun | None = None) -> ExportReport:
     """Write a Canvas gradebook import file with one assignment column filled from grades.csv.
 
     The file written has the instructor's student columns (``Student`` ... ``Section``)
@@ -132,6 +133,8 @@ def export_canvas(*, gradebook_csv: Path, column: str, grading_dir: Path, out_cs
         column: the assignment column header, e.g. ``"Autograd Basics (12345)"``.
         grading_dir: a ``gradkit grade`` output folder holding ``grades.csv``.
         out_csv: the import file to write; must not be ``gradebook_csv``.
+        run: the folder's graded submissions when the caller has just read its gradebook
+            (:func:`.common.graded_run`); None: read them (:func:`.common.read_grading_dir`).
 
     Returns:
         ExportReport: what matched what; ``platform == "canvas"``.
@@ -142,11 +145,11 @@ def export_canvas(*, gradebook_csv: Path, column: str, grading_dir: Path, out_cs
             or malformed, or ``out_csv`` would overwrite an input.
     """
     gradebook_csv, grading_dir = Path(gradebook_csv), Path(grading_dir)
-    out_csv = check_output_path(Path(out_csv), gradebook_csv, grading_dir / "grades.csv")
+    out_csv = check_output_path(Path(out_csv), gradebook_csv, grading_dir / GRADES_CSV)
     table = read_csv_table(gradebook_csv, "Canvas gradebook export")
     n_student = _student_columns(table)
     col = _find_column(table, column, n_student)
-    run = read_grading_dir(grading_dir)
+    run = run if run is not None else read_grading_dir(grading_dir)
 
     student_rows: dict[int, int] = {}
     names: dict[int, str] = {}

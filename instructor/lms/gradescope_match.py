@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from ..gradescope import StudentKey
 from ._match import Claim
-from .attempts import attempt_key
+from .attempts import latest_last
 from .common import GradedSubmission, GradingRun
 from .export_report import GroupSubmission, MemberOutcome
 
@@ -85,7 +85,7 @@ def gradescope_claims(run: GradingRun, keys: dict[str, StudentKey],
             sid[member.key] = sid.get(member.key) or member.sid
     claims = []
     for member, items in by_member.items():
-        items.sort(key=lambda item: attempt_key(item[0].label, item[1].created_at))
+        items = latest_last(items, lambda item: (item[0].label, item[1].created_at))
         kept, kept_key = items[-1]
         rows, column = lookup(member, sid[member])
         group = f" (group of {len(kept_key.members)})" if kept_key.is_group else ""

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from ._match import Claim, Roster, fill, pending_reasons, settle
 from .common import (
-    CsvTable, ExportError, GradedSubmission, check_output_path, read_csv_table, read_grading_dir, write_csv_atomic,
+    GRADES_CSV, CsvTable, ExportError, GradedSubmission, GradingRun, check_output_path, read_csv_table, read_grading_dir,
+    write_csv_atomic,
 )
 from .gradescope_match import GRADESCOPE_MATCH_RULE, gradescope_claims, group_entries, student_keys, value_lookup
 from .moodle_headers import is_identity_header, parse_name_columns, resolve_identity
@@ -87,7 +88,8 @@ def _find_column(table: CsvTable, column: str) -> int:
 
 
 def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_csv: Path, match_on: str = "name",
-                  name_columns: str | tuple[str, str] | None = None, id_column: str | None = None) -> ExportReport:
+                  name_columns: str | tuple[str, str] | None = None, id_column: str | None = None,
+                  run: GradingRun | None = None) -> ExportReport:
     """Write a Moodle grade import file with one activity column filled from grades.csv.
 
     The file written has the template's identity columns (every column before the first
@@ -127,6 +129,8 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
             Dutch, ``Forename``/``Surname``).
         id_column: the header of the column the import maps users by (email or ID
             number); None: every recognised email / ID number column.
+        run: the folder's graded submissions when the caller has just read its gradebook
+            (:func:`.common.graded_run`); None: read them (:func:`.common.read_grading_dir`).
 
     Returns:
         ExportReport: what matched what; ``platform == "moodle"``.
@@ -141,7 +145,7 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
         raise ExportError(f"match_on={match_on!r}: expected one of {', '.join(MATCH_ON)}")
     orders = MATCH_ON[match_on]
     grades_template, grading_dir = Path(grades_template), Path(grading_dir)
-    out_csv = check_output_path(Path(out_csv), grades_template, grading_dir / "grades.csv")
+    out_csv = check_output_path(Path(out_csv), grades_template, grading_dir / GRADES_CSV)
     table = read_csv_table(grades_template, "Moodle grade export")
     head = [h.strip() for h in table.header]
     if head[:2] == ["Student", "ID"]:
@@ -157,7 +161,7 @@ def export_moodle(*, grades_template: Path, column: str, grading_dir: Path, out_
     first_h, last_h = identity.first_label.strip(), identity.last_label.strip()
     orders = tuple((label.replace("First name", first_h).replace("Last name", last_h), last_first)
                    for label, last_first in orders)
-    run = read_grading_dir(grading_dir)
+    run = run if run is not None else read_grading_dir(grading_dir)
 
     student_rows: dict[int, int] = {}
     names: dict[int, str] = {}
