@@ -25,6 +25,8 @@ from autograder.shipped import gradkit_checks as gc
 from autograder.shipped import gradkit_reference as gr
 from autograder.shipped.gradkit_checks import CheckFailed
 
+from .test_gradchecks import _lg_accumulates, _lg_closed_form
+
 COVERED: set[str] = set()
 
 
@@ -511,12 +513,9 @@ def test_check_linear_grads_structure():
                    LAYERS) == "`lg` on nn.Linear(3, 1): " + gc.NO_AUTOGRAD.format(name="lg")
     assert "`lg` ran, so autograd did not compute these gradients" in gc.NO_AUTOGRAD.format(name="lg")
 
-    def accumulates(m, X, Y):
-        torch.nn.MSELoss()(m(X), Y).backward()
-        return m.weight.grad.clone(), m.bias.grad.clone()
-
-    assert failure(gc.check_linear_grads_structure, snap(accumulates), "lg", LAYERS).startswith(
-        "calling `lg` a second time on the same model returns another weight_grad: gradients accumulate in .grad")
+    assert failure(gc.check_linear_grads_structure, snap(_lg_accumulates), "lg", LAYERS) == (
+        "calling `lg` a second time on the same model returns another weight_grad: gradients accumulate in .grad "
+        "across calls. Zero them (model.zero_grad()) before backward() or use torch.autograd.grad.")
     assert failure(gc.check_linear_grads_structure, snap(2), "lg", LAYERS) == (
         "`lg` should be a function (def lg(...):), but it is the int 2.")
 
@@ -772,15 +771,6 @@ def test_check_linear_grads_function_on_unseen_layers_prints_no_value():
     assert {(n_in, n_out) for n_in, n_out, _, _ in gr.LAYERS} >= {(3, 1), (4, 2), (1, 1)}
     gr.check_linear_grads_function(snap(_lg), "lg", seed=11)
 
-    def closed_form(model, X, Y):
-        with torch.no_grad():
-            r = model(X) - Y
-            return 2 / Y.numel() * r.T @ X, 2 / Y.numel() * r.sum(0)
-
-    def accumulates(model, X, Y):
-        torch.nn.MSELoss()(model(X), Y).backward()
-        return model.weight.grad.clone(), model.bias.grad.clone()
-
     def steps(model, X, Y):
         w, b = _lg(model, X, Y)
         with torch.no_grad():
@@ -789,8 +779,8 @@ def test_check_linear_grads_function_on_unseen_layers_prints_no_value():
 
     label = "nn.Linear(3, 1) with 16 rows"
     cases = {
-        closed_form: f"`lg` on {label}: " + gc.NO_AUTOGRAD.format(name="lg"),
-        accumulates: "calling `lg` a second time on the same model returns 2 times the weight_grad: gradients "
+        _lg_closed_form: f"`lg` on {label}: " + gc.NO_AUTOGRAD.format(name="lg"),
+        _lg_accumulates: "calling `lg` a second time on the same model returns 2 times the weight_grad: gradients "
                      "accumulate in .grad across calls. Zero them (model.zero_grad()) before backward() or use "
                      "torch.autograd.grad.",
         steps: "`lg` changed the model's parameters: it must only compute the gradients (no optimizer.step(), no "
