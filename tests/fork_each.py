@@ -42,4 +42,4 @@ def fork_each(items: Iterable[str], work: Callable[[str], str]) -> dict[str, tup
     return results
 
 
-SOURCE = "from __future__ import annotations\nimport os, traceback\n" + inspect.getsource(fork_each)
+SOURCE = "from __future__ import annotations\nimport os, traceback\nfrom typing import Callable, Iterable\n" + inspect.getsource(fork_each)

@@ -26,7 +26,7 @@ import pytest
 from .fork_each import SOURCE as FORK_EACH
 
 DRIVER = FORK_EACH + textwrap.dedent('''
-    import json, os, sys, warnings
+    import json, sys, warnings
     warnings.simplefilter("ignore")
     from IPython.core.interactiveshell import InteractiveShell
     from autograder.integrity import guard_frame_callbacks, install_audit_hook

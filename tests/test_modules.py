@@ -56,7 +56,7 @@ def third_party_imports() -> list[str]:
 
 
 DRIVER = FORK_EACH + textwrap.dedent('''
-    import importlib, json, os, sys, traceback
+    import importlib, json, sys, traceback
     warm, modules, packages = json.loads(sys.stdin.read())
     for name in warm:
         try:
