@@ -25,6 +25,8 @@ from autograder.shipped import gradkit_checks as gc
 from autograder.shipped import gradkit_reference as gr
 from autograder.shipped.gradkit_checks import CheckFailed
 
+from .test_gradchecks import _lg_accumulates, _lg_closed_form
+
 COVERED: set[str] = set()
 
 
@@ -371,11 +373,16 @@ def test_check_float_leaf():
     assert failure(gc.check_float_leaf, snap(torch.tensor(2)), "x1") == (
         "`x1` has the integer dtype torch.int64: autograd only differentiates floating-point tensors. Write the "
         "number as a float (2.0) or pass dtype=torch.float32.")
-    assert failure(gc.check_float_leaf, snap(torch.tensor(2 + 0j, requires_grad=True)), "x1").startswith(
-        "`x1` has the complex dtype torch.complex64: autograd only differentiates floating-point tensors.")
-    assert failure(gc.check_float_leaf, snap(torch.tensor(2.0)), "x1").startswith("`x1` does not require grad:")
-    assert failure(gc.check_float_leaf, snap(x_leaf(2.0) * 1.0), "x1").startswith(
-        "`x1` is not a leaf tensor (it has grad_fn=MulBackward0):")
+    assert failure(gc.check_float_leaf, snap(torch.tensor(2 + 0j, requires_grad=True)), "x1") == (
+        "`x1` has the complex dtype torch.complex64: autograd only differentiates floating-point tensors. Write the "
+        "number as a float (2.0) or pass dtype=torch.float32.")
+    assert failure(gc.check_float_leaf, snap(torch.tensor(2.0)), "x1") == (
+        "`x1` does not require grad: create it with requires_grad=True so that autograd records the operations "
+        "applied to it.")
+    assert failure(gc.check_float_leaf, snap(x_leaf(2.0) * 1.0), "x1") == (
+        "`x1` is not a leaf tensor (it has grad_fn=MulBackward0): it was computed from another tensor after "
+        "requires_grad=True, for example by .double(), .to(dtype), .float() or * 1.0. Autograd only fills .grad of "
+        "leaf tensors, so its .grad stays None. Create it directly with the dtype you want and requires_grad=True.")
     assert failure(gc.check_float_leaf, snap(x_leaf([2.0, 2.0])), "x1", expected_value=2.0) == (
         "`x1` should hold the value the exercise gives (2), but it is a float32 tensor of shape (2,), value [2.0, 2.0].")
     assert failure(gc.check_float_leaf, snap(2.0), "x1") == "`x1` should be a torch tensor, but it is the float 2.0."
@@ -410,8 +417,9 @@ def test_check_gradient_answer():
     assert failure(gc.check_gradient_answer, snap(4), "grad1", shape=()) == "`grad1` is the int 4; a gradient is a float."
     assert failure(gc.check_gradient_answer, snap(4.0), "weight_grad", shape=(1, 3)) == (
         "`weight_grad` should be a torch tensor, but it is the float 4.0.")
-    assert failure(gc.check_gradient_answer, snap(torch.zeros(3, 1)), "weight_grad", shape=(1, 3)).startswith(
-        "`weight_grad` has shape (3, 1) but should have shape (1, 3): it is transposed.")
+    assert failure(gc.check_gradient_answer, snap(torch.zeros(3, 1)), "weight_grad", shape=(1, 3)) == (
+        "`weight_grad` has shape (3, 1) but should have shape (1, 3): it is transposed. A parameter's gradient has "
+        "the parameter's own shape (for nn.Linear(in, out), weight is (out, in)).")
     assert failure(gc.check_gradient_answer, snap(torch.zeros(3)), "weight_grad", shape=(1, 3)) == (
         "`weight_grad` should have shape (1, 3), but it is a float32 tensor of shape (3,), value [0.0, 0.0, 0.0].")
     assert failure(gc.check_gradient_answer, snap(torch.zeros(1, 3, dtype=torch.int64)), "weight_grad", shape=(1, 3)) == (
@@ -557,12 +565,9 @@ def test_check_linear_grads_structure():
                    LAYERS) == "`lg` on nn.Linear(3, 1): " + gc.NO_AUTOGRAD.format(name="lg")
     assert "`lg` ran, so autograd did not compute these gradients" in gc.NO_AUTOGRAD.format(name="lg")
 
-    def accumulates(m, X, Y):
-        torch.nn.MSELoss()(m(X), Y).backward()
-        return m.weight.grad.clone(), m.bias.grad.clone()
-
-    assert failure(gc.check_linear_grads_structure, snap(accumulates), "lg", LAYERS).startswith(
-        "calling `lg` a second time on the same model returns another weight_grad: gradients accumulate in .grad")
+    assert failure(gc.check_linear_grads_structure, snap(_lg_accumulates), "lg", LAYERS) == (
+        "calling `lg` a second time on the same model returns another weight_grad: gradients accumulate in .grad "
+        "across calls. Zero them (model.zero_grad()) before backward() or use torch.autograd.grad.")
     assert failure(gc.check_linear_grads_structure, snap(2), "lg", LAYERS) == (
         "`lg` should be a function (def lg(...):), but it is the int 2.")
 
@@ -758,7 +763,10 @@ def test_check_provenance_is_the_public_check_from_autograd():
     setup = "x1 = torch.tensor(2.0, requires_grad=True)\n(x1 ** 3).backward()\n"
     gr.check_provenance(_records([setup + "grad1 = x1.grad"], ["grad1"]), "grad1", read_from="x1.grad")
     assert failure(gr.check_provenance, _records([setup + "grad1 = torch.tensor(12.0)"], ["grad1"]), "grad1",
-                   read_from="x1.grad").startswith("`grad1` was not read from x1.grad (or torch.autograd.grad)")
+                   read_from="x1.grad") == (
+        "`grad1` was not read from x1.grad (or torch.autograd.grad): the statement that sets it last uses neither, "
+        "so it is a number typed in or a formula worked out by hand. Let autograd compute it: call backward() and "
+        "read x1.grad, or copy it (.clone(), .item()).")
 
 
 @covers("gr.seeded_points")
@@ -818,15 +826,6 @@ def test_check_linear_grads_function_on_unseen_layers_prints_no_value():
     assert {(n_in, n_out) for n_in, n_out, _, _ in gr.LAYERS} >= {(3, 1), (4, 2), (1, 1)}
     gr.check_linear_grads_function(snap(_lg), "lg", seed=11)
 
-    def closed_form(model, X, Y):
-        with torch.no_grad():
-            r = model(X) - Y
-            return 2 / Y.numel() * r.T @ X, 2 / Y.numel() * r.sum(0)
-
-    def accumulates(model, X, Y):
-        torch.nn.MSELoss()(model(X), Y).backward()
-        return model.weight.grad.clone(), model.bias.grad.clone()
-
     def steps(model, X, Y):
         w, b = _lg(model, X, Y)
         with torch.no_grad():
@@ -835,8 +834,8 @@ def test_check_linear_grads_function_on_unseen_layers_prints_no_value():
 
     label = "nn.Linear(3, 1) with 16 rows"
     cases = {
-        closed_form: f"`lg` on {label}: " + gc.NO_AUTOGRAD.format(name="lg"),
-        accumulates: "calling `lg` a second time on the same model returns 2 times the weight_grad: gradients "
+        _lg_closed_form: f"`lg` on {label}: " + gc.NO_AUTOGRAD.format(name="lg"),
+        _lg_accumulates: "calling `lg` a second time on the same model returns 2 times the weight_grad: gradients "
                      "accumulate in .grad across calls. Zero them (model.zero_grad()) before backward() or use "
                      "torch.autograd.grad.",
         steps: "`lg` changed the model's parameters: it must only compute the gradients (no optimizer.step(), no "

@@ -156,11 +156,13 @@ def test_verbose_on_the_other_commands_logs_their_first_step(tmp_path, caplog):
     empty.mkdir()
     result = runner.invoke(cli, ["build", "-v", str(empty)])
     assert result.exit_code == 2 and "Error:" in result.output
+    assert f"Error: {empty}: expected the master notebook empty.ipynb (no notebook found)" in result.output
     assert any("building 1 assignment" in m for m in _records(caplog, "instructor.commands.build_command"))
     not_zip = tmp_path / "x.zip"
     not_zip.write_bytes(b"not a zip")
     result = runner.invoke(cli, ["grade", "-v", "--autograder", str(not_zip), "--out", str(tmp_path / "g"), str(not_zip)])
     assert result.exit_code == 2 and "Error:" in result.output
+    assert f"Error: {not_zip}: not an Otter autograder zip" in result.output
     assert any("grading 1 path(s)" in m for m in _records(caplog, "instructor.commands.grade_command"))
     result = runner.invoke(cli, ["demo", "-v", "--out", str(tmp_path / "d"), str(empty)])
     assert result.exit_code == 1 and "no assignment with a samples/ folder found" in result.output
@@ -172,6 +174,7 @@ def test_verbose_on_the_other_commands_logs_their_first_step(tmp_path, caplog):
     bad.write_text("not json", encoding="utf-8")
     result = runner.invoke(cli, ["check", "-v", str(bad)])
     assert result.exit_code == 2 and "Error:" in result.output
+    assert f"Error: {bad}: not a readable Jupyter notebook" in result.output
     assert any("checking" in m for m in _records(caplog, "student.check"))
     template = tmp_path / "moodle.csv"
     template.write_text("First name,Last name,Email address,Assignment: A (Real)\nJane,Doe,jd@x.edu,-\n", encoding="utf-8")

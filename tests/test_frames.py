@@ -23,8 +23,10 @@ import textwrap
 
 import pytest
 
-DRIVER = textwrap.dedent('''
-    import json, os, sys, warnings
+from .fork_each import SOURCE as FORK_EACH
+
+DRIVER = FORK_EACH + textwrap.dedent('''
+    import json, sys, warnings
     warnings.simplefilter("ignore")
     from IPython.core.interactiveshell import InteractiveShell
     from autograder.integrity import guard_frame_callbacks, install_audit_hook
@@ -47,22 +49,17 @@ DRIVER = textwrap.dedent('''
         return out
 
 
-    results = {}
-    for name, cells in json.loads(sys.stdin.read()).items():
-        read, write = os.pipe()
-        pid = os.fork()  # one child per case, as the zygote forks one per submission
-        if pid == 0:
-            os.close(read)
-            out = main(cells)
-            data = json.dumps({"errors": out, "events": events, "ns": {k: repr(v) for k, v in shell.user_ns.items() if k.startswith("r_")}})
-            with os.fdopen(write, "w") as pipe:
-                pipe.write(data)
-            os._exit(0)
-        os.close(write)
-        with os.fdopen(read) as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        results[name] = json.loads(data) if status == 0 and data else {"child ended": status}
+    cases = json.loads(sys.stdin.read())
+
+
+    def case(name):
+        out = main(cases[name])
+        return json.dumps({"errors": out, "events": events, "ns": {k: repr(v) for k, v in shell.user_ns.items() if k.startswith("r_")}})
+
+
+    # one child per case, as the zygote forks one per submission
+    results = {name: json.loads(data) if status == 0 and data else {"child ended": status}
+               for name, (status, data) in fork_each(cases, case).items()}
     print(json.dumps(results))
 ''')
 

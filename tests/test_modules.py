@@ -19,6 +19,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+from .fork_each import SOURCE as FORK_EACH
+
 REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("autograder", "student", "instructor")
 
@@ -53,8 +55,8 @@ def third_party_imports() -> list[str]:
     return sorted(names - set(PACKAGES) - {"__future__"})
 
 
-DRIVER = textwrap.dedent('''
-    import importlib, json, os, sys, traceback
+DRIVER = FORK_EACH + textwrap.dedent('''
+    import importlib, json, sys, traceback
     warm, modules, packages = json.loads(sys.stdin.read())
     for name in warm:
         try:
@@ -62,26 +64,18 @@ DRIVER = textwrap.dedent('''
         except ImportError:
             pass  # the module that imports it reports it
     assert not [m for m in sys.modules if m.split(".")[0] in packages], "a library imported gradkit"
-    failures = {}
-    for module in modules:
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(read)
-            try:
-                importlib.import_module(module)
-                message = ""
-            except BaseException:
-                message = traceback.format_exc()
-            with os.fdopen(write, "w") as pipe:
-                pipe.write(message)
-            os._exit(0)
-        os.close(write)
-        with os.fdopen(read) as pipe:
-            message = pipe.read()
-        _, status = os.waitpid(pid, 0)
-        if message or status:
-            failures[module] = message or f"the child ended with status {status}"
+
+
+    def load(module):
+        try:
+            importlib.import_module(module)
+        except BaseException:
+            return traceback.format_exc()
+        return ""
+
+
+    failures = {module: message or f"the child ended with status {status}"
+                for module, (status, message) in fork_each(modules, load).items() if message or status}
     print(json.dumps(failures))
 ''')
 
