@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any
 
 from .engines.user_drop import DEFAULT_USER
+from .review import PENDING_ENTRY
 
 __all__ = ["CONFIG_FILE", "ENGINE_FOLDER", "FLAGGED_CHOICES", "Confinement", "decide_confinement", "gradescope_results", "main"]
 
@@ -58,7 +59,7 @@ ENGINE_FOLDER = "gradkit_engine"
 FLAGGED_CHOICES = ("zero", "score")
 """``gradkit: flagged:`` values: a flagged submission counts 0 until reviewed, or keeps its score."""
 
-REVIEW_ENTRY = "Needs instructor review"
+REVIEW_ENTRY = PENDING_ENTRY
 """Name of the hidden results entry that lists a flagged submission's findings."""
 
 
@@ -149,14 +150,15 @@ def gradescope_results(outcome, *, flagged: str, confinement: Confinement) -> di
         ValueError: ``flagged`` is not one of :data:`FLAGGED_CHOICES`.
     """
     from .review import PENDING, apply_review
-    from .status import GradingStatus
+    from .status import GradingStatus, render_student_status
 
     if flagged not in FLAGGED_CHOICES:
         raise ValueError(f"gradkit: flagged is {flagged!r}; use one of {', '.join(FLAGGED_CHOICES)}")
     findings = list(outcome.findings)
     results = copy.deepcopy(outcome.results)
     # the one status renderer (autograder.status): "needs review: <finding>; graded: <engine's>"
-    status = GradingStatus(outcome.kind, outcome.status, findings=tuple(findings)).text()
+    fields = GradingStatus(outcome.kind, outcome.status, findings=tuple(findings))
+    status = fields.text()
     if findings:
         listing = "\n".join(f"- {f.text()}" for f in findings)
         if flagged == "zero":
@@ -171,7 +173,7 @@ def gradescope_results(outcome, *, flagged: str, confinement: Confinement) -> di
             "name": REVIEW_ENTRY, "status": "failed", "visibility": "hidden",
             "output": f"gradkit flagged this submission: it contains code that can change how it is graded. {counts}\n{listing}",
         })
-    results["output"] = "\n\n".join(filter(None, [confinement.statement(), f"Grading status: {_student_status(outcome.status, findings)}",
+    results["output"] = "\n\n".join(filter(None, [confinement.statement(), f"Grading status: {render_student_status(fields)}",
                                                   str(results.get("output", "") or "")]))
     results["execution_time"] = round(max(outcome.seconds, 0.0), 3)
     results["extra_data"] = {"gradkit": {
@@ -179,13 +181,6 @@ def gradescope_results(outcome, *, flagged: str, confinement: Confinement) -> di
         "confinement": confinement.to_dict(),
     }}
     return results
-
-
-def _student_status(engine_text: str, findings: list) -> str:
-    """The status as students may read it: without the findings (those are hidden)."""
-    from .status import NEEDS_REVIEW
-
-    return f"{NEEDS_REVIEW}; graded: {engine_text}" if findings else engine_text
 
 
 def _settings(source: Path) -> dict[str, Any]:

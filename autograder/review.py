@@ -18,10 +18,12 @@ from typing import Any
 from .findings import Finding
 from .status import NEEDS_REVIEW, REJECTED_STATUS
 
-__all__ = ["CLEARED", "NEEDS_REVIEW", "PENDING", "REJECTED", "REJECTED_STATUS", "apply_review", "results_score"]
+__all__ = ["CLEARED", "NEEDS_REVIEW", "PENDING", "PENDING_ENTRY", "REJECTED", "REJECTED_ENTRY", "REJECTED_STATUS", "apply_review", "results_score"]
 
 PENDING, CLEARED, REJECTED = "", "cleared", "rejected"
 """Review decisions as stored in the gradebook ("" while pending)."""
+PENDING_ENTRY, REJECTED_ENTRY = "Needs instructor review", "Rejected after instructor review"
+"""Names of the results.json entry that lists the findings, pending and rejected."""
 
 
 def results_score(test: dict[str, Any]) -> str:
@@ -62,7 +64,7 @@ def apply_review(scores: dict[str, float], results: dict[str, Any], findings: li
             test["output"] = f"Counts 0 until an instructor reviews this submission (the tests gave {gave}).\n\n" + str(test.get("output", ""))
     listing = "\n".join(f"- {f.text()}" for f in findings)
     counted.setdefault("tests", []).insert(0, {
-        "name": "Needs instructor review" if decision == PENDING else "Rejected after instructor review",
+        "name": PENDING_ENTRY if decision == PENDING else REJECTED_ENTRY,
         "status": "failed",
         "score": 0,
         "max_score": 0,

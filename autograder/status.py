@@ -32,14 +32,14 @@ completed* filter; flagged submissions have their own filter there).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .findings import Finding, findings_summary
 
 __all__ = [
     "CHANGED", "COMPLETED", "ENGINE_KINDS", "GradingStatus", "KERNEL_DIED", "NEEDS_REVIEW", "NOT_GRADED", "OUTCOME_KINDS",
     "RAN", "REJECTED_STATUS", "SET_BY_HAND", "TIMED_OUT", "failure_text", "format_score", "interrupted_note",
-    "kernel_died_status", "non_code_cell_note", "output_capped_note", "render_status", "tests_stopped_note", "timed_out_status",
+    "kernel_died_status", "non_code_cell_note", "output_capped_note", "render_status", "render_student_status", "tests_stopped_note", "timed_out_status",
 ]
 
 COMPLETED = "Completed"
@@ -216,3 +216,20 @@ def tests_stopped_note(test_file: str, seconds: float) -> str:
     """Note when the tests of one question did not end (a function that never returns when
     the tests call it): that question's test cases count as failed, the others are graded."""
     return f"the tests of {test_file} ran past {seconds:g} s and were stopped; its test cases count as failed"
+
+
+def render_student_status(status: GradingStatus) -> str:
+    """The ``grading_status`` as students may read it (Gradescope's output): the findings
+    left out, since they are for instructors only.
+
+    Args:
+        status: the fields.
+
+    Returns:
+        str: one line: while a review is pending or rejected, ``needs review; graded: ``
+        (or ``rejected after review; graded: ``) and :func:`render_status` of the status
+        without its findings; otherwise :func:`render_status` itself, which then lists none.
+    """
+    if status.kind not in (NEEDS_REVIEW, REJECTED_STATUS):
+        return render_status(status)  # no finding in it (a cleared one says only that)
+    return f"{status.kind}; graded: {render_status(replace(status, findings=()))}"

@@ -229,3 +229,19 @@ def test_a_damaged_finding_in_the_gradebook_names_the_row(tmp_path):
     db.close()
     with Gradebook(out) as book, pytest.raises(FindingError, match=r"gradebook.sqlite, submission 'a'\[0\]: not a finding"):
         book.rows()
+
+
+def test_the_student_status_leaves_the_findings_out():
+    """Gradescope's output (autograder/gradescope_runner.py) shows students the status without
+    the findings, which are for instructors; the engine's words and the review state stay."""
+    from autograder.status import render_student_status
+
+    flagged = GradingStatus(RAN, "Completed; cell 3 ran past 30 s and was interrupted", findings=(STATIC,))
+    assert render_student_status(flagged) == "needs review; graded: Completed; cell 3 ran past 30 s and was interrupted"
+    assert STATIC.message not in render_student_status(flagged) and STATIC.message in render_status(flagged)
+    rejected = GradingStatus(RAN, "Completed", findings=(STATIC,), review=REJECTED)
+    assert render_student_status(rejected) == "rejected after review; graded: Completed"
+    cleared = GradingStatus(RAN, "Completed", findings=(STATIC,), review=CLEARED)
+    assert render_student_status(cleared) == render_status(cleared) == "Completed; cleared after review"
+    plain = GradingStatus(RAN, "Completed")
+    assert render_student_status(plain) == render_status(plain) == "Completed"
