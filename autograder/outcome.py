@@ -37,6 +37,11 @@ class GradingOutcome:
             the tests gave.
         kind: what became of it, one of :data:`autograder.status.ENGINE_KINDS`
             (``"completed"``: every test ran). Set wherever ``status`` is.
+        phases: where the time went, phase name -> wall-clock seconds (float), for
+            profiling only (never stored as a grade, never shown to students). The ``fork``
+            engine fills ``fork``, ``sandbox``, ``cells``, ``snapshot`` (library state
+            checked and restored), ``tests`` and ``scoring``; the batch adds ``gradebook``.
+            Empty when an engine does not measure them.
     """
 
     label: str
@@ -46,6 +51,7 @@ class GradingOutcome:
     seconds: float = 0.0
     findings: list[Finding] = field(default_factory=list)
     kind: str = RAN
+    phases: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in ENGINE_KINDS:
