@@ -99,7 +99,11 @@ class StateSnapshot:
         self.meta_path: list = []
         self.path_hooks: list = []
         self._frozen_cache: dict[int, tuple[tuple, tuple]] = {}
-        self._functions_frozen: tuple = ()
+        self._functions_frozen: tuple = ()  # (functions, codes, defaults, kwdefaults) of the first len(...) functions
+        self._watch = None  # a memory_watch.Watch over the zygote's modules, classes and functions (freeze)
+        self._watched = (0, 0, 0)  # how many modules, classes, functions the watch covers
+        self._stale_dicts: set[int] = set()  # watched dicts / functions already unlike the snapshot at freeze
+        self._stale_functions: set[int] = set()
         self._seen_cls: set[int] = set()
         self._seen_fn: set[int] = set()
         for name, module in list(sys.modules.items()):
@@ -117,12 +121,40 @@ class StateSnapshot:
         return frozen
 
     def freeze(self) -> None:
-        """Precompute the tuples :meth:`restore` compares against (call before forking)."""
+        """Precompute what :meth:`restore` compares against (call in the zygote, before
+        forking): the tuples of every namespace, and a :class:`autograder.memory_watch.Watch`
+        of the live namespaces and functions, so that :meth:`restore` compares only those
+        written since (none, for most submissions) instead of reading every value, which
+        in a forked child copies the zygote's pages (see :mod:`autograder.memory_watch`)."""
+        import gc
+
+        from .memory_watch import watch
+
         for _, _, namespace in self.modules:
             self._frozen(namespace)
         for _, attrs in self.classes:
             self._frozen(attrs)
         self._functions_frozen = tuple(zip(*self.functions)) or ((), (), (), ())
+        # a class's namespace: the dict behind its mappingproxy (its only referent)
+        class_dicts = [gc.get_referents(vars(cls)) for cls, _ in self.classes]
+        if not all(len(found) == 1 and isinstance(found[0], dict) for found in class_dicts):
+            return  # not CPython's mappingproxy: compare everything
+        dicts = [vars(module) for _, module, _ in self.modules] + [found[0] for found in class_dicts]
+        self._watch = watch(dicts, [fn for fn, *_ in self.functions])
+        if self._watch is None:
+            return
+        self._watched = (len(self.modules), len(self.classes), len(self.functions))
+        # anything that already differs from the snapshot (changed between the snapshot and
+        # now) is compared every time, as without the watch
+        for index, (_, module, namespace) in enumerate(self.modules):
+            if not _unchanged(vars(module), *self._frozen(namespace)):
+                self._stale_dicts.add(index)
+        for index, (cls, attrs) in enumerate(self.classes):
+            if not _unchanged(vars(cls), *self._frozen(attrs)):
+                self._stale_dicts.add(len(self.modules) + index)
+        for index, (fn, code, defaults, kwdefaults) in enumerate(self.functions):
+            if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults:
+                self._stale_functions.add(index)
 
     def add_modules(self, names: list[str]) -> None:
         """Snapshot modules imported after the snapshot was taken (the support files,
@@ -130,8 +162,7 @@ class StateSnapshot:
         for name in names:
             module = sys.modules.get(name)
             if isinstance(module, types.ModuleType):
-                self._take(name, module)
-                self._functions_frozen = ()
+                self._take(name, module)  # after the frozen and watched entries: always compared
 
     def _take(self, name: str, module: types.ModuleType) -> None:
         """Snapshot one module, the protected classes it holds and their functions."""
@@ -155,6 +186,28 @@ class StateSnapshot:
             seen.add(id(value))
             self.functions.append((value, value.__code__, value.__defaults__, value.__kwdefaults__))
 
+    def _to_compare(self) -> tuple[list, list, list]:
+        """The modules, classes and functions :meth:`restore` must compare (in snapshot
+        order): with the watch, those it saw written, those stale at :meth:`freeze` and
+        those added since; without it, every module and class, and every function when
+        any of them changed (one C-level pass over the frozen tuples decides)."""
+        if self._watch is not None:
+            dicts, fns = self._watch.changed()
+            watched_modules, watched_classes, watched_functions = self._watched
+            dicts = sorted(self._stale_dicts.union(dicts))
+            modules = [self.modules[i] for i in dicts if i < watched_modules] + self.modules[watched_modules:]
+            classes = [self.classes[i - watched_modules] for i in dicts if i >= watched_modules] + self.classes[watched_classes:]
+            functions = [self.functions[i] for i in sorted(self._stale_functions.union(fns))] + self.functions[watched_functions:]
+            return modules, classes, functions
+        if not self._functions_frozen:
+            self._functions_frozen = tuple(zip(*self.functions)) or ((), (), (), ())
+        fns, codes, defaults_, kwdefaults_ = self._functions_frozen
+        if (all(map(operator.is_, map(operator.attrgetter("__code__"), fns), codes))
+                and all(map(operator.is_, map(operator.attrgetter("__defaults__"), fns), defaults_))
+                and all(map(operator.is_, map(operator.attrgetter("__kwdefaults__"), fns), kwdefaults_))):
+            return self.modules, self.classes, self.functions[len(fns):]
+        return self.modules, self.classes, self.functions
+
     def restore(self) -> list[str]:
         """Undo every change to the snapshotted state; describe the changes.
 
@@ -169,7 +222,8 @@ class StateSnapshot:
             if sys.modules.get(name) is not module:
                 sys.modules[name] = module
                 changes.append(f"sys.modules[{name!r}] was replaced")
-        for name, module, namespace in self.modules:
+        modules, classes, functions = self._to_compare()
+        for name, module, namespace in modules:
             current = vars(module)
             if _unchanged(current, *self._frozen(namespace)):
                 continue
@@ -184,7 +238,7 @@ class StateSnapshot:
                 if not key.startswith("_"):
                     changes.append(f"{name}.{key} was added")
                     del current[key]
-        for cls, attrs in self.classes:
+        for cls, attrs in classes:
             current = vars(cls)
             if _unchanged(current, *self._frozen(attrs)):
                 continue
@@ -202,16 +256,7 @@ class StateSnapshot:
                 except (TypeError, AttributeError):
                     pass
                 changes.append(f"{cls.__module__}.{cls.__qualname__}.{key} was added")
-        if not self._functions_frozen:
-            self._functions_frozen = tuple(zip(*self.functions)) or ((), (), (), ())
-        fns, codes, defaults_, kwdefaults_ = self._functions_frozen
-        if (all(map(operator.is_, map(operator.attrgetter("__code__"), fns), codes))
-                and all(map(operator.is_, map(operator.attrgetter("__defaults__"), fns), defaults_))
-                and all(map(operator.is_, map(operator.attrgetter("__kwdefaults__"), fns), kwdefaults_))):
-            fn_list = []
-        else:
-            fn_list = self.functions
-        for fn, code, defaults, kwdefaults in fn_list:
+        for fn, code, defaults, kwdefaults in functions:
             if fn.__code__ is not code or fn.__defaults__ is not defaults or fn.__kwdefaults__ is not kwdefaults:
                 fn.__code__, fn.__defaults__, fn.__kwdefaults__ = code, defaults, kwdefaults
                 changes.append(f"the code of {fn.__module__}.{fn.__qualname__} was replaced")

@@ -118,3 +118,27 @@ def test_write_sends_the_whole_line_through_a_pipe():
         os.close(read)
         if write >= 0:
             os.close(write)
+
+
+def test_phases_travel_with_ready_and_results_and_default_to_none():
+    ready = Ready([], {"sandbox": 0.01, "cells": 0.2, "snapshot": 0.003})
+    assert decode(encode(ready, TOKEN)[:-1], CHILD_MESSAGES, TOKEN) == ready
+    results = Results({}, [], {"tests": 0.05, "snapshot": 0})
+    assert decode(encode(results, TOKEN)[:-1], CHILD_MESSAGES, TOKEN).phases == {"tests": 0.05, "snapshot": 0.0}
+    assert decode(encode(Ready([]), TOKEN)[:-1], CHILD_MESSAGES, TOKEN).phases == {}
+
+
+@pytest.mark.parametrize("phases, why", [
+    ('{"gradebook": 1.0}', "unknown phase"),            # not a phase a child times
+    ('{"cells": -1}', "is not a duration"),
+    ('{"cells": NaN}', "is not a duration"),             # json.loads takes NaN and Infinity
+    ('{"cells": Infinity}', "is not a duration"),
+    ('{"cells": 1' + "0" * 400 + '}', "out of range"),    # an integer past the float range
+    ('{"cells": "0.1"}', "is not a number"),
+    ('{"cells": true}', "is not a number"),
+    ('[0.1]', "is not an object"),
+])
+def test_absurd_phases_from_the_child_are_refused(phases, why):
+    line = '{"kind": "ready", "runtime": [], "phases": %s, "token": "%s"}' % (phases, TOKEN)
+    with pytest.raises(MalformedMessage, match=why):
+        decode(line, CHILD_MESSAGES, TOKEN)

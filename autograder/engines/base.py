@@ -51,6 +51,9 @@ class Attempt:
         in_tests: died or timed out after the last cell, while the tests ran.
         message: failed: the reason, used as ``grading_status``.
         findings: what the engine saw at run time (texts, see :func:`runtime_findings`).
+        phases: phase name -> wall-clock seconds of this execution, for profiling only
+            (see :attr:`autograder.outcome.GradingOutcome.phases`); empty when the engine
+            does not measure them.
     """
 
     ended: Literal["graded", "died", "timed out", "failed"]
@@ -62,6 +65,7 @@ class Attempt:
     in_tests: bool = False
     message: str = ""
     findings: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def runtime_findings(texts: list[str]) -> list[Finding]:
@@ -144,9 +148,21 @@ class Engine(ABC):
           same way, at twice the cost); a second death or timeout is a failure.
 
         Returns:
-            GradingOutcome: as :meth:`grade` describes (without the screen's findings).
+            GradingOutcome: as :meth:`grade` describes (without the screen's findings), with
+            the ``phases`` of every execution added up.
         """
+        attempts: list[Attempt] = []
+        outcome = self._grade_attempts(notebook, label, autograder_zip, limits, attempts)
+        for attempt in attempts:
+            for name, seconds in attempt.phases.items():
+                outcome.phases[name] = outcome.phases.get(name, 0.0) + seconds
+        return outcome
+
+    def _grade_attempts(self, notebook: nbformat.NotebookNode, label: str, autograder_zip: Path, limits: Limits,
+                        attempts: list[Attempt]) -> GradingOutcome:
+        """:meth:`grade_notebook`'s rules; appends each :class:`Attempt` to ``attempts``."""
         attempt = self.execute(notebook, autograder_zip, limits=limits, stop_before=None)
+        attempts.append(attempt)
         status, kind = COMPLETED, RAN
         if attempt.ended == "timed out" and attempt.in_tests:
             return _failure(label, f"timed out after {limits.timeout:g} s while the tests ran "
@@ -162,6 +178,7 @@ class Engine(ABC):
                 stop = attempt.cell or 0
                 status, kind = kernel_died_status(stop), KERNEL_DIED
             attempt = self.execute(notebook, autograder_zip, limits=limits, stop_before=stop)
+            attempts.append(attempt)
             if attempt.ended == "timed out":
                 return GradingOutcome.failure(label, f"timed out after {limits.timeout:g} s")
             if attempt.ended == "died":

@@ -180,6 +180,7 @@ class _Supervised:
     interrupted: list[int] = field(default_factory=list)
     message: str = ""
     tests: bool = False  # it ended after the last cell, while the tests ran
+    phases: dict[str, float] = field(default_factory=dict)  # the child's own, checked by protocol.decode
 
 
 class ForkEngine(Engine):
@@ -277,18 +278,32 @@ class ForkEngine(Engine):
             if cell.cell_type == "code" and not ignored:
                 cells.append((index, cell.source if isinstance(cell.source, str) else "".join(cell.source)))
         run = self._run(cells, stop_before, bundle, limits)
+        phases = run.phases
         if run.ended == "crash":
-            return Attempt("failed", message=f"grading failed: {run.message}", findings=run.runtime)
+            return Attempt("failed", message=f"grading failed: {run.message}", findings=run.runtime, phases=phases)
         if run.ended in ("died", "timed out"):
-            return Attempt(run.ended, cell=run.cell, interrupted=run.interrupted, in_tests=run.tests, findings=run.runtime)
+            return Attempt(run.ended, cell=run.cell, interrupted=run.interrupted, in_tests=run.tests, findings=run.runtime,
+                           phases=phases)
+        started = time.monotonic()
         try:
             scores, results = score(bundle, run.results)
         except ValueError as error:
-            return Attempt("failed", message=f"grading failed: {error}", findings=[*run.runtime, str(error)])
-        return Attempt("graded", scores=scores, results=results, notes=run.notes, findings=run.runtime)
+            return Attempt("failed", message=f"grading failed: {error}", findings=[*run.runtime, str(error)], phases=phases)
+        phases["scoring"] = time.monotonic() - started
+        return Attempt("graded", scores=scores, results=results, notes=run.notes, findings=run.runtime, phases=phases)
 
     def _run(self, cells: list[tuple[int, str]], stop_before: int | None, bundle: Bundle, limits: Limits) -> _Supervised:
-        """Fork one child for the notebook and supervise it until it ends."""
+        """Fork one child for the notebook and supervise it until it ends.
+
+        The result's ``phases`` holds the child's own (``sandbox``, ``cells``, ``snapshot``,
+        ``tests``) and ``fork``: the rest of this call's wall-clock time (the working
+        folder, the job, forking, the child's exit and reaping, the messages)."""
+        started = time.monotonic()
+        run = self._run_child(cells, stop_before, bundle, limits)
+        run.phases["fork"] = max(0.0, time.monotonic() - started - sum(run.phases.values()))
+        return run
+
+    def _run_child(self, cells: list[tuple[int, str]], stop_before: int | None, bundle: Bundle, limits: Limits) -> _Supervised:
         workdir = tempfile.mkdtemp(prefix="gradkit-fork-")
         token = secrets.token_hex(16)
         events_r, events_w = os.pipe()
@@ -334,6 +349,7 @@ class ForkEngine(Engine):
             if stop_before is None or index < stop_before:
                 expected_last = index
         notes, interrupted, runtime = [], [], []
+        phases: dict[str, float] = {}
         ready = False
         buffer = b""
         result: _Supervised | None = None
@@ -342,7 +358,8 @@ class ForkEngine(Engine):
                 left = deadline - time.monotonic()
                 if left <= 0:
                     process.kill(pid)
-                    return _Supervised("timed out", cell=last_cell, interrupted=interrupted, tests=ready, runtime=runtime)
+                    return _Supervised("timed out", cell=last_cell, interrupted=interrupted, tests=ready, runtime=runtime,
+                                       phases=phases)
                 readable, _, _ = select.select([events_r], [], [], left)
                 if not readable:
                     continue
@@ -369,24 +386,28 @@ class ForkEngine(Engine):
                     elif isinstance(message, protocol.Ready) and not ready:
                         ready = True
                         runtime += message.runtime
+                        phases.update(message.phases)
                         if last_cell != expected_last:
                             runtime.append("claimed to have finished before its last cell ran")
                             process.kill(pid)
-                            return _Supervised("crash", message="the submission interfered with the grading protocol", runtime=runtime)
+                            return _Supervised("crash", message="the submission interfered with the grading protocol", runtime=runtime,
+                                               phases=phases)
                         protocol.write(tests_w, protocol.ZipTests(bundle.tests))
                         os.close(tests_w)
                         tests_w = -1
                     elif isinstance(message, protocol.Results) and ready and result is None:
                         runtime += message.late
-                        result = _Supervised("results", results=message.results, notes=notes, runtime=runtime)
+                        for name, seconds in message.phases.items():
+                            phases[name] = phases.get(name, 0.0) + seconds
+                        result = _Supervised("results", results=message.results, notes=notes, runtime=runtime, phases=phases)
                     elif isinstance(message, protocol.Crash):
-                        return _Supervised("crash", message=message.reason, runtime=runtime)
+                        return _Supervised("crash", message=message.reason, runtime=runtime, phases=phases)
                     else:
                         runtime.append("sent grading messages out of order")
             if result is not None:
                 return result
             # the child ended without results: it died in the cell that was running, or in the tests
-            return _Supervised("died", cell=last_cell, tests=ready, runtime=runtime)
+            return _Supervised("died", cell=last_cell, tests=ready, runtime=runtime, phases=phases)
         finally:
             process.kill(pid)
             if tests_w >= 0:

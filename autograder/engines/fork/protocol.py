@@ -36,13 +36,14 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 import types
 import typing
-from dataclasses import MISSING, asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from typing import Any, ClassVar, Union
 
-__all__ = ["CHILD_MESSAGES", "MAX_FINDINGS", "MESSAGE_CHARS", "TEXT_CHARS", "CellStarted", "ChildExited",
+__all__ = ["CHILD_MESSAGES", "CHILD_PHASES", "MAX_FINDINGS", "MESSAGE_CHARS", "TEXT_CHARS", "CellStarted", "ChildExited",
            "ChildStarted", "Crash", "Job", "JobRefused", "MalformedMessage", "Note", "ProtocolError", "Ready",
            "Results", "UnsignedMessage", "ZipTests", "ZygoteReady", "decode", "encode", "write"]
 
@@ -52,6 +53,8 @@ MESSAGE_CHARS = 20_000
 """A test case's message longer than this is cut (characters; student-controlled text)."""
 MAX_FINDINGS = 50
 """Run-time findings kept from one :class:`Ready` or :class:`Results` message."""
+CHILD_PHASES = ("sandbox", "cells", "snapshot", "tests")
+"""The phases a child times (``phases`` of :class:`Ready` and :class:`Results`; profiling only)."""
 
 
 class ProtocolError(ValueError):
@@ -164,21 +167,26 @@ class Note:
 @dataclass(frozen=True)
 class Ready:
     """child -> engine: the last cell has ended; ``runtime``: what the student's code did
-    that is a finding (changed libraries or torch's state, audited events, leftovers)."""
+    that is a finding (changed libraries or torch's state, audited events, leftovers);
+    ``phases``: wall-clock seconds the child spent so far per phase (keys among
+    :data:`CHILD_PHASES`: ``sandbox``, ``cells``, ``snapshot``), for profiling only."""
 
     kind: ClassVar[str] = "ready"
     runtime: list[str]
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Results:
     """child -> engine: pass/fail and message of every test case, per test file path
     (``{"./tests/q1.py": [[passed, message], ...]}``); ``late``: findings made while the
-    tests called the student's code."""
+    tests called the student's code; ``phases``: wall-clock seconds of the test phase
+    (``tests``, and ``snapshot``: the checks after each test file), for profiling only."""
 
     kind: ClassVar[str] = "results"
     results: dict[str, list[tuple[bool, str]]]
     late: list[str]
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -235,7 +243,8 @@ def decode(line: bytes | str, expect: tuple[type, ...], token: str | None = None
 
     Raises:
         MalformedMessage: not JSON, not an object, not one of ``expect``, or a field
-            missing, unknown or of the wrong type.
+            missing, unknown or of the wrong type (``phases``: a key not in
+            :data:`CHILD_PHASES`, or a value that is not a finite number >= 0).
         UnsignedMessage: on a channel of the child's messages, an object whose ``token``
             is not ``token`` (checked first: an object without it is unsigned, whatever
             else it holds).
@@ -259,14 +268,26 @@ def decode(line: bytes | str, expect: tuple[type, ...], token: str | None = None
     values = {}
     for f in fields(cls):
         if f.name not in body:
-            if f.default is not MISSING:  # an optional field
+            if f.default is not MISSING or f.default_factory is not MISSING:  # an optional field
                 continue
             raise MalformedMessage(f"{cls.kind!r} message without its {f.name!r} field")
         try:
             values[f.name] = _typed(body[f.name], hints[f.name])
         except TypeError as error:
             raise MalformedMessage(f"{cls.kind!r} message: {f.name}: {error}") from None
+    if "phases" in values:
+        _check_phases(cls, values["phases"])
     return _cut(cls(**values))
+
+
+def _check_phases(cls: type, phases: dict[str, float]) -> None:
+    """``MalformedMessage`` unless every key is one of :data:`CHILD_PHASES` and every value
+    a finite number >= 0 (JSON lets ``NaN`` and ``Infinity`` through)."""
+    for name, seconds in phases.items():
+        if name not in CHILD_PHASES:
+            raise MalformedMessage(f"{cls.kind!r} message: phases: unknown phase {name!r:.40}")
+        if not math.isfinite(seconds) or seconds < 0:
+            raise MalformedMessage(f"{cls.kind!r} message: phases: {name}: {seconds!r} is not a duration")
 
 
 @functools.cache
@@ -291,7 +312,10 @@ def _typed(value: Any, hint: Any) -> Any:
         raise TypeError(f"{value!r:.60} is not null")
     if hint is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
+            try:
+                return float(value)
+            except OverflowError:  # an integer past the float range
+                raise TypeError(f"{value!r:.60} is out of range") from None
         raise TypeError(f"{value!r:.60} is not a number")
     if hint in (int, str, bool):
         if type(value) is hint:  # bool is not an int here
@@ -317,10 +341,10 @@ def _cut(message: Any) -> Any:
     if isinstance(message, Note):
         return Note(message.text[:TEXT_CHARS], message.interrupted)
     if isinstance(message, Ready):
-        return Ready([text[:TEXT_CHARS] for text in message.runtime][:MAX_FINDINGS])
+        return Ready([text[:TEXT_CHARS] for text in message.runtime][:MAX_FINDINGS], message.phases)
     if isinstance(message, Results):
         results = {path: [(passed, text[:MESSAGE_CHARS]) for passed, text in cases] for path, cases in message.results.items()}
-        return Results(results, [text[:TEXT_CHARS] for text in message.late][:MAX_FINDINGS])
+        return Results(results, [text[:TEXT_CHARS] for text in message.late][:MAX_FINDINGS], message.phases)
     if isinstance(message, Crash):
         return Crash(message.reason[:TEXT_CHARS])
     return message

@@ -171,6 +171,7 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     def send(message) -> None:
         protocol.write(events, message, job.token)
 
+    started = time.monotonic()  # the phases' wall-clock seconds, for profiling (Ready, Results)
     os.setsid()
     process.die_with_parent()  # die with the zygote
     null = os.open(os.devnull, os.O_RDWR)
@@ -215,6 +216,7 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     privileges.lock_limits()
     privileges.drop_capabilities()
     syscall_filter.install(signals=abi < 6)  # Landlock 6+ already keeps signals inside the sandbox
+    cells_started = time.monotonic()
 
     state = {"cell": None, "timer": False}
     budget = {"left": job.output_bytes, "noted": False, "sent": False}
@@ -262,6 +264,7 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
 
     # the student code has finished: undo and report what it changed, before any test exists here
     signal.setitimer(signal.ITIMER_REAL, 0)
+    snapshot_started = time.monotonic()
     signal.signal(signal.SIGALRM, on_alarm)
     sys.stdout = sys.stderr = stream
     runtime = [f"changed the grader's libraries: {change}" for change in snapshot.restore()]
@@ -273,7 +276,9 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     strays = integrity.kill_strays({zygote_pid})
     if strays:
         runtime.append(f"left {len(strays)} process(es) running; they were killed before the tests ran")
-    send(protocol.Ready(runtime))
+    now = time.monotonic()
+    send(protocol.Ready(runtime, {"sandbox": cells_started - started, "cells": snapshot_started - cells_started,
+                                  "snapshot": now - snapshot_started}))
 
     tests_message = protocol.decode(_read_all(tests), (protocol.ZipTests,))  # a malformed one: a crash, reported
     os.close(tests)
@@ -339,11 +344,20 @@ class _TestRun:
         self.seen = len(audit_events)
         self.index, self.stage = 0, "idle"
         self.late: list[str] = []
+        self.started = time.monotonic()
+        self.checking = 0.0  # seconds spent in undo(): the "snapshot" phase, apart from "tests"
 
     def undo(self) -> None:
         """Restore and report what the student's code changed while a test file called it:
         after every file, so a patch one file's call makes and a later call takes back is
         found, and never outlives the file it was made in."""
+        started = time.monotonic()
+        try:
+            self._undo()
+        finally:
+            self.checking += time.monotonic() - started
+
+    def _undo(self) -> None:
         self.late.extend(f"changed the grader's libraries while the tests ran: {change}" for change in self.snapshot.restore())
         self.late.extend(f"changed torch's state while the tests ran: {change}" for change in self.torch_state.check(self.namespace))
 
@@ -352,7 +366,9 @@ class _TestRun:
         self.audit_record(False)
         self.undo()
         self.late.extend(f"while the tests ran: {event}" for event in dict.fromkeys(self.audit_events[self.seen:]))
-        self.send(protocol.Results(self.results, list(dict.fromkeys(self.late))))
+        spent = max(0.0, time.monotonic() - self.started)
+        phases = {"tests": max(0.0, spent - self.checking), "snapshot": min(self.checking, spent)}
+        self.send(protocol.Results(self.results, list(dict.fromkeys(self.late)), phases))
 
     def run_from(self, start: int) -> None:
         from ...otter_tests import load_test_file
