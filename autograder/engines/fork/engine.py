@@ -78,7 +78,7 @@ _ZYGOTE_LOG_CHARS = 20_000  # the end of the zygote's stdout/stderr put in the l
 __all__ = ["ForkEngine", "ZygoteError"]
 
 _IGNORE_TAG = "otter_ignore"
-_ZYGOTE_MESSAGES = (protocol.ZygoteReady, protocol.ChildStarted, protocol.JobRefused, protocol.ChildExited)
+_ZYGOTE_MESSAGES = (protocol.ZygoteReady, protocol.Spawned, protocol.ChildStarted, protocol.JobRefused, protocol.ChildExited)
 
 
 class ZygoteError(RuntimeError):
@@ -92,25 +92,16 @@ def _read_roots() -> list[str]:
     return sorted(r for r in roots if os.path.exists(r))
 
 
-class _Zygote:
-    """One zygote process and the socket to it."""
+class _Channel:
+    """The engine's end of a socket to a zygote process: reads its messages."""
 
-    def __init__(self) -> None:
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.cache = tempfile.mkdtemp(prefix="gradkit-zygote-")  # matplotlib's font cache; children read it
-        env = {**os.environ, "PYTHONPATH": process.package_root() + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               "PYTHONWARNINGS": "ignore", "MPLCONFIGDIR": self.cache, "MPLBACKEND": "Agg"}
-        self.log = tempfile.TemporaryFile()
-        # the zygote itself is gradkit's: no memory cap of its own (each child gets one)
-        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.engines.fork.zygote", str(theirs.fileno())],
-                                     pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, stdout=self.log,
-                                     stderr=self.log, start_new_session=True,
-                                     preexec_fn=process.child_setup(Limits(memory_mb=1 << 20)))
-        theirs.close()
-        self.sock = ours
-        self.buffer = b""
-        self.receive(protocol.ZygoteReady, timeout=300)
-        _log.info("the fork engine's zygote (pid %s) is ready", self.proc.pid)
+    sock: socket.socket
+    buffer: bytes
+    pid: int
+
+    def _printed(self) -> str:
+        """What the zygote processes have printed so far (stdout and stderr), stripped."""
+        raise NotImplementedError
 
     def receive(self, expect: type, timeout: float | None = None):
         """The zygote's next message, which must be an ``expect``.
@@ -126,7 +117,7 @@ class _Zygote:
             data = self.sock.recv(1 << 16) if ready else b""
             if not data:
                 text = self._printed()
-                _log.info("the fork engine's zygote (pid %s) stopped answering; its stdout and stderr:\n%s", self.proc.pid,
+                _log.info("the fork engine's zygote (pid %s) stopped answering; its stdout and stderr:\n%s", self.pid,
                           text[-_ZYGOTE_LOG_CHARS:] or "(nothing)")
                 tail = text.splitlines()[-3:]
                 raise ZygoteError("the fork engine's zygote stopped answering" + (": " + " | ".join(tail) if tail else ""))
@@ -142,21 +133,60 @@ class _Zygote:
             raise ZygoteError(f"the fork engine's zygote sent {message.kind!r}, expected {expect.kind!r}")
         return message
 
-    def start(self, job: protocol.Job, fds: list[int]) -> int:
-        """Send ``job`` with the child's two pipe ends; the child's pid."""
-        socket.send_fds(self.sock, [protocol.encode(job)], fds)
-        return self.receive(protocol.ChildStarted, timeout=60).pid
+
+class _Zygote(_Channel):
+    """The spawner: one zygote process (started with ``--spawner``), warmed up once, which
+    forks a job server (:class:`_Server`) per grading thread."""
+
+    def __init__(self) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.cache = tempfile.mkdtemp(prefix="gradkit-zygote-")  # matplotlib's font cache; children read it
+        env = {**os.environ, "PYTHONPATH": process.package_root() + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               "PYTHONWARNINGS": "ignore", "MPLCONFIGDIR": self.cache, "MPLBACKEND": "Agg"}
+        self.log = tempfile.TemporaryFile()
+        # the zygote itself is gradkit's: no memory cap of its own (each child gets one)
+        self.proc = subprocess.Popen([sys.executable, "-m", "autograder.engines.fork.zygote", "--spawner", str(theirs.fileno())],
+                                     pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL, stdout=self.log,
+                                     stderr=self.log, start_new_session=True,
+                                     preexec_fn=process.child_setup(Limits(memory_mb=1 << 20)))
+        theirs.close()
+        self.pid = self.proc.pid
+        self.sock = ours
+        self.buffer = b""
+        self.receive(protocol.ZygoteReady, timeout=300)
+        _log.info("the fork engine's zygote (pid %s) is ready", self.proc.pid)
+
+    def spawn(self) -> "_Server":
+        """A new job server forked from this zygote (not thread-safe: hold the engine's lock).
+
+        Raises:
+            ZygoteError: the zygote or the server did not answer (the message says why).
+        """
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            socket.send_fds(self.sock, [protocol.encode(protocol.Spawn())], [theirs.fileno()])
+        finally:
+            theirs.close()
+        try:
+            pid = self.receive(protocol.Spawned, timeout=60).pid
+            return _Server(self, ours, pid)
+        except BaseException:
+            ours.close()
+            raise
+
+    def alive(self) -> bool:
+        """Whether the zygote process still runs."""
+        return self.proc.poll() is None
 
     def _printed(self) -> str:
-        """What the zygote has printed so far (its stdout and stderr), stripped."""
         self.log.seek(0)
         return self.log.read().decode("utf-8", "replace").strip()
 
     def close(self) -> None:
-        """End the zygote (kill it after 10 s) and remove its font cache."""
+        """End the zygote (kill it after 15 s: it waits 10 s for its servers) and remove its font cache."""
         self.sock.close()  # the zygote's loop ends at end of file
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill(self.proc.pid)
             self.proc.wait()
@@ -166,6 +196,35 @@ class _Zygote:
                        self.proc.returncode, text or "(nothing)")
         self.log.close()
         shutil.rmtree(self.cache, ignore_errors=True)
+
+
+class _Server(_Channel):
+    """A job server: a fork of the warmed-up :class:`_Zygote` (a child of it, in a session
+    of its own), serving one grading thread's jobs on its own socket."""
+
+    def __init__(self, zygote: _Zygote, sock: socket.socket, pid: int) -> None:
+        self.zygote, self.sock, self.pid, self.buffer = zygote, sock, pid, b""
+        self.cache = zygote.cache
+        self.receive(protocol.ZygoteReady, timeout=60)
+
+    def _printed(self) -> str:
+        return self.zygote._printed()  # the server prints to the zygote's log
+
+    def alive(self) -> bool:
+        """Whether the server still answers: its socket is open and not at end of file."""
+        if self.sock.fileno() < 0 or not self.zygote.alive():
+            return False
+        readable, _, _ = select.select([self.sock], [], [], 0)
+        return not readable or bool(self.sock.recv(1, socket.MSG_PEEK))
+
+    def start(self, job: protocol.Job, fds: list[int]) -> int:
+        """Send ``job`` with the child's two pipe ends; the child's pid."""
+        socket.send_fds(self.sock, [protocol.encode(job)], fds)
+        return self.receive(protocol.ChildStarted, timeout=60).pid
+
+    def close(self) -> None:
+        """Close the socket: the server's loop ends at end of file (its zygote reaps it)."""
+        self.sock.close()
 
 
 @dataclass
@@ -221,31 +280,69 @@ class ForkEngine(Engine):
         self._user = tuple(user) if user is not None else None
         self._landlock = landlock
         self._local = threading.local()
-        self._zygotes: list[_Zygote] = []
+        self._zygotes: list[_Zygote] = []  # started by this engine; the last one spawns new servers
+        self._servers: list[_Server] = []
+        self._keepers: list[threading.Event] = []  # set one to end the thread a zygote was started from
         self._lock = threading.Lock()
         self._bundles: dict[tuple[str, int, int], Bundle] = {}
         self._roots = _read_roots()
 
     def close(self) -> None:
-        """Stop every zygote this engine started."""
+        """Stop every job server and zygote this engine started."""
         with self._lock:
+            servers, self._servers = self._servers, []
             zygotes, self._zygotes = self._zygotes, []
+            keepers, self._keepers = self._keepers, []
+        for server in servers:
+            server.close()
         for zygote in zygotes:
             zygote.close()
+        for keeper in keepers:
+            keeper.set()
 
-    def _zygote(self) -> _Zygote:
-        zygote = getattr(self._local, "zygote", None)
-        if zygote is None or zygote.proc.poll() is not None:
-            zygote = _Zygote()
-            self._local.zygote = zygote
-            if self._user is not None:  # matplotlib's font cache: readable by the child's user too
-                os.chmod(zygote.cache, 0o755)
-            with self._lock:
-                self._zygotes.append(zygote)
-        return zygote
+    def _zygote(self) -> _Server:
+        """The calling thread's job server: forked from the engine's zygote, which is started
+        (about 6 s) by the first thread that needs it, or again when it has ended."""
+        server = getattr(self._local, "server", None)
+        if server is None or not server.alive():
+            with self._lock:  # one zygote for every thread; the others wait for its start
+                zygote = self._zygotes[-1] if self._zygotes else None
+                if zygote is None or not zygote.alive():
+                    zygote = self._start_zygote()
+                    if self._user is not None:  # matplotlib's font cache: readable by the child's user too
+                        os.chmod(zygote.cache, 0o755)
+                    self._zygotes.append(zygote)
+                server = zygote.spawn()
+                self._servers.append(server)
+            self._local.server = server
+        return server
+
+    def _start_zygote(self) -> _Zygote:
+        """A new zygote, started from a thread of its own that lives until :meth:`close`:
+        the zygote dies with the thread that started it (``PR_SET_PDEATHSIG`` follows the
+        parent thread), and a grading thread may end before the others are done with it."""
+        started: list = []
+        ready, stop = threading.Event(), threading.Event()
+
+        def keep() -> None:
+            try:
+                started.append(_Zygote())
+            except BaseException as error:  # noqa: BLE001 - raised again in the thread that asked
+                started.append(error)
+            ready.set()
+            stop.wait()
+
+        threading.Thread(target=keep, name="gradkit-zygote", daemon=True).start()
+        ready.wait()
+        if isinstance(started[0], BaseException):
+            stop.set()
+            raise started[0]
+        self._keepers.append(stop)
+        return started[0]
 
     def warm_up(self) -> None:
-        """Start the calling thread's zygote now (about 6 s), apart from any submission's time."""
+        """Have the calling thread's job server ready now (the first thread starts the zygote,
+        about 6 s), apart from any submission's time."""
         self._zygote()
 
     def prepare(self, autograder_zip: Path) -> None:

@@ -11,6 +11,10 @@ Three channels, one JSON object per line, each object with a ``kind``:
     :class:`ChildStarted` once the child is forked (or :class:`JobRefused` for a job that
     is not one) and :class:`ChildExited` once it has ended and every process it left was
     killed.
+  - a zygote started as the spawner serves no job: engine -> spawner :class:`Spawn`, with
+    one end of a new socket pair attached; spawner -> engine :class:`Spawned` (or
+    :class:`JobRefused`) once it has forked a job server on that socket, which then talks
+    as a zygote (:class:`ZygoteReady` first).
 
 * child -> engine, the event pipe. The student's code runs in the child and can write to
   any descriptor it has, so every message carries the submission's ``token`` (a random
@@ -45,7 +49,7 @@ from typing import Any, ClassVar, Union
 
 __all__ = ["CHILD_MESSAGES", "CHILD_PHASES", "MAX_FINDINGS", "MESSAGE_CHARS", "TEXT_CHARS", "CellStarted", "ChildExited",
            "ChildStarted", "Crash", "Job", "JobRefused", "MalformedMessage", "Note", "ProtocolError", "Ready",
-           "Results", "UnsignedMessage", "ZipTests", "ZygoteReady", "decode", "encode", "write"]
+           "Results", "Spawn", "Spawned", "UnsignedMessage", "ZipTests", "ZygoteReady", "decode", "encode", "write"]
 
 TEXT_CHARS = 500
 """A note, finding or crash text from the child longer than this is cut (characters)."""
@@ -109,6 +113,22 @@ class Job:
     support_modules: list[str]
     user: tuple[int, int] | None = None
     landlock: bool = True
+
+
+@dataclass(frozen=True)
+class Spawn:
+    """engine -> spawner: fork a job server for another grading thread, serving on the
+    socket attached (one file descriptor)."""
+
+    kind: ClassVar[str] = "spawn"
+
+
+@dataclass(frozen=True)
+class Spawned:
+    """spawner -> engine: the job server for the last :class:`Spawn` runs, as process ``pid``."""
+
+    kind: ClassVar[str] = "spawned"
+    pid: int
 
 
 @dataclass(frozen=True)
@@ -208,7 +228,7 @@ class ZipTests:
 CHILD_MESSAGES = (CellStarted, Note, Ready, Results, Crash)
 """The messages of the event pipe: signed with the submission's token."""
 
-_KINDS = {cls.kind: cls for cls in (Job, ZygoteReady, ChildStarted, JobRefused, ChildExited, *CHILD_MESSAGES, ZipTests)}
+_KINDS = {cls.kind: cls for cls in (Job, Spawn, Spawned, ZygoteReady, ChildStarted, JobRefused, ChildExited, *CHILD_MESSAGES, ZipTests)}
 
 
 def encode(message: Any, token: str | None = None) -> bytes:

@@ -419,8 +419,15 @@ class _TestRun:
             os._exit(0)
 
 
-def serve(sock: socket.socket) -> None:
-    """The zygote's loop: one job at a time, until the engine closes the socket."""
+def serve(sock: socket.socket, *, spawner: bool = False) -> None:
+    """The zygote's loop: one job at a time, until the engine closes the socket.
+
+    With ``spawner``, this process serves no job: it answers each
+    :class:`~autograder.engines.fork.protocol.Spawn` by forking a job server (a copy of
+    this warmed-up process, in a session of its own, serving jobs on the socket that came
+    with the message) and :class:`~autograder.engines.fork.protocol.Spawned`; at end of
+    file it waits for its servers (10 s, then kills them). One spawner warms up once for
+    every grading thread of the engine (see :mod:`autograder.engines.fork.engine`)."""
     # imported before the fork: the child cannot read gradkit's files
     for module in ("...outcome", "..privileges", "..sandbox", "..syscall_filter", "..user_drop"):
         importlib.import_module(module, __package__)
@@ -442,13 +449,21 @@ def serve(sock: socket.socket) -> None:
     # to a permanent generation, so a child's collections do not walk (and copy on write)
     # the hundreds of MB that torch and otter occupy
     gc.freeze()
-    process.become_subreaper()  # orphans come here
-    process.die_with_parent()  # die with the engine
+    process.die_with_parent()  # die with the engine (a job server: with the spawner)
     sock.sendall(protocol.encode(protocol.ZygoteReady()))
+    if spawner:
+        sock = _spawn_servers(sock)  # returns in a forked job server only
+        if sock is None:
+            return
+        process.die_with_parent()  # a job server dies with the spawner, which dies with the engine
+        sock.sendall(protocol.encode(protocol.ZygoteReady()))
+    process.become_subreaper()  # orphans come here
     buffer = b""
     while _gradkit_guards is not None:  # always: the guards stay in this frame while jobs run
         line, fds, buffer = _recv_line(sock, buffer)
         if line is None:
+            if spawner:  # a forked job server: the spawner's exit handlers are the spawner's to run
+                os._exit(0)
             return
         try:
             job = protocol.decode(line, (protocol.Job,))
@@ -470,6 +485,67 @@ def serve(sock: socket.socket) -> None:
         _, status = os.waitpid(pid, 0)
         _kill_orphans()
         sock.sendall(protocol.encode(protocol.ChildExited(os.waitstatus_to_exitcode(status))))
+
+
+def _spawn_servers(sock: socket.socket) -> socket.socket | None:
+    """The spawner's loop (see :func:`serve`): returns, in a forked job server, the socket
+    it serves jobs on; in the spawner, None once the engine has closed ``sock`` and the
+    servers have ended."""
+    servers: set[int] = set()
+
+    def reap(signum=None, frame=None) -> None:  # noqa: ARG001 - SIGCHLD: a server ended
+        while servers:
+            try:
+                ended, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if ended == 0:
+                return
+            servers.discard(ended)
+
+    signal.signal(signal.SIGCHLD, reap)
+    buffer = b""
+    while True:
+        line, fds, buffer = _recv_line(sock, buffer)
+        if line is None:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            _end_servers(servers)
+            return None
+        try:
+            protocol.decode(line, (protocol.Spawn,))
+            if len(fds) != 1:
+                raise protocol.MalformedMessage(f"a spawn comes with 1 file descriptor, not {len(fds)}")
+        except protocol.ProtocolError as error:
+            for fd in fds:
+                os.close(fd)
+            sock.sendall(protocol.encode(protocol.JobRefused(str(error))))
+            continue
+        pid = os.fork()
+        if pid == 0:
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            sock.close()
+            os.setsid()  # a session of its own: kill_strays in it and in its children covers its jobs only
+            return socket.socket(fileno=fds[0])
+        os.close(fds[0])
+        servers.add(pid)
+        reap()  # one that ended before it was in the set
+        sock.sendall(protocol.encode(protocol.Spawned(pid)))
+
+
+def _end_servers(servers: set[int]) -> None:
+    """Wait for the job servers to end (10 s; their sockets are closed first), then kill them."""
+    deadline = time.monotonic() + 10
+    while servers and time.monotonic() < deadline:
+        try:
+            ended, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if ended == 0:
+            time.sleep(0.01)
+        servers.discard(ended)
+    for pid in servers:
+        process.kill(pid)
+    _kill_orphans()
 
 
 def _kill_orphans() -> None:
@@ -500,12 +576,14 @@ def _recv_line(sock: socket.socket, buffer: bytes):
 
 
 def main(argv: list[str]) -> int:
-    """Entry point: ``python -m autograder.engines.fork.zygote FD``."""
+    """Entry point: ``python -m autograder.engines.fork.zygote [--spawner] FD`` (see :func:`serve`)."""
+    spawner = argv[:1] == ["--spawner"]
+    argv = argv[1:] if spawner else argv
     if len(argv) != 1:
-        print("usage: python -m autograder.engines.fork.zygote SOCKET_FD", file=sys.stderr)
+        print("usage: python -m autograder.engines.fork.zygote [--spawner] SOCKET_FD", file=sys.stderr)
         return 2
     sock = socket.socket(fileno=int(argv[0]))
-    serve(sock)
+    serve(sock, spawner=spawner)
     return 0
 
 
