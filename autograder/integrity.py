@@ -8,9 +8,11 @@ before the first student cell:
   libraries the tests rely on (torch, NumPy, otter, the check library, the standard
   library modules they use, ``builtins``), every class defined in them and every Python
   function's code. After the last cell :meth:`StateSnapshot.restore` puts every changed
-  attribute back and reports it, so a patched ``torch.allclose``, a replaced otter method
-  or a rewritten ``__code__`` is undone before any test runs, and the submission is
-  flagged.
+  attribute back and reports it, so a patched ``torch.allclose``, a replaced otter
+  method or a rewritten ``__code__`` is undone before any test runs, and the submission
+  is flagged. It compares only the namespaces and functions that
+  :mod:`autograder.memory_watch` saw written since the snapshot: reading every value would
+  copy most of the zygote's memory into each child.
 * :func:`install_audit_hook` (PEP 578): refuses ``sys.addaudithook``; refuses every route
   to a stack frame (``sys._getframe``, ``tb_frame``/``gi_frame``..., trace and profile
   hooks) and ``gc``'s object searches to the notebook's own code, since from any frame

@@ -8,6 +8,8 @@ pass/fail and a message per test case.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import tempfile
 import zipfile
@@ -72,6 +74,14 @@ def _compiled(support: dict[str, bytes]) -> dict[str, bytes]:
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed_test_file(source: str, path: str):
+    """:func:`~autograder.otter_tests.load_test_file`, once per test file: parsing one is
+    about 5 ms of the grader's CPU per submission. Shared between threads and submissions,
+    so never changed: :func:`score` sets the results on a shallow copy."""
+    return load_test_file(source, path)
+
+
 def score(bundle: Bundle, reply: dict) -> tuple[dict[str, float], dict]:
     """Points and results.json from the child's pass/fail reply, with otter's own classes.
 
@@ -95,7 +105,7 @@ def score(bundle: Bundle, reply: dict) -> tuple[dict[str, float], dict]:
     test_files = []
     for path, source in bundle.tests:
         try:
-            test_file = load_test_file(source, path)  # exception or OK format
+            test_file = copy.copy(_parsed_test_file(source, path))  # this submission's results go on the copy
         except TestFileError as error:
             raise ValueError(str(error)) from None
         cases = reply.get(path)

@@ -1,9 +1,10 @@
 """The ``fork`` engine: otter's tests on a pre-warmed, forked, sandboxed Python per submission.
 
 ``otter run`` spends seconds per submission starting a Jupyter kernel and importing torch
-and otter. This engine keeps one zygote process per grading thread
-(:mod:`autograder.engines.fork.zygote`) with all of that imported, and forks it once per
-submission. The forked child runs the notebook's code cells with IPython (magics, display,
+and otter. This engine starts one zygote process (:mod:`autograder.engines.fork.zygote`)
+that imports all of that once and forks a job server for each grading thread (so
+``--jobs 2`` warms up once, and the servers share the zygote's memory); each server forks
+one child per submission. The forked child runs the notebook's code cells with IPython (magics, display,
 an error does not stop later cells), then the autograder zip's own otter test files
 against the resulting namespace.
 
@@ -245,8 +246,8 @@ class _Supervised:
 class ForkEngine(Engine):
     """Grades with a forked, pre-warmed, sandboxed child per submission (see module doc).
 
-    One zygote per grading thread, started on first use (about 6 s) and stopped by
-    :meth:`close`. Raises ``ValueError`` when created on a system without Landlock
+    One zygote, started on first use (about 6 s) from a thread of its own, and one job
+    server forked from it per grading thread; all stopped by :meth:`close`. Raises ``ValueError`` when created on a system without Landlock
     (:meth:`unavailable_reason`). Thread-safe: :func:`instructor.batch.grade_batch` calls
     :meth:`grade` from several threads.
     """

@@ -1,9 +1,13 @@
 """The fork engine's zygote: a Python process with torch, otter and IPython imported once,
 forking one fresh child per submission.
 
-Run as ``python -m autograder.engines.fork.zygote FD``, where FD is one end of a Unix
-socket pair held by :class:`autograder.engines.fork.ForkEngine`. The zygote never sees a
-test: it only forks. Every message on the socket and on the child's pipes is a type of
+Run as ``python -m autograder.engines.fork.zygote [--spawner] FD``, where FD is one end of
+a Unix socket pair held by :class:`autograder.engines.fork.ForkEngine`. The zygote never
+sees a test: it only forks. The engine starts it with ``--spawner``: warmed up once, it
+then forks a job server per grading thread (:class:`~autograder.engines.fork.protocol.Spawn`,
+with the server's socket attached); each server is a copy of the warmed-up zygote in a
+session of its own and serves jobs as below (without ``--spawner`` the zygote serves jobs
+itself). Every message on the socket and on the child's pipes is a type of
 :mod:`autograder.engines.fork.protocol`: the zygote answers a
 :class:`~autograder.engines.fork.protocol.Job` (with the child's event pipe and test pipe
 attached) with ``ChildStarted`` and, once the child and every process it left are gone,
@@ -12,7 +16,8 @@ For a root grader (Gradescope, :mod:`autograder.gradescope_runner`) the job name
 unprivileged user the child switches to (:mod:`autograder.engines.user_drop`), and may
 turn Landlock off where the kernel has none.
 
-The child (:func:`run_child`) puts itself in its own session, drops every other file
+The child (:func:`run_child`) times its phases (``Ready`` and ``Results`` carry them, for
+profiling), puts itself in its own session, drops every other file
 descriptor, applies the memory cap (clamped to the hard limit), hides other processes from
 its ``/proc``, applies the Landlock sandbox (:mod:`autograder.engines.sandbox`), locks its
 resource limits, drops every capability (:mod:`autograder.engines.privileges`), installs
