@@ -289,7 +289,7 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
         if stale.name not in current:
             stale.unlink()
     for row in rows:
-        write_text_atomic(out_dir / RESULTS_DIR / (names[row.label] + ".json"),
+        _write_if_changed(out_dir / RESULTS_DIR / (names[row.label] + ".json"),
                           json.dumps(float_scores(_results_with_manual(row, manual)), indent=2))
     done("results")
     write_feedback(rows, points, out_dir, show_hidden=show_hidden, manual=manual)
@@ -297,6 +297,18 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
     write_report(rows, points, out_dir, startup=startup, manual=manual)
     done("report")
     return table
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write a file rebuilt from the gradebook (atomically, no ``fsync``: every command
+    writes it again), unless it already holds ``text``: a run that grades a few more
+    submissions into a class's folder rewrites only their files."""
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            return
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_text_atomic(path, text, fsync=False)
 
 
 def _counted_scores(row: GradebookRow) -> dict[str, float]:
