@@ -256,11 +256,25 @@ def screen_notebook(notebook) -> list[Finding]:
     modules |= _module_aliases(trees, modules, _WATCHED_ROOTS | imported)
     origins = _origins(trees)
     constants = _constants(trees)
+    context = (frozenset(imported), frozenset(modules), frozenset(aliases), tuple(sorted(origins.items())),
+               tuple(sorted(constants.items())))
     findings: list[Finding] = []
-    for number, source, python, tree in cells:
-        findings += _screen_tree(source, python, tree, cell=number, imported=imported, modules=modules, aliases=aliases,
-                                 origins=origins, constants=constants)
+    for number, source, _, _ in cells:
+        findings += _screen_in_context(source, number, context)
     return findings
+
+
+@functools.lru_cache(maxsize=8192)
+def _screen_in_context(source: str, cell: int, context: tuple) -> tuple[Finding, ...]:
+    """:func:`_screen_tree` of one cell in a notebook's context (imported names, modules,
+    aliases, origins, constants, as frozen sets and sorted pairs), kept for the last 8192
+    cells: a class's notebooks share the template's cells, and honest notebooks share
+    their context too, so most cells of a class are screened once. A pure function of its
+    arguments: the screen keeps no state between cells."""
+    imported, modules, aliases, origins, constants = context
+    python, tree = _python(source)
+    return tuple(_screen_tree(source, python, tree, cell=cell, imported=set(imported), modules=set(modules),
+                              aliases=set(aliases), origins=dict(origins), constants=dict(constants)))
 
 
 def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = None, modules: set[str] | None = None,
@@ -396,7 +410,7 @@ def _origins(trees: list[ast.AST], known: dict[str, str] | None = None) -> dict[
     import FlopCounterMode as F``, ``import torch.nn as nn``) and plain assignments of a
     dotted name (``M = F``, ``Base = torch.overrides.TorchFunctionMode``), until nothing changes."""
     origins: dict[str, str] = dict(known or {})
-    simple = []  # `name = dotted.name` bindings, collected in one walk
+    simple = []  # `name = dotted.name` bindings, in walk order (imports bind nothing _bindings lists)
     for tree in trees:
         for node in _walk(tree):
             if isinstance(node, ast.Import):
@@ -405,9 +419,8 @@ def _origins(trees: list[ast.AST], known: dict[str, str] | None = None) -> dict[
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 for alias in node.names:
                     origins[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-            else:
-                simple += [(target.id, value) for target, value in _bindings(node) if isinstance(target, ast.Name)
-                           and isinstance(value, (ast.Name, ast.Attribute)) and _root(value)[0] != target.id]
+        simple += [(target.id, value) for target, value in _tree_bindings(tree) if isinstance(target, ast.Name)
+                   and isinstance(value, (ast.Name, ast.Attribute)) and _root(value)[0] != target.id]
     for _ in range(10):  # chains of aliases, without looping on `x = x.y`
         changed = False
         for name, value in simple:
