@@ -115,8 +115,8 @@ class Rebuilt:
             could not be rebuilt and was deleted).
         phases: where the time went, part -> wall-clock seconds (float), for profiling:
             ``rows`` (the gradebook read), then :func:`write_exports`'s parts
-            (``grades.csv``, ``students.csv``, ``results``, ``feedback``, ``report``), then
-            ``lms`` (the LMS import files).
+            (``imports``, ``grades.csv``, ``students.csv``, ``results``, ``feedback``,
+            ``report``), then ``lms`` (the LMS import files).
     """
 
     table: pd.DataFrame
@@ -258,15 +258,18 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
             ``manual_scores`` says which are scored. They show as "not scored yet" in every
             output (see :mod:`autograder.manual_questions`), never as 0.
         phases: if given, filled with the wall-clock seconds (float) of each part:
+            ``imports`` (the report's and feedback's modules, the first time),
             ``grades.csv``, ``students.csv``, ``results``, ``feedback``, ``report``.
 
     Returns:
         pandas.DataFrame: the grade table written to grades.csv.
     """
-    from .feedback import write_feedback
-    from .report_html import write_report
-
     phases = {} if phases is None else phases
+    clock = time.monotonic()
+    from .feedback import write_feedback
+    from .report_html import write_report  # imports matplotlib: seconds, once per process
+
+    phases["imports"] = time.monotonic() - clock
     clock = time.monotonic()
 
     def done(part: str) -> None:

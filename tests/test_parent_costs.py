@@ -18,7 +18,7 @@ from instructor.gradebook import Gradebook
 from instructor.outputs import rebuild_outputs
 
 REPO = Path(__file__).resolve().parent.parent
-EXPORT_PARTS = {"rows", "grades.csv", "students.csv", "results", "feedback", "report", "lms"}
+EXPORT_PARTS = {"imports", "rows", "grades.csv", "students.csv", "results", "feedback", "report", "lms"}
 
 
 def _record(book: Gradebook, label: str, scores: dict) -> None:
