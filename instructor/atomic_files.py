@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["OutputWriteError", "write_text_atomic"]
+__all__ = ["OutputWriteError", "write_text_atomic", "write_text_if_changed"]
 
 log = logging.getLogger(__name__)
 
@@ -64,3 +64,26 @@ def write_text_atomic(path: Path, text: str, *, fsync: bool = True) -> None:
             raise OutputWriteError(f"{path}: cannot write: {error.strerror or error}") from None
         raise
     log.debug("wrote %s (%d characters)", path, len(text))
+
+
+def write_text_if_changed(path: Path, text: str) -> bool:
+    """:func:`write_text_atomic` without ``fsync``, unless ``path`` already holds ``text``
+    (then nothing is written, and that is logged at DEBUG level instead). For files every
+    command rebuilds from the gradebook (``results/``): a run that grades a few more
+    submissions into a class's folder rewrites only theirs.
+
+    Returns:
+        bool: whether the file was written.
+
+    Raises:
+        OutputWriteError: as :func:`write_text_atomic`.
+    """
+    path = Path(path)
+    try:
+        if path.read_text(encoding="utf-8") == text:
+            log.debug("kept %s (unchanged, %d characters)", path, len(text))
+            return False
+    except (OSError, UnicodeDecodeError):
+        pass
+    write_text_atomic(path, text, fsync=False)
+    return True

@@ -37,7 +37,7 @@ from autograder.outcome import GradingOutcome
 from autograder.shipped import VISIBILITY, file_name
 
 from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow, float_scores, output_names, safe_name
-from .atomic_files import write_text_atomic
+from .atomic_files import write_text_atomic, write_text_if_changed
 from .lms.common import GRADES_CSV, ExportError, GradingRun, graded_run
 from .lock import output_lock
 
@@ -292,7 +292,7 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
         if stale.name not in current:
             stale.unlink()
     for row in rows:
-        _write_if_changed(out_dir / RESULTS_DIR / (names[row.label] + ".json"),
+        write_text_if_changed(out_dir / RESULTS_DIR / (names[row.label] + ".json"),
                           json.dumps(float_scores(_results_with_manual(row, manual)), indent=2))
     done("results")
     write_feedback(rows, points, out_dir, show_hidden=show_hidden, manual=manual)
@@ -300,18 +300,6 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
     write_report(rows, points, out_dir, startup=startup, manual=manual)
     done("report")
     return table
-
-
-def _write_if_changed(path: Path, text: str) -> None:
-    """Write a file rebuilt from the gradebook (atomically, no ``fsync``: every command
-    writes it again), unless it already holds ``text``: a run that grades a few more
-    submissions into a class's folder rewrites only their files."""
-    try:
-        if path.read_text(encoding="utf-8") == text:
-            return
-    except (OSError, UnicodeDecodeError):
-        pass
-    write_text_atomic(path, text, fsync=False)
 
 
 def _counted_scores(row: GradebookRow) -> dict[str, float]:

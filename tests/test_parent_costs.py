@@ -76,6 +76,9 @@ def test_atomic_writes_sync_unless_told_not_to(tmp_path, monkeypatch):
     atomic_files.write_text_atomic(tmp_path / "b.json", "{}", fsync=False)
     assert len(synced) == 1
     assert (tmp_path / "b.json").read_text() == "{}" and not list(tmp_path.glob(".*.tmp"))
+    assert atomic_files.write_text_if_changed(tmp_path / "b.json", "{}") is False  # the same text: not written
+    assert atomic_files.write_text_if_changed(tmp_path / "b.json", "[]") is True
+    assert (tmp_path / "b.json").read_text() == "[]" and len(synced) == 1
 
 
 @pytest.fixture(scope="module")
