@@ -88,6 +88,8 @@ def strip_install_lines(source: str, cell: int = 1) -> tuple[str, list[InstallLi
         (str, list[InstallLine]): the new source (as many lines as before) and what was
         replaced, in line order.
     """
+    if "install" not in source:  # every install line says it (_INSTALL): most cells are done at once
+        return source, []
     first = next((line.strip() for line in source.splitlines() if line.strip()), "")
     if first.startswith("%%") and (first[2:].split() or [""])[0] not in _PYTHON_CELL_MAGICS:
         return source, []  # %%bash, %%writefile ...: not Python, left as written

@@ -133,15 +133,21 @@ def parse_notebook(raw: bytes, where: str) -> NotebookRead:
         notes += _repair_v4(data)
     elif major < 4:
         notes.append(f"nbformat {major} (upgraded to 4)")
+    invalid: dict = {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbformat warns about what the notes already say
-            nb = nbformat.reads(json.dumps(data), as_version=4, capture_validation_error={})
+            nb = nbformat.reads(json.dumps(data), as_version=4, capture_validation_error=invalid)
     except Exception as error:  # noqa: BLE001 - nbformat raises several unrelated types
         raise NotebookReadError(f"{where}: JSON that is not a valid Jupyter notebook: {_first_line(error)}") from None
     if major < 4:  # converted: ids are random, the version fields are nbformat's
         nb.metadata.pop("orig_nbformat", None)
         nb.metadata.pop("orig_nbformat_minor", None)
+    if not invalid:
+        # nbformat.reads validated it (repairing cell ids in place, as validate() does), so
+        # normalize() would change nothing (it strips only what the same schema refuses)
+        # and a third validation would pass: skipped, the same notebook at a third of the cost.
+        return NotebookRead(nb, notes)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -48,6 +48,7 @@ anti-cheat corpus (``tests/anticheat``) keeps every tampering sample flagged.
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import replace
 
 from IPython.core.inputtransformer2 import TransformerManager
@@ -56,7 +57,7 @@ from .findings import CODE_MAX, Finding
 from .notebook_reader import code_cells
 from .shipped import CHECKS, REFERENCE
 
-__all__ = ["Finding", "screen_notebook", "screen_source"]
+__all__ = ["Finding", "clear_cache", "screen_notebook", "screen_source"]
 
 # modules (and the first part of dotted names) whose attributes a submission must not set
 _WATCHED_ROOTS = {"torch", "numpy", "otter", "builtins", CHECKS, REFERENCE, "sys", "os", "math", "copy", "random", "IPython", "scipy"}
@@ -204,10 +205,9 @@ def _constants(trees: list[ast.AST]) -> dict[str, str]:
     """Names bound exactly once, at any level, to a string :func:`_fold` can evaluate."""
     bound: dict[str, list[ast.AST]] = {}
     for tree in trees:
-        for node in ast.walk(tree):
-            for target, value in _bindings(node):
-                for name in (n.id for n in ast.walk(target) if isinstance(n, ast.Name)):
-                    bound.setdefault(name, []).append(value if isinstance(target, ast.Name) else None)
+        for target, value in _tree_bindings(tree):
+            for name in (n.id for n in ast.walk(target) if isinstance(n, ast.Name)):
+                bound.setdefault(name, []).append(value if isinstance(target, ast.Name) else None)
     env: dict[str, str] = {}
     for _ in range(5):
         for name, values in bound.items():
@@ -245,9 +245,9 @@ def screen_notebook(notebook) -> list[Finding]:
     modules: set[str] = set()
     cells, trees = [], []
     for number, _, source in code_cells(notebook):
-        cells.append((number, source))
+        python, tree = _python(source)
+        cells.append((number, source, python, tree))  # transformed and parsed once, screened below
         # names bound by imports anywhere: a later cell may patch what an earlier one imported
-        tree = _parse(_TRANSFORMER.transform_cell(source))
         if tree is not None:
             imported |= _imported_names(tree)
             modules |= _module_names(tree)
@@ -256,11 +256,32 @@ def screen_notebook(notebook) -> list[Finding]:
     modules |= _module_aliases(trees, modules, _WATCHED_ROOTS | imported)
     origins = _origins(trees)
     constants = _constants(trees)
+    context = (frozenset(imported), frozenset(modules), frozenset(aliases), tuple(sorted(origins.items())),
+               tuple(sorted(constants.items())))
     findings: list[Finding] = []
-    for number, source in cells:
-        findings += screen_source(source, cell=number, imported=imported, modules=modules, aliases=aliases, origins=origins,
-                                  constants=constants)
+    for number, source, _, _ in cells:
+        findings += _screen_in_context(source, number, context)
     return findings
+
+
+def clear_cache() -> None:
+    """Forget the screened cells and parsed sources kept between notebooks (for timing the
+    screen from cold, as ``benchmarks/throughput.py`` does); results never depend on them."""
+    _screen_in_context.cache_clear()
+    _python.cache_clear()
+
+
+@functools.lru_cache(maxsize=8192)
+def _screen_in_context(source: str, cell: int, context: tuple) -> tuple[Finding, ...]:
+    """:func:`_screen_tree` of one cell in a notebook's context (imported names, modules,
+    aliases, origins, constants, as frozen sets and sorted pairs), kept for the last 8192
+    cells: a class's notebooks share the template's cells, and honest notebooks share
+    their context too, so most cells of a class are screened once. A pure function of its
+    arguments: the screen keeps no state between cells."""
+    imported, modules, aliases, origins, constants = context
+    python, tree = _python(source)
+    return tuple(_screen_tree(source, python, tree, cell=cell, imported=set(imported), modules=set(modules),
+                              aliases=set(aliases), origins=dict(origins), constants=dict(constants)))
 
 
 def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = None, modules: set[str] | None = None,
@@ -285,8 +306,16 @@ def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = Non
     Returns:
         list[Finding]: in line order.
     """
-    python = _TRANSFORMER.transform_cell(source)
-    tree = _parse(python)
+    python, tree = _python(source)
+    return _screen_tree(source, python, tree, cell=cell, imported=imported, modules=modules, aliases=aliases,
+                        origins=origins, constants=constants)
+
+
+def _screen_tree(source: str, python: str, tree: ast.Module | None, *, cell: int, imported: set[str] | None,
+                 modules: set[str] | None, aliases: set[str] | None, origins: dict[str, str] | None,
+                 constants: dict[str, str] | None) -> list[Finding]:
+    """:func:`screen_source` of a cell already turned into Python (``python``) and parsed
+    (``tree``, None when it does not parse): :func:`screen_notebook` does both once per cell."""
     if tree is None:
         return []
     lines = python.splitlines()
@@ -314,6 +343,36 @@ def _as_typed(finding: Finding, source: str, python: str) -> Finding:
     return finding if line == finding.code or not line else replace(finding, code=line)
 
 
+@functools.lru_cache(maxsize=4096)
+def _python(source: str) -> tuple[str, ast.Module | None]:
+    """A cell's source as IPython runs it, and its parsed tree (None: it does not parse).
+
+    Kept for the last 4096 distinct sources: most code cells of a class's submissions are
+    the template's own (imports, worked examples, ``grader.check`` cells), alike in every
+    notebook, and IPython's transformation and the parse were a third of the screen's
+    time. The trees are shared between notebooks and never changed."""
+    python = _TRANSFORMER.transform_cell(source)
+    return python, _parse(python)
+
+
+def _walk(tree: ast.AST) -> list[ast.AST]:
+    """Every node of ``tree`` in :func:`ast.walk`'s order, listed once per tree and kept on
+    it: the screen walks each cell's tree about ten times (imports, aliases until nothing
+    changes, origins, constants), which was most of its cost. The trees are never changed."""
+    nodes = tree.__dict__.get("_screen_nodes")
+    if nodes is None:
+        nodes = tree._screen_nodes = list(ast.walk(tree))
+    return nodes
+
+
+def _tree_bindings(tree: ast.AST) -> list[tuple[ast.AST, ast.AST]]:
+    """:func:`_bindings` of every node of ``tree``, in walk order, listed once per tree."""
+    found = tree.__dict__.get("_screen_bindings")
+    if found is None:
+        found = tree._screen_bindings = [binding for node in _walk(tree) for binding in _bindings(node)]
+    return found
+
+
 def _parse(python: str) -> ast.Module | None:
     try:
         return ast.parse(python)
@@ -323,7 +382,7 @@ def _parse(python: str) -> ast.Module | None:
 
 def _imported_names(tree: ast.AST) -> set[str]:
     names = set()
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             for alias in node.names:
                 names.add((alias.asname or alias.name).split(".")[0])
@@ -332,7 +391,7 @@ def _imported_names(tree: ast.AST) -> set[str]:
 
 def _module_names(tree: ast.AST) -> set[str]:
     """Names bound by plain ``import`` statements (``import torch``, ``import numpy as np``)."""
-    return {(alias.asname or alias.name).split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+    return {(alias.asname or alias.name).split(".")[0] for node in _walk(tree) if isinstance(node, ast.Import)
             for alias in node.names}
 
 
@@ -345,12 +404,11 @@ def _aliases(trees: list[ast.AST], watched: set[str]) -> set[str]:
         changed = False
         known = watched | aliases
         for tree in trees:
-            for node in ast.walk(tree):
-                for target, value in _bindings(node):
-                    if _refers_to(value, known):
-                        new = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} - known
-                        aliases |= new
-                        changed |= bool(new)
+            for target, value in _tree_bindings(tree):
+                if _refers_to(value, known):
+                    new = {n.id for n in ast.walk(target) if isinstance(n, ast.Name)} - known
+                    aliases |= new
+                    changed |= bool(new)
     return aliases
 
 
@@ -359,18 +417,17 @@ def _origins(trees: list[ast.AST], known: dict[str, str] | None = None) -> dict[
     import FlopCounterMode as F``, ``import torch.nn as nn``) and plain assignments of a
     dotted name (``M = F``, ``Base = torch.overrides.TorchFunctionMode``), until nothing changes."""
     origins: dict[str, str] = dict(known or {})
-    simple = []  # `name = dotted.name` bindings, collected in one walk
+    simple = []  # `name = dotted.name` bindings, in walk order (imports bind nothing _bindings lists)
     for tree in trees:
-        for node in ast.walk(tree):
+        for node in _walk(tree):
             if isinstance(node, ast.Import):
                 for alias in node.names:
                     origins[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
             elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
                 for alias in node.names:
                     origins[alias.asname or alias.name] = f"{node.module}.{alias.name}"
-            else:
-                simple += [(target.id, value) for target, value in _bindings(node) if isinstance(target, ast.Name)
-                           and isinstance(value, (ast.Name, ast.Attribute)) and _root(value)[0] != target.id]
+        simple += [(target.id, value) for target, value in _tree_bindings(tree) if isinstance(target, ast.Name)
+                   and isinstance(value, (ast.Name, ast.Attribute)) and _root(value)[0] != target.id]
     for _ in range(10):  # chains of aliases, without looping on `x = x.y`
         changed = False
         for name, value in simple:
@@ -400,14 +457,13 @@ def _module_aliases(trees: list[ast.AST], modules: set[str], watched: set[str]) 
     while changed:
         changed = False
         for tree in trees:
-            for node in ast.walk(tree):
-                for target, value in _bindings(node):
-                    if not isinstance(target, ast.Name) or target.id in modules | found:
-                        continue
-                    if (isinstance(value, ast.Name) and value.id in modules | found) or (
-                            isinstance(value, ast.Attribute) and value.attr in _SUBMODULES and _root(value)[0] in watched | found):
-                        found.add(target.id)
-                        changed = True
+            for target, value in _tree_bindings(tree):
+                if not isinstance(target, ast.Name) or target.id in modules | found:
+                    continue
+                if (isinstance(value, ast.Name) and value.id in modules | found) or (
+                        isinstance(value, ast.Attribute) and value.attr in _SUBMODULES and _root(value)[0] in watched | found):
+                    found.add(target.id)
+                    changed = True
     return found
 
 

@@ -1,22 +1,66 @@
-"""Throughput benchmark: gradkit's grading engines on the same submissions and cores.
+"""Throughput benchmark: ``gradkit grade --jobs 2`` on a generated class of 1,000 submissions.
 
-Generates N submissions (the bundled samples and the check corpus, cycled: correct and
-wrong mixed), grades them with ``grade_batch`` once per engine (``--engines``, default
-``otter,fork``; same ``--jobs``, fresh output folder each), and prints for each engine
-submissions per minute and the median seconds per submission, then the throughput ratio
-of every engine to the first. ``--otter-loop`` also times a plain sequential ``otter run``
-loop. Not a test: the figures depend on the machine's load.
+What it measures, and how:
 
-    python benchmarks/throughput.py [-n 200] [--jobs 2] [--engines otter,fork] [--otter-loop]
+1. Builds ``assignments/autograd-basics`` (without verification) into a temporary folder
+   and writes N submissions (default 1,000) made from the student notebook
+   (``benchmarks/generated_class.py``), mixed in these proportions:
+
+   ========== ====== ===========================================================
+   kind       share  what
+   ========== ====== ===========================================================
+   right      50 %   samples that earn every point (bundled solution, check corpus)
+   wrong      30 %   samples that earn less (bundled mistakes, check corpus)
+   flagged    10 %   the anti-cheat corpus's tampering cases (screen, run-time guards)
+   crashing   9.5 %  an exception after q1 or in q2's cell; ``os._exit(1)`` or a
+                     ``SIGKILL`` to itself after q2
+   timing out 0.5 %  an endless loop after q2
+   ========== ====== ===========================================================
+
+2. Grades them with ``instructor.batch.grade_batch(..., jobs=2, engine="fork")``, the
+   path of ``gradkit grade --jobs 2``, into a fresh folder, and times the whole call
+   (zygote start, every submission, the gradebook, every export). The benchmark's own
+   limits: a cell timeout of 2 s (the default 120 s would let the endless loops dominate;
+   the warm zygote runs every honest cell in well under a second) and 30 s per submission;
+   memory and output as the defaults. Targets (issue 16): under 60 s wall on 2 cores.
+
+3. Samples the peak memory of the whole run (this process, the zygotes, the forked
+   children): PSS summed over the process tree every 50 ms (``benchmarks/tree_memory.py``
+   says why PSS and why sampled). Target: under 3 GiB.
+
+4. Prints where the time went: each submission's phases as the engine measures them
+   (``GradingOutcome.phases``: fork, sandbox, cells, snapshot, tests, scoring; "not
+   measured" for those the engine does not fill) plus ``gradebook`` (its row written), as
+   sums and medians; the parent's own phases (``BatchSummary.phases``: prepare, discover,
+   hash, plan, grading, engine calls, gradebook, exports and its parts); and, measured
+   apart after the run on the same files in this process, reading and screening (what
+   ``Engine.grade`` does in the grading threads before the engine runs anything).
+
+5. Reference check on a stratified sample (two variants of each of right, wrong and
+   flagged, every crashing and timing-out variant; ``--per-kind``): graded again (a) by the
+   fork engine with ``jobs=1`` and the same limits, which must agree exactly (per-question
+   points counted and as the tests gave them, ``grading_status``, every finding), and (b)
+   by the ``otter`` engine (``otter run``, the independent reference of
+   ``tests/test_engines.py``), compared on what does not depend on the engine (see
+   :func:`compare_with_otter`). Timed separately, not part of the figures above. Any
+   difference is printed and the exit code is 1.
+
+6. Prints a table for the README: date, machine (cores, CPU model, memory), Python,
+   torch, load average, and the figures.
+
+Not a test: the figures depend on the machine's load (the load average is printed).
+
+    python benchmarks/throughput.py [-n 1000] [--jobs 2] [--reference otter|fork|none] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
+import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,69 +69,281 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from instructor.batch import grade_batch  # noqa: E402
+from autograder.engines import Limits  # noqa: E402
+from autograder import screen  # noqa: E402
+from autograder.screen import screen_notebook  # noqa: E402
+from autograder.status import interrupted_note  # noqa: E402
+from autograder.submissions import Submission, read_submission  # noqa: E402
+from benchmarks.generated_class import KINDS, PROPORTIONS, generate_class, stratified_sample  # noqa: E402
+from benchmarks.tree_memory import TreeMemorySampler  # noqa: E402
+from instructor.batch import PARENT_PHASES, grade_batch  # noqa: E402
 from instructor.build import build_assignment  # noqa: E402
-from instructor.gradebook import Gradebook  # noqa: E402
-from instructor.samples import load_samples, write_samples  # noqa: E402
+from instructor.gradebook import GradebookRow  # noqa: E402
+
+ENGINE_PHASES = ("fork", "sandbox", "cells", "snapshot", "tests", "scoring")
+"""The fork engine's phases (``GradingOutcome.phases``), in the order a submission goes through them."""
+
+BENCH_LIMITS = Limits(cell_timeout=2.0, timeout=30.0)
+"""The benchmark's limits: a 2 s cell timeout (the endless loops end there), 30 s per submission."""
+
+OTTER_LIMITS = Limits(cell_timeout=20.0, timeout=120.0)
+"""The otter reference's limits: a fresh kernel's ``import torch`` and first ``torch.optim``
+use take seconds there, so 2 s would interrupt honest cells."""
+
+TARGET_SECONDS = 60.0
+TARGET_MEMORY = 3 * 1024 ** 3
+GIB = 1024 ** 3
 
 
-def main() -> None:
+def machine() -> dict[str, str]:
+    """Date, cores, CPU model, memory, Python and torch versions, load average."""
+    import torch
+
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        memory = f"{psutil.virtual_memory().total / GIB:.0f} GiB"
+    except Exception:  # noqa: BLE001 - only for the printed table
+        memory = "unknown"
+    return {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            "cores": str(os.cpu_count()), "cpu": model, "memory": memory, "python": platform.python_version(),
+            "torch": torch.__version__, "load": " ".join(f"{x:.2f}" for x in os.getloadavg())}
+
+
+def _stats(values: list[float]) -> str:
+    if not values:
+        return "not measured"
+    return f"sum {sum(values):8.2f} s   median {1000 * statistics.median(values):8.1f} ms   ({len(values)} submissions)"
+
+
+def print_engine_phases(outcome_phases: dict[str, dict[str, float]]) -> dict[str, float]:
+    """Print sums and medians of each submission phase; return phase -> sum (measured ones)."""
+    print("\nper-submission phases (GradingOutcome.phases, as the engine fills them; gradebook: the batch's row write)")
+    sums = {}
+    for phase in (*ENGINE_PHASES, "gradebook"):
+        values = [p[phase] for p in outcome_phases.values() if phase in p]
+        print(f"  {phase:10s} {_stats(values)}")
+        if values:
+            sums[phase] = sum(values)
+    other = sorted({k for p in outcome_phases.values() for k in p} - {*ENGINE_PHASES, "gradebook"})
+    for phase in other:
+        print(f"  {phase:10s} {_stats([p[phase] for p in outcome_phases.values() if phase in p])}")
+    return sums
+
+
+def read_and_screen(paths: list[Path]) -> list[float]:
+    """Seconds to read (as the engines do) and screen each file, in this process, the
+    screen's caches emptied first (the run filled them with these very files)."""
+    screen.clear_cache()
+    times = []
+    for path in paths:
+        start = time.monotonic()
+        read = read_submission(Submission(path=path, label=path.name))
+        screen_notebook(read.notebook)
+        times.append(time.monotonic() - start)
+    return times
+
+
+def _first_finding(status: str) -> str:
+    """As tests/test_engines.py: ``needs review: <first finding>``, without the count of
+    further findings and the engine's own account of the run."""
+    return status.split("; graded: ")[0].split(" (and ")[0]
+
+
+def compare_exact(main: dict[str, GradebookRow], ref: dict[str, GradebookRow]) -> list[str]:
+    """Differences between two runs of the same engine: per-question points (counted and
+    as the tests gave them), ``grading_status``, findings (static and run-time)."""
+    out = []
+    for label, r in sorted(ref.items()):
+        m = main.get(label)
+        if m is None:
+            out.append(f"{label}: not in the main run")
+            continue
+        if m.scores != r.scores or m.raw_scores != r.raw_scores:
+            out.append(f"{label}: points main {m.raw_scores} (counted {m.scores}) != reference {r.raw_scores} (counted {r.scores})")
+        if m.status != r.status:
+            out.append(f"{label}: status main {m.status!r} != reference {r.status!r}")
+        if [f.to_dict() for f in m.findings] != [f.to_dict() for f in r.findings]:
+            out.append(f"{label}: findings main {[f.text() for f in m.findings]} != reference {[f.text() for f in r.findings]}")
+    return out
+
+
+def compare_with_otter(main: dict[str, GradebookRow], ref: dict[str, GradebookRow], points: dict[str, float]) -> list[str]:
+    """Differences between the fork run and the otter reference, on what does not depend
+    on the engine, as ``tests/test_engines.py``'s differential compares them:
+
+    * per-question points as counted (after the review rule: a flagged submission counts 0);
+      not the points the tests gave a flagged one, since the otter engine is not hardened
+      (a patched library fools it; the screen is what stops that);
+    * the screen's findings, exactly; not the run-time findings, which only the fork
+      engine makes;
+    * ``grading_status`` exactly for unflagged submissions; for flagged ones its first
+      finding (the rest is the engine's own account of the run);
+    * the cell timeout differs (:data:`OTTER_LIMITS`: a fresh kernel is slower), so the
+      main run's ``cell N ran past 2 s`` is read as ``ran past 20 s``.
+    """
+    out = []
+    for label, r in sorted(ref.items()):
+        m = main.get(label)
+        if m is None:
+            out.append(f"{label}: not in the main run")
+            continue
+        if {q: m.scores.get(q, 0.0) for q in points} != {q: r.scores.get(q, 0.0) for q in points}:
+            out.append(f"{label}: points fork {m.scores} != otter {r.scores}")
+        static_m = [f.to_dict() for f in m.findings if f.rule != "runtime"]
+        static_r = [f.to_dict() for f in r.findings if f.rule != "runtime"]
+        if static_m != static_r:
+            out.append(f"{label}: screen findings differ")
+        status = m.status
+        for cell in range(200):
+            status = status.replace(interrupted_note(cell, BENCH_LIMITS.cell_seconds), interrupted_note(cell, OTTER_LIMITS.cell_seconds))
+        if static_m:
+            if _first_finding(status) != _first_finding(r.status):
+                out.append(f"{label}: status fork {m.status!r} != otter {r.status!r}")
+        elif status != r.status:
+            out.append(f"{label}: status fork {m.status!r} != otter {r.status!r}")
+    return out
+
+
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-n", type=int, default=200, help="number of submissions")
-    parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--engines", default="otter,fork", help="comma-separated engine names; ratios are to the first")
-    parser.add_argument("--otter-loop", action="store_true", help="also time a sequential `otter run` loop")
+    parser.add_argument("-n", type=int, default=1000, help="number of submissions (default 1000)")
+    parser.add_argument("--jobs", type=int, default=2, help="submissions graded at once (default 2)")
+    parser.add_argument("--reference", default="otter,fork",
+                        help="reference runs on the sample, comma-separated: otter, fork (jobs=1), or none (default otter,fork)")
+    parser.add_argument("--per-kind", type=int, default=2, help="variants of right, wrong and flagged in the reference sample")
+    parser.add_argument("--memory-interval", type=float, default=0.05, help="seconds between memory samples")
+    parser.add_argument("--keep", type=Path, help="work in this folder (kept) instead of a temporary one")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="gradkit-bench-") as tmp:
-        tmp = Path(tmp)
-        assignment = REPO / "assignments" / "autograd-basics"
-        built = build_assignment(assignment, tmp / "dist", verify=False)
-        pool = load_samples(assignment / "samples") + load_samples(REPO / "tests" / "corpus" / "autograd-basics")
-        samples = write_samples(built.student_notebook, pool, tmp / "samples")
-        subs = tmp / "subs"
-        subs.mkdir()
-        for i in range(args.n):
-            shutil.copy(samples[i % len(samples)], subs / f"student{i:04d}.ipynb")
-        print(f"{args.n} submissions cycled from {len(samples)} samples (correct and wrong), --jobs {args.jobs}, {os.cpu_count()} cores")
+    info = machine()
+    print(f"{info['date']}: {info['cores']} cores ({info['cpu']}), {info['memory']}, Python {info['python']}, "
+          f"torch {info['torch']}, load average {info['load']}")
+    tmp_context = tempfile.TemporaryDirectory(prefix="gradkit-bench-") if args.keep is None else None
+    root = Path(tmp_context.name) if tmp_context else args.keep
+    if args.keep is not None:
+        shutil.rmtree(root, ignore_errors=True)
+        root.mkdir(parents=True)
+    try:
+        return _run(args, root, info)
+    finally:
+        if tmp_context:
+            tmp_context.cleanup()
 
-        rates, totals = {}, {}
-        for engine in args.engines.split(","):
-            out = tmp / f"out-{engine}"
+
+def _run(args, root: Path, info: dict[str, str]) -> int:
+    built = build_assignment(REPO / "assignments" / "autograd-basics", root / "dist", verify=False)
+    generated = generate_class(built.student_notebook, root / "class", args.n)
+    print(f"\n{args.n} submissions generated from the student notebook:")
+    for kind in KINDS:
+        print(f"  {kind:10s} {100 * PROPORTIONS[kind]:5.1f} %  {generated.counts[kind]:5d} files, "
+              f"{generated.variants[kind]:3d} variants cycled")
+    print(f"limits: cell timeout {BENCH_LIMITS.cell_timeout:g} s, {BENCH_LIMITS.timeout:g} s per submission, "
+          f"memory {BENCH_LIMITS.memory_mb} MiB per process, output {BENCH_LIMITS.output_bytes} bytes")
+
+    sampler = TreeMemorySampler(args.memory_interval)
+    out = root / "out"
+    start = time.monotonic()
+    with sampler:
+        summary = grade_batch(autograder_zip=built.autograder_zip, submissions=[generated.folder], out_dir=out, jobs=args.jobs,
+                              engine="fork", limits=BENCH_LIMITS, progress=False)
+    wall = time.monotonic() - start
+    memory = sampler.result
+    graded = len(summary.graded)
+    print(f"\ngrade_batch(jobs={args.jobs}, engine='fork'): {graded} submissions in {wall:.1f} s wall "
+          f"({graded / wall:.1f} per second), target < {TARGET_SECONDS:g} s: {'met' if wall < TARGET_SECONDS else 'NOT met'}")
+    print(f"  zygote start-up per job: {', '.join(f'{s:.1f} s' for s in summary.startup_seconds)} (inside the wall time)")
+    print(f"peak memory, PSS summed over the tree: {memory.peak_bytes / GIB:.2f} GiB ({memory.peak_processes} processes in that "
+          f"sample; {memory.samples} samples every {args.memory_interval * 1000:g} ms, up to {memory.most_processes} processes), "
+          f"target < 3 GiB: {'met' if memory.peak_bytes < TARGET_MEMORY else 'NOT met'}")
+    print(f"  cross-check (getrusage, shared pages counted in full): this process {memory.self_maxrss_bytes / GIB:.2f} GiB, "
+          f"largest descendant {memory.children_maxrss_bytes / GIB:.2f} GiB"
+          + (f"; {memory.rss_fallbacks} process samples counted by RSS (PSS unreadable)" if memory.rss_fallbacks else ""))
+
+    rows = {row.label: row for row in summary.rows}
+    by_kind: dict[str, dict[str, int]] = {}
+    for sub in generated.submissions:
+        row = rows[sub.label]
+        key = "needs review" if row.needs_review else row.kind
+        by_kind.setdefault(sub.kind, {}).setdefault(key, 0)
+        by_kind[sub.kind][key] += 1
+    print("\noutcomes by kind: " + "; ".join(f"{k}: " + ", ".join(f"{n} {o}" for o, n in sorted(v.items())) for k, v in by_kind.items()))
+
+    sums = print_engine_phases(summary.outcome_phases)
+    engine_calls = summary.phases.get("engine calls", 0.0)
+    if sums.keys() - {"gradebook"}:
+        inside = sum(v for k, v in sums.items() if k != "gradebook")
+        print(f"  {'other':10s} sum {engine_calls - inside:8.2f} s   (engine calls minus the phases above: reading, screen, "
+              "retries, waiting)")
+    print("\nthis process's phases (BatchSummary.phases)")
+    for phase, seconds in summary.phases.items():
+        what = PARENT_PHASES.get(phase, "")
+        per = f"{1000 * seconds / graded:7.2f} ms per submission" if graded else ""
+        print(f"  {phase:22s} {seconds:8.2f} s  {per}  {what}")
+    screen_times = read_and_screen([s.path for s in generated.submissions])
+    print(f"  {'read + screen (apart)':22s} {sum(screen_times):8.2f} s  {1000 * statistics.median(screen_times):7.2f} ms median  "
+          "measured after the run in this process (the grading threads do it inside engine calls)")
+
+    failed = False
+    ref_lines = []
+    refs = [r for r in args.reference.split(",") if r and r != "none"]
+    if refs:
+        sample = stratified_sample(generated, args.per_kind)
+        ref_class = root / "reference" / generated.folder.name  # the same labels as the main run
+        ref_class.mkdir(parents=True)
+        for sub in sample:
+            shutil.copy(sub.path, ref_class / sub.path.name)
+        kinds = sorted({s.kind for s in sample}, key=KINDS.index)
+        print(f"\nreference check on a stratified sample of {len(sample)} ({', '.join(kinds)}; every kind: "
+              f"{'yes' if set(kinds) == set(KINDS) else 'NO'})")
+        for ref in refs:
+            engine, jobs, limits = ("fork", 1, BENCH_LIMITS) if ref == "fork" else ("otter", args.jobs, OTTER_LIMITS)
             start = time.monotonic()
-            grade_batch(autograder_zip=built.autograder_zip, submissions=[subs], out_dir=out, jobs=args.jobs, engine=engine, progress=False)
-            elapsed = time.monotonic() - start
-            with Gradebook(out) as book:
-                rows = book.rows()
-            median = statistics.median(r.seconds for r in rows)
-            rates[engine] = 60 * args.n / elapsed
-            totals[engine] = {r.label: r.scores for r in rows}
-            print(f"engine {engine:6s}: {args.n} submissions in {elapsed:7.1f} s = {rates[engine]:7.1f} submissions/min, "
-                  f"median {median:.3f} s per submission")
-        first = args.engines.split(",")[0]
-        for engine in rates:
-            if engine != first:
-                same = totals[engine] == totals[first]
-                print(f"throughput ratio {engine} / {first}: {rates[engine] / rates[first]:.1f}x (scores identical: {same})")
+            result = grade_batch(autograder_zip=built.autograder_zip, submissions=[ref_class], out_dir=root / f"ref-{ref}",
+                                 jobs=jobs, engine=engine, limits=limits, progress=False)
+            seconds = time.monotonic() - start
+            ref_rows = {row.label: row for row in result.rows}
+            if ref == "fork":
+                diffs = compare_exact(rows, ref_rows)
+                what = "fork engine, jobs=1, same limits: points, statuses, findings exactly"
+            else:
+                diffs = compare_with_otter(rows, ref_rows, built.points)
+                what = "otter engine: points counted, screen findings, statuses (engine-independent parts)"
+            verdict = "identical" if not diffs else f"{len(diffs)} DIFFERENCES"
+            print(f"  {ref:5s} ({what}): {len(ref_rows)} submissions in {seconds:.1f} s: {verdict}")
+            for line in diffs:
+                print(f"    {line}")
+            failed |= bool(diffs)
+            ref_lines.append(f"{ref}: {verdict} on {len(ref_rows)}")
 
-        if not args.otter_loop:
-            return
-        otter = Path(sys.executable).with_name("otter")
-        times = []
-        start = time.monotonic()
-        for sub in sorted(subs.glob("*.ipynb")):
-            t0 = time.monotonic()
-            out = tmp / "otter-out" / sub.stem
-            out.mkdir(parents=True)
-            subprocess.run([str(otter), "run", "-a", str(built.autograder_zip), "-o", str(out), "--no-logo", str(sub)],
-                           check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            times.append(time.monotonic() - t0)
-        loop_s = time.monotonic() - start
-        print(f"sequential `otter run` loop: {args.n} submissions in {loop_s:.1f} s = {60 * args.n / loop_s:.1f} submissions/min, "
-              f"median {statistics.median(times):.2f} s per submission")
-        for engine, rate in rates.items():
-            print(f"throughput ratio {engine} / otter-run loop: {rate / (60 * args.n / loop_s):.2f}x")
+    print("\nREADME table:\n")
+    print("| measured | value |\n|---|---|")
+    print(f"| date, machine | {info['date']}, {info['cores']} cores ({info['cpu']}), {info['memory']}, "
+          f"Python {info['python']}, torch {info['torch']}, load average at start {info['load']} |")
+    print(f"| submissions | {args.n}: " + ", ".join(f"{generated.counts[k]} {k}" for k in KINDS) + " |")
+    print(f"| `grade_batch(jobs={args.jobs}, engine=\"fork\")` wall, zygote start included | {wall:.1f} s "
+          f"({graded / wall:.1f} submissions/s; target < 60 s) |")
+    print(f"| zygote start-up per job | {', '.join(f'{s:.1f} s' for s in summary.startup_seconds)} |")
+    print(f"| peak memory, whole run (PSS over the process tree) | {memory.peak_bytes / GIB:.2f} GiB (target < 3 GiB) |")
+    for phase in (*ENGINE_PHASES, "gradebook"):
+        values = [p[phase] for p in summary.outcome_phases.values() if phase in p]
+        cell = f"{sum(values):.2f} s, median {1000 * statistics.median(values):.1f} ms" if values else "not measured"
+        print(f"| phase {phase} (sum, median per submission) | {cell} |")
+    for phase in ("hash", "plan", "gradebook", "exports"):
+        print(f"| parent: {phase} | {summary.phases.get(phase, 0.0):.2f} s |")
+    print(f"| parent: read + screen (measured apart) | {sum(screen_times):.2f} s, median {1000 * statistics.median(screen_times):.1f} ms |")
+    if ref_lines:
+        print(f"| reference check | {'; '.join(ref_lines)} |")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

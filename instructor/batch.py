@@ -53,7 +53,20 @@ from .outputs import (
 
 log = logging.getLogger(__name__)
 
-__all__ = ["BatchSummary", "GRADES_CSV", "RESULTS_DIR", "STUDENTS_CSV", "grade_batch", "results_file_name", "safe_name", "students_table", "write_exports"]
+__all__ = ["BatchSummary", "GRADES_CSV", "PARENT_PHASES", "RESULTS_DIR", "STUDENTS_CSV", "grade_batch", "results_file_name", "safe_name", "students_table", "write_exports"]
+
+PARENT_PHASES = {
+    "prepare": "the autograder zip read and hashed, the engine prepared",
+    "discover": "the submissions found on disk",
+    "hash": "each submission's file hashed (SHA-256)",
+    "plan": "the gradebook asked what to grade (resume, relabelling)",
+    "grading": "wall-clock of the grading pool: engine start-up and every submission",
+    "engine calls": "the engines' grade() calls summed over the threads (reading, screen, run, scoring)",
+    "gradebook": "each graded submission's row written and committed",
+    "exports": "every output rebuilt from the gradebook (its parts: exports: ...)",
+}
+"""The phases of :attr:`BatchSummary.phases` (name -> what it times). ``exports: <part>``
+entries break ``exports`` down (:attr:`instructor.outputs.Rebuilt.phases`)."""
 
 
 @dataclass
@@ -79,6 +92,13 @@ class BatchSummary:
             counted in any submission's time.
         rows: the gradebook rows of ``table`` (:class:`instructor.gradebook.GradebookRow`),
             in its order: what was set by hand is read from them, not from the status text.
+        phases: where this process's time went, phase -> wall-clock seconds (float), for
+            profiling (see :data:`PARENT_PHASES`). Sums over submissions where a phase is
+            per submission; ``engine calls`` sums the grading threads' calls, so it can
+            exceed ``grading`` with several jobs.
+        outcome_phases: label graded now -> that submission's phases
+            (:attr:`autograder.outcome.GradingOutcome.phases`: the engine's, plus
+            ``gradebook``, the time its row took to write).
     """
 
     table: pd.DataFrame
@@ -92,6 +112,8 @@ class BatchSummary:
     notes: list[str] = field(default_factory=list)
     startup_seconds: list[float] = field(default_factory=list)
     rows: list[GradebookRow] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+    outcome_phases: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def text(self) -> str:
         """A closing summary for the terminal."""
@@ -197,6 +219,9 @@ def grade_batch(
             here or with this zip (the fork engine without Linux Landlock).
         instructor.lock.FolderBusy: another command is writing ``out_dir``.
     """
+    phases: dict[str, float] = dict.fromkeys(PARENT_PHASES, 0.0)
+    outcome_phases: dict[str, dict[str, float]] = {}
+    clock = time.monotonic()
     autograder_zip = Path(autograder_zip).resolve()
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
@@ -210,8 +235,11 @@ def grade_batch(
     grader = get_engine(engine)
     grader.prepare(autograder_zip)
     log.info("engine %s ready for %s", engine, autograder_zip.name)
+    phases["prepare"] = time.monotonic() - clock
+    clock = time.monotonic()
     skipped: list[Path] = []
     found = discover_submissions([Path(p) for p in submissions], skipped)
+    phases["discover"] = time.monotonic() - clock
     if not found:
         raise ValueError(f"no submissions found in {', '.join(map(str, submissions))}")
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -228,8 +256,11 @@ def grade_batch(
             book.set_meta(HIDDEN_RESULTS_META, hidden_results)
             given = {sub.label for sub in found}
             todo = []
+            clock = time.monotonic()
             for sub in found:
+                start = time.monotonic()
                 file_hash = _hash(sub)
+                phases["hash"] += time.monotonic() - start
                 stored = book.row_key(sub.label)
                 if stored is None:
                     same = book.same_submission(sub.label, file_hash, sub.student, exclude=given)
@@ -260,6 +291,7 @@ def grade_batch(
                     graded.append(sub.label)
                     continue
                 todo.append((sub, file_hash))
+            phases["plan"] = time.monotonic() - clock - phases["hash"]
             lock = threading.Lock()
 
             def warm_up() -> None:  # engine start-up, per grading thread, timed apart from submissions
@@ -275,9 +307,18 @@ def grade_batch(
 
             log.info("grading %d submission(s), %d at once; %d taken from the gradebook", len(todo), min(jobs, max(1, len(todo))),
                      len(reused))
+            def timed_grade(sub: Submission) -> GradingOutcome:
+                start = time.monotonic()
+                try:
+                    return grader.grade(sub, autograder_zip, limits=limits)
+                finally:
+                    with lock:
+                        phases["engine calls"] += time.monotonic() - start
+
+            clock = time.monotonic()
             try:
                 with ThreadPoolExecutor(max_workers=min(jobs, max(1, len(todo))), initializer=warm_up) as pool:
-                    futures = {pool.submit(grader.grade, sub, autograder_zip, limits=limits): (sub, h) for sub, h in todo}
+                    futures = {pool.submit(timed_grade, sub): (sub, h) for sub, h in todo}
                     bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress or not todo,
                                mininterval=0.5 if sys.stderr.isatty() else 10.0)
                     for future in as_completed(futures):
@@ -289,23 +330,32 @@ def grade_batch(
                             outcome = GradingOutcome.failure(sub.label, f"grading failed: {type(error).__name__}: {error}")
                         log.info("graded %s in %.2f s (%s): %g points; %s", sub.label, outcome.seconds, reasons[sub.label],
                                  outcome.total, outcome.status)
+                        start = time.monotonic()
                         book.record(outcome, input_note=input_note(sub), path=str(sub.path), member=sub.member, student=sub.student,
                                     file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
+                        outcome.phases["gradebook"] = time.monotonic() - start
+                        phases["gradebook"] += outcome.phases["gradebook"]
+                        outcome_phases[sub.label] = dict(outcome.phases)
                         graded.append(sub.label)
                         bar.update()
                     bar.close()
             finally:
                 grader.close()
                 _reap_descendants(before)
+                phases["grading"] = time.monotonic() - clock
             if todo:
                 book.set_meta("engine_startup", {"engine": engine, "seconds": [round(s, 3) for s in startup]})
         log.info("%s: writing every output from the gradebook", out_dir)
+        clock = time.monotonic()
         rebuilt = rebuild_outputs(out_dir, show_hidden=show_hidden)
+        phases["exports"] = time.monotonic() - clock
+        phases.update({f"exports: {part}": seconds for part, seconds in rebuilt.phases.items()})
         log.info("%s: wrote grades.csv, students.csv, results/, feedback/, report.html (%d submissions)%s", out_dir, len(rebuilt.rows),
                  "".join(f", {p}" for p in rebuilt.lms_files))
     return BatchSummary(table=rebuilt.table, graded=graded, reused=reused, out_dir=out_dir, skipped=skipped,
                         given=[s.label for s in found], reasons={k: v for k, v in reasons.items() if k in graded},
-                        matched=matched, notes=input_summary(found) + rebuilt.notes, startup_seconds=startup, rows=rebuilt.rows)
+                        matched=matched, notes=input_summary(found) + rebuilt.notes, startup_seconds=startup, rows=rebuilt.rows,
+                        phases=phases, outcome_phases=outcome_phases)
 
 
 def _hash(sub: Submission) -> str:

@@ -88,8 +88,17 @@ def write_feedback(rows: list[GradebookRow], points: dict[str, float], out_dir: 
     names by :func:`instructor.gradebook.output_names`, distinct per row)."""
     folder = Path(out_dir) / FEEDBACK_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    for stale in folder.glob("*.md"):  # from an earlier run's submissions
-        stale.unlink()
     names = output_names(row.label for row in rows)
+    current = {name + ".md" for name in names.values()}
+    for stale in folder.glob("*.md"):  # from an earlier run's submissions
+        if stale.name not in current:
+            stale.unlink()
     for row in rows:
-        (folder / (names[row.label] + ".md")).write_text(feedback_text(row, points, show_hidden=show_hidden, manual=manual), encoding="utf-8")
+        path = folder / (names[row.label] + ".md")
+        text = feedback_text(row, points, show_hidden=show_hidden, manual=manual)
+        try:  # a class graded again with a few more submissions: only theirs are written
+            if path.read_text(encoding="utf-8") == text:
+                continue
+        except (OSError, UnicodeDecodeError):
+            pass
+        path.write_text(text, encoding="utf-8")

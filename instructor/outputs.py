@@ -24,6 +24,7 @@ rebuild says so.
 from __future__ import annotations
 
 import json
+import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,7 @@ from autograder.outcome import GradingOutcome
 from autograder.shipped import VISIBILITY, file_name
 
 from .gradebook import GRADEBOOK_FILE, Gradebook, GradebookRow, float_scores, output_names, safe_name
-from .atomic_files import write_text_atomic
+from .atomic_files import write_text_atomic, write_text_if_changed
 from .lms.common import GRADES_CSV, ExportError, GradingRun, graded_run
 from .lock import output_lock
 
@@ -112,6 +113,10 @@ class Rebuilt:
         lms_files: LMS import files written again.
         notes: one line per thing the instructor should know (an LMS import file that
             could not be rebuilt and was deleted).
+        phases: where the time went, part -> wall-clock seconds (float), for profiling:
+            ``rows`` (the gradebook read), then :func:`write_exports`'s parts
+            (``imports``, ``grades.csv``, ``students.csv``, ``results``, ``feedback``,
+            ``report``), then ``lms`` (the LMS import files).
     """
 
     table: pd.DataFrame
@@ -119,6 +124,7 @@ class Rebuilt:
     graded: GradingRun
     lms_files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 def rebuild_outputs(out_dir: Path, *, show_hidden: bool | None = None, skip_lms: Path | None = None) -> Rebuilt:
@@ -140,16 +146,20 @@ def rebuild_outputs(out_dir: Path, *, show_hidden: bool | None = None, skip_lms:
     out_dir = Path(out_dir)
     if not (out_dir / GRADEBOOK_FILE).is_file():
         raise FileNotFoundError(f"{out_dir}: no {GRADEBOOK_FILE} here; run `gradkit grade --out {out_dir} ...` first")
+    phases: dict[str, float] = {}
     with output_lock(out_dir), Gradebook(out_dir) as book:
+        clock = time.monotonic()
         if show_hidden is not None:
             book.set_meta(SHOW_HIDDEN_META, bool(show_hidden))
         rows = book.rows()
         points = book.points()
         manual = book.manual_questions()
+        phases["rows"] = time.monotonic() - clock
         table = write_exports(rows, points, out_dir, show_hidden=feedback_shows_hidden(book),
-                              startup=book.meta("engine_startup"), manual=manual)
+                              startup=book.meta("engine_startup"), manual=manual, phases=phases)
+        clock = time.monotonic()
         exports = book.meta(LMS_EXPORTS_META, []) or []
-        rebuilt = Rebuilt(table=table, rows=rows, graded=graded_run(rows, points, manual, out_dir / GRADES_CSV))
+        rebuilt = Rebuilt(table=table, rows=rows, graded=graded_run(rows, points, manual, out_dir / GRADES_CSV), phases=phases)
         for spec in exports:
             target = Path(spec["out_csv"])
             if skip_lms is not None and target.resolve() == Path(skip_lms).resolve():
@@ -167,6 +177,7 @@ def rebuild_outputs(out_dir: Path, *, show_hidden: bool | None = None, skip_lms:
         if rebuilt.notes:
             book.set_meta(LMS_EXPORTS_META, [s for s in exports if Path(s["out_csv"]).exists() or
                                              (skip_lms is not None and Path(s["out_csv"]).resolve() == Path(skip_lms).resolve())])
+        phases["lms"] = time.monotonic() - clock
     return rebuilt
 
 
@@ -230,7 +241,8 @@ def export_lms(platform: str, *, source: Path, column: str, grading_dir: Path, o
 
 
 def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: Path, *, show_hidden: bool = False,
-                  startup: dict | None = None, manual: dict[str, float] | None = None) -> pd.DataFrame:
+                  startup: dict | None = None, manual: dict[str, float] | None = None,
+                  phases: dict[str, float] | None = None) -> pd.DataFrame:
     """Write grades.csv, students.csv, results/, feedback/ and report.html from gradebook rows.
 
     Results and feedback files of labels not in ``rows`` are deleted. Prefer
@@ -245,18 +257,34 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
         manual: the manually graded questions (question -> points possible); each row's
             ``manual_scores`` says which are scored. They show as "not scored yet" in every
             output (see :mod:`autograder.manual_questions`), never as 0.
+        phases: if given, filled with the wall-clock seconds (float) of each part:
+            ``imports`` (the report's and feedback's modules, the first time),
+            ``grades.csv``, ``students.csv``, ``results``, ``feedback``, ``report``.
 
     Returns:
         pandas.DataFrame: the grade table written to grades.csv.
     """
+    phases = {} if phases is None else phases
+    clock = time.monotonic()
     from .feedback import write_feedback
-    from .report_html import write_report
+    from .report_html import write_report  # imports matplotlib: seconds, once per process
+
+    phases["imports"] = time.monotonic() - clock
+    clock = time.monotonic()
+
+    def done(part: str) -> None:
+        nonlocal clock
+        now = time.monotonic()
+        phases[part] = now - clock
+        clock = now
 
     manual = dict(manual or {})
     outcomes = [GradingOutcome(r.label, _counted_scores(r), r.status, r.results, r.seconds) for r in rows]
     table = grades_table(outcomes, points, manual)
     write_text_atomic(out_dir / GRADES_CSV, table.to_csv(index=False))
+    done("grades.csv")
     write_text_atomic(out_dir / STUDENTS_CSV, students_table(rows, points, manual).to_csv(index=False))
+    done("students.csv")
     (out_dir / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
     names = output_names(row.label for row in rows)  # distinct even where two labels sanitise alike
     current = {names[row.label] + ".json" for row in rows}
@@ -264,10 +292,13 @@ def write_exports(rows: list[GradebookRow], points: dict[str, float], out_dir: P
         if stale.name not in current:
             stale.unlink()
     for row in rows:
-        write_text_atomic(out_dir / RESULTS_DIR / (names[row.label] + ".json"),
+        write_text_if_changed(out_dir / RESULTS_DIR / (names[row.label] + ".json"),
                           json.dumps(float_scores(_results_with_manual(row, manual)), indent=2))
+    done("results")
     write_feedback(rows, points, out_dir, show_hidden=show_hidden, manual=manual)
+    done("feedback")
     write_report(rows, points, out_dir, startup=startup, manual=manual)
+    done("report")
     return table
 
 
