@@ -111,6 +111,19 @@ def graded_samples(built, bundled_samples, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def hostile_graded(built, bundled_samples, tmp_path_factory):
+    """The hostile class graded once by ``gradkit grade`` with the fork engine
+    (:func:`tests.hostile.grade_hostile_class`): tests/test_batch.py checks the run,
+    tests/test_engines.py compares its rows with the otter engine's. Both files are one xdist
+    group (:data:`SHARED_GROUPS`), so one worker grades it."""
+    from .hostile import grade_hostile_class
+
+    root = tmp_path_factory.mktemp("hostile")
+    write_samples(built.student_notebook, bundled_samples, root / "samples")
+    return grade_hostile_class(built.autograder_zip, root / "samples", root / "run")
+
+
+@pytest.fixture(scope="session")
 def desk_listener():
     """A local HTTP listener that records every request (the desk's hostile payloads point at it)."""
     from .desk_class import Listener
@@ -151,6 +164,7 @@ def pytest_addoption(parser):
 
 SHARED_GROUPS = {
     "test_desk_browser": "test_desk",  # both read the desk's class (desk_class), graded once per worker
+    "test_batch": "test_engines",      # both read the hostile class's grading (hostile_graded)
 }
 """Test files kept on one worker with another file's group (module name -> that group)."""
 
