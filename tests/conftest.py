@@ -18,7 +18,8 @@ the unit tests alone.
 The suite runs on pytest-xdist workers (``-n 2 --dist loadgroup`` in pyproject.toml's
 ``addopts``). The build and the bundled samples' grading are made once for all workers
 (:func:`_once`); each test file is one xdist group, kept whole on one worker (its module
-fixtures are set up once), the files that share the desk's class in one group, and the
+fixtures are set up once), files that share a session fixture one group
+(:data:`SHARED_GROUPS`: the desk's class, the hostile class's grading), and the
 longest groups are handed out first (:data:`LONGEST_FIRST`), so that the two workers
 finish together.
 """
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import sys
 from pathlib import Path
 from typing import Callable, TypeVar
@@ -70,8 +72,6 @@ def _once(tmp_path_factory, name: str, make: Callable[[Path], T]) -> T:
             return pickle.loads(done.read_bytes())
         folder = shared / name
         if folder.exists():  # a worker failed half-way: start over
-            import shutil
-
             shutil.rmtree(folder)
         result = make(folder)
         done.write_bytes(pickle.dumps(result))
@@ -169,9 +169,8 @@ SHARED_GROUPS = {
 """Test files kept on one worker with another file's group (module name -> that group)."""
 
 LONGEST_FIRST = (
-    "test_engines",
+    "test_engines",            # with test_batch (SHARED_GROUPS)
     "test_gradescope_engine",
-    "test_batch",
     "test_realtools",
     "test_desk",
     "test_anticheat",
