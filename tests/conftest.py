@@ -14,16 +14,28 @@ the unit tests alone.
 
 ``--full-differential`` grades every corpus sample with both engines in
 ``tests/test_engines.py`` (default: one sample of each corpus kind).
+
+The suite runs on pytest-xdist workers (``-n 2 --dist loadgroup`` in pyproject.toml's
+``addopts``). The build and the bundled samples' grading are made once for all workers
+(:func:`_once`); each test file is one xdist group, kept whole on one worker (its module
+fixtures are set up once), files that share a session fixture one group
+(:data:`SHARED_GROUPS`: the desk's class, the hostile class's grading), and the
+longest groups are handed out first (:data:`LONGEST_FIRST`), so that the two workers
+finish together.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
+import shutil
 import sys
 from pathlib import Path
+from typing import Callable, TypeVar
 
 import nbformat
 import pytest
+from filelock import FileLock
 
 from instructor.batch import grade_batch
 from instructor.build import build_assignment
@@ -32,11 +44,45 @@ from instructor.samples import load_samples, write_samples
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENT = REPO / "assignments" / "autograd-basics"
 
+T = TypeVar("T")
+
+
+def _once(tmp_path_factory, name: str, make: Callable[[Path], T]) -> T:
+    """``make(folder)`` once for the whole run, also across xdist workers.
+
+    Without xdist: ``make`` into a fresh temporary folder. Under xdist (the pattern of
+    pytest-xdist's documentation): the first worker to take the file lock in the folder
+    the workers' temporary folders share makes it into ``<that folder>/<name>`` and
+    pickles the result beside it; the others wait on the lock and read the pickle.
+
+    Args:
+        tmp_path_factory: pytest's session-scoped factory.
+        name: the folder's name, unique per use.
+        make: builds into the (not yet existing) folder it is given; returns a picklable value.
+
+    Returns:
+        What ``make`` returned (a copy unpickled from disk on the workers that did not make it).
+    """
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return make(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent
+    with FileLock(str(shared / f"{name}.lock")):
+        done = shared / f"{name}.pickle"
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        folder = shared / name
+        if folder.exists():  # a worker failed half-way: start over
+            shutil.rmtree(folder)
+        result = make(folder)
+        done.write_bytes(pickle.dumps(result))
+        return result
+
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    """The autograd-basics assignment built (and verified) into a temporary dist/."""
-    return build_assignment(ASSIGNMENT, tmp_path_factory.mktemp("dist"))
+    """The autograd-basics assignment built (and verified) into a temporary dist/ (once per run,
+    shared by the xdist workers: nothing writes into it)."""
+    return _once(tmp_path_factory, "dist", lambda folder: build_assignment(ASSIGNMENT, folder))
 
 
 @pytest.fixture(scope="session")
@@ -51,12 +97,30 @@ def bundled_samples():
 
 @pytest.fixture(scope="session")
 def graded_samples(built, bundled_samples, tmp_path_factory):
-    """(samples, grade table, grading output folder) for the bundled samples."""
-    root = tmp_path_factory.mktemp("samples")
-    paths = write_samples(built.student_notebook, bundled_samples, root / "submissions")
-    out = root / "grading"
-    table = grade_batch(autograder_zip=built.autograder_zip, submissions=paths, out_dir=out, progress=False).table
+    """(samples, grade table, grading output folder) for the bundled samples (graded once per
+    run, shared by the xdist workers; tests that change the output work on a copy)."""
+
+    def grade(root: Path):
+        paths = write_samples(built.student_notebook, bundled_samples, root / "submissions")
+        out = root / "grading"
+        table = grade_batch(autograder_zip=built.autograder_zip, submissions=paths, out_dir=out, progress=False).table
+        return table, out
+
+    table, out = _once(tmp_path_factory, "samples", grade)
     return bundled_samples, table, out
+
+
+@pytest.fixture(scope="session")
+def hostile_graded(built, bundled_samples, tmp_path_factory):
+    """The hostile class graded once by ``gradkit grade`` with the fork engine
+    (:func:`tests.hostile.grade_hostile_class`): tests/test_batch.py checks the run,
+    tests/test_engines.py compares its rows with the otter engine's. Both files are one xdist
+    group (:data:`SHARED_GROUPS`), so one worker grades it."""
+    from .hostile import grade_hostile_class
+
+    root = tmp_path_factory.mktemp("hostile")
+    write_samples(built.student_notebook, bundled_samples, root / "samples")
+    return grade_hostile_class(built.autograder_zip, root / "samples", root / "run")
 
 
 @pytest.fixture(scope="session")
@@ -96,10 +160,43 @@ def pytest_addoption(parser):
                           "(default: one sample of each corpus kind)")
 
 
+# ---------------------------------------------------------------- xdist: groups and their order
+
+SHARED_GROUPS = {
+    "test_desk_browser": "test_desk",  # both read the desk's class (desk_class), graded once per worker
+    "test_batch": "test_engines",      # both read the hostile class's grading (hostile_graded)
+}
+"""Test files kept on one worker with another file's group (module name -> that group)."""
+
+LONGEST_FIRST = (
+    "test_engines",            # with test_batch (SHARED_GROUPS)
+    "test_gradescope_engine",
+    "test_realtools",
+    "test_desk",
+    "test_anticheat",
+    "test_corpus",
+)
+"""Groups handed to the workers first, longest first (``--durations`` of a two-worker run);
+the rest follow in file order. A worker takes its next group when two of its tests are
+left, so a long group last would leave the other worker idle at the end."""
+
+
+def _group(item) -> str:
+    module = Path(str(item.fspath)).stem
+    return SHARED_GROUPS.get(module, module)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if ENGINE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    if os.environ.get("PYTEST_XDIST_WORKER") is None:
+        return
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    rank = {group: n for n, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_group(item), len(rank)))  # stable: file order otherwise
 
 
 _ENGINE_MODULES = ("ipykernel", "zygote", "otter")

@@ -421,6 +421,8 @@ def test_no_process_a_submission_started_outlives_the_grader(graded):
             continue
         if environ.get("PWD") != os.environ.get("PWD"):
             continue  # another checkout's test run on this machine (its own `sleep 600`s)
+        if environ.get("PYTEST_XDIST_WORKER") != os.environ.get("PYTEST_XDIST_WORKER"):
+            continue  # another xdist worker of this run (its zygotes; the variable is inherited)
         # `sleep 600` from subprocess; a forked sleeper still carries its zygote's command line
         # (ours: started by this interpreter, in this run's environment)
         if cmdline[:2] == ["sleep", "600"] or (cmdline[:1] == [sys.executable] and any("autograder.engines.fork.zygote" in part for part in cmdline)):

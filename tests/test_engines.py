@@ -23,7 +23,7 @@ from instructor.batch import grade_batch
 from instructor.gradebook import Gradebook
 from instructor.samples import load_samples, write_samples
 
-from .hostile import write_hostile_class
+from .hostile import GRADE_OPTIONS, write_hostile_class
 
 REPO = Path(__file__).resolve().parent.parent
 CORPORA = {
@@ -31,7 +31,9 @@ CORPORA = {
     "bundled": REPO / "assignments" / "autograd-basics" / "samples",
     "anticheat": REPO / "tests" / "anticheat" / "autograd-basics",
 }
-LIMITS = Limits(timeout=60, cell_timeout=8)
+LIMITS = Limits(timeout=60, cell_timeout=20)
+"""The hostile run's limits (tests/hostile.py's GRADE_OPTIONS): 20 s a cell, so that the otter
+engine's ``import torch`` cell is not interrupted when the other xdist worker loads the cores."""
 
 
 def kind(name: str) -> str:
@@ -76,7 +78,11 @@ def test_registry_names_both_engines_and_fork_is_the_default():
 
 
 @pytest.fixture(scope="module")
-def both_engines(built, full_differential, tmp_path_factory):
+def both_engines(built, full_differential, hostile_graded, tmp_path_factory):
+    """engine -> {label: gradebook row}: the chosen samples of each corpus and the hostile
+    class, graded by each engine under :data:`LIMITS`. The fork engine's grading of the
+    hostile class is tests/test_batch.py's (``hostile_graded``: ``gradkit grade`` under the
+    same limits), not graded a second time."""
     root = tmp_path_factory.mktemp("differential")
     folders = []
     for name, folder in CORPORA.items():
@@ -86,14 +92,19 @@ def both_engines(built, full_differential, tmp_path_factory):
     # the hostile class is written from the bundled solution and q3-accumulated notebooks
     write_samples(built.student_notebook, load_samples(CORPORA["bundled"]), root / "class-source")
     write_hostile_class(root / "class-source", root / "class")
-    folders.append(root / "class")
+    assert GRADE_OPTIONS == ("--jobs", "2", "--timeout", str(LIMITS.timeout), "--cell-timeout", str(LIMITS.cell_timeout),
+                             "--memory-mb", str(LIMITS.memory_mb))  # the fork engine's run of the class: the same limits
     rows = {}
     for engine in ("otter", "fork"):
         out = root / f"out-{engine}"
-        grade_batch(autograder_zip=built.autograder_zip, submissions=folders, out_dir=out, jobs=2, limits=LIMITS,
-                    engine=engine, progress=False)
+        grade_batch(autograder_zip=built.autograder_zip, submissions=folders + ([root / "class"] if engine == "otter" else []),
+                    out_dir=out, jobs=2, limits=LIMITS, engine=engine, progress=False)
         with Gradebook(out) as book:
             rows[engine] = {row.label: row for row in book.rows()}
+    with Gradebook(hostile_graded.out) as book:
+        hostile = {row.label: row for row in book.rows()}
+    assert all(label.startswith("class/") for label in hostile) and not set(hostile) & set(rows["fork"])
+    rows["fork"].update(hostile)
     return rows
 
 
