@@ -12,8 +12,10 @@ A guard keeps that exact: a test without the marker that starts such a process (
 an audit hook on ``subprocess.Popen``) fails, naming it. ``pytest -m "not slow"`` runs
 the unit tests alone.
 
-``--full-differential`` grades every corpus sample with both engines in
-``tests/test_engines.py`` (default: one sample of each corpus kind).
+``--full-differential`` has the otter engine grade every case where by default it grades
+the first of each kind: every corpus sample in ``tests/test_engines.py``, every real-tool
+case in ``tests/test_realtools.py``, every case of the three-way test in
+``tests/test_gradescope_engine.py``.
 
 The suite runs on pytest-xdist workers (``-n 2`` in pyproject.toml's ``addopts``, with
 the scheduler of :func:`pytest_xdist_make_scheduler`). The build and the bundled samples' grading are made once for all workers
@@ -156,8 +158,8 @@ that verifies); every fixture that depends on one is covered through pytest's cl
 
 def pytest_addoption(parser):
     parser.addoption("--full-differential", action="store_true", default=False,
-                     help="tests/test_engines.py: grade every corpus sample with both engines "
-                          "(default: one sample of each corpus kind)")
+                     help="the otter engine grades every case (tests/test_engines.py, tests/test_realtools.py, "
+                          "the three-way test) instead of one of each kind")
 
 
 # ---------------------------------------------------------------- xdist: groups and their order
