@@ -12,11 +12,13 @@ A guard keeps that exact: a test without the marker that starts such a process (
 an audit hook on ``subprocess.Popen``) fails, naming it. ``pytest -m "not slow"`` runs
 the unit tests alone.
 
-``--full-differential`` grades every corpus sample with both engines in
-``tests/test_engines.py`` (default: one sample of each corpus kind).
+``--full-differential`` has the otter engine grade every case where by default it grades
+the first of each kind: every corpus sample in ``tests/test_engines.py``, every real-tool
+case in ``tests/test_realtools.py``, every case of the three-way test in
+``tests/test_gradescope_engine.py``.
 
-The suite runs on pytest-xdist workers (``-n 2 --dist loadgroup`` in pyproject.toml's
-``addopts``). The build and the bundled samples' grading are made once for all workers
+The suite runs on pytest-xdist workers (``-n 2`` in pyproject.toml's ``addopts``, with
+the scheduler of :func:`pytest_xdist_make_scheduler`). The build and the bundled samples' grading are made once for all workers
 (:func:`_once`); each test file is one xdist group, kept whole on one worker (its module
 fixtures are set up once), files that share a session fixture one group
 (:data:`SHARED_GROUPS`: the desk's class, the hostile class's grading), and the
@@ -156,8 +158,8 @@ that verifies); every fixture that depends on one is covered through pytest's cl
 
 def pytest_addoption(parser):
     parser.addoption("--full-differential", action="store_true", default=False,
-                     help="tests/test_engines.py: grade every corpus sample with both engines "
-                          "(default: one sample of each corpus kind)")
+                     help="the otter engine grades every case (tests/test_engines.py, tests/test_realtools.py, "
+                          "the three-way test) instead of one of each kind")
 
 
 # ---------------------------------------------------------------- xdist: groups and their order
@@ -181,22 +183,34 @@ the rest follow in file order. A worker takes its next group when two of its tes
 left, so a long group last would leave the other worker idle at the end."""
 
 
-def _group(item) -> str:
-    module = Path(str(item.fspath)).stem
+def _group(nodeid: str) -> str:
+    """The xdist group of a test: its file's module name, or the group it shares (:data:`SHARED_GROUPS`)."""
+    module = Path(nodeid.split("::", 1)[0]).stem
     return SHARED_GROUPS.get(module, module)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the xdist_group marks
+def pytest_xdist_make_scheduler(config, log):
+    """The controller's scheduler: xdist's scope scheduling with :func:`_group` as the scope.
+
+    (``--dist loadgroup`` would do this with ``xdist_group`` marks, but xdist 3.8 applies
+    them by rewriting ``item._nodeid``, which pytest 9's nodes no longer read: every test
+    became its own group and module fixtures were set up on both workers.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileGroups(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _group(nodeid)
+
+    return FileGroups(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if ENGINE_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
-    if os.environ.get("PYTEST_XDIST_WORKER") is None:
-        return
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
-    rank = {group: n for n, group in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_group(item), len(rank)))  # stable: file order otherwise
+    if os.environ.get("PYTEST_XDIST_WORKER") is not None:  # the workers' collection is the controller's queue
+        rank = {group: n for n, group in enumerate(LONGEST_FIRST)}
+        items.sort(key=lambda item: rank.get(_group(item.nodeid), len(rank)))  # stable: file order otherwise
 
 
 _ENGINE_MODULES = ("ipykernel", "zygote", "otter")
