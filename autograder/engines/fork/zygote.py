@@ -454,6 +454,11 @@ def serve(sock: socket.socket, *, spawner: bool = False) -> None:
     # to a permanent generation, so a child's collections do not walk (and copy on write)
     # the hundreds of MB that torch and otter occupy
     gc.freeze()
+    # the heap in huge pages: each fork copies (and each child's exit drops) far fewer
+    # page-table entries (see .hugepages); the audit hook is not recording here
+    from .hugepages import collapse_heap
+
+    collapse_heap()
     process.die_with_parent()  # die with the engine (a job server: with the spawner)
     sock.sendall(protocol.encode(protocol.ZygoteReady()))
     if spawner:
