@@ -31,6 +31,7 @@ from __future__ import annotations
 import ast
 import builtins
 import contextlib
+import functools
 import math
 import sys
 from typing import Callable, Iterable, Sequence
@@ -303,13 +304,23 @@ def _history(namespace: dict) -> list[str] | None:
     return list(history)
 
 
-def _uses(node: ast.AST, tainted: set[str]) -> bool:
+def _reads(node: ast.AST) -> tuple[bool, frozenset[str]]:
+    """What an expression reads, as the provenance needs it: ``(True, frozenset())`` when
+    anything in it reads ``.grad`` (``x.grad``, ``model.weight.grad``,
+    ``torch.autograd.grad(...)``), else ``(False, every name it reads)``. It uses autograd's
+    result when it reads ``.grad`` or a tainted name (:func:`_uses`)."""
+    names = set()
     for sub in ast.walk(node):
         if isinstance(sub, ast.Attribute) and sub.attr == "grad":
-            return True  # x.grad, model.weight.grad, torch.autograd.grad(...)
-        if isinstance(sub, ast.Name) and sub.id in tainted:
-            return True
-    return False
+            return True, frozenset()
+        if isinstance(sub, ast.Name):
+            names.add(sub.id)
+    return False, frozenset(names)
+
+
+def _uses(reads: tuple[bool, frozenset[str]], tainted: set[str]) -> bool:
+    """Whether an expression with these :func:`_reads` reads ``.grad`` or a tainted name."""
+    return reads[0] or not reads[1].isdisjoint(tainted)
 
 
 def _target_names(target: ast.AST) -> list[str]:
@@ -399,50 +410,93 @@ def autograd_provenance(sources: Sequence[str], names: Iterable[str]) -> dict[st
         dict: name -> True (from autograd), False (set otherwise), None (no statement in
         the cells sets it, e.g. set through ``globals()``).
     """
-    trees = []
-    for source in sources:
-        try:
-            trees.append(ast.parse(source))
-        except (SyntaxError, ValueError):
-            continue
+    digests = [_digest(source) for source in sources]
+    digests = [digest for digest in digests if digest is not None]
     tainted: set[str] = set()
     for _ in range(20):  # names tainted through other names: a few rounds reach the fixpoint
         before = len(tainted)
-        for tree in trees:
-            for _node, targets, value in _bindings(tree, top_level=False):
-                if value is not None and _uses(value, tainted):
+        for bindings, fillings, _statements in digests:
+            for targets, reads in bindings:
+                if _uses(reads, tainted):
                     tainted.update(targets)
-            for container, value in _fillings(tree):
-                if _uses(value, tainted):
+            for container, reads in fillings:
+                if _uses(reads, tainted):
                     tainted.add(container)
         if len(tainted) == before:
             break
     wanted = set(names)
-
-    def verdict(value) -> bool:
-        return value is not None and not isinstance(value, (ast.FunctionDef, ast.ClassDef)) and _uses(value, tainted)
 
     # the last statement of the notebook's top level that binds the name decides; bindings
     # inside if/for/while/try/with bodies may not have run, so they decide only when there
     # is no top-level one (then any of them reading autograd's result is enough)
     last: dict[str, bool] = {}
     nested: dict[str, bool] = {}
-    for tree in trees:
-        for statement in tree.body:
-            direct = isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.ImportFrom))
-            found = []
-            for node, targets, value in _bindings(statement, top_level=True):
-                for target in targets:
-                    if target in wanted:
-                        found.append(((getattr(node, "lineno", 0), getattr(node, "col_offset", 0)), target, value))
-            for _pos, target, value in sorted(found, key=lambda item: item[0]):
+    for _, _, statements in digests:
+        for direct, found in statements:
+            for target, reads in found:
+                if target not in wanted:
+                    continue
+                verdict = reads is not None and _uses(reads, tainted)
                 if direct:
-                    last[target] = verdict(value)
+                    last[target] = verdict
                 else:
-                    nested[target] = nested.get(target, False) or verdict(value)
+                    nested[target] = nested.get(target, False) or verdict
     for name, value in nested.items():
         last.setdefault(name, value)
     return {name: last.get(name) for name in names}
+
+
+def _cell_digest(source) -> tuple | None:
+    """What :func:`autograd_provenance` needs of one cell, from its syntax tree, in the
+    order it reads it; ``None`` for a cell that does not parse.
+
+    Returns:
+        tuple | None: ``(bindings, fillings, statements)``, immutable all through:
+        ``bindings``: ``(targets, reads)`` per binding anywhere in the cell (:func:`_bindings`),
+        ``fillings``: ``(container, reads)`` per in-place filling (:func:`_fillings`),
+        ``statements``: ``(direct, found)`` per top-level statement that binds a name, with
+        ``direct`` for an assignment or import and ``found`` its ``(target, reads)`` in
+        the order of their positions; ``reads`` is :func:`_reads` of the value, or
+        ``None`` for a ``def``/``class`` (never from autograd).
+
+    Raises:
+        whatever ``ast.parse`` raises besides ``SyntaxError`` and ``ValueError``.
+    """
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return None
+    bindings = tuple((tuple(targets), _reads(value)) for _node, targets, value in _bindings(tree, top_level=False)
+                     if value is not None)
+    fillings = tuple((container, _reads(value)) for container, value in _fillings(tree))
+    statements = []
+    for statement in tree.body:
+        direct = isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.ImportFrom))
+        found = []
+        for node, targets, value in _bindings(statement, top_level=True):
+            reads = (None if value is None or isinstance(value, (ast.FunctionDef, ast.ClassDef))
+                     else _reads(value))
+            for target in targets:
+                found.append(((getattr(node, "lineno", 0), getattr(node, "col_offset", 0)), target, reads))
+        if found:
+            statements.append((direct, tuple((target, reads) for _pos, target, reads in sorted(found, key=lambda item: item[0]))))
+    return bindings, fillings, tuple(statements)
+
+
+# Each record (a provided cell after each answer) judges every cell run so far: without
+# this cache every cell would be parsed and walked once per record after it (quadratic in
+# the cells). The cache is keyed by the cell's exact text (only an exact ``str``: a
+# subclass could compare equal to another text; it is digested every time), holds
+# immutable digests only, and keeps them in functools.lru_cache's C-level table, which no
+# Python attribute exposes (only gc's object searches, refused to student code while
+# grading); filling it means computing the true digest of that exact text. _cell_digest is
+# a name of this module, so the grader's snapshot covers its code like the rest.
+_cached_digest = functools.lru_cache(maxsize=4096)(_cell_digest)
+
+
+def _digest(source) -> tuple | None:
+    """:func:`_cell_digest` of ``source``, computed once per exact text."""
+    return _cached_digest(source) if type(source) is str else _cell_digest(source)
 
 
 # --------------------------------------------------------------------------- records
