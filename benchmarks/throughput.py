@@ -158,15 +158,22 @@ def _first_finding(status: str) -> str:
     return status.split("; graded: ")[0].split(" (and ")[0]
 
 
-def compare_exact(main: dict[str, GradebookRow], ref: dict[str, GradebookRow]) -> list[str]:
-    """Differences between two runs of the same engine: per-question points (counted and
-    as the tests gave them), ``grading_status``, findings (static and run-time)."""
-    out = []
+def _paired(main: dict[str, GradebookRow], ref: dict[str, GradebookRow], out: list[str]):
+    """(label, main row, reference row) for every reference label, in label order; a label
+    the main run lacks is appended to ``out`` as a difference instead."""
     for label, r in sorted(ref.items()):
         m = main.get(label)
         if m is None:
             out.append(f"{label}: not in the main run")
             continue
+        yield label, m, r
+
+
+def compare_exact(main: dict[str, GradebookRow], ref: dict[str, GradebookRow]) -> list[str]:
+    """Differences between two runs of the same engine: per-question points (counted and
+    as the tests gave them), ``grading_status``, findings (static and run-time)."""
+    out = []
+    for label, m, r in _paired(main, ref, out):
         if m.scores != r.scores or m.raw_scores != r.raw_scores:
             out.append(f"{label}: points main {m.raw_scores} (counted {m.scores}) != reference {r.raw_scores} (counted {r.scores})")
         if m.status != r.status:
@@ -191,11 +198,7 @@ def compare_with_otter(main: dict[str, GradebookRow], ref: dict[str, GradebookRo
       main run's ``cell N ran past 2 s`` is read as ``ran past 20 s``.
     """
     out = []
-    for label, r in sorted(ref.items()):
-        m = main.get(label)
-        if m is None:
-            out.append(f"{label}: not in the main run")
-            continue
+    for label, m, r in _paired(main, ref, out):
         if {q: m.scores.get(q, 0.0) for q in points} != {q: r.scores.get(q, 0.0) for q in points}:
             out.append(f"{label}: points fork {m.scores} != otter {r.scores}")
         static_m = [f.to_dict() for f in m.findings if f.rule != "runtime"]

@@ -480,14 +480,8 @@ def serve(sock: socket.socket, *, spawner: bool = False) -> None:
             if spawner:  # a forked job server: the spawner's exit handlers are the spawner's to run
                 os._exit(0)
             return
-        try:
-            job = protocol.decode(line, (protocol.Job,))
-            if len(fds) != 2:
-                raise protocol.MalformedMessage(f"a job comes with 2 file descriptors, not {len(fds)}")
-        except protocol.ProtocolError as error:
-            for fd in fds:
-                os.close(fd)
-            sock.sendall(protocol.encode(protocol.JobRefused(str(error))))
+        job = _request(sock, line, fds, protocol.Job, "a job", 2)
+        if job is None:
             continue
         events, tests = fds
         pid = os.fork()
@@ -526,14 +520,7 @@ def _spawn_servers(sock: socket.socket) -> socket.socket | None:
             signal.signal(signal.SIGCHLD, signal.SIG_DFL)
             _end_servers(servers)
             return None
-        try:
-            protocol.decode(line, (protocol.Spawn,))
-            if len(fds) != 1:
-                raise protocol.MalformedMessage(f"a spawn comes with 1 file descriptor, not {len(fds)}")
-        except protocol.ProtocolError as error:
-            for fd in fds:
-                os.close(fd)
-            sock.sendall(protocol.encode(protocol.JobRefused(str(error))))
+        if _request(sock, line, fds, protocol.Spawn, "a spawn", 1) is None:
             continue
         pid = os.fork()
         if pid == 0:
@@ -545,6 +532,26 @@ def _spawn_servers(sock: socket.socket) -> socket.socket | None:
         servers.add(pid)
         reap()  # one that ended before it was in the set
         sock.sendall(protocol.encode(protocol.Spawned(pid)))
+
+
+def _request(sock: socket.socket, line: bytes, fds: list[int], kind: type, name: str, n_fds: int):
+    """Decode ``line`` as one ``kind`` message arriving with exactly ``n_fds`` file
+    descriptors, or refuse it: close the descriptors and answer ``JobRefused`` naming what
+    was wrong (``name``, e.g. ``"a job"``, in the count's message).
+
+    Returns:
+        The decoded message, or None when it was refused.
+    """
+    try:
+        message = protocol.decode(line, (kind,))
+        if len(fds) != n_fds:
+            raise protocol.MalformedMessage(f"{name} comes with {n_fds} file descriptor{'s' if n_fds != 1 else ''}, not {len(fds)}")
+    except protocol.ProtocolError as error:
+        for fd in fds:
+            os.close(fd)
+        sock.sendall(protocol.encode(protocol.JobRefused(str(error))))
+        return None
+    return message
 
 
 def _end_servers(servers: set[int]) -> None:
