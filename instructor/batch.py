@@ -25,7 +25,9 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +69,19 @@ PARENT_PHASES = {
 }
 """The phases of :attr:`BatchSummary.phases` (name -> what it times). ``exports: <part>``
 entries break ``exports`` down (:attr:`instructor.outputs.Rebuilt.phases`)."""
+
+
+@contextmanager
+def _timed(phases: dict[str, float], name: str, lock: threading.Lock | None = None) -> Iterator[None]:
+    """Add the wall-clock seconds (``time.monotonic``) of the ``with`` body to ``phases[name]``,
+    an exception included; under ``lock`` when grading threads share ``phases``."""
+    start = time.monotonic()
+    try:
+        yield
+    finally:
+        elapsed = time.monotonic() - start
+        with lock or nullcontext():
+            phases[name] = phases.get(name, 0.0) + elapsed
 
 
 @dataclass
@@ -221,25 +236,23 @@ def grade_batch(
     """
     phases: dict[str, float] = dict.fromkeys(PARENT_PHASES, 0.0)
     outcome_phases: dict[str, dict[str, float]] = {}
-    clock = time.monotonic()
-    autograder_zip = Path(autograder_zip).resolve()
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise ValueError(f"{out_dir}: --out is a file, not a folder; give a grading output folder")
-    points = question_points(autograder_zip)
-    manual = read_manual_questions(autograder_zip)
-    hidden_results = zip_hidden_results(autograder_zip)
-    ag_hash = sha256_file(autograder_zip)
-    log.info("%s: %d questions (%g points), %d graded by hand, hidden results %s", autograder_zip.name, len(points),
-             points_possible(points), len(manual), hidden_results)
-    grader = get_engine(engine)
-    grader.prepare(autograder_zip)
-    log.info("engine %s ready for %s", engine, autograder_zip.name)
-    phases["prepare"] = time.monotonic() - clock
-    clock = time.monotonic()
+    with _timed(phases, "prepare"):
+        autograder_zip = Path(autograder_zip).resolve()
+        out_dir = Path(out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise ValueError(f"{out_dir}: --out is a file, not a folder; give a grading output folder")
+        points = question_points(autograder_zip)
+        manual = read_manual_questions(autograder_zip)
+        hidden_results = zip_hidden_results(autograder_zip)
+        ag_hash = sha256_file(autograder_zip)
+        log.info("%s: %d questions (%g points), %d graded by hand, hidden results %s", autograder_zip.name, len(points),
+                 points_possible(points), len(manual), hidden_results)
+        grader = get_engine(engine)
+        grader.prepare(autograder_zip)
+        log.info("engine %s ready for %s", engine, autograder_zip.name)
     skipped: list[Path] = []
-    found = discover_submissions([Path(p) for p in submissions], skipped)
-    phases["discover"] = time.monotonic() - clock
+    with _timed(phases, "discover"):
+        found = discover_submissions([Path(p) for p in submissions], skipped)
     if not found:
         raise ValueError(f"no submissions found in {', '.join(map(str, submissions))}")
     jobs = max(1, jobs or os.cpu_count() or 1)
@@ -256,42 +269,41 @@ def grade_batch(
             book.set_meta(HIDDEN_RESULTS_META, hidden_results)
             given = {sub.label for sub in found}
             todo = []
-            clock = time.monotonic()
-            for sub in found:
-                start = time.monotonic()
-                file_hash = _hash(sub)
-                phases["hash"] += time.monotonic() - start
-                stored = book.row_key(sub.label)
-                if stored is None:
-                    same = book.same_submission(sub.label, file_hash, sub.student, exclude=given)
-                    if same is not None:
-                        book.relabel(same, sub.label, path=str(sub.path), member=sub.member)
-                        matched.append((sub.label, same))
-                        stored = book.row_key(sub.label)
-                if not regrade and stored == (file_hash, ag_hash, engine):
-                    log.info("%s: in the gradebook already (same file, autograder and engine), not graded again", sub.label)
-                    reused.append(sub.label)  # not graded again, but who submitted it follows the current input
-                    book.update_student(sub.label, sub.student, input_note=input_note(sub))
-                    continue
-                if regrade and stored is not None:
-                    reasons[sub.label] = "--regrade"
-                elif stored is None:
-                    reasons[sub.label] = "new"
-                elif stored[0] != file_hash:
-                    reasons[sub.label] = "file changed"
-                elif stored[1] != ag_hash:
-                    reasons[sub.label] = "autograder changed"
-                else:
-                    reasons[sub.label] = "engine changed"
-                log.debug("%s: to grade (%s)", sub.label, reasons[sub.label])
-                if getattr(sub, "problem", None):  # nothing to run (a Gradescope entry without its notebook)
-                    log.info("%s: nothing to run: %s", sub.label, sub.problem)
-                    book.record(GradingOutcome.failure(sub.label, sub.problem), input_note=input_note(sub), path=str(sub.path), member=sub.member,
-                                student=sub.student, file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
-                    graded.append(sub.label)
-                    continue
-                todo.append((sub, file_hash))
-            phases["plan"] = time.monotonic() - clock - phases["hash"]
+            with _timed(phases, "plan"):
+                for sub in found:
+                    with _timed(phases, "hash"):
+                        file_hash = _hash(sub)
+                    stored = book.row_key(sub.label)
+                    if stored is None:
+                        same = book.same_submission(sub.label, file_hash, sub.student, exclude=given)
+                        if same is not None:
+                            book.relabel(same, sub.label, path=str(sub.path), member=sub.member)
+                            matched.append((sub.label, same))
+                            stored = book.row_key(sub.label)
+                    if not regrade and stored == (file_hash, ag_hash, engine):
+                        log.info("%s: in the gradebook already (same file, autograder and engine), not graded again", sub.label)
+                        reused.append(sub.label)  # not graded again, but who submitted it follows the current input
+                        book.update_student(sub.label, sub.student, input_note=input_note(sub))
+                        continue
+                    if regrade and stored is not None:
+                        reasons[sub.label] = "--regrade"
+                    elif stored is None:
+                        reasons[sub.label] = "new"
+                    elif stored[0] != file_hash:
+                        reasons[sub.label] = "file changed"
+                    elif stored[1] != ag_hash:
+                        reasons[sub.label] = "autograder changed"
+                    else:
+                        reasons[sub.label] = "engine changed"
+                    log.debug("%s: to grade (%s)", sub.label, reasons[sub.label])
+                    if getattr(sub, "problem", None):  # nothing to run (a Gradescope entry without its notebook)
+                        log.info("%s: nothing to run: %s", sub.label, sub.problem)
+                        book.record(GradingOutcome.failure(sub.label, sub.problem), input_note=input_note(sub), path=str(sub.path), member=sub.member,
+                                    student=sub.student, file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
+                        graded.append(sub.label)
+                        continue
+                    todo.append((sub, file_hash))
+            phases["plan"] -= phases["hash"]  # the loop's own work: hashing is a phase of its own
             lock = threading.Lock()
 
             def warm_up() -> None:  # engine start-up, per grading thread, timed apart from submissions
@@ -308,47 +320,40 @@ def grade_batch(
             log.info("grading %d submission(s), %d at once; %d taken from the gradebook", len(todo), min(jobs, max(1, len(todo))),
                      len(reused))
             def timed_grade(sub: Submission) -> GradingOutcome:
-                start = time.monotonic()
-                try:
+                with _timed(phases, "engine calls", lock):
                     return grader.grade(sub, autograder_zip, limits=limits)
-                finally:
-                    with lock:
-                        phases["engine calls"] += time.monotonic() - start
 
-            clock = time.monotonic()
-            try:
-                with ThreadPoolExecutor(max_workers=min(jobs, max(1, len(todo))), initializer=warm_up) as pool:
-                    futures = {pool.submit(timed_grade, sub): (sub, h) for sub, h in todo}
-                    bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress or not todo,
-                               mininterval=0.5 if sys.stderr.isatty() else 10.0)
-                    for future in as_completed(futures):
-                        sub, file_hash = futures[future]
-                        try:
-                            outcome = future.result()
-                        except Exception as error:  # noqa: BLE001 - an engine bug must not lose the batch
-                            log.info("%s: the engine raised %s: %s", sub.label, type(error).__name__, error, exc_info=True)
-                            outcome = GradingOutcome.failure(sub.label, f"grading failed: {type(error).__name__}: {error}")
-                        log.info("graded %s in %.2f s (%s): %g points; %s", sub.label, outcome.seconds, reasons[sub.label],
-                                 outcome.total, outcome.status)
-                        start = time.monotonic()
-                        book.record(outcome, input_note=input_note(sub), path=str(sub.path), member=sub.member, student=sub.student,
-                                    file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
-                        outcome.phases["gradebook"] = time.monotonic() - start
-                        phases["gradebook"] += outcome.phases["gradebook"]
-                        outcome_phases[sub.label] = dict(outcome.phases)
-                        graded.append(sub.label)
-                        bar.update()
-                    bar.close()
-            finally:
-                grader.close()
-                _reap_descendants(before)
-                phases["grading"] = time.monotonic() - clock
+            with _timed(phases, "grading"):
+                try:
+                    with ThreadPoolExecutor(max_workers=min(jobs, max(1, len(todo))), initializer=warm_up) as pool:
+                        futures = {pool.submit(timed_grade, sub): (sub, h) for sub, h in todo}
+                        bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress or not todo,
+                                   mininterval=0.5 if sys.stderr.isatty() else 10.0)
+                        for future in as_completed(futures):
+                            sub, file_hash = futures[future]
+                            try:
+                                outcome = future.result()
+                            except Exception as error:  # noqa: BLE001 - an engine bug must not lose the batch
+                                log.info("%s: the engine raised %s: %s", sub.label, type(error).__name__, error, exc_info=True)
+                                outcome = GradingOutcome.failure(sub.label, f"grading failed: {type(error).__name__}: {error}")
+                            log.info("graded %s in %.2f s (%s): %g points; %s", sub.label, outcome.seconds, reasons[sub.label],
+                                     outcome.total, outcome.status)
+                            with _timed(outcome.phases, "gradebook"):
+                                book.record(outcome, input_note=input_note(sub), path=str(sub.path), member=sub.member, student=sub.student,
+                                            file_sha256=file_hash, autograder_sha256=ag_hash, engine=engine)
+                            phases["gradebook"] += outcome.phases["gradebook"]
+                            outcome_phases[sub.label] = dict(outcome.phases)
+                            graded.append(sub.label)
+                            bar.update()
+                        bar.close()
+                finally:
+                    grader.close()
+                    _reap_descendants(before)
             if todo:
                 book.set_meta("engine_startup", {"engine": engine, "seconds": [round(s, 3) for s in startup]})
         log.info("%s: writing every output from the gradebook", out_dir)
-        clock = time.monotonic()
-        rebuilt = rebuild_outputs(out_dir, show_hidden=show_hidden)
-        phases["exports"] = time.monotonic() - clock
+        with _timed(phases, "exports"):
+            rebuilt = rebuild_outputs(out_dir, show_hidden=show_hidden)
         phases.update({f"exports: {part}": seconds for part, seconds in rebuilt.phases.items()})
         log.info("%s: wrote grades.csv, students.csv, results/, feedback/, report.html (%d submissions)%s", out_dir, len(rebuilt.rows),
                  "".join(f", {p}" for p in rebuilt.lms_files))
