@@ -71,6 +71,7 @@ def _warm_up():
     torch.nn.MSELoss()(torch.nn.Linear(2, 1)(torch.ones(3, 2)), torch.ones(3, 1)).backward()
     for module in ("copy", "math", "random"):
         importlib.import_module(module)
+    _warm_linecache()
 
     # matplotlib builds its font cache on first import (seconds, and it runs fc-list):
     # build it once here, in a folder children may read but not write
@@ -105,7 +106,38 @@ def _warm_up():
     shell.InteractiveTB.set_mode(mode="Minimal")
     shell.run_cell("1/0", store_history=False, silent=True)  # loads the traceback formatter
     shell.reset(new_session=False)
+    # two modules every child imported at first use, in its cells (measured 2026-12-01):
+    # the shell's session logger (built on first use by run_cell; %logstart's, inactive)
+    # and torch's SchemaCheckMode (imported by torch.utils._python_dispatch whenever modes
+    # are switched off, e.g. by deepcopy). Imported here, they are in the snapshot like the
+    # rest of their libraries, and a child that imports nothing new leaves sys.modules
+    # unwritten, so StateSnapshot.restore need not compare it (see StateSnapshot.add_modules)
+    shell.logger  # noqa: B018 - the property builds it
+    importlib.import_module("torch._subclasses.schema_check_mode")
     return shell
+
+
+# library files on the stack of ``torch.manual_seed`` run in a cell: torch.cuda, torch.xpu
+# and torch.mtia each queue the seed with ``traceback.format_stack()``, which reads every
+# file on the stack through linecache (and the notebook template seeds in a provided cell)
+_SEED_STACK_MODULES = ("IPython.core.interactiveshell", "IPython.core.async_helpers", "torch.random", "torch._compile",
+                       "torch._dynamo.eval_frame", "torch.cuda", "torch.cuda.random", "torch.xpu", "torch.xpu.random", "torch.mtia")
+
+
+def _warm_linecache() -> None:
+    """Read the source lines of :data:`_SEED_STACK_MODULES` into ``linecache`` once, here:
+    otherwise every child reads them again at its first ``torch.manual_seed`` (about 3 ms
+    of CPU and 250 page faults a submission, measured 2026-12-01). Only library files,
+    which the child may read too (its Landlock read roots), so every traceback and
+    ``format_stack`` text is the same as when the child reads them itself; never gradkit's
+    own files, which the child cannot read. ``linecache.checkcache`` still drops an entry
+    whose file changed. A module not imported (another torch version) is skipped."""
+    import linecache
+
+    for name in _SEED_STACK_MODULES:
+        path = getattr(sys.modules.get(name), "__file__", None)  # imported by now; nothing is imported here
+        if path:
+            linecache.getlines(path)
 
 
 def _no_check(self, question, global_env=None):  # noqa: ARG001 - otter.Notebook.check's signature
