@@ -40,6 +40,7 @@ import sys
 import time
 import warnings
 
+from ...shipped import CHECKS, REFERENCE
 from .. import process
 from . import protocol
 
@@ -138,6 +139,10 @@ def _warm_linecache() -> None:
         path = getattr(sys.modules.get(name), "__file__", None)  # imported by now; nothing is imported here
         if path:
             linecache.getlines(path)
+
+
+# support modules a job server imports once for all its children (_preload_support)
+_PRELOADABLE = (CHECKS, REFERENCE)
 
 
 def _no_check(self, question, global_env=None):  # noqa: ARG001 - otter.Notebook.check's signature
@@ -505,6 +510,7 @@ def serve(sock: socket.socket, *, spawner: bool = False) -> None:
         process.die_with_parent()  # a job server dies with the spawner, which dies with the engine
         sock.sendall(protocol.encode(protocol.ZygoteReady()))
     process.become_subreaper()  # orphans come here
+    preloaded: dict[str, bytes] = {}  # gradkit's support modules imported in this server (_preload_support)
     buffer = b""
     while _gradkit_guards is not None:  # always: the guards stay in this frame while jobs run
         line, fds, buffer = _recv_line(sock, buffer)
@@ -515,6 +521,7 @@ def serve(sock: socket.socket, *, spawner: bool = False) -> None:
         job = _request(sock, line, fds, protocol.Job, "a job", 2)
         if job is None:
             continue
+        _preload_support(job, preloaded)
         events, tests = fds
         pid = os.fork()
         if pid == 0:
@@ -526,6 +533,59 @@ def serve(sock: socket.socket, *, spawner: bool = False) -> None:
         _, status = os.waitpid(pid, 0)
         _kill_orphans()
         sock.sendall(protocol.encode(protocol.ChildExited(os.waitstatus_to_exitcode(status))))
+
+
+def _preload_support(job: protocol.Job, preloaded: dict[str, bytes]) -> None:
+    """Have exactly the job's copies of gradkit's own support modules imported in this job
+    server before it forks the job's child (which then finds them in ``sys.modules``),
+    instead of each child importing them again: about 6 ms of CPU and 800 page faults a
+    submission (measured 2026-12-01).
+
+    Only :data:`_PRELOADABLE` modules: gradkit's shipped files, whose import depends on
+    nothing but their source (not on the working folder, the environment or the current
+    directory, which the child sets before its own imports), and only the job's copy,
+    compared byte for byte with the one imported: a module imported here that the job
+    does not ship, or ships other bytes of, is dropped from ``sys.modules`` (and imported
+    again here from the job's folder), so the child sees the same modules as if it had
+    imported the job's files itself. An import that fails here is left to the child, which
+    fails the same way and reports it. The snapshot was taken before (in the zygote): the
+    child snapshots these modules with :meth:`~autograder.integrity.StateSnapshot.add_modules`
+    as before.
+
+    Args:
+        job: the job about to be forked; its support files are in ``job.workdir``.
+        preloaded: module name -> source bytes of what this server imported (updated).
+    """
+    wanted: dict[str, bytes] = {}
+    for name in _PRELOADABLE:
+        if name in job.support_modules:
+            try:
+                with open(os.path.join(job.workdir, f"{name}.py"), "rb") as source:
+                    wanted[name] = source.read()
+            except OSError:
+                continue
+    if REFERENCE in wanted and CHECKS not in wanted:  # it would import a gradkit_checks this does not track
+        wanted = {}
+    if preloaded == wanted:
+        return
+    # anything else is dropped: a module shipped as the other imports it by name
+    for name in preloaded:
+        sys.modules.pop(name, None)
+    preloaded.clear()
+    sys.path.insert(0, job.workdir)
+    try:
+        for name in sorted(wanted):  # gradkit_checks first: gradkit_reference imports it
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the child imports it again and reports the error
+                for dropped in (*preloaded, name):
+                    sys.modules.pop(dropped, None)
+                preloaded.clear()
+                return
+            preloaded[name] = wanted[name]
+    finally:
+        sys.path.remove(job.workdir)
+        sys.path_importer_cache.pop(job.workdir, None)
 
 
 def _spawn_servers(sock: socket.socket) -> socket.socket | None:
