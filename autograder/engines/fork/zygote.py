@@ -234,7 +234,8 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     process.set_limit(resource.RLIMIT_CORE, 0, lock=True)
     process.set_limit(resource.RLIMIT_FSIZE, 256 << 20, lock=True)
     # the support files (the check library) are the instructor's: import them before the
-    # student code, so they are snapshotted with the rest
+    # student code, so they are snapshotted with the rest (gradkit's own may already be
+    # imported, the job's exact bytes, by the job server: _preload_support)
     for module in job.support_modules:
         __import__(module)
         # the imported module is all the tests need: its source leaves the working folder
