@@ -91,7 +91,7 @@ class Watch:
     def changed(self) -> tuple[list[int], list[int]]:
         """Indices (into the lists given at construction) of the dicts written and of the
         functions whose code, defaults or keyword defaults were replaced since the watch
-        was made, each in ascending order."""
+        was made (or since the last :meth:`rebase`), each in ascending order."""
         numpy = self._numpy
         moved = numpy.unique(self._owner[numpy.flatnonzero(self._memory[self._index] != self._baseline)])  # sorted
         split = int(numpy.searchsorted(moved, self._dicts))
