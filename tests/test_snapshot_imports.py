@@ -1,0 +1,95 @@
+"""The import system's part of :meth:`autograder.integrity.StateSnapshot.restore` (issue 16):
+``sys.modules`` is compared only when its version tag moved since ``add_modules``, and the
+path importer cache is emptied by binding a new dict. Each case runs in a forked child of
+this test process (the restore puts the whole interpreter back)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import types
+
+from autograder import integrity
+
+
+def _in_child(work) -> dict:
+    """``work(snapshot)`` in a forked child, the snapshot taken, frozen and support-added
+    there as the zygote and the child do; returns its JSON-able result."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        code = 1
+        try:
+            snapshot = integrity.StateSnapshot()
+            snapshot.freeze()
+            snapshot.add_modules([])
+            with os.fdopen(write, "w") as pipe:
+                pipe.write(json.dumps(work(snapshot)))
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        text = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    assert status == 0 and text, "the child failed (its traceback is on stderr)"
+    return json.loads(text)
+
+
+def test_a_replaced_module_is_reported_and_put_back_every_time():
+    def work(snapshot):
+        import json as real
+
+        assert snapshot._modules_watch is not None, "the layout check failed on this interpreter"
+        out = {"skipped": snapshot._modules_unwritten(), "untouched": snapshot.restore()}
+        sys.modules["json"] = types.ModuleType("json")
+        out["seen"] = not snapshot._modules_unwritten()
+        out["replaced"] = snapshot.restore()
+        out["rebased"] = snapshot._modules_unwritten()  # the restore's own writes: not a change
+        out["back"] = sys.modules["json"] is real
+        out["again untouched"] = snapshot.restore()
+        sys.modules["json"] = types.ModuleType("json")  # after the rebase: seen again
+        out["replaced again"] = snapshot.restore()
+        sys.modules["gradkit_probe_added"] = types.ModuleType("gradkit_probe_added")  # an import: no finding
+        out["added"] = snapshot.restore()
+        return out
+
+    out = _in_child(work)
+    assert out["untouched"] == [] and out["again untouched"] == [] and out["added"] == []
+    assert out["replaced"] == ["sys.modules['json'] was replaced"] == out["replaced again"]
+    assert out["back"] is True and out["skipped"] is True and out["seen"] is True and out["rebased"] is True
+
+
+def test_rebinding_sys_modules_is_still_compared():
+    def work(snapshot):
+        real = sys.modules
+        sys.modules = dict(real)
+        sys.modules["json"] = types.ModuleType("json")
+        changes = snapshot.restore()
+        sys.modules = real
+        return changes
+
+    assert _in_child(work) == ["sys.modules['json'] was replaced"]
+
+
+def test_the_path_importer_cache_is_left_empty_and_a_planted_finder_unused():
+    def work(snapshot):
+        class Planted:
+            def find_spec(self, name, target=None):
+                raise AssertionError("the planted finder was used")
+
+        old = sys.path_importer_cache
+        assert old, "the interpreter has no finders cached"
+        for path in list(old):
+            old[path] = Planted()
+        snapshot.restore()
+        new = sys.path_importer_cache
+        emptied = new is not old and not new
+        sys.modules.pop("wave", None)
+        import wave  # noqa: F401 - a standard module: found through fresh finders, in the new dict
+
+        return {"emptied": emptied, "used": len(new) > 0 and not any(isinstance(f, Planted) for f in new.values())}
+
+    assert _in_child(work) == {"emptied": True, "used": True}
