@@ -186,19 +186,25 @@ SHARED_GROUPS = {
 }
 """Test files kept on one worker with another file's group (module name -> that group)."""
 
+THREE_WAY = "test_gradescope_engine::test_three_way_differential_fork_otter_and_the_zip"
+"""The three-way test of tests/test_gradescope_engine.py, whose parts are groups of their own (:data:`SPLIT_TESTS`)."""
+
 LONGEST_FIRST = (
     "test_engines",            # with test_batch (SHARED_GROUPS)
     "test_corpus",
-    "test_otter_compat",
+    f"{THREE_WAY}[part1of4]",  # the parts between the long files: a worker that takes a
+    f"{THREE_WAY}[part2of4]",  # one-test group takes the next group at once (two tests left),
+    "test_otter_compat",       # so parts next to each other would all go to one worker
     "test_gradebook_truth",
-    "test_gradescope_engine::test_three_way_differential_fork_otter_and_the_zip",  # its parts (SPLIT_TESTS)
+    f"{THREE_WAY}[part3of4]",
+    f"{THREE_WAY}[part4of4]",
     "test_realtools",
-    "test_student",
     "test_build",
-    "test_manual_questions",
-    "test_overrides",
     "test_gradescope_engine",
+    "test_student",
+    "test_manual_questions",
     "test_desk",               # with test_desk_browser (SHARED_GROUPS)
+    "test_overrides",
     "test_anticheat",
 )
 """Groups handed to the workers first, longest first (``--durations`` of two-worker runs,
@@ -207,7 +213,7 @@ tests are left, so a long group last would leave the other worker idle at the en
 
 
 SPLIT_TESTS = frozenset({
-    "test_gradescope_engine::test_three_way_differential_fork_otter_and_the_zip",  # its parts (THREE_WAY_PARTS)
+    THREE_WAY,  # its parts (THREE_WAY_PARTS)
 })
 """Parametrized tests (module name::test name) whose every case is a group of its own, so
 that the two workers share them; they use no module-scoped fixture (it would be set up on
@@ -222,12 +228,6 @@ def _group(nodeid: str) -> str:
     if f"{module}::{rest.split('[', 1)[0]}" in SPLIT_TESTS:
         return f"{module}::{rest}"
     return SHARED_GROUPS.get(module, module)
-
-
-def _rank_name(group: str) -> str:
-    """The name a group has in :data:`LONGEST_FIRST`: a split test's case is ranked under
-    ``module::test`` (its parts keep their order)."""
-    return group.split("[", 1)[0]
 
 
 def pytest_xdist_make_scheduler(config, log):
@@ -251,7 +251,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
     if os.environ.get("PYTEST_XDIST_WORKER") is not None:  # the workers' collection is the controller's queue
         rank = {group: n for n, group in enumerate(LONGEST_FIRST)}
-        items.sort(key=lambda item: rank.get(_rank_name(_group(item.nodeid)), len(rank)))  # stable: file order otherwise
+        items.sort(key=lambda item: rank.get(_group(item.nodeid), len(rank)))  # stable: file order otherwise
 
 
 _ENGINE_MODULES = ("ipykernel", "zygote", "otter")

@@ -367,6 +367,13 @@ def test_the_three_way_parts_hold_every_case_once():
     assert sorted(chosen) == sorted(first.values()) == [
         "a01-otter-testfile-run", "b04-traceback-walk-mark-passed", "q1-hard-coded", "solution", "untouched"]
     assert sorted(n for corpus in SHARED_CORPORA for n in differential_samples(CORPORA[corpus], True)) == sorted(c.name for c in cases)
+    # tests/conftest.py hands every part out between the long files (each part is a group of its own)
+    from .conftest import LONGEST_FIRST, SPLIT_TESTS, THREE_WAY, _group
+
+    assert THREE_WAY in SPLIT_TESTS
+    groups = {_group(f"tests/test_gradescope_engine.py::test_three_way_differential_fork_otter_and_the_zip[part{n + 1}of{THREE_WAY_PARTS}]")
+              for n in range(THREE_WAY_PARTS)}
+    assert len(groups) == THREE_WAY_PARTS and groups <= set(LONGEST_FIRST)
 
 
 @pytest.mark.slow
