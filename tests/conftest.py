@@ -194,9 +194,9 @@ LONGEST_FIRST = (
     "test_corpus",
     f"{THREE_WAY}[part1of4]",  # the parts between the long files: a worker that takes a
     f"{THREE_WAY}[part2of4]",  # one-test group takes the next group at once (two tests left),
-    "test_otter_compat",       # so parts next to each other would all go to one worker
-    "test_gradebook_truth",
+    "test_otter_compat",       # so parts next to each other would go to one worker
     f"{THREE_WAY}[part3of4]",
+    "test_gradebook_truth",
     f"{THREE_WAY}[part4of4]",
     "test_realtools",
     "test_build",
