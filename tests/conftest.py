@@ -19,9 +19,11 @@ case in ``tests/test_realtools.py``, every case of the three-way test in
 
 The suite runs on pytest-xdist workers (``-n 2`` in pyproject.toml's ``addopts``, with
 the scheduler of :func:`pytest_xdist_make_scheduler`). The build and the bundled samples' grading are made once for all workers
-(:func:`_once`); each test file is one xdist group, kept whole on one worker (its module
+(:func:`_once`), and so is the otter engine's grading that the differential test and the
+three-way test share (``otter_shared``); each test file is one xdist group, kept whole on one worker (its module
 fixtures are set up once), files that share a session fixture one group
-(:data:`SHARED_GROUPS`: the desk's class, the hostile class's grading), and the
+(:data:`SHARED_GROUPS`: the desk's class, the hostile class's grading), the parts of the
+three-way test a group each (:data:`SPLIT_TESTS`), and the
 longest groups are handed out first (:data:`LONGEST_FIRST`), so that the two workers
 finish together.
 """
@@ -113,6 +115,20 @@ def graded_samples(built, bundled_samples, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def otter_shared(built, request, tmp_path_factory):
+    """label -> gradebook row: the otter engine's grading of the bundled samples and the cheat
+    corpus that the differential test (tests/test_engines.py) and the three-way test
+    (tests/test_gradescope_engine.py) both compare (the first of each kind; every sample
+    with ``--full-differential``): graded once per run, shared by the xdist workers
+    (:func:`tests.differential.grade_shared_with_otter`)."""
+    from .differential import grade_shared_with_otter
+
+    full = request.config.getoption("--full-differential")
+    return _once(tmp_path_factory, f"otter-shared-{'full' if full else 'firsts'}",
+                 lambda folder: grade_shared_with_otter(built.student_notebook, built.autograder_zip, full, folder))
+
+
+@pytest.fixture(scope="session")
 def hostile_graded(built, bundled_samples, tmp_path_factory):
     """The hostile class graded once by ``gradkit grade`` with the fork engine
     (:func:`tests.hostile.grade_hostile_class`): tests/test_batch.py checks the run,
@@ -170,22 +186,47 @@ SHARED_GROUPS = {
 }
 """Test files kept on one worker with another file's group (module name -> that group)."""
 
+THREE_WAY = "test_gradescope_engine::test_three_way_differential_fork_otter_and_the_zip"
+"""The three-way test of tests/test_gradescope_engine.py, whose parts are groups of their own (:data:`SPLIT_TESTS`)."""
+
 LONGEST_FIRST = (
     "test_engines",            # with test_batch (SHARED_GROUPS)
-    "test_gradescope_engine",
-    "test_realtools",
-    "test_desk",
-    "test_anticheat",
     "test_corpus",
+    f"{THREE_WAY}[part1of4]",  # the parts between the long files: a worker that takes a
+    f"{THREE_WAY}[part2of4]",  # one-test group takes the next group at once (two tests left),
+    "test_otter_compat",       # so parts next to each other would go to one worker
+    f"{THREE_WAY}[part3of4]",
+    "test_gradebook_truth",
+    f"{THREE_WAY}[part4of4]",
+    "test_realtools",
+    "test_build",
+    "test_gradescope_engine",
+    "test_student",
+    "test_manual_questions",
+    "test_desk",               # with test_desk_browser (SHARED_GROUPS)
+    "test_overrides",
+    "test_anticheat",
 )
-"""Groups handed to the workers first, longest first (``--durations`` of a two-worker run);
-the rest follow in file order. A worker takes its next group when two of its tests are
-left, so a long group last would leave the other worker idle at the end."""
+"""Groups handed to the workers first, longest first (``--durations`` of two-worker runs,
+2026-12-01); the rest follow in file order. A worker takes its next group when two of its
+tests are left, so a long group last would leave the other worker idle at the end."""
+
+
+SPLIT_TESTS = frozenset({
+    THREE_WAY,  # its parts (THREE_WAY_PARTS)
+})
+"""Parametrized tests (module name::test name) whose every case is a group of its own, so
+that the two workers share them; they use no module-scoped fixture (it would be set up on
+both workers)."""
 
 
 def _group(nodeid: str) -> str:
-    """The xdist group of a test: its file's module name, or the group it shares (:data:`SHARED_GROUPS`)."""
-    module = Path(nodeid.split("::", 1)[0]).stem
+    """The xdist group of a test: its file's module name, the group it shares
+    (:data:`SHARED_GROUPS`), or its own node id (:data:`SPLIT_TESTS`)."""
+    path, _, rest = nodeid.partition("::")
+    module = Path(path).stem
+    if f"{module}::{rest.split('[', 1)[0]}" in SPLIT_TESTS:
+        return f"{module}::{rest}"
     return SHARED_GROUPS.get(module, module)
 
 

@@ -14,55 +14,16 @@ screen's findings, not on what the attack achieved.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
-from autograder.engines import DEFAULT_ENGINE, Limits, available_engines, get_engine
+from autograder.engines import DEFAULT_ENGINE, available_engines, get_engine
 from instructor.batch import grade_batch
 from instructor.gradebook import Gradebook
 from instructor.samples import load_samples, write_samples
 
+from .differential import CORPORA, LIMITS, SHARED_CORPORA, differential_samples, kind
 from .hostile import GRADE_OPTIONS, write_hostile_class
-
-REPO = Path(__file__).resolve().parent.parent
-CORPORA = {
-    "corpus": REPO / "tests" / "corpus" / "autograd-basics",
-    "bundled": REPO / "assignments" / "autograd-basics" / "samples",
-    "anticheat": REPO / "tests" / "anticheat" / "autograd-basics",
-}
-LIMITS = Limits(timeout=60, cell_timeout=20)
-"""The hostile run's limits (tests/hostile.py's GRADE_OPTIONS): 20 s a cell, so that the otter
-engine's ``import torch`` cell is not interrupted when the other xdist worker loads the cores."""
-
-
-def kind(name: str) -> str:
-    """A sample's kind: the first letter of its name, as each corpus names them (the check
-    corpus: ``c`` correct, ``h`` honest, ``m`` one mistake, ``e`` two; the anti-cheat
-    corpus: ``a``, ``b`` its two rounds of attacks; the bundled samples: ``s`` solution,
-    ``u`` untouched, ``q`` a mistake in one question)."""
-    return name[0]
-
-
-def differential_samples(folder: Path, full: bool) -> list[str]:
-    """The sample names of ``folder`` the differential test grades with both engines.
-
-    By default one of each kind (the first by name): the two engines run the same tests on
-    the same records, so further samples of a kind mostly repeat what the first shows,
-    at about 7 s each with the otter engine (about 14 s per notebook, 2 jobs).
-    ``--full-differential`` grades every sample; ``tests/test_corpus.py``,
-    ``tests/test_anticheat.py`` and ``tests/test_grading.py`` grade all of them with the
-    default engine either way. The hostile class is graded whole in both modes: each of its
-    submissions is a different way for a run to end (a hang, an interrupt ignored, input(),
-    os._exit, a segfault, memory, an output flood, files that are not notebooks).
-    """
-    names = sorted(p.stem for p in folder.glob("*.py"))
-    if full:
-        return names
-    first: dict[str, str] = {}
-    for name in names:
-        first.setdefault(kind(name), name)
-    return sorted(first.values())
 
 
 @pytest.fixture(scope="module")
@@ -78,11 +39,14 @@ def test_registry_names_both_engines_and_fork_is_the_default():
 
 
 @pytest.fixture(scope="module")
-def both_engines(built, full_differential, hostile_graded, tmp_path_factory):
+def both_engines(built, full_differential, hostile_graded, tmp_path_factory, request):
     """engine -> {label: gradebook row}: the chosen samples of each corpus and the hostile
     class, graded by each engine under :data:`LIMITS`. The fork engine's grading of the
     hostile class is tests/test_batch.py's (``hostile_graded``: ``gradkit grade`` under the
-    same limits), not graded a second time."""
+    same limits), not graded a second time; the otter engine's of the bundled samples and the
+    cheat corpus is the session's (``otter_shared``, tests/differential.py, also read by
+    the three-way test of tests/test_gradescope_engine.py), asked for after this fixture's own
+    grading so that the other xdist worker, if it is making it, has had time to."""
     root = tmp_path_factory.mktemp("differential")
     folders = []
     for name, folder in CORPORA.items():
@@ -97,10 +61,14 @@ def both_engines(built, full_differential, hostile_graded, tmp_path_factory):
     rows = {}
     for engine in ("otter", "fork"):
         out = root / f"out-{engine}"
-        grade_batch(autograder_zip=built.autograder_zip, submissions=folders + ([root / "class"] if engine == "otter" else []),
-                    out_dir=out, jobs=2, limits=LIMITS, engine=engine, progress=False)
+        own = ([f for f in folders if f.name not in SHARED_CORPORA] + [root / "class"]) if engine == "otter" else folders
+        grade_batch(autograder_zip=built.autograder_zip, submissions=own, out_dir=out, jobs=2, limits=LIMITS, engine=engine,
+                    progress=False)
         with Gradebook(out) as book:
             rows[engine] = {row.label: row for row in book.rows()}
+    shared = request.getfixturevalue("otter_shared")
+    assert {label.split("/", 1)[0] for label in shared} == set(SHARED_CORPORA) and not set(shared) & set(rows["otter"])
+    rows["otter"].update(shared)
     with Gradebook(hostile_graded.out) as book:
         hostile = {row.label: row for row in book.rows()}
     assert all(label.startswith("class/") for label in hostile) and not set(hostile) & set(rows["fork"])

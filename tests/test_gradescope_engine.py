@@ -31,6 +31,7 @@ from autograder.results_schema import validate_results
 from autograder.engines.user_drop import DEFAULT_USER, drop_to_user
 from instructor.samples import load_samples, write_samples
 
+from .differential import CORPORA, SHARED_CORPORA, differential_samples
 from .hostile import with_cell
 from .test_gradescope import _sample_notebook, _visible_texts, run_in_gradescope_layout
 
@@ -333,15 +334,61 @@ def _export(notebooks: list[Path], folder: Path) -> Path:
     return folder
 
 
+THREE_WAY_PARTS = 4
+"""The three-way test's cases are graded in this many parts, each its own test (and its own
+xdist group, tests/conftest.py's SPLIT_TESTS), so both workers share the 55 runs of the zip."""
+
+
+def _three_way_cases() -> list:
+    """Every case of the three-way test: the bundled samples and the cheat corpus."""
+    return BUNDLED + ANTICHEAT
+
+
+def _three_way_part(cases: list, part: int) -> list:
+    """The cases of ``part`` (0-based): every THREE_WAY_PARTS-th case by name, from the
+    ``part``-th, so that each part holds some of each corpus."""
+    return sorted(cases, key=lambda c: c.name)[part::THREE_WAY_PARTS]
+
+
+def test_the_three_way_parts_hold_every_case_once():
+    cases = _three_way_cases()
+    parts = [_three_way_part(cases, part) for part in range(THREE_WAY_PARTS)]
+    names = [c.name for part in parts for c in part]
+    assert sorted(names) == sorted(c.name for c in cases) and len(set(names)) == len(names)
+    on_disk = len(list((REPO / "tests" / "anticheat" / "autograd-basics").glob("*.py"))) + len(
+        list((REPO / "assignments" / "autograd-basics" / "samples").glob("*.py")))
+    assert len(names) == on_disk
+    assert all({c.name[0] for c in part} >= {"a", "b"} for part in parts)  # each part has cheats of both rounds
+    # the otter engine's cases (the ``otter_shared`` fixture): the first of each kind by name, as the three-way test chose
+    first: dict[str, str] = {}
+    for case in sorted(cases, key=lambda c: c.name):
+        first.setdefault(case.name[0], case.name)
+    chosen = [n for corpus in SHARED_CORPORA for n in differential_samples(CORPORA[corpus], False)]
+    assert sorted(chosen) == sorted(first.values()) == [
+        "a01-otter-testfile-run", "b04-traceback-walk-mark-passed", "q1-hard-coded", "solution", "untouched"]
+    assert sorted(n for corpus in SHARED_CORPORA for n in differential_samples(CORPORA[corpus], True)) == sorted(c.name for c in cases)
+    # tests/conftest.py hands every part out between the long files (each part is a group of its own)
+    from .conftest import LONGEST_FIRST, SPLIT_TESTS, THREE_WAY, _group
+
+    assert THREE_WAY in SPLIT_TESTS
+    groups = {_group(f"tests/test_gradescope_engine.py::test_three_way_differential_fork_otter_and_the_zip[part{n + 1}of{THREE_WAY_PARTS}]")
+              for n in range(THREE_WAY_PARTS)}
+    assert len(groups) == THREE_WAY_PARTS and groups <= set(LONGEST_FIRST)
+
+
 @pytest.mark.slow
-def test_three_way_differential_fork_otter_and_the_zip(built, tmp_path, request):
-    """Every corpus case (the bundled samples and the cheat corpus) graded by the fork engine
+@pytest.mark.parametrize("part", range(THREE_WAY_PARTS), ids=lambda part: f"part{part + 1}of{THREE_WAY_PARTS}")
+def test_three_way_differential_fork_otter_and_the_zip(built, tmp_path, request, part):
+    """Every corpus case (the bundled samples and the cheat corpus, in
+    :data:`THREE_WAY_PARTS` parts) graded by the fork engine
     locally from a Gradescope export and by the zip's run_autograder in the Gradescope
     layout: the zip counts what the fork engine counts, question by question, with the same
     flags. The otter engine grades one case of each kind (the first by name, as
     ``tests/test_engines.py`` chooses) and counts the same except where it differs from the
     fork engine on a cheat (then the zip still matches the fork engine); with
-    ``pytest --full-differential`` it grades every case."""
+    ``pytest --full-differential`` it grades every case. Its grading is the session's
+    ``otter_shared`` (tests/differential.py: the same notebooks, graded once for this test
+    and tests/test_engines.py, under that test's limits), asked for after the zip's runs."""
     from concurrent.futures import ThreadPoolExecutor
 
     import pandas as pd
@@ -349,25 +396,21 @@ def test_three_way_differential_fork_otter_and_the_zip(built, tmp_path, request)
     from instructor.batch import grade_batch
     from instructor.gradebook import Gradebook
 
-    cases = BUNDLED + ANTICHEAT
+    cases = _three_way_part(_three_way_cases(), part)
     notebooks = write_samples(built.student_notebook, cases, tmp_path / "notebooks")
     by_name = {case.name: notebook for case, notebook in zip(cases, notebooks)}
-    first: dict[str, str] = {}
-    for case in sorted(cases, key=lambda c: c.name):
-        first.setdefault(case.name[0], case.name)
-    otter_cases = [c.name for c in cases] if request.config.getoption("--full-differential") else sorted(first.values())
     local = {}
-    for engine, names in (("fork", [c.name for c in cases]), ("otter", otter_cases)):
-        export = _export([by_name[n] for n in names], tmp_path / f"export-{engine}")
-        out = tmp_path / f"out-{engine}"
-        grade_batch(autograder_zip=built.autograder_zip, submissions=[export], out_dir=out, engine=engine, jobs=2, progress=False)
-        table = pd.read_csv(out / "grades.csv").iloc[1:].set_index("file")
-        with Gradebook(out) as book:
-            rows = {row.label: row for row in book.rows()}
-        label = {f"export-{engine}/submission_{number}": name for number, name in enumerate(names, start=1)}
-        local[engine] = {label[lab]: ({q: float(table.loc[lab, q]) for q in ("q1", "q2", "q3")}, bool(rows[lab].findings))
-                         for lab in rows}
-        assert sorted(local[engine]) == sorted(names), engine  # every case graded, none twice
+    names = [c.name for c in cases]
+    export = _export([by_name[n] for n in names], tmp_path / "export-fork")
+    out = tmp_path / "out-fork"
+    grade_batch(autograder_zip=built.autograder_zip, submissions=[export], out_dir=out, engine="fork", jobs=2, progress=False)
+    table = pd.read_csv(out / "grades.csv").iloc[1:].set_index("file")
+    with Gradebook(out) as book:
+        rows = {row.label: row for row in book.rows()}
+    label = {f"export-fork/submission_{number}": name for number, name in enumerate(names, start=1)}
+    local["fork"] = {label[lab]: ({q: float(table.loc[lab, q]) for q in ("q1", "q2", "q3")}, bool(rows[lab].findings))
+                     for lab in rows}
+    assert sorted(local["fork"]) == sorted(names)  # every case graded, none twice
 
     def through_the_zip(case):
         return case, run_in_gradescope_layout(built.autograder_zip, by_name[case.name], tmp_path / "layout" / case.name)
@@ -375,9 +418,13 @@ def test_three_way_differential_fork_otter_and_the_zip(built, tmp_path, request)
     otter_differs, mismatches, seconds = [], [], []
     with ThreadPoolExecutor(max_workers=2) as pool:  # two containers at a time, as two cores allow
         ran = list(pool.map(through_the_zip, cases))
-    on_disk = len(list((REPO / "tests" / "anticheat" / "autograd-basics").glob("*.py"))) + len(
-        list((REPO / "assignments" / "autograd-basics" / "samples").glob("*.py")))
-    assert len(ran) == len(cases) == on_disk
+    assert [case.name for case, _ in ran] == [case.name for case in cases]
+    # the otter engine's rows of this part's cases; their points as grades.csv counts them
+    shared = {Path(label).stem: row for label, row in request.getfixturevalue("otter_shared").items()}
+    local["otter"] = {name: ({q: float(row.scores.get(q, 0.0)) for q in ("q1", "q2", "q3")}, bool(row.findings))
+                      for name, row in shared.items() if name in by_name}
+    if request.config.getoption("--full-differential"):
+        assert sorted(local["otter"]) == sorted(names)
     for case, (results, proc) in ran:
         assert proc.returncode == 0, (case.name, proc.stderr[-2000:])
         validate_results(results, source=f"{case.name} results.json")
