@@ -438,23 +438,32 @@ def serve(sock: socket.socket, *, spawner: bool = False) -> None:
     with the message) and :class:`~autograder.engines.fork.protocol.Spawned`; at end of
     file it waits for its servers (10 s, then kills them). One spawner warms up once for
     every grading thread of the engine (see :mod:`autograder.engines.fork.engine`)."""
-    # imported before the fork: the child cannot read gradkit's files
-    for module in ("...outcome", "..privileges", "..sandbox", "..syscall_filter", "..user_drop"):
-        importlib.import_module(module, __package__)
-    from ...integrity import StateSnapshot, guard_frame_callbacks, install_audit_hook
-    from ...torch_state import TorchState
+    import gc
 
-    shell = _warm_up()
-    torch_state = TorchState()  # before the snapshot: the modules it imports are snapshotted too
+    # no automatic collections while importing: torch, otter and IPython make about a million
+    # objects, and the thousand collections they would trigger (several full ones, each
+    # walking everything) cost about 1 s of the start for almost no garbage. The warm-up
+    # ends with one full collection (IPython's shell.reset runs gc.collect()), before the
+    # snapshot
+    gc.disable()
+    try:
+        # imported before the fork: the child cannot read gradkit's files
+        for module in ("...outcome", "..privileges", "..sandbox", "..syscall_filter", "..user_drop"):
+            importlib.import_module(module, __package__)
+        from ...integrity import StateSnapshot, guard_frame_callbacks, install_audit_hook
+        from ...torch_state import TorchState
+
+        shell = _warm_up()
+        torch_state = TorchState()  # before the snapshot: the modules it imports are snapshotted too
+    finally:
+        gc.enable()
     audit_events: list[str] = []
     audit_record = install_audit_hook(audit_events)
     # torch's frame-callback setters, guarded; the originals only in this frame's local
     _gradkit_guards = guard_frame_callbacks(audit_record, audit_events)  # found through this frame while jobs run
     snapshot = StateSnapshot()
     snapshot.freeze()
-    import gc
-
-    gc.collect()
+    gc.collect(1)  # the young garbage; the warm-up's full collection walked everything else already
     # pre-fork server practice (gc.freeze, Python 3.7+): everything imported so far moves
     # to a permanent generation, so a child's collections do not walk (and copy on write)
     # the hundreds of MB that torch and otter occupy
