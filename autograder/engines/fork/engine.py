@@ -281,8 +281,9 @@ class ForkEngine(Engine):
                 (a container without Landlock: the uid switch alone confines the child).
             one_submission: this engine grades one submission (Gradescope's ``run_autograder``,
                 :mod:`autograder.gradescope_runner`): its zygote skips the start-up work that
-                pays off only over many forks (its heap collapsed into huge pages, about
-                0.25 s). Grading more still works, each fork a few ms dearer.
+                pays off only over many forks (about 1.1 s of CPU: automatic garbage
+                collection while it imports, its heap collapsed into huge pages). Grading
+                more still works, each submission a few ms dearer.
 
         Raises:
             ValueError: Landlock is asked for and missing, or neither confinement is given.

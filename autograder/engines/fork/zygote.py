@@ -440,15 +440,19 @@ def serve(sock: socket.socket, *, spawner: bool = False, one_submission: bool = 
     every grading thread of the engine (see :mod:`autograder.engines.fork.engine`).
 
     With ``one_submission`` (the engine grades one, e.g. on Gradescope), the work that pays
-    off only over many forks is skipped: the heap is not collapsed into huge pages."""
+    off only over many forks is skipped: no automatic garbage collection while warming up,
+    and the heap is not collapsed into huge pages."""
     import gc
 
-    # no automatic collections while importing: torch, otter and IPython make about a million
-    # objects, and the thousand collections they would trigger (several full ones, each
-    # walking everything) cost about 1 s of the start for almost no garbage. The warm-up
-    # ends with one full collection (IPython's shell.reset runs gc.collect()), before the
-    # snapshot
-    gc.disable()
+    # one submission: no automatic collections while importing. torch, otter and IPython
+    # make about a million objects, and the 1,100 collections they trigger (several full
+    # ones, each walking everything) cost 1.3 s of CPU for almost no garbage; without them
+    # the start spends 0.4 s collecting (the warm-up ends with one full collection: IPython's
+    # shell.reset runs gc.collect()), before the snapshot. Not for many forks: the garbage
+    # then freed all at once leaves holes in the heap that each child's allocations fill,
+    # about 350 more copy-on-write faults (1.5 ms of system time) per submission (2026-12-01)
+    if one_submission:
+        gc.disable()
     try:
         # imported before the fork: the child cannot read gradkit's files
         for module in ("...outcome", "..privileges", "..sandbox", "..syscall_filter", "..user_drop"):
@@ -466,7 +470,9 @@ def serve(sock: socket.socket, *, spawner: bool = False, one_submission: bool = 
     _gradkit_guards = guard_frame_callbacks(audit_record, audit_events)  # found through this frame while jobs run
     snapshot = StateSnapshot()
     snapshot.freeze()
-    gc.collect(1)  # the young garbage; the warm-up's full collection walked everything else already
+    # the garbage left, before it is frozen (one submission: the young garbage only, the
+    # warm-up's full collection walked everything else already)
+    gc.collect(1 if one_submission else 2)
     # pre-fork server practice (gc.freeze, Python 3.7+): everything imported so far moves
     # to a permanent generation, so a child's collections do not walk (and copy on write)
     # the hundreds of MB that torch and otter occupy
