@@ -242,7 +242,7 @@ def grade(root: Path) -> dict[str, Any]:
             engine = None
             if confinement.engine == "fork":
                 try:
-                    engine = ForkEngine(user=confinement.user, landlock=confinement.landlock > 0)
+                    engine = ForkEngine(user=confinement.user, landlock=confinement.landlock > 0, one_submission=True)
                     engine.warm_up()  # the zygote imports torch: an environment without it cannot use this engine
                 except (ValueError, ZygoteError) as error:
                     if engine is not None:
