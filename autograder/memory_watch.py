@@ -74,6 +74,8 @@ class Watch:
                                    len(dicts) + numpy.repeat(numpy.arange(len(functions), dtype=numpy.int64), len(_FUNCTION_POINTERS))])
         order = numpy.argsort(index, kind="stable")
         self._index, self._owner, self._dicts = index[order], owner[order], len(dicts)
+        # the functions' words in the order given, for watch()'s layout check
+        self._function_index = index[len(dicts):]
         self._baseline = self._memory[self._index]
 
     def read(self, address: int) -> int:
@@ -109,11 +111,12 @@ def watch(dicts: list[dict], functions: list[types.FunctionType]) -> Watch | Non
         result = Watch([probe, *dicts], list(functions))
         if not _dict_layout_holds(result, probe) or not _function_layout_holds(result, functions):
             return None
-        # the probe's words are read last by the check above: drop them (and the probe may
-        # be freed), then record the tags and pointers afresh
-        result._dict_index = result._dict_index[1:]
-        result.dict_tags = result._memory[result._dict_index]
-        result.function_pointers = result._memory[result._function_index]
+        # the probe's words are read last by the check above: drop them (the probe, dict 0,
+        # may be freed; the others' numbers move down by one), then take the baseline afresh
+        keep = result._owner != 0
+        result._index, result._owner, result._dicts = result._index[keep], result._owner[keep] - 1, result._dicts - 1
+        del result._function_index
+        result.rebase()
         return result
     except (ImportError, ValueError, OverflowError, MemoryError):
         return None

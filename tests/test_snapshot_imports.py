@@ -29,6 +29,10 @@ def _in_child(work) -> dict:
             with os.fdopen(write, "w") as pipe:
                 pipe.write(json.dumps(work(snapshot)))
             code = 0
+        except BaseException:  # os._exit below would swallow it: print it for the assertion's reader
+            import traceback
+
+            traceback.print_exc()
         finally:
             os._exit(code)
     os.close(write)
@@ -81,6 +85,8 @@ def test_the_path_importer_cache_is_left_empty_and_a_planted_finder_unused():
             def find_spec(self, name, target=None):
                 raise AssertionError("the planted finder was used")
 
+        sys.modules.pop("wave", None)
+        importlib.import_module("wave")  # caches finders (an earlier restore in this process may have emptied the cache)
         old = sys.path_importer_cache
         assert old, "the interpreter has no finders cached"
         for path in list(old):
