@@ -7,38 +7,24 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 import sys
 import types
 
 from autograder import integrity
 
+from .fork_each import fork_each
+
 
 def _in_child(work) -> dict:
     """``work(snapshot)`` in a forked child, the snapshot taken, frozen and support-added
     there as the zygote and the child do; returns its JSON-able result."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read)
-        code = 1
-        try:
-            snapshot = integrity.StateSnapshot()
-            snapshot.freeze()
-            snapshot.add_modules([])
-            with os.fdopen(write, "w") as pipe:
-                pipe.write(json.dumps(work(snapshot)))
-            code = 0
-        except BaseException:  # os._exit below would swallow it: print it for the assertion's reader
-            import traceback
+    def case(_: str) -> str:
+        snapshot = integrity.StateSnapshot()
+        snapshot.freeze()
+        snapshot.add_modules([])
+        return json.dumps(work(snapshot))
 
-            traceback.print_exc()
-        finally:
-            os._exit(code)
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        text = pipe.read()
-    _, status = os.waitpid(pid, 0)
+    [(status, text)] = fork_each(["case"], case).values()
     assert status == 0 and text, "the child failed (its traceback is on stderr)"
     return json.loads(text)
 
