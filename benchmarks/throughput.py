@@ -59,6 +59,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import shutil
 import statistics
 import sys
@@ -158,6 +159,14 @@ def _first_finding(status: str) -> str:
     return status.split("; graded: ")[0].split(" (and ")[0]
 
 
+def _as_otter_timeout(status: str) -> str:
+    """``status`` with every ``cell N ran past <bench> s`` note (:func:`interrupted_note`
+    under :data:`BENCH_LIMITS`) read as the same note under :data:`OTTER_LIMITS`, for any
+    cell N; the pattern is made from the note's own renderer."""
+    pattern = re.escape(interrupted_note(999_998, BENCH_LIMITS.cell_seconds)).replace("999999", r"(\d+)")
+    return re.sub(pattern, lambda match: interrupted_note(int(match[1]) - 1, OTTER_LIMITS.cell_seconds), status)
+
+
 def _paired(main: dict[str, GradebookRow], ref: dict[str, GradebookRow], out: list[str]):
     """(label, main row, reference row) for every reference label, in label order; a label
     the main run lacks is appended to ``out`` as a difference instead."""
@@ -205,9 +214,7 @@ def compare_with_otter(main: dict[str, GradebookRow], ref: dict[str, GradebookRo
         static_r = [f.to_dict() for f in r.findings if f.rule != "runtime"]
         if static_m != static_r:
             out.append(f"{label}: screen findings differ")
-        status = m.status
-        for cell in range(200):
-            status = status.replace(interrupted_note(cell, BENCH_LIMITS.cell_seconds), interrupted_note(cell, OTTER_LIMITS.cell_seconds))
+        status = _as_otter_timeout(m.status)
         if static_m:
             if _first_finding(status) != _first_finding(r.status):
                 out.append(f"{label}: status fork {m.status!r} != otter {r.status!r}")

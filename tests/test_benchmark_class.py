@@ -106,3 +106,14 @@ def test_generation_is_reproducible_and_the_sample_holds_every_kind(student_note
     made = {s.variant for s in one.submissions if s.kind in ("crashing", "timing out")}
     assert {s.variant for s in sample if s.kind in ("crashing", "timing out")} == made
     assert json.loads(sample[0].path.read_text())["metadata"]["gradkit_benchmark"]["submission"] >= 0
+
+
+def test_the_otter_comparison_reads_any_cells_timeout_under_otters_limit():
+    from autograder.status import interrupted_note
+    from benchmarks.throughput import BENCH_LIMITS, OTTER_LIMITS, _as_otter_timeout
+
+    assert BENCH_LIMITS.cell_seconds != OTTER_LIMITS.cell_seconds
+    status = f"completed; {interrupted_note(4, BENCH_LIMITS.cell_seconds)}; {interrupted_note(250, BENCH_LIMITS.cell_seconds)}"
+    assert _as_otter_timeout(status) == (f"completed; {interrupted_note(4, OTTER_LIMITS.cell_seconds)}; "
+                                         f"{interrupted_note(250, OTTER_LIMITS.cell_seconds)}")
+    assert _as_otter_timeout("completed") == "completed"
