@@ -18,6 +18,8 @@ from __future__ import annotations
 import ctypes
 import sys
 
+from .. import process
+
 __all__ = ["collapse_heap"]
 
 _MADV_COLLAPSE = 25
@@ -42,8 +44,7 @@ def collapse_heap(min_bytes: int = 4 << 20) -> int:
     if not sys.platform.startswith("linux"):
         return 0
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        madvise = libc.madvise
+        madvise = process.libc().madvise
         madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
         madvise.restype = ctypes.c_int
         with open("/proc/self/maps") as maps:
