@@ -9,10 +9,14 @@ times the machine's memory); PSS (proportional set size, from
 sum over the tree is the physical memory the tree holds. A cgroup's peak counter would be
 exact and unsampled, but it needs a cgroup of our own (v2 ``memory.peak``, or v1
 ``memory.max_usage_in_bytes``), which a shared or containerised machine does not give
-every user, and it also counts page cache. The price of sampling: a spike shorter than
-the interval can be missed, so the interval is short (default 50 ms) and the largest
-single process's own peak (``ru_maxrss`` from ``getrusage``, exact but counting shared
-pages in full) is reported beside it as a cross-check.
+every user, and it also counts page cache (``benchmarks/cgroup_memory.py`` reads it where
+it can be had, and the benchmark prints both). The price of sampling: a spike shorter
+than the interval can be missed, and each sample costs system time (``smaps_rollup``
+walks each process's page tables: ~2 ms per process with torch loaded, measured
+2026-12-01), so the interval is a trade (default 0.5 s; at 50 ms the sampling took about
+a fifth of the two cores the benchmark measured). The largest single process's own peak
+(``ru_maxrss`` from ``getrusage``, exact but counting shared pages in full) is reported
+beside it as a cross-check.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ class TreeMemorySampler:
         interval: seconds between samples (float).
     """
 
-    def __init__(self, interval: float = 0.05) -> None:
+    def __init__(self, interval: float = 0.5) -> None:
         self.interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tree-memory", daemon=True)
