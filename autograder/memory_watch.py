@@ -42,6 +42,7 @@ __all__ = ["Watch", "watch"]
 _DICT_VERSION = 24  # offsetof(PyDictObject, ma_version_tag): ob_refcnt, ob_type, ma_used, ma_version_tag
 _DICT_USED = 16  # offsetof(PyDictObject, ma_used)
 _FUNCTION_POINTERS = (48, 56, 64)  # func_code, func_defaults, func_kwdefaults (after globals, builtins, name, qualname)
+_CHUNK = 4096  # watched words compared per step by Watch.changed (32 KiB gathered)
 
 
 class Watch:
@@ -74,7 +75,7 @@ class Watch:
                                    len(dicts) + numpy.repeat(numpy.arange(len(functions), dtype=numpy.int64), len(_FUNCTION_POINTERS))])
         order = numpy.argsort(index, kind="stable")
         self._index, self._owner, self._dicts = index[order], owner[order], len(dicts)
-        self._baseline = self._memory[self._index]
+        self.rebase()
 
     def read(self, address: int) -> int:
         """The 64-bit word at ``address`` (a word of a watched object, which is alive and so
@@ -87,13 +88,34 @@ class Watch:
     def rebase(self) -> None:
         """Take the watched words as they are now as the baseline of :meth:`changed`."""
         self._baseline = self._memory[self._index]
+        # the buffers changed() gathers into and compares in, one chunk at a time (made here,
+        # in the zygote: a forked child writes only their few pages)
+        size = min(_CHUNK, len(self._index))
+        self._words = self._numpy.empty(size, dtype=self._numpy.uint64)
+        self._flags = self._numpy.empty(size, dtype=bool)
 
     def changed(self) -> tuple[list[int], list[int]]:
         """Indices (into the lists given at construction) of the dicts written and of the
         functions whose code, defaults or keyword defaults were replaced since the watch
-        was made (or since the last :meth:`rebase`), each in ascending order."""
+        was made (or since the last :meth:`rebase`), each in ascending order.
+
+        Every watched word is compared, :data:`_CHUNK` at a time, in two small buffers made
+        by :meth:`rebase`: gathering all of them at once wrote about 900 KB of fresh
+        temporaries, 250 page faults (about 2 ms of CPU) in each forked child's first call
+        (measured 2026-12-01)."""
         numpy = self._numpy
-        moved = numpy.unique(self._owner[numpy.flatnonzero(self._memory[self._index] != self._baseline)])  # sorted
+        index, baseline, memory, words, flags = self._index, self._baseline, self._memory, self._words, self._flags
+        found = []
+        for start in range(0, len(index), _CHUNK):
+            stop = min(start + _CHUNK, len(index))
+            gathered, differs = words[:stop - start], flags[:stop - start]
+            numpy.take(memory, index[start:stop], out=gathered, mode="clip")  # every index is in range; "raise" would buffer
+            numpy.not_equal(gathered, baseline[start:stop], out=differs)
+            if differs.any():
+                found.append(numpy.flatnonzero(differs) + start)
+        if not found:
+            return [], []
+        moved = numpy.unique(self._owner[numpy.concatenate(found)])  # sorted
         split = int(numpy.searchsorted(moved, self._dicts))
         return moved[:split].tolist(), (moved[split:] - self._dicts).tolist()
 

@@ -34,6 +34,31 @@ def test_every_write_to_a_watched_dict_is_seen(write):
     assert watch.changed() == ([1], [])
 
 
+def test_changes_in_every_chunk_are_seen_and_each_call_compares_afresh():
+    # more dicts and functions than one chunk of Watch.changed holds: a write in the first,
+    # a middle and the last chunk, in a dict and in a function, seen together and in order;
+    # a write undone (the object put back) is no change, and one made again is seen again
+    dicts = [{"kept": i} for i in range(memory_watch._CHUNK + 10)]
+    functions = [types.FunctionType(_function.__code__, globals(), "f", (1,), None) for _ in range(memory_watch._CHUNK // 2)]
+    watch = memory_watch.watch(dicts, functions)
+    assert watch is not None
+    assert len(watch._index) > 2 * memory_watch._CHUNK and len(watch._words) == memory_watch._CHUNK
+    assert watch.changed() == ([], [])
+    last = len(dicts) - 1
+    for i in (0, memory_watch._CHUNK, last):
+        dicts[i]["kept"] = -1
+    functions[-1].__defaults__ = (2,)
+    functions[0].__code__ = (lambda a, b=1, *, c=2: 0).__code__
+    assert watch.changed() == ([0, memory_watch._CHUNK, last], [0, len(functions) - 1])
+    assert watch.changed() == ([0, memory_watch._CHUNK, last], [0, len(functions) - 1])  # still unlike the baseline
+    functions[0].__code__ = _function.__code__
+    assert watch.changed() == ([0, memory_watch._CHUNK, last], [len(functions) - 1])
+    watch.rebase()
+    assert watch.changed() == ([], [])
+    dicts[memory_watch._CHUNK + 1]["new"] = 1
+    assert watch.changed() == ([memory_watch._CHUNK + 1], [])
+
+
 def test_storing_the_same_object_again_changes_nothing():
     # PEP 509: the tag may stay when a key gets the object it already held; nothing changed
     watched = [{"kept": 1}]
