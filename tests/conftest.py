@@ -129,6 +129,25 @@ def otter_shared(built, request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def math_log_zip_run(built, bundled_samples, tmp_path_factory):
+    """(results dict, CompletedProcess): the bundled sample q1-math-log (a hidden q1 test
+    fails), uploaded under the notebook's own name, graded by the built zip's
+    ``run_autograder`` in Gradescope's layout (:func:`tests.test_gradescope.run_in_gradescope_layout`,
+    no prefix: this machine's user and Landlock): once per run, shared by the xdist workers,
+    for tests/test_gradescope.py and tests/test_gradescope_engine.py, which both read it
+    (about 6.5 s of CPU a run)."""
+    from .test_gradescope import _sample_notebook, run_in_gradescope_layout
+
+    sample = next(s for s in bundled_samples if s.name == "q1-math-log")
+
+    def run(folder: Path):
+        notebook = _sample_notebook(built.student_notebook, sample, folder / "upload")
+        return run_in_gradescope_layout(built.autograder_zip, notebook, folder / "root")
+
+    return _once(tmp_path_factory, "math-log-zip-run", run)
+
+
+@pytest.fixture(scope="session")
 def hostile_graded(built, bundled_samples, tmp_path_factory):
     """The hostile class graded once by ``gradkit grade`` with the fork engine
     (:func:`tests.hostile.grade_hostile_class`): tests/test_batch.py checks the run,
