@@ -234,15 +234,15 @@ THREE_WAY = "test_gradescope_engine::test_three_way_differential_fork_otter_and_
 
 LONGEST_FIRST = (
     "test_engines",            # with test_batch (SHARED_GROUPS)
-    "test_corpus",
     f"{THREE_WAY}[part1of4]",  # the parts between the long files: a worker that takes a
-    f"{THREE_WAY}[part2of4]",  # one-test group takes the next group at once (two tests left),
-    "test_otter_compat",       # so parts next to each other would go to one worker
+    "test_gradebook_truth",    # one-test group takes the next group at once (two tests left),
+    f"{THREE_WAY}[part2of4]",  # so parts next to each other would go to one worker
+    "test_otter_compat",
     f"{THREE_WAY}[part3of4]",
-    "test_gradebook_truth",
+    "test_build",
     f"{THREE_WAY}[part4of4]",
     "test_realtools",
-    "test_build",
+    "test_corpus",             # its public-feedback kernels forked (tests/ipykernel_fork.py): about 70 s, was 216
     "test_gradescope_engine",
     "test_student",
     "test_manual_questions",
@@ -251,7 +251,7 @@ LONGEST_FIRST = (
     "test_anticheat",
 )
 """Groups handed to the workers first, longest first (``--durations`` of two-worker runs,
-2026-12-01); the rest follow in file order. A worker takes its next group when two of its
+2026-12-01, the last under changing load); the rest follow in file order. A worker takes its next group when two of its
 tests are left, so a long group last would leave the other worker idle at the end."""
 
 
