@@ -319,6 +319,7 @@ def grade_batch(
 
             log.info("grading %d submission(s), %d at once; %d taken from the gradebook", len(todo), min(jobs, max(1, len(todo))),
                      len(reused))
+            grader.expect(len(todo))
             def timed_grade(sub: Submission) -> GradingOutcome:
                 with _timed(phases, "engine calls", lock):
                     return grader.grade(sub, autograder_zip, limits=limits)

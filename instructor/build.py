@@ -549,6 +549,7 @@ def _verify(built: BuiltAssignment, master: Path, *, timeout: float) -> str | No
     logger.info("%s: verifying with the %s engine: the solution must earn every point, the blank notebook none", built.name, name)
     try:
         engine.prepare(built.autograder_zip)
+        engine.expect(2)  # the solution and the blank notebook
         _verify_with(engine, built, master, timeout=timeout)
     except ValueError as error:  # the engine cannot grade with this zip
         raise BuildError(f"{master}: cannot verify the build: {error}") from None

@@ -129,6 +129,25 @@ def otter_shared(built, request, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def math_log_zip_run(built, bundled_samples, tmp_path_factory):
+    """(results dict, CompletedProcess): the bundled sample q1-math-log (a hidden q1 test
+    fails), uploaded under the notebook's own name, graded by the built zip's
+    ``run_autograder`` in Gradescope's layout (:func:`tests.test_gradescope.run_in_gradescope_layout`,
+    no prefix: this machine's user and Landlock): once per run, shared by the xdist workers,
+    for tests/test_gradescope.py and tests/test_gradescope_engine.py, which both read it
+    (about 6.5 s of CPU a run)."""
+    from .test_gradescope import _sample_notebook, run_in_gradescope_layout
+
+    sample = next(s for s in bundled_samples if s.name == "q1-math-log")
+
+    def run(folder: Path):
+        notebook = _sample_notebook(built.student_notebook, sample, folder / "upload")
+        return run_in_gradescope_layout(built.autograder_zip, notebook, folder / "root")
+
+    return _once(tmp_path_factory, "math-log-zip-run", run)
+
+
+@pytest.fixture(scope="session")
 def hostile_graded(built, bundled_samples, tmp_path_factory):
     """The hostile class graded once by ``gradkit grade`` with the fork engine
     (:func:`tests.hostile.grade_hostile_class`): tests/test_batch.py checks the run,
@@ -172,6 +191,30 @@ ENGINE_FIXTURES = frozenset({
 that verifies); every fixture that depends on one is covered through pytest's closure."""
 
 
+COMPILED = ("autograder", "instructor", "student", "benchmarks")
+"""The packages :func:`pytest_configure` compiles to ``__pycache__`` once per run (with
+``tests/*.py``, not its corpora, which hold IPython magics)."""
+
+
+def pytest_configure(config):
+    """Compile gradkit's modules once, before any test (in the controller, or the one
+    process with ``-n 0``): the suite starts some hundreds of Python processes that import
+    them (every zygote, ``gradkit`` command, otter worker and the fresh interpreter per
+    module of tests/test_modules.py), and where ``PYTHONDONTWRITEBYTECODE`` is set (as in
+    this kit's shells) none of them writes a ``.pyc``, so each compiled the modules it
+    imports again: about 0.15 s of CPU per zygote start (measured 2026-12-01). Python
+    reads an up-to-date ``__pycache__`` whatever that variable says; ``compileall`` skips
+    files already compiled and writes atomically, and the build and the zip leave
+    ``__pycache__`` out."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller compiled
+        return
+    import compileall
+
+    for package in COMPILED:
+        compileall.compile_dir(REPO / package, quiet=1)
+    compileall.compile_dir(REPO / "tests", maxlevels=0, quiet=1)
+
+
 def pytest_addoption(parser):
     parser.addoption("--full-differential", action="store_true", default=False,
                      help="the otter engine grades every case (tests/test_engines.py, tests/test_realtools.py, "
@@ -191,15 +234,15 @@ THREE_WAY = "test_gradescope_engine::test_three_way_differential_fork_otter_and_
 
 LONGEST_FIRST = (
     "test_engines",            # with test_batch (SHARED_GROUPS)
-    "test_corpus",
     f"{THREE_WAY}[part1of4]",  # the parts between the long files: a worker that takes a
-    f"{THREE_WAY}[part2of4]",  # one-test group takes the next group at once (two tests left),
-    "test_otter_compat",       # so parts next to each other would go to one worker
+    "test_gradebook_truth",    # one-test group takes the next group at once (two tests left),
+    f"{THREE_WAY}[part2of4]",  # so parts next to each other would go to one worker
+    "test_otter_compat",
     f"{THREE_WAY}[part3of4]",
-    "test_gradebook_truth",
+    "test_build",
     f"{THREE_WAY}[part4of4]",
     "test_realtools",
-    "test_build",
+    "test_corpus",             # its public-feedback kernels forked (tests/ipykernel_fork.py): about 70 s, was 216
     "test_gradescope_engine",
     "test_student",
     "test_manual_questions",
@@ -208,7 +251,7 @@ LONGEST_FIRST = (
     "test_anticheat",
 )
 """Groups handed to the workers first, longest first (``--durations`` of two-worker runs,
-2026-12-01); the rest follow in file order. A worker takes its next group when two of its
+2026-12-01, the last under changing load); the rest follow in file order. A worker takes its next group when two of its
 tests are left, so a long group last would leave the other worker idle at the end."""
 
 

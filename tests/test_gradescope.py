@@ -168,11 +168,10 @@ def math_log_sample(bundled_samples):
 
 
 @pytest.fixture(scope="module")
-def gradescope_run(built, math_log_sample, tmp_path_factory):
-    """q1-math-log (a hidden q1 test fails) graded by the built zip in Gradescope's layout."""
-    work = tmp_path_factory.mktemp("gradescope")
-    notebook = _sample_notebook(built.student_notebook, math_log_sample, work / "upload")
-    return run_in_gradescope_layout(built.autograder_zip, notebook, work / "root")
+def gradescope_run(math_log_zip_run):
+    """q1-math-log (a hidden q1 test fails) graded by the built zip in Gradescope's layout
+    (the session's run, tests/conftest.py's ``math_log_zip_run``)."""
+    return math_log_zip_run
 
 
 def test_zip_runs_unchanged_in_gradescope_layout(gradescope_run, math_log_sample):

@@ -133,10 +133,11 @@ def math_log(built, tmp_path_factory):
     return sample, _sample_notebook(built.student_notebook, sample, tmp_path_factory.mktemp("upload"))
 
 
-def test_the_zip_grades_with_the_fork_engine_and_states_the_confinement(built, math_log, tmp_path):
-    """No gradkit-student user on this machine: Landlock alone, and the output says so."""
-    sample, notebook = math_log
-    results, proc = run_in_gradescope_layout(built.autograder_zip, notebook, tmp_path / "root")
+def test_the_zip_grades_with_the_fork_engine_and_states_the_confinement(built, math_log, math_log_zip_run):
+    """No gradkit-student user on this machine: Landlock alone, and the output says so
+    (q1-math-log through the zip: the session's run, also read by tests/test_gradescope.py)."""
+    sample, _ = math_log
+    results, proc = math_log_zip_run
     assert proc.returncode == 0, proc.stderr[-3000:]
     validate_results(results)
     gradkit = _gradkit(results)

@@ -113,6 +113,7 @@ def test_the_engine_starts_one_zygote_for_all_its_threads(built, tmp_path):
         server_pids = [server.pid for server in engine._servers]
         zygote_pid = engine._zygotes[0].pid
         assert all(psutil.Process(pid).ppid() == zygote_pid for pid in server_pids)
+        assert "--one-submission" not in psutil.Process(zygote_pid).cmdline()  # no expect(): the many-fork start
     finally:
         engine.close()
     assert outcomes["t0"].scores == outcomes["t1"].scores and outcomes["t0"].total > 0
@@ -120,3 +121,18 @@ def test_the_engine_starts_one_zygote_for_all_its_threads(built, tmp_path):
     assert set(outcomes["t0"].phases) == {"fork", "sandbox", "cells", "snapshot", "tests", "scoring"}
     assert all(seconds >= 0 for seconds in outcomes["t0"].phases.values())
     assert all(_gone(pid) for pid in [zygote_pid, *server_pids])
+
+
+def test_a_small_batch_starts_the_zygote_as_for_one_submission():
+    """``expect(n)`` up to SMALL_BATCH: the zygote skips what pays off only over many forks
+    (the flag its command line gets, ``--one-submission``); more, or no hint, keeps the
+    many-fork start; an engine made for one submission stays so."""
+    assert ForkEngine.SMALL_BATCH == 24
+    for expected, lean in ((0, True), (2, True), (24, True), (25, False), (1000, False)):
+        engine = ForkEngine()
+        engine.expect(expected)
+        assert engine._one_submission is lean, expected
+    assert ForkEngine()._one_submission is False
+    engine = ForkEngine(one_submission=True)
+    engine.expect(1000)
+    assert engine._one_submission is True

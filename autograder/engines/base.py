@@ -216,6 +216,15 @@ class Engine(ABC):
             ValueError: the engine cannot grade with this zip (the message says why).
         """
 
+    def expect(self, submissions: int) -> None:
+        """Say how many submissions this engine is about to grade, before its first
+        :meth:`warm_up` or :meth:`grade` (a hint for what its start-up should pay for; no-op
+        by default). Grading more or fewer still works.
+
+        Args:
+            submissions: the number of submissions (0 or more).
+        """
+
     def warm_up(self) -> None:
         """Start what the calling grading thread will reuse (no-op by default), so that its
         start-up time is not counted in a submission's ``seconds``."""
