@@ -243,8 +243,12 @@ def _compiled(pid: int, *, signals: bool, jupyter: bool) -> ctypes.Array:
     """:func:`program` for ``pid`` as the kernel takes it (an array of ``struct sock_filter``),
     copied from a template built once per process (and inherited by forked children) with
     the pid's slots filled in: building the list and the ctypes objects anew was about
-    0.5 ms of each fork engine child's set-up (measured 2026-12-01). The same
-    instructions as ``program(pid, ...)``; ``tests/test_confinement.py`` compares them."""
+    0.6 ms of each fork engine child's set-up (measured 2026-12-01). The same
+    instructions as ``program(pid, ...)``; ``tests/test_syscall_filter_template.py``
+    compares them.
+
+    Raises:
+        SeccompUnavailable: an architecture without a filter (from :func:`program`)."""
     template, own, negated = _template(signals, jupyter, platform.machine())
     array = (_Insn * (len(template) // ctypes.sizeof(_Insn))).from_buffer_copy(template)
     for index in own:
@@ -258,7 +262,8 @@ def _compiled(pid: int, *, signals: bool, jupyter: bool) -> ctypes.Array:
 def _template(signals: bool, jupyter: bool, machine: str) -> tuple[bytes, tuple[int, ...], tuple[int, ...]]:
     """The instructions of :func:`program` as bytes, and the indices of the instructions
     whose constant is the pid (``own``) or its negation (``negated``, the process group in
-    ``kill``), found by building the program for two pids and comparing."""
+    ``kill``), found by building the program for two pids and comparing; cached per
+    process (arguments: as :func:`program`'s, ``machine`` from ``platform.machine()``)."""
     first, second = (program(pid, signals=signals, jupyter=jupyter, machine=machine) for pid in (_PID_A, _PID_B))
     own = tuple(i for i, (a, b) in enumerate(zip(first, second)) if a != b and a[3] == _PID_A)
     negated = tuple(i for i, (a, b) in enumerate(zip(first, second)) if a != b and a[3] == -_PID_A & 0xFFFFFFFF)
