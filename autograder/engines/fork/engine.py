@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import secrets
 import select
 import shutil
@@ -238,6 +239,44 @@ class _Server(_Channel):
         self.sock.close()
 
 
+class _Remover:
+    """Removes the children's working folders from a thread of its own, so that a grading
+    thread does not wait for the file system: on this kit's disk (ext4 mounted with
+    ``discard``) removing a folder that held subfolders took about 7 ms of wall-clock time
+    (each ``rmdir`` of ``tests/`` and ``__pycache__/`` 1.5 to 2.7 ms, measured with strace
+    on 2026-12-01) for under 0.4 ms of CPU, and the grading thread's next submission waited
+    for it. A folder is removed after its child and every process it left are gone, as
+    before; :meth:`close` waits until every folder handed over is removed."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def remove(self, folder: str) -> None:
+        """Remove ``folder`` (and everything in it) soon; errors are ignored, as by
+        ``shutil.rmtree(..., ignore_errors=True)``."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="gradkit-remover", daemon=True)
+                self._thread.start()
+            self._queue.put(folder)
+
+    def _run(self) -> None:
+        while (folder := self._queue.get()) is not None:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def close(self) -> None:
+        """Remove every folder handed over so far, then stop the thread (it starts again on
+        the next :meth:`remove`)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            if thread is not None:
+                self._queue.put(None)
+        if thread is not None:
+            thread.join()
+
+
 @dataclass
 class _Supervised:
     """What one child did, as seen from the event pipe."""
@@ -303,6 +342,7 @@ class ForkEngine(Engine):
         self._bundles: dict[tuple[str, int, int], Bundle] = {}
         self._roots = _read_roots()
         self._one_submission = one_submission
+        self._remover = _Remover()  # the children's working folders, removed off the grading threads
 
     SMALL_BATCH = 24
     """:meth:`expect` up to this many submissions starts the zygote as for one submission.
@@ -335,6 +375,7 @@ class ForkEngine(Engine):
             zygote.close()
         for keeper in keepers:
             keeper.set()
+        self._remover.close()
 
     def _zygote(self) -> _Server:
         """The calling thread's job server: forked from the engine's zygote, which is started
@@ -470,7 +511,7 @@ class ForkEngine(Engine):
                         os.close(fd)
                     except OSError:
                         pass
-            shutil.rmtree(workdir, ignore_errors=True)
+            self._remover.remove(workdir)
 
     def _supervise(self, pid: int, events_r: int, tests_w: int, token: str, bundle: Bundle, limits: Limits,
                    cells: list[tuple[int, str]], stop_before: int | None) -> _Supervised:
