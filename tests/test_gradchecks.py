@@ -486,3 +486,36 @@ def test_a_plain_tensor_whose_own_attributes_shadow_its_methods_is_refused():
         assert snap["plain"] is False and snap["values"] is None
         assert "own attributes replace its methods" in snap["describe"]
     assert gradchecks.is_plain(right) and gradchecks.plain_floats(right) == [1.0, 2.0]
+
+
+def test_the_digest_walk_lists_exactly_ast_s_children_and_reads_as_ast_walk_does():
+    """The provenance digest walks each cell's tree by hand (``_child_nodes``, for speed):
+    every node of real code (this repository's Python files, as cells) gets
+    ``ast.iter_child_nodes``'s children in the same order, less only the context and
+    operator leaves, and ``_reads`` agrees with a plain ``ast.walk`` over the same value."""
+    import ast
+    from pathlib import Path
+
+    def walk_reads(node):
+        names = set()
+        for sub in ast.walk(node):
+            if isinstance(sub, ast.Attribute) and sub.attr == "grad":
+                return True, frozenset()
+            if isinstance(sub, ast.Name):
+                names.add(sub.id)
+        return False, frozenset(names)
+
+    leaves = (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)
+    sources = sorted(Path(gc.__file__).resolve().parent.rglob("*.py"))  # the shipped modules
+    assert len(sources) >= 4
+    nodes = reads = 0
+    for path in sources:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        kids: dict = {}
+        for node in ast.walk(tree):
+            assert gc._child_nodes(node, kids) == [c for c in ast.iter_child_nodes(node) if not isinstance(c, leaves)]
+            nodes += 1
+            if isinstance(node, (ast.stmt, ast.Call)):
+                assert gc._reads(node, kids) == walk_reads(node)
+                reads += 1
+    assert nodes > 10_000 and reads > 1_000

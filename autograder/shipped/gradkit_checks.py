@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import collections
 import contextlib
 import functools
 import math
@@ -304,17 +305,48 @@ def _history(namespace: dict) -> list[str] | None:
     return list(history)
 
 
-def _reads(node: ast.AST) -> tuple[bool, frozenset[str]]:
+# node classes that are always leaves and never a name, an attribute or a binding (contexts
+# and operators): left out of _child_nodes, the walks below skip them
+_LEAVES = frozenset(cls for cls in vars(ast).values()
+                    if isinstance(cls, type) and issubclass(cls, (ast.expr_context, ast.operator, ast.boolop, ast.unaryop, ast.cmpop)))
+
+
+def _child_nodes(node: ast.AST, kids: dict) -> list:
+    """``ast.iter_child_nodes(node)`` as a list in the same order, without :data:`_LEAVES`;
+    computed once per node and kept in ``kids`` (by ``id``, with the node, so the id stays
+    its own while the digest runs). One cell's tree is walked four times (bindings,
+    fillings, statements, each value's reads); ``ast.walk``'s generators made that half of
+    a notebook's digest time (2026-12-01), hence this hand-written walk."""
+    entry = kids.get(id(node))
+    if entry is None:
+        found = []
+        for name in node._fields:
+            value = getattr(node, name, None)  # as ast.iter_fields: a missing field is skipped
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, ast.AST) and type(item) not in _LEAVES:
+                        found.append(item)
+            elif isinstance(value, ast.AST) and type(value) not in _LEAVES:
+                found.append(value)
+        entry = kids[id(node)] = (node, found)
+    return entry[1]
+
+
+def _reads(node: ast.AST, kids: dict) -> tuple[bool, frozenset[str]]:
     """What an expression reads, as the provenance needs it: ``(True, frozenset())`` when
     anything in it reads ``.grad`` (``x.grad``, ``model.weight.grad``,
     ``torch.autograd.grad(...)``), else ``(False, every name it reads)``. It uses autograd's
-    result when it reads ``.grad`` or a tainted name (:func:`_uses`)."""
+    result when it reads ``.grad`` or a tainted name (:func:`_uses`). ``kids``: the
+    tree's :func:`_child_nodes` cache."""
     names = set()
-    for sub in ast.walk(node):
+    stack = [node]
+    while stack:  # any order: the answer does not depend on it
+        sub = stack.pop()
         if isinstance(sub, ast.Attribute) and sub.attr == "grad":
             return True, frozenset()
         if isinstance(sub, ast.Name):
             names.add(sub.id)
+        stack += _child_nodes(sub, kids)
     return False, frozenset(names)
 
 
@@ -333,11 +365,21 @@ def _target_names(target: ast.AST) -> list[str]:
     return []
 
 
-def _bindings(tree: ast.AST, *, top_level: bool):
-    """(names, value node or None) for every binding; with ``top_level`` not inside functions."""
+# the node classes _bindings looks at (ast.parse makes nodes of these exact classes); every
+# other node is only walked through
+_BINDERS = frozenset({ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef, ast.Assign, ast.AnnAssign, ast.AugAssign,
+                      ast.For, ast.AsyncFor, ast.comprehension, ast.withitem, ast.NamedExpr, ast.ImportFrom})
+
+
+def _bindings(tree: ast.AST, *, top_level: bool, kids: dict):
+    """(names, value node or None) for every binding; with ``top_level`` not inside
+    functions. ``kids``: the tree's :func:`_child_nodes` cache."""
     stack = [tree]
     while stack:
         node = stack.pop()
+        if type(node) not in _BINDERS:
+            stack.extend(reversed(_child_nodes(node, kids)))
+            continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 yield node, [node.name], node
@@ -358,7 +400,7 @@ def _bindings(tree: ast.AST, *, top_level: bool):
             for alias in node.names:
                 if alias.name in ("grad", "autograd"):
                     yield node, [alias.asname or alias.name], ast.Attribute(value=ast.Name(id="_", ctx=ast.Load()), attr="grad", ctx=ast.Load())
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        stack.extend(reversed(_child_nodes(node, kids)))
 
 
 _FILLING_METHODS = frozenset({"append", "extend", "insert", "update", "setdefault", "add", "appendleft", "extendleft"})
@@ -371,11 +413,20 @@ def _base_name(node: ast.AST) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def _fillings(tree: ast.AST):
+_FILLERS = frozenset({ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Call})  # the node classes _fillings looks at
+
+
+def _fillings(tree: ast.AST, kids: dict):
     """(container name, value node) for every statement that fills a container in place:
     ``grads[k] = v``, ``grads.x = v``, ``grads[k] += v``, ``grads.append(v)`` and the other
-    methods of :data:`_FILLING_METHODS` (a list or dict of gradients filled in a loop)."""
-    for node in ast.walk(tree):
+    methods of :data:`_FILLING_METHODS` (a list or dict of gradients filled in a loop), in
+    ``ast.walk``'s order. ``kids``: the tree's :func:`_child_nodes` cache."""
+    todo = collections.deque([tree])
+    while todo:
+        node = todo.popleft()
+        todo.extend(_child_nodes(node, kids))
+        if type(node) not in _FILLERS:
+            continue
         if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)) and node.value is not None:
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target]):
                 if isinstance(target, (ast.Subscript, ast.Attribute)):
@@ -466,16 +517,25 @@ def _cell_digest(source) -> tuple | None:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return None
-    bindings = tuple((tuple(targets), _reads(value)) for _node, targets, value in _bindings(tree, top_level=False)
+    kids: dict = {}  # _child_nodes of this tree
+    known: dict = {}  # id(value) -> (value, _reads(value)): the statements read the bindings' values again
+
+    def reads_of(value: ast.AST) -> tuple[bool, frozenset[str]]:
+        entry = known.get(id(value))
+        if entry is None:
+            entry = known[id(value)] = (value, _reads(value, kids))
+        return entry[1]
+
+    bindings = tuple((tuple(targets), reads_of(value)) for _node, targets, value in _bindings(tree, top_level=False, kids=kids)
                      if value is not None)
-    fillings = tuple((container, _reads(value)) for container, value in _fillings(tree))
+    fillings = tuple((container, reads_of(value)) for container, value in _fillings(tree, kids))
     statements = []
     for statement in tree.body:
         direct = isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.ImportFrom))
         found = []
-        for node, targets, value in _bindings(statement, top_level=True):
+        for node, targets, value in _bindings(statement, top_level=True, kids=kids):
             reads = (None if value is None or isinstance(value, (ast.FunctionDef, ast.ClassDef))
-                     else _reads(value))
+                     else reads_of(value))
             for target in targets:
                 found.append(((getattr(node, "lineno", 0), getattr(node, "col_offset", 0)), target, reads))
         if found:
