@@ -15,31 +15,21 @@ import pytest
 from autograder.engines import process
 from autograder.engines.fork import zygote
 
+from .fork_each import fork_each
+
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 
 
 def _as_server(work) -> dict:
     """Run ``work()`` in a forked process set up as a job server is; its JSON result."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the forked process
-        code = 0
-        try:
-            os.close(read)
-            os.setsid()
-            process.become_subreaper()
-            os.write(write, json.dumps(work()).encode())
-        except BaseException:  # noqa: BLE001
-            code = 1
-        os._exit(code)
-    os.close(write)
-    data = b""
-    while chunk := os.read(read, 1 << 16):
-        data += chunk
-    os.close(read)
-    _, status = os.waitpid(pid, 0)
+    def as_server(_item: str) -> str:
+        os.setsid()
+        process.become_subreaper()
+        return json.dumps(work())
+
+    [(status, text)] = fork_each(["server"], as_server).values()
     assert os.waitstatus_to_exitcode(status) == 0
-    return json.loads(data)
+    return json.loads(text)
 
 
 def _alive(pid: int) -> bool:
