@@ -115,13 +115,15 @@ class Watch:
         chunk, range_, not_equal, sorted_, set_, bisect_left = self._calls
         index, baseline, memory, owner, words, flags = self._index, self._baseline, self._memory, self._owner, self._words, self._flags
         hits: list[int] = []
-        for start in range_(0, index.size, chunk):
-            part = index[start:start + chunk]
-            gathered, differs = words[:part.size], flags[:part.size]
-            memory.take(part, out=gathered, mode="clip")  # every index is in range; "raise" would buffer
-            not_equal(gathered, baseline[start:start + chunk], out=differs)
-            if differs.any():
-                hits += owner[start:start + chunk][differs].tolist()
+        size = index.size
+        for start in range_(0, size, chunk):
+            stop = start + chunk
+            if stop > size:  # the last, shorter chunk
+                words, flags, stop = words[:size - start], flags[:size - start], size
+            memory.take(index[start:stop], out=words, mode="clip")  # every index is in range; "raise" would buffer
+            not_equal(words, baseline[start:stop], out=flags)
+            if flags.any():
+                hits += owner[start:stop][flags].tolist()
         if not hits:
             return [], []
         moved = sorted_(set_(hits))
