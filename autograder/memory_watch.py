@@ -33,6 +33,7 @@ static screen flags it.
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import sys
 import types
@@ -75,6 +76,18 @@ class Watch:
                                    len(dicts) + numpy.repeat(numpy.arange(len(functions), dtype=numpy.int64), len(_FUNCTION_POINTERS))])
         order = numpy.argsort(index, kind="stable")
         self._index, self._owner, self._dicts = index[order], owner[order], len(dicts)
+        # the buffers changed() gathers into and compares in, one chunk at a time (made here,
+        # in the zygote: a forked child writes only their few pages)
+        size = min(_CHUNK, len(index))
+        self._words, self._flags = numpy.empty(size, dtype=numpy.uint64), numpy.empty(size, dtype=bool)
+        # everything changed() calls, bound here, before any student code runs: changed()
+        # runs after it, and student code may have rebound numpy's or the builtins' names
+        # (a numpy.not_equal that answers "equal", a range() that skips the chunks), which
+        # lie in the very namespaces it watches; the arrays' own methods are a C type's and
+        # cannot be replaced, nor can a ufunc's or a builtin's behaviour
+        if type(numpy.not_equal) is not numpy.ufunc:
+            raise TypeError("numpy.not_equal is not NumPy's ufunc")
+        self._calls = (_CHUNK, range, numpy.not_equal, sorted, set, bisect.bisect_left)
         self.rebase()
 
     def read(self, address: int) -> int:
@@ -88,11 +101,6 @@ class Watch:
     def rebase(self) -> None:
         """Take the watched words as they are now as the baseline of :meth:`changed`."""
         self._baseline = self._memory[self._index]
-        # the buffers changed() gathers into and compares in, one chunk at a time (made here,
-        # in the zygote: a forked child writes only their few pages)
-        size = min(_CHUNK, len(self._index))
-        self._words = self._numpy.empty(size, dtype=self._numpy.uint64)
-        self._flags = self._numpy.empty(size, dtype=bool)
 
     def changed(self) -> tuple[list[int], list[int]]:
         """Indices (into the lists given at construction) of the dicts written and of the
@@ -100,24 +108,27 @@ class Watch:
         was made (or since the last :meth:`rebase`), each in ascending order.
 
         Every watched word is compared, :data:`_CHUNK` at a time, in two small buffers made
-        by :meth:`rebase`: gathering all of them at once wrote about 900 KB of fresh
+        with the watch: gathering all of them at once wrote about 900 KB of fresh
         temporaries, 250 page faults (about 2 ms of CPU) in each forked child's first call
-        (measured 2026-12-01)."""
-        numpy = self._numpy
-        index, baseline, memory, words, flags = self._index, self._baseline, self._memory, self._words, self._flags
-        found = []
-        for start in range(0, len(index), _CHUNK):
-            stop = min(start + _CHUNK, len(index))
-            gathered, differs = words[:stop - start], flags[:stop - start]
-            numpy.take(memory, index[start:stop], out=gathered, mode="clip")  # every index is in range; "raise" would buffer
-            numpy.not_equal(gathered, baseline[start:stop], out=differs)
-            if differs.any():
-                found.append(numpy.flatnonzero(differs) + start)
-        if not found:
+        (measured 2026-12-01). It calls nothing looked up by name at call time: what it
+        calls was bound when the watch was made (see the constructor)."""
+        chunk, range_, not_equal, sorted_, set_, bisect_left = self._calls
+        index, baseline, memory, owner, words, flags = self._index, self._baseline, self._memory, self._owner, self._words, self._flags
+        hits: list[int] = []
+        size = index.size
+        for start in range_(0, size, chunk):
+            stop = start + chunk
+            if stop > size:  # the last, shorter chunk
+                words, flags, stop = words[:size - start], flags[:size - start], size
+            memory.take(index[start:stop], out=words, mode="clip")  # every index is in range; "raise" would buffer
+            not_equal(words, baseline[start:stop], out=flags)
+            if flags.any():
+                hits += owner[start:stop][flags].tolist()
+        if not hits:
             return [], []
-        moved = numpy.unique(self._owner[numpy.concatenate(found)])  # sorted
-        split = int(numpy.searchsorted(moved, self._dicts))
-        return moved[:split].tolist(), (moved[split:] - self._dicts).tolist()
+        moved = sorted_(set_(hits))
+        split = bisect_left(moved, self._dicts)
+        return moved[:split], [function - self._dicts for function in moved[split:]]
 
 
 def watch(dicts: list[dict], functions: list[types.FunctionType]) -> Watch | None:

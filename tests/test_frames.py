@@ -90,10 +90,24 @@ HONEST = [
 ]
 
 
+# library code the notebook picks as a signal handler: accepted, but called without the
+# interrupted frame (a library function or object that keeps its second argument would
+# hand the frame back, and its f_back leads to the tests' runner)
+FRAMELESS = {
+    "logging.addLevelName as signal handler": (
+        "import signal, logging\nsignal.signal(signal.SIGUSR1, logging.addLevelName)\nsignal.raise_signal(signal.SIGUSR1)\n"
+        "r_kept = repr(logging.getLevelName(signal.SIGUSR1))"),
+    "a library object's method as signal handler": (
+        "import signal, collections\nr_kept = collections.UserDict()\nsignal.signal(signal.SIGUSR1, r_kept.setdefault)\n"
+        "signal.raise_signal(signal.SIGUSR1)"),
+}
+
+
 @pytest.fixture(scope="module")
 def runs() -> dict[str, dict]:
     """Every case below run once: "honest" (all of HONEST) and each attack with a cell after it."""
-    return _run_all({"honest": HONEST, **{name: [cell, "r_after = 1"] for name, (cell, _) in ATTACKS.items()}})
+    return _run_all({"honest": HONEST, **{name: [cell, "r_after = 1"] for name, (cell, _) in ATTACKS.items()},
+                     **{name: [cell, "r_after = 1"] for name, cell in FRAMELESS.items()}})
 
 
 def test_honest_code_that_libraries_look_at_frames_for_still_runs(runs):
@@ -152,3 +166,13 @@ def test_the_notebook_is_refused_every_route_to_a_frame(name, runs):
     assert "not allowed while grading" in result["errors"][0]
     assert event in result["events"], result["events"]
     assert result["errors"][1] is None and "r_after" in result["ns"]  # the notebook goes on
+
+
+@pytest.mark.parametrize("name", list(FRAMELESS))
+def test_a_library_signal_handler_the_notebook_picks_is_handed_no_frame(name, runs):
+    result = runs[name]
+    assert result["errors"] == [None, None], result
+    assert result["events"] == [], result["events"]
+    assert "frame" not in result["ns"]["r_kept"], result["ns"]
+    if "UserDict" in FRAMELESS[name]:  # the handler ran, with None for the frame
+        assert result["ns"]["r_kept"] == "{10: None}", result["ns"]

@@ -133,3 +133,45 @@ def test_the_snapshot_reports_the_same_changes_with_and_without_the_watch(monkey
     assert slow.restore() == fast_changes == ["json.dumps was replaced", "json.added_by_student was added",
                                               "the code of textwrap.dedent was replaced"]
     assert json.dumps is original_dumps and textwrap.dedent.__defaults__ is original_dedent
+
+
+def test_the_watch_sees_writes_after_numpys_and_the_builtins_names_were_rebound(monkeypatch):
+    # student code runs before changed() and may rebind the names it would call: NumPy's
+    # functions (a not_equal that answers "equal", a take or flatnonzero that finds nothing)
+    # and the builtins (a range that skips the chunks); the watch calls only what it bound
+    # when it was made
+    import builtins
+
+    import numpy
+
+    watched = [{"kept": 1} for _ in range(5000)]
+    functions = [types.FunctionType(_function.__code__, {}) for _ in range(2000)]
+    watch = memory_watch.watch(watched, functions)
+    assert watch is not None
+    real_range = range
+
+    def equal(a, b, out=None, **kwargs):
+        out[...] = False
+        return out
+
+    def nothing(*args, **kwargs):
+        return numpy.zeros(0, dtype=numpy.int64)
+
+    def no_chunks(*args):
+        return iter(()) if args[2:] == (memory_watch._CHUNK,) else real_range(*args)
+
+    for name, value in (("not_equal", equal), ("take", nothing), ("flatnonzero", nothing), ("unique", nothing),
+                        ("concatenate", nothing), ("searchsorted", lambda *args, **kwargs: 0)):
+        monkeypatch.setattr(numpy, name, value)
+    watched[4321]["kept"] = 2
+    functions[1234].__defaults__ = (5,)
+    saved = {name: getattr(builtins, name) for name in ("range", "min", "len", "sorted", "int")}
+    builtins.range, builtins.min, builtins.len = no_chunks, lambda *args: 0, lambda *args: 0
+    builtins.sorted, builtins.int = lambda *args, **kwargs: [], lambda *args: 0
+    try:
+        seen = watch.changed()
+    finally:
+        for name, value in saved.items():
+            setattr(builtins, name, value)
+    monkeypatch.undo()
+    assert seen == ([4321], [1234])

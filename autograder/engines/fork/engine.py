@@ -254,8 +254,8 @@ class _Remover:
         self._lock = threading.Lock()
 
     def remove(self, folder: str) -> None:
-        """Remove ``folder`` (and everything in it) soon; errors are ignored, as by
-        ``shutil.rmtree(..., ignore_errors=True)``."""
+        """Remove ``folder`` (and everything in it, links not followed) soon; errors are
+        logged, not raised (see :func:`_remove_tree`)."""
         with self._lock:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="gradkit-remover", daemon=True)
@@ -264,7 +264,7 @@ class _Remover:
 
     def _run(self) -> None:
         while (folder := self._queue.get()) is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+            _remove_tree(folder)
 
     def close(self) -> None:
         """Remove every folder handed over so far, then stop the thread (it starts again on
@@ -275,6 +275,32 @@ class _Remover:
                 self._queue.put(None)
         if thread is not None:
             thread.join()
+
+
+def _remove_tree(folder: str) -> None:
+    """Remove ``folder`` and everything in it without following symbolic links; raises
+    nothing (what cannot be removed is logged and left).
+
+    ``shutil.rmtree`` first (it walks by file descriptor and never follows a link), but in
+    Python 3.11 it recurses once per level: the submission owns its working folder, and a
+    tree deeper than the recursion limit (``mkdir`` and ``chdir`` in a loop, a few thousand
+    levels) makes it raise ``RecursionError``, which ended the remover's thread (every
+    later folder then stayed on disk); a tree deeper than the open-file limit is left half
+    removed. What is left then goes to ``rm -rf`` (GNU coreutils walks any depth with
+    ``fts``, without following links), a process only for such a folder."""
+    try:
+        shutil.rmtree(folder, ignore_errors=True)
+    except Exception:  # noqa: BLE001 - RecursionError from a tree deeper than the recursion limit
+        pass
+    if not os.path.lexists(folder):
+        return
+    try:
+        subprocess.run(["rm", "-rf", "--one-file-system", "--", folder], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, check=False)
+    except (OSError, subprocess.SubprocessError) as error:
+        _log.warning("could not remove %s: %s", folder, error)
+    if os.path.lexists(folder):
+        _log.warning("could not remove %s", folder)
 
 
 @dataclass
