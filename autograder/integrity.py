@@ -656,6 +656,10 @@ def _library_handler(handler, control: AuditControl) -> bool:
 
 
 _GRADKIT_HOME = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# the code whose handlers keep the frame: the engines' own (the tests' timeout handler
+# finds its run in it) and this module's wrapper; not the rest of the package, whose
+# shipped check library (autograder/shipped/) is the notebook's to call
+_FRAME_KEEPERS = (os.path.join(_GRADKIT_HOME, "engines") + os.sep, os.path.abspath(__file__))
 
 
 def _without_frame(handler):
@@ -665,13 +669,17 @@ def _without_frame(handler):
     where the notebook reads it back (``logging.addLevelName`` as the handler, then
     ``logging.getLevelName(signum)``; a library object's method, ``UserDict().setdefault``):
     that frame's ``f_back`` leads to the tests' runner. Returned as given: the default and
-    ignore settings and gradkit's own handler functions (the cells' and the tests'
-    timeouts; the tests' finds its run in the frame), which keep nothing."""
+    ignore settings, the engines' own handler functions (the cells' and the tests'
+    timeouts; the tests' finds its run in the frame), which keep nothing, and this
+    wrapper (a handler read back with ``signal.getsignal`` and installed again). The
+    rest of gradkit's package is wrapped too: its shipped check library is the
+    notebook's to call, and a function that keeps an argument would keep the frame."""
     import signal
 
     if handler in (signal.SIG_DFL, signal.SIG_IGN) or handler is None or type(handler) is int:
         return handler
-    if type(handler) is types.FunctionType and handler.__code__.co_filename.startswith(_GRADKIT_HOME):
+    if type(handler) is types.FunctionType and (handler.__code__.co_filename.startswith(_FRAME_KEEPERS[0])
+                                                or handler.__code__.co_filename == _FRAME_KEEPERS[1]):
         return handler
 
     def library_handler(signum, frame):  # noqa: ARG001 - the frame is what is withheld

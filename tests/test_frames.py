@@ -176,3 +176,25 @@ def test_a_library_signal_handler_the_notebook_picks_is_handed_no_frame(name, ru
     assert "frame" not in result["ns"]["r_kept"], result["ns"]
     if "UserDict" in FRAMELESS[name]:  # the handler ran, with None for the frame
         assert result["ns"]["r_kept"] == "{10: None}", result["ns"]
+
+
+def test_only_the_engines_handlers_keep_the_frame():
+    """The pass-through of ``integrity._without_frame`` is the engines' own handlers (the
+    tests' timeout handler needs the frame) and its own wrapper; a function of the rest of
+    gradkit's package, the shipped check library among them, is wrapped like any library's."""
+    import os
+
+    from autograder import integrity
+
+    def made_in(path: str):
+        namespace: dict = {}
+        exec(compile("def handler(signum, frame):\n    return frame\n", path, "exec"), namespace)
+        return namespace["handler"]
+
+    home = os.path.dirname(os.path.abspath(integrity.__file__))
+    engine_handler = made_in(os.path.join(home, "engines", "fork", "zygote.py"))
+    shipped_handler = made_in(os.path.join(home, "shipped", "gradkit_checks.py"))
+    assert integrity._without_frame(engine_handler) is engine_handler
+    wrapped = integrity._without_frame(shipped_handler)
+    assert wrapped is not shipped_handler and wrapped(10, "a frame") is None
+    assert integrity._without_frame(wrapped) is wrapped  # read back and installed again: as it is
