@@ -39,8 +39,10 @@ def libc() -> ctypes.CDLL:
     of the engines' confinement modules: one handle per process, made on first use (a
     forked child inherits its parent's). A new ``CDLL`` and its functions' first lookups
     cost about 0.1 ms each time, and a fork engine child asked for it eight times while
-    it confined itself (measured 2026-12-01). Only ``madvise`` has argument types set on it
-    (:mod:`autograder.engines.fork.hugepages`); every other function is called untyped."""
+    it confined itself (measured 2026-12-01). Argument types are set on the shared handle
+    for ``madvise`` (:mod:`autograder.engines.fork.hugepages`) and for ``mallinfo2`` and
+    ``malloc`` (:mod:`autograder.engines.fork.heap_holes`); every other function is
+    called untyped."""
     return ctypes.CDLL(None, use_errno=True)
 
 
