@@ -39,3 +39,12 @@ def test_the_cgroup_peak_counts_a_childs_spike_and_the_process_goes_home():
 def test_no_cgroup_is_made_where_the_memory_hierarchy_cannot_be_found(monkeypatch):
     monkeypatch.setattr(cgroup_memory, "_memory_cgroup", lambda: None)
     assert cgroup_memory.start() is None
+
+
+def test_the_memory_cgroup_found_is_this_processs_own():
+    found = cgroup_memory._memory_cgroup()
+    if found is None:
+        pytest.skip("no memory cgroup hierarchy is mounted here")
+    folder, version = found
+    assert version in ("v1", "v2")
+    assert str(os.getpid()) in (folder / "cgroup.procs").read_text().split()

@@ -8,6 +8,8 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -75,3 +77,36 @@ def test_links_in_a_folder_are_removed_not_followed(tmp_path):
     assert not folder.exists()
     assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]
     assert (outside / "keep.txt").read_text() == "not the remover's"
+
+
+def test_a_remove_racing_a_close_neither_hangs_the_close_nor_loses_the_folder(tmp_path, monkeypatch):
+    # close() hands its end marker to its own thread: a remove() while that thread is still
+    # busy (a grading thread finishing) starts a new thread, which must not take the marker
+    # (the old thread would then wait for folders forever and close() never return)
+    from autograder.engines.fork import engine
+
+    release, real = threading.Event(), engine._remove_tree
+
+    def slow_first(folder: str) -> None:
+        if folder.endswith("first"):
+            release.wait(30)
+        real(folder)
+
+    monkeypatch.setattr(engine, "_remove_tree", slow_first)
+    remover = _Remover()
+    first, second = tmp_path / "first", tmp_path / "second"
+    for folder in (first, second):
+        (folder / "sub").mkdir(parents=True)
+    remover.remove(str(first))  # its thread now busy with the first folder
+    closing = threading.Thread(target=remover.close)
+    closing.start()
+    deadline = time.monotonic() + 30
+    while remover._running is not None and time.monotonic() < deadline:  # close() has taken the thread
+        time.sleep(0.01)
+    remover.remove(str(second))
+    time.sleep(0.2)  # the new thread at its queue
+    release.set()
+    closing.join(timeout=30)
+    assert not closing.is_alive(), "close() never returned"
+    remover.close()
+    assert not first.exists() and not second.exists()

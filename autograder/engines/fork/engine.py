@@ -249,31 +249,36 @@ class _Remover:
     before; :meth:`close` waits until every folder handed over is removed."""
 
     def __init__(self) -> None:
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        # the running thread and its own queue, swapped out together by close(): a remove()
+        # racing a close() starts a new thread with a new queue, so neither thread can take
+        # the other's folders or its end marker (a join that never returned)
+        self._running: tuple[threading.Thread, queue.SimpleQueue] | None = None
         self._lock = threading.Lock()
 
     def remove(self, folder: str) -> None:
         """Remove ``folder`` (and everything in it, links not followed) soon; errors are
         logged, not raised (see :func:`_remove_tree`)."""
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="gradkit-remover", daemon=True)
-                self._thread.start()
-            self._queue.put(folder)
+            if self._running is None:
+                folders: queue.SimpleQueue = queue.SimpleQueue()
+                thread = threading.Thread(target=self._run, args=(folders,), name="gradkit-remover", daemon=True)
+                thread.start()
+                self._running = (thread, folders)
+            self._running[1].put(folder)
 
-    def _run(self) -> None:
-        while (folder := self._queue.get()) is not None:
+    @staticmethod
+    def _run(folders: queue.SimpleQueue) -> None:
+        while (folder := folders.get()) is not None:
             _remove_tree(folder)
 
     def close(self) -> None:
-        """Remove every folder handed over so far, then stop the thread (it starts again on
+        """Remove every folder handed over so far, then stop the thread (a new one starts on
         the next :meth:`remove`)."""
         with self._lock:
-            thread, self._thread = self._thread, None
-            if thread is not None:
-                self._queue.put(None)
-        if thread is not None:
+            running, self._running = self._running, None
+        if running is not None:
+            thread, folders = running
+            folders.put(None)
             thread.join()
 
 
