@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -17,6 +18,15 @@ from ..limits import Limits
 from .worker import CELL_INDEX_KEY
 
 __all__ = ["OtterEngine"]
+
+_log = logging.getLogger(__name__)
+
+KERNEL_STARTS = 2
+"""Workers started for one attempt when the Jupyter kernel dies or does not answer while it
+starts (:class:`~autograder.engines.otter.worker.KernelStartError`): no cell ran, so a new
+worker grades the same notebook from the start (mature runners retry infrastructure, never
+the student's code: a kernel death in a cell is :class:`~autograder.engines.base.Engine`'s
+retry without that cell)."""
 
 
 class OtterEngine(Engine):
@@ -49,9 +59,26 @@ class OtterEngine(Engine):
 
     @staticmethod
     def _run_worker(nb_path: Path, autograder_zip: Path, limits: Limits, tmp: Path) -> Attempt:
-        """Run one worker and read what it wrote (the worker's payload and progress files:
-        :mod:`autograder.engines.otter.worker`)."""
+        """Run a worker and read what it wrote (the worker's payload and progress files:
+        :mod:`autograder.engines.otter.worker`); a worker whose kernel did not start is
+        followed by a new one, up to :data:`KERNEL_STARTS` in all.
+
+        Returns:
+            Attempt: how the run ended; ``"failed"`` (``grading crashed: the Jupyter kernel
+            did not start, N times: ...``) if no kernel started."""
+        for start in range(1, KERNEL_STARTS + 1):
+            attempt, start_failure = OtterEngine._run_worker_once(nb_path, autograder_zip, limits, tmp)
+            if start_failure is None:
+                return attempt
+            _log.warning("the otter engine's Jupyter kernel did not start (%s), try %d of %d", start_failure, start, KERNEL_STARTS)
+        return Attempt("failed", message=f"grading crashed: the Jupyter kernel did not start, {KERNEL_STARTS} times: {start_failure}")
+
+    @staticmethod
+    def _run_worker_once(nb_path: Path, autograder_zip: Path, limits: Limits, tmp: Path) -> tuple[Attempt | None, str | None]:
+        """Run one worker: (the attempt, None), or (None, why) if its kernel did not start."""
         out, progress = tmp / "outcome.json", tmp / "progress.json"
+        for stale in (out, progress):  # a retry's files are its own
+            stale.unlink(missing_ok=True)
         job = {
             "autograder_zip": str(autograder_zip.resolve()),
             "notebook": str(nb_path),
@@ -79,16 +106,18 @@ class OtterEngine(Engine):
             # every cell ended and no cell was interrupted: the tests hung (a function that
             # ignores the interrupt); otherwise a cell held the kernel
             return Attempt("timed out", cell=state.get("cell", 0), interrupted=state.get("interrupted") or [],
-                           in_tests=bool(state.get("tests") and not state.get("interrupted")))
+                           in_tests=bool(state.get("tests") and not state.get("interrupted"))), None
         if not out.exists():
             tail = stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
-            return Attempt("failed", message=f"grading process died: {tail[0]}")
+            return Attempt("failed", message=f"grading process died: {tail[0]}"), None
         payload = json.loads(out.read_text(encoding="utf-8"))
+        if payload.get("kernel_start_failed"):  # before any cell: nothing of the submission ran
+            return None, payload["kernel_start_failed"]
         if payload.get("died"):  # the kernel died (os._exit, a crash, a signal)
-            return Attempt("died", cell=state.get("cell", 0), in_tests=bool(state.get("tests")))
+            return Attempt("died", cell=state.get("cell", 0), in_tests=bool(state.get("tests"))), None
         if payload.get("failure"):
-            return Attempt("failed", message=payload["failure"], results=payload["results"])
-        return Attempt("graded", scores=payload["scores"], results=payload["results"], notes=payload["notes"])
+            return Attempt("failed", message=payload["failure"], results=payload["results"]), None
+        return Attempt("graded", scores=payload["scores"], results=payload["results"], notes=payload["notes"]), None
 
 
 def _confine() -> None:

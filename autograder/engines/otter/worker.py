@@ -11,7 +11,9 @@ of:
   notes (interrupted cells, capped output);
 * ``{"failure": str, "results": {...}}``: otter could not grade (its catastrophic
   failure, or this process crashed);
-* ``{"died": true}``: the kernel died; the ``progress`` file says in which cell.
+* ``{"died": true}``: the kernel died; the ``progress`` file says in which cell;
+* ``{"kernel_start_failed": str}``: the Jupyter kernel died or did not answer before any
+  cell ran (nothing of the submission ran; the parent starts a new worker once).
 
 The parent (:class:`autograder.engines.otter.OtterEngine`) reads only these two files and
 decides what happens next (:class:`autograder.engines.base.Engine`).
@@ -40,6 +42,15 @@ from ...outcome import interrupted_note, output_capped_note
 
 CELL_INDEX_KEY = "gradkit_cell"
 """Cell metadata key holding the cell's index in the submitted notebook."""
+
+
+class KernelStartError(RuntimeError):
+    """The Jupyter kernel died or did not answer ``kernel_info`` while it started, before
+    any cell of the submission ran (jupyter_client's ``RuntimeError: Kernel died before
+    replying to kernel_info``, or a start timeout). Nothing the student wrote has run, so
+    the grade cannot depend on it: :class:`~autograder.engines.otter.OtterEngine` starts
+    a new worker once (seen once in ~1,300 otter-engine runs of the test suite under load,
+    2026-12-01)."""
 
 
 def limited_preprocessor_class(*, cell_timeout: float, output_bytes: int, progress: Path):
@@ -74,6 +85,20 @@ def limited_preprocessor_class(*, cell_timeout: float, output_bytes: int, progre
             self._last_indexed = -1
             self._final = -1
             self._in_tests = False
+
+        # nbclient's setup_kernel calls these two synchronous wrappers (the async versions
+        # are bound to them at class creation, so overriding those would not be called)
+        def start_new_kernel(self, **kwargs):
+            try:
+                return super().start_new_kernel(**kwargs)
+            except Exception as error:  # noqa: BLE001 - any start failure, before any cell ran
+                raise KernelStartError(f"{type(error).__name__}: {error}") from error
+
+        def start_new_kernel_client(self):
+            try:
+                return super().start_new_kernel_client()  # on failure nbclient has shut the kernel down
+            except Exception as error:  # noqa: BLE001 - as above
+                raise KernelStartError(f"{type(error).__name__}: {error}") from error
 
         def preprocess(self, nb, resources=None, km=None):
             positions = [c.get("metadata", {}).get(CELL_INDEX_KEY) for c in nb.cells]
@@ -138,6 +163,8 @@ def grade(job: dict) -> dict:
         results, results_json = _otter_run(otter_run, Path(job["notebook"]), job["autograder_zip"])
     except DeadKernelError:
         return {"died": True}
+    except KernelStartError as error:
+        return {"kernel_start_failed": str(error)}
     if results.has_catastrophic_failure():
         return {"failure": f"grading failed: {results.catastrophic_error}", "results": results_json}
     notes = json.loads(progress.read_text()).get("events", []) if progress.exists() else []
