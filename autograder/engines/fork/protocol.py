@@ -223,6 +223,9 @@ class ZipTests:
 
     kind: ClassVar[str] = "tests"
     tests: list[tuple[str, str]]
+    # per test file, its code compiled by the grading process (autograder.otter_tests.
+    # compiled_test_file), used by the child instead of compiling the source; may be empty
+    compiled: list[str] = field(default_factory=list)
 
 
 CHILD_MESSAGES = (CellStarted, Note, Ready, Results, Crash)
