@@ -219,7 +219,8 @@ class Crash:
 
 @dataclass(frozen=True)
 class ZipTests:
-    """engine -> child: the autograder zip's test files, ``[path, source]``, in otter's order."""
+    """engine -> child: the autograder zip's test files, ``[path, source]``, in otter's order,
+    and (``compiled``) each one's code as the grading process compiled it."""
 
     kind: ClassVar[str] = "tests"
     tests: list[tuple[str, str]]
