@@ -8,6 +8,7 @@ child), it does not compile at all, and builds the same object."""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import marshal
 import textwrap
@@ -86,7 +87,6 @@ def test_code_compiled_by_the_grading_process_is_used_instead_of_compiling(monke
     compiled = compiled_test_file(SOURCE, "./tests/q1.py")
     magic, _, data = compiled.partition(":")
     assert magic == importlib.util.MAGIC_NUMBER.hex()
-    import base64
     assert marshal.loads(base64.b64decode(data)) == compile(SOURCE, "./tests/q1.py", "exec", dont_inherit=True)
 
     def no_compiling(source, path):
@@ -107,7 +107,7 @@ def test_code_it_cannot_use_is_compiled_from_the_source():
     _, _, data = compiled.partition(":")
     expected = _described(load_test_file(SOURCE, "./tests/q1.py"))
     for unusable in ("", "00000000:" + data, compiled[:-40], compiled.split(":")[0] + ":!!", compiled.split(":")[0] + ":" + "aGVsbG8=",
-                     compiled.split(":")[0] + ":" + __import__("base64").b64encode(marshal.dumps(("not", "code"))).decode()):
+                     compiled.split(":")[0] + ":" + base64.b64encode(marshal.dumps(("not", "code"))).decode()):
         assert _described(load_test_file(SOURCE, "./tests/q1.py", unusable)) == expected
 
 
