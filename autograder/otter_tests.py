@@ -21,6 +21,11 @@ functions, not their bodies. The file comes from the instructor's autograder zip
 
 from __future__ import annotations
 
+import base64
+import binascii
+import importlib.util
+import marshal
+import types
 import zipfile
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
@@ -28,7 +33,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     from otter.test_files.abstract_test import TestFile
 
-__all__ = ["TestFileError", "load_test_file", "read_zip_tests"]
+__all__ = ["TestFileError", "compiled_test_file", "load_test_file", "read_zip_tests"]
 
 OK_FORMAT_VARNAME = "OK_FORMAT"
 """The global of a test file that says which format it is (otter's ``nbmeta_config.OK_FORMAT_VARNAME``)."""
@@ -40,13 +45,63 @@ class TestFileError(ValueError):
     __test__ = False  # not a pytest test class
 
 
-def load_test_file(source: str, path: str) -> "TestFile":
+def compiled_test_file(source: str, path: str) -> str:
+    """The code :func:`load_test_file` compiles from ``source``, as text to hand to another
+    process of the same interpreter: the interpreter's bytecode magic number (hex), a
+    colon, then ``marshal.dumps`` of the code object in base64. Made once per test file in
+    the fork engine's grading process and sent with the tests, so that each child loads
+    the code (about 0.02 ms a file) instead of compiling it (0.6 to 1.3 ms a file, about
+    3 ms a submission, measured 2026-12-01); the same precompiling the engine already does
+    for the support modules' ``.pyc`` files. The grading process is the child's trusted
+    side: the child never sends code the other way.
+
+    Args:
+        source: the file's text.
+        path: its path as otter names it (``./tests/q1.py``).
+
+    Returns:
+        str: ``"<magic hex>:<base64>"``.
+
+    Raises:
+        SyntaxError, ValueError: ``source`` does not compile (:func:`load_test_file` on
+            it reports the same as a :class:`TestFileError`).
+    """
+    code = _compile(source, path)
+    return f"{importlib.util.MAGIC_NUMBER.hex()}:{base64.b64encode(marshal.dumps(code)).decode('ascii')}"
+
+
+def _compile(source: str, path: str):
+    # compiled once, as otter compiles it (its modules import no __future__ features;
+    # dont_inherit keeps this module's ``annotations`` out)
+    return compile(source, path, "exec", dont_inherit=True)
+
+
+def _precompiled(compiled: str | None):
+    """The code object of :func:`compiled_test_file`'s text, or None (no text, another
+    interpreter's bytecode, or text that is not such code: the caller compiles)."""
+    if not compiled:
+        return None
+    magic, _, data = compiled.partition(":")
+    if magic != importlib.util.MAGIC_NUMBER.hex():
+        return None
+    try:
+        code = marshal.loads(base64.b64decode(data, validate=True))
+    except (ValueError, EOFError, TypeError, binascii.Error):
+        return None
+    return code if type(code) is types.CodeType else None
+
+
+def load_test_file(source: str, path: str, compiled: str | None = None) -> "TestFile":
     """Parse one otter test file with otter's own class for its format.
 
     Args:
         source: the file's text.
         path: its path as otter names it (``./tests/q1.py``); kept on the object, used in
             results.json and in messages.
+        compiled: optional, :func:`compiled_test_file` of the same ``source`` and ``path``
+            (made by the same interpreter): its code is used instead of compiling
+            ``source`` again; the object built is the same. Ignored when it does not
+            hold such code (another interpreter's): ``source`` is compiled.
 
     Returns:
         otter.test_files.abstract_test.TestFile: an ``OKTestFile`` when the file sets
@@ -61,9 +116,10 @@ def load_test_file(source: str, path: str) -> "TestFile":
     from otter.test_files.ok_test import OKTestFile
 
     try:
-        # compiled once, as otter compiles it (its modules import no __future__ features;
-        # dont_inherit keeps this module's ``annotations`` out), for both execs below
-        code = compile(source, path, "exec", dont_inherit=True)
+        # compiled once (or handed over compiled), for both execs below
+        code = _precompiled(compiled)
+        if code is None:
+            code = _compile(source, path)
         env: dict = {}
         exec(code, env)  # noqa: S102 - otter's own create_test_file does the same
         if OK_FORMAT_VARNAME not in env:

@@ -2,16 +2,23 @@
 builds exactly the object otter's own ``ExceptionTestFile.from_string`` builds from the
 same text, though it compiles the text only once: the same test cases, points, flags and
 code, the same results and failure messages (with the failing line) when run, and the
-same errors for a file otter cannot read."""
+same errors for a file otter cannot read. Handed the code the grading process compiled
+(:func:`autograder.otter_tests.compiled_test_file`, as the fork engine sends it to each
+child), it does not compile at all, and builds the same object."""
 
 from __future__ import annotations
 
+import base64
+import importlib.util
+import marshal
 import textwrap
+import zipfile
 
 import pytest
 from otter.test_files.exception_test import ExceptionTestFile
 
-from autograder.otter_tests import TestFileError, load_test_file
+from autograder import otter_tests
+from autograder.otter_tests import TestFileError, compiled_test_file, load_test_file
 
 SOURCE = textwrap.dedent('''\
     from otter.test_files import test_case
@@ -74,3 +81,49 @@ def test_a_file_without_the_format_global_or_that_does_not_compile_is_refused():
         load_test_file(SOURCE.replace("OK_FORMAT = False", ""), "./tests/q1.py")
     with pytest.raises(TestFileError, match="SyntaxError"):
         load_test_file(SOURCE + "\ndef (:\n", "./tests/q1.py")
+
+
+def test_code_compiled_by_the_grading_process_is_used_instead_of_compiling(monkeypatch):
+    compiled = compiled_test_file(SOURCE, "./tests/q1.py")
+    magic, _, data = compiled.partition(":")
+    assert magic == importlib.util.MAGIC_NUMBER.hex()
+    assert marshal.loads(base64.b64decode(data)) == compile(SOURCE, "./tests/q1.py", "exec", dont_inherit=True)
+
+    def no_compiling(source, path):
+        raise AssertionError("compiled again")
+
+    monkeypatch.setattr(otter_tests, "_compile", no_compiling)
+    ours = load_test_file(SOURCE, "./tests/q1.py", compiled)  # no compile() at all
+    theirs = ExceptionTestFile.from_string(SOURCE, path="./tests/q1.py")
+    assert _described(ours) == _described(theirs)
+    for env in ({"x": 3}, {"x": 2.0}, {}):
+        assert _run(load_test_file(SOURCE, "./tests/q1.py", compiled), env) == _run(ExceptionTestFile.from_string(SOURCE, path="./tests/q1.py"), env)
+    with pytest.raises(TestFileError, match="compiled again"):  # without it, the source is compiled
+        load_test_file(SOURCE, "./tests/q1.py")
+
+
+def test_code_it_cannot_use_is_compiled_from_the_source():
+    compiled = compiled_test_file(SOURCE, "./tests/q1.py")
+    _, _, data = compiled.partition(":")
+    expected = _described(load_test_file(SOURCE, "./tests/q1.py"))
+    for unusable in ("", "00000000:" + data, compiled[:-40], compiled.split(":")[0] + ":!!", compiled.split(":")[0] + ":" + "aGVsbG8=",
+                     compiled.split(":")[0] + ":" + base64.b64encode(marshal.dumps(("not", "code"))).decode()):
+        assert _described(load_test_file(SOURCE, "./tests/q1.py", unusable)) == expected
+
+
+def test_the_fork_engines_bundle_carries_each_test_files_compiled_code(tmp_path):
+    from autograder.engines.fork import protocol
+    from autograder.engines.fork.bundle import read_bundle
+
+    other = SOURCE.replace('name = "q1"', 'name = "q2"')
+    archive = tmp_path / "autograder.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("tests/q2.py", other)
+        z.writestr("tests/q1.py", SOURCE)
+        z.writestr("otter_config.json", "{}")
+    bundle = read_bundle(archive)
+    assert [path for path, _ in bundle.tests] == ["./tests/q1.py", "./tests/q2.py"]
+    assert bundle.compiled == [compiled_test_file(source, path) for path, source in bundle.tests]
+    message = protocol.ZipTests(bundle.tests, bundle.compiled)
+    assert protocol.decode(protocol.encode(message)[:-1], (protocol.ZipTests,)) == message
+    assert protocol.decode(b'{"kind": "tests", "tests": [["./tests/q1.py", "x = 1"]]}', (protocol.ZipTests,)).compiled == []

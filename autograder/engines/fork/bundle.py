@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...otter_tests import TestFileError, load_test_file, read_zip_tests
+from ...otter_tests import TestFileError, compiled_test_file, load_test_file, read_zip_tests
 
 __all__ = ["Bundle", "read_bundle", "score"]
 
@@ -29,6 +29,7 @@ class Bundle:
     tests: list[tuple[str, str]]  # ("./tests/q1.py", source), sorted as otter sorts its glob
     config: dict
     support: dict[str, bytes]  # files/ of the zip -> contents
+    compiled: list[str] = field(default_factory=list)  # per test file, otter_tests.compiled_test_file (sent to each child)
     _otter_config: Any = field(default=None, init=False, repr=False, compare=False)
 
     def otter_config(self):
@@ -58,12 +59,14 @@ def read_bundle(autograder_zip: Path) -> Bundle:
             elif name == "otter_config.json":
                 config = json.loads(z.read(name))
     support.update(_compiled(support))
+    compiled = []
     for path, source in tests:  # both formats (exception and OK), read by otter's classes
         try:
             load_test_file(source, path)
         except TestFileError as error:
             raise ValueError(f"{autograder_zip}: {error}") from None
-    return Bundle(tests, config, support)
+        compiled.append(compiled_test_file(source, path))  # it compiles: load_test_file did
+    return Bundle(tests, config, support, compiled)
 
 
 def _compiled(support: dict[str, bytes]) -> dict[str, bytes]:

@@ -597,7 +597,7 @@ class ForkEngine(Engine):
                             process.kill(pid)
                             return _Supervised("crash", message="the submission interfered with the grading protocol", runtime=runtime,
                                                phases=phases)
-                        protocol.write(tests_w, protocol.ZipTests(bundle.tests))
+                        protocol.write(tests_w, protocol.ZipTests(bundle.tests, bundle.compiled))
                         os.close(tests_w)
                         tests_w = -1
                     elif isinstance(message, protocol.Results) and ready and result is None:

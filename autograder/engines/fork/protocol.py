@@ -219,10 +219,14 @@ class Crash:
 
 @dataclass(frozen=True)
 class ZipTests:
-    """engine -> child: the autograder zip's test files, ``[path, source]``, in otter's order."""
+    """engine -> child: the autograder zip's test files, ``[path, source]``, in otter's order,
+    and (``compiled``) each one's code as the grading process compiled it."""
 
     kind: ClassVar[str] = "tests"
     tests: list[tuple[str, str]]
+    # per test file, its code compiled by the grading process (autograder.otter_tests.
+    # compiled_test_file), used by the child instead of compiling the source; may be empty
+    compiled: list[str] = field(default_factory=list)
 
 
 CHILD_MESSAGES = (CellStarted, Note, Ready, Results, Crash)

@@ -361,13 +361,15 @@ def _run_child(job, events, tests, shell, snapshot, torch_state, audit_record, a
     if integrity.foreign_threads():
         send(protocol.Crash("a thread started by the submission is still running; tests not run"))
         return
-    _run_tests(tests_message.tests, shell.user_ns, job, send, snapshot, torch_state, audit_record, audit_events)
+    _run_tests(tests_message.tests, shell.user_ns, job, send, snapshot, torch_state, audit_record, audit_events,
+               compiled=tests_message.compiled)
 
 
 _GRACE = 5.0  # seconds past the cell timeout before a test file that ignores the interrupt is given up
 
 
-def _run_tests(tests: list, namespace: dict, job: protocol.Job, send, snapshot, torch_state, audit_record, audit_events: list) -> None:
+def _run_tests(tests: list, namespace: dict, job: protocol.Job, send, snapshot, torch_state, audit_record, audit_events: list,
+               compiled: list[str] = ()) -> None:
     """Run the test files against ``namespace``, each with a time limit; send the results.
 
     The tests call the student's functions, which can loop forever and swallow every
@@ -387,9 +389,13 @@ def _run_tests(tests: list, namespace: dict, job: protocol.Job, send, snapshot, 
     ``sys.stdout``: neither holds the tests, the results or the channel. The handler is a
     module-level function that finds this run in the interrupted frame's callers (frames
     are refused to student code, see :mod:`autograder.integrity`).
+
+    ``compiled`` holds, per test file, the code the grading process compiled from it
+    (:func:`autograder.otter_tests.compiled_test_file`; ``ZipTests.compiled``), loaded
+    instead of compiling the source here; a missing or unusable one is compiled.
     """
     signal.signal(signal.SIGALRM, _on_test_alarm)
-    run = _TestRun(tests, namespace, job, send, snapshot, torch_state, audit_record, audit_events)
+    run = _TestRun(tests, namespace, job, send, snapshot, torch_state, audit_record, audit_events, compiled)
     run.run_from(0)
     run.finish()
 
@@ -412,8 +418,9 @@ class _TestRun:
     """The state of one child's test phase; see :func:`_run_tests`. Reachable only from
     this process's frames."""
 
-    def __init__(self, tests, namespace, job, send, snapshot, torch_state, audit_record, audit_events) -> None:
+    def __init__(self, tests, namespace, job, send, snapshot, torch_state, audit_record, audit_events, compiled=()) -> None:
         self.tests, self.namespace, self.job, self.send = tests, namespace, job, send
+        self.compiled = list(compiled)
         self.snapshot, self.torch_state, self.audit_record, self.audit_events = snapshot, torch_state, audit_record, audit_events
         self.limit = job.cell_timeout
         self.results: dict = {}
@@ -446,12 +453,16 @@ class _TestRun:
         phases = {"tests": max(0.0, spent - self.checking), "snapshot": min(self.checking, spent)}
         self.send(protocol.Results(self.results, list(dict.fromkeys(self.late)), phases))
 
+    def _compiled(self, index: int) -> str | None:
+        """The grading process's compiled code of test file ``index``, if it sent one."""
+        return self.compiled[index] if index < len(self.compiled) else None
+
     def run_from(self, start: int) -> None:
         from ...otter_tests import load_test_file
 
         for index in range(start, len(self.tests)):
             path, source = self.tests[index]
-            test_file = load_test_file(source, path)  # exception or OK format, otter's classes
+            test_file = load_test_file(source, path, self._compiled(index))  # exception or OK format, otter's classes
             self.index, self.stage = index, "soft"
             signal.setitimer(signal.ITIMER_REAL, self.limit)
             self.audit_record(True)  # the tests call the student's functions
@@ -489,7 +500,7 @@ class _TestRun:
         signal.setitimer(signal.ITIMER_REAL, 0)
         self.audit_record(False)
         path, source = self.tests[self.index]
-        count = len(load_test_file(source, path).test_cases)
+        count = len(load_test_file(source, path, self._compiled(self.index)).test_cases)
         self.results[path] = [[False, f"❌ Test case failed\nthe test ran past {self.limit + _GRACE:g} s and was stopped"]] * count
         try:
             self.undo()
