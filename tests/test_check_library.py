@@ -222,6 +222,59 @@ def test_unmodded_switches_off_a_torch_function_mode_and_puts_it_back():
         assert (three + 1).item() == 0.0  # and is back afterwards
 
 
+@covers("gc.unmodded")
+def test_unmodded_switches_off_a_torch_dispatch_mode_and_puts_it_back():
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Zero(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            return torch.zeros_like(result) if isinstance(result, torch.Tensor) and result.is_floating_point() else result
+
+    three = torch.tensor(3.0)
+    with Zero():
+        assert (three + 1).item() == 0.0  # the mode answers
+        with gc.unmodded():
+            assert (three + 1).item() == 4.0
+            assert gc.plain_floats(three * 2) == [6.0]
+        assert (three + 1).item() == 0.0  # and is back afterwards
+    assert (three + 1).item() == 4.0
+
+
+@covers("gc.unmodded")
+def test_unmodded_leaves_the_dispatch_mode_stacks_alone_when_no_mode_is_on(monkeypatch):
+    """With both dispatch mode stacks empty, torch's ``_disable_current_modes`` would pop and
+    push nothing: :func:`unmodded` does not call it then (hundreds of calls per submission),
+    and does when a mode is on."""
+    import torch.utils._python_dispatch as dispatch
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    calls = []
+    original = dispatch._disable_current_modes
+
+    def counted():
+        calls.append(1)
+        return original()
+
+    monkeypatch.setattr(dispatch, "_disable_current_modes", counted)
+    with gc.unmodded():
+        assert (torch.tensor(3.0) + 1).item() == 4.0
+    assert calls == []
+    with TorchDispatchMode():
+        with gc.unmodded():
+            pass
+    assert calls == [1]
+
+
+@covers("gc.is_plain")
+def test_is_plain_accepts_own_attributes_that_shadow_nothing():
+    t = torch.zeros(2)
+    t.label = "mine"  # an attribute of its own, not one of torch.Tensor's names
+    assert gc.is_plain(t) and gc.plain_floats(t) == [0.0, 0.0]
+    vars(t)["add"] = None
+    assert not gc.is_plain(t)
+
+
 # --------------------------------------------------------------------------- describe, snapshot
 
 
