@@ -111,6 +111,7 @@ class StateSnapshot:
         self._retired: list = []  # the path importer caches emptied by restore (see _empty_importer_cache)
         self._modules_watch = None  # a memory_watch.Watch of sys.modules' version tag (add_modules)
         self._modules_dict: dict | None = None  # the sys.modules it watches
+        self._sys_modules_dict = sys.modules  # the interpreter's module dict (the name sys.modules can be rebound)
         for name, module in list(sys.modules.items()):
             if isinstance(module, types.ModuleType) and _protected(name):
                 self._take(name, module)
@@ -257,13 +258,21 @@ class StateSnapshot:
         """
         changes: list[str] = []
         missing = object()
+        if sys.modules is not self._sys_modules_dict and type(sys.modules) is not dict:
+            # a mapping whose lookups code can override (a dict subclass's get): it can hand
+            # whoever reads the name sys.modules (importlib, a library) a stand-in while
+            # showing this comparison the snapshot's modules; the real dict is bound back
+            changes.append(f"sys.modules was rebound to a {type(sys.modules).__name__}")
+            sys.modules = self._sys_modules_dict
         if not self._modules_unwritten():
             for name, module in self.sys_modules.items():
-                if sys.modules.get(name) is not module:
+                if dict.get(sys.modules, name) is not module:  # the dict's own lookup, whatever the type
                     sys.modules[name] = module
                     changes.append(f"sys.modules[{name!r}] was replaced")
             if self._modules_watch is not None and sys.modules is self._modules_dict:
                 self._modules_watch.rebase()  # every snapshotted entry is the snapshot's again
+        if sys.modules is not self._sys_modules_dict:  # a plain dict: its entries compared above, the real one bound back
+            sys.modules = self._sys_modules_dict
         modules, classes, functions = self._to_compare()
         for name, module, namespace in modules:
             current = vars(module)

@@ -266,6 +266,62 @@ def test_unmodded_leaves_the_dispatch_mode_stacks_alone_when_no_mode_is_on(monke
     assert calls == [1]
 
 
+class _LyingModules(dict):
+    """What a notebook can bind to the name ``sys.modules`` (red team atk5, ``b40``): a copy
+    of the module dict whose ``get`` hands out ``stand_ins`` for some names."""
+
+    def __init__(self, real: dict, stand_ins: dict) -> None:
+        super().__init__(real)
+        self.stand_ins = stand_ins
+
+    def get(self, key, default=None):
+        return self.stand_ins.get(key) or dict.get(self, key, default)
+
+
+@covers("gc.unmodded")
+def test_unmodded_switches_off_a_dispatch_mode_while_sys_modules_is_rebound_to_a_liar(monkeypatch):
+    """The stacks are read through functions bound at import, not looked up through the name
+    ``sys.modules``: a dict there whose ``get`` returns stand-ins reading both stacks as empty
+    does not keep a mode on inside :func:`unmodded`."""
+    import sys
+    import types
+
+    import torch._dynamo  # noqa: F401 - imported before the rebinding (the mode's first op imports it)
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Zero(TorchDispatchMode):
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            result = func(*args, **(kwargs or {}))
+            return torch.zeros_like(result) if isinstance(result, torch.Tensor) and result.is_floating_point() else result
+
+    empty = types.SimpleNamespace(_len_torch_dispatch_stack=lambda: 0, _len_torch_dispatch_stack_pre_dispatch=lambda: 0)
+    three = torch.tensor(3.0)
+    with Zero():
+        monkeypatch.setattr(sys, "modules", _LyingModules(sys.modules, {"torch.utils._python_dispatch": empty, "torch._ops": empty}))
+        assert sys.modules.get("torch._ops") is empty
+        with gc.unmodded():
+            assert (three + 1).item() == 4.0
+        assert gc.plain_floats(three) == [3.0]
+        monkeypatch.undo()
+        assert (three + 1).item() == 0.0  # the mode was on throughout
+
+
+@covers("gc.describe")
+def test_a_class_made_at_run_time_is_not_named_through_a_rebound_sys_modules(monkeypatch):
+    """Classes are found again by module and name in the interpreter's module dict, not through
+    whatever the name ``sys.modules`` holds: a lying dict cannot make a class made at run
+    time (whose name could hold a hidden test's points) look like a module's."""
+    import sys
+    import types
+
+    made = type("T1_25", (), {})
+    made.__module__ = "gradkit_no_such_module"
+    monkeypatch.setattr(sys, "modules", _LyingModules(sys.modules, {"gradkit_no_such_module": types.SimpleNamespace(T1_25=made)}))
+    described = gc.describe(made(), values=False)
+    monkeypatch.undo()
+    assert described == "an object of type <class made at run time>"
+
+
 @covers("gc.is_plain")
 def test_is_plain_accepts_own_attributes_that_shadow_nothing():
     t = torch.zeros(2)

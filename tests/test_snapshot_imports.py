@@ -65,6 +65,31 @@ def test_rebinding_sys_modules_is_still_compared():
     assert _in_child(work) == ["sys.modules['json'] was replaced"]
 
 
+def test_sys_modules_rebound_to_a_lying_dict_is_reported_and_put_back():
+    """Red team atk5 (``b40``): a dict subclass bound to the name ``sys.modules`` whose ``get``
+    answers the snapshot's names with the snapshot's modules and other readers with
+    stand-ins. The comparison reads the entries with the dict's own lookup, and the real
+    module dict is bound back and the rebinding reported."""
+    def work(snapshot):
+        real = sys.modules
+
+        class Lying(dict):
+            def get(self, key, default=None):
+                return real.get(key, default)
+
+        lying = Lying(real)
+        lying["json"] = types.ModuleType("json")
+        sys.modules = lying
+        changes = snapshot.restore()
+        out = {"changes": changes, "back": sys.modules is real, "json": sys.modules["json"] is json}
+        sys.modules = real
+        return out
+
+    out = _in_child(work)
+    assert out["changes"] == ["sys.modules was rebound to a Lying"], out
+    assert out["back"] is True and out["json"] is True
+
+
 def test_the_path_importer_cache_is_left_empty_and_a_planted_finder_unused():
     def work(snapshot):
         class Planted:

@@ -120,7 +120,7 @@ def unmodded():
         if not _dispatch_modes_on():  # nothing to switch off: what _disable_current_modes would do (about 15 us)
             yield
             return
-        try:
+        try:  # imported here, as before: through the interpreter's module dict, not the name sys.modules
             from torch.utils._python_dispatch import _disable_current_modes
         except ImportError:  # pragma: no cover - older torch
             _disable_current_modes = contextlib.nullcontext
@@ -133,12 +133,31 @@ def _dispatch_modes_on() -> bool:
     the same functions ``_disable_current_modes`` reads (torch 2.x; True where torch has
     neither, so the caller switches modes off as before). With both stacks empty that
     function pops and pushes nothing, so :func:`unmodded` skips it: the checks call
-    :func:`unmodded` hundreds of times per submission (measured 2026-12-01)."""
-    dispatch, ops = sys.modules.get("torch.utils._python_dispatch"), sys.modules.get("torch._ops")
-    try:
-        return bool(dispatch._len_torch_dispatch_stack() or ops._len_torch_dispatch_stack_pre_dispatch())
-    except AttributeError:  # pragma: no cover - another torch: not imported, or other names
+    :func:`unmodded` hundreds of times per submission (measured 2026-12-01).
+
+    The two functions are bound when this module is imported (before any student code; in
+    the fork engine's job server), never looked up by name when called: read through the
+    name ``sys.modules``, a notebook that rebinds it to a dict whose ``get`` lies handed
+    this function stand-ins that read the stacks as empty while its mode was on (red team
+    atk5, ``b40``); this module's own names are snapshotted and checked after every test file."""
+    if _STACK_LENGTHS is None:  # pragma: no cover - another torch: switch modes off as before
         return True
+    return any(length() for length in _STACK_LENGTHS)
+
+
+def _bound_stack_lengths():
+    """torch's two dispatch mode stack lengths (the Python key's, torch 2.x's pre-dispatch),
+    or None where this torch has other names."""
+    try:
+        from torch._ops import _len_torch_dispatch_stack_pre_dispatch
+        from torch.utils._python_dispatch import _len_torch_dispatch_stack
+    except ImportError:  # pragma: no cover - another torch
+        return None
+    return (_len_torch_dispatch_stack, _len_torch_dispatch_stack_pre_dispatch)
+
+
+_STACK_LENGTHS = _bound_stack_lengths()
+_MODULES = sys.modules  # the interpreter's module dict, bound before any student code: the name can be rebound
 
 
 def is_plain(value: object) -> bool:
@@ -252,7 +271,7 @@ def _type_name(kind: type, values: bool) -> str:
     qualified name): code can make a class at run time whose name holds the points."""
     if values:
         return kind.__name__
-    found = sys.modules.get(kind.__module__)
+    found = _MODULES.get(kind.__module__)
     for part in kind.__qualname__.split("."):
         found = getattr(found, part, None)
     return kind.__name__ if found is kind else "<class made at run time>"
