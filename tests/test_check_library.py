@@ -331,6 +331,28 @@ def test_is_plain_accepts_own_attributes_that_shadow_nothing():
     assert not gc.is_plain(t)
 
 
+@covers("gc.is_plain")
+def test_is_plain_reads_the_own_attributes_of_a_dict_subclass_bound_as_dict():
+    """Red team atk5: a tensor's ``__dict__`` can be rebound to a dict subclass whose
+    ``keys()`` hides its entries, while attribute lookup still finds them (``t.detach``
+    answered by the instance): is_plain reads the dict's own keys."""
+
+    class Hiding(dict):
+        def keys(self):
+            return set()
+
+        def __len__(self):
+            return 0
+
+    t = torch.zeros(2)
+    t.__dict__ = Hiding(detach=lambda: "shadowed")
+    assert t.detach() == "shadowed"  # the instance attribute wins over torch.Tensor.detach
+    assert not gc.is_plain(t)
+    assert gc.describe(t) == "a Tensor whose own attributes replace its methods (detach)"
+    with pytest.raises(TypeError, match="not a plain tensor"):
+        gc.plain_floats(t)
+
+
 # --------------------------------------------------------------------------- describe, snapshot
 
 

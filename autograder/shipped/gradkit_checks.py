@@ -180,7 +180,9 @@ def is_plain(value: object) -> bool:
         return True
     if type(own) is dict and not own:  # almost every tensor: nothing of its own, so nothing shadowed
         return True  # (the intersection below builds a set of torch.Tensor's 751 names: about 45 us a call)
-    return not (own.keys() & _TENSOR_NAMES)
+    # the dict's own keys: a dict subclass bound as __dict__ can override keys() (red team atk5),
+    # while attribute lookup reads the dict's entries directly
+    return not (dict.keys(own) & _TENSOR_NAMES)
 
 
 def plain_floats(value: torch.Tensor) -> list[float]:
@@ -247,7 +249,7 @@ def describe(value: object, *, values: bool = True) -> str:
         if type(value) not in _PLAIN:
             return f"a {_type_name(type(value), values)} (a subclass of torch.Tensor)"
         if not is_plain(value):
-            replaced = f" ({', '.join(sorted(vars(value).keys() & _TENSOR_NAMES))})" if values else ""
+            replaced = f" ({', '.join(sorted(dict.keys(vars(value)) & _TENSOR_NAMES))})" if values else ""
             return f"a {type(value).__name__} whose own attributes replace its methods{replaced}"
         if value.grad_fn is not None:
             custom = isinstance(value.grad_fn, torch.autograd.function.BackwardCFunction)
