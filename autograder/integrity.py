@@ -47,7 +47,8 @@ __all__ = ["PROTECTED", "AuditControl", "Guards", "StateSnapshot", "guard_frame_
 PROTECTED = ("autograder", "signal", "socket", "resource", "torch", "numpy", "otter", CHECKS, "builtins", "inspect", "functools", "types", "traceback", "linecache",
              "re", "json", "copy", "math", "random", "operator", "typing", "collections", "abc", "textwrap", "contextlib",
              "dataclasses", "enum", "warnings", "pickle", "io", "os", "posixpath", "IPython", "nbformat", "traitlets", "scipy",
-             "doctest")  # doctest: otter's OK-format tests run with it
+             "doctest",  # doctest: otter's OK-format tests run with it
+             "marshal", "base64", "binascii")  # the fork engine's child loads the tests' compiled code with them
 """Top-level packages whose modules, classes and functions are snapshotted and restored."""
 
 # attributes libraries legitimately set while running (lazy caches, counters); restored, not reported.

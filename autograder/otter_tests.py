@@ -76,16 +76,27 @@ def _compile(source: str, path: str):
     return compile(source, path, "exec", dont_inherit=True)
 
 
+# bound when this module is imported (in the fork engine's zygote, before any student
+# code; these names are snapshotted with the module): the child calls them on the tests
+# after the student's code ran, and marshal, base64 and binascii are modules a notebook can
+# patch (marshal.loads replaced in a cell made every hidden test pass: red team atk5, b41)
+_LOADS = marshal.loads
+_A2B_BASE64 = binascii.a2b_base64
+_MAGIC_HEX = importlib.util.MAGIC_NUMBER.hex()
+
+
 def _precompiled(compiled: str | None):
     """The code object of :func:`compiled_test_file`'s text, or None (no text, another
     interpreter's bytecode, or text that is not such code: the caller compiles)."""
     if not compiled:
         return None
     magic, _, data = compiled.partition(":")
-    if magic != importlib.util.MAGIC_NUMBER.hex():
+    if magic != _MAGIC_HEX:
         return None
     try:
-        code = marshal.loads(base64.b64decode(data, validate=True))
+        # base64.b64decode(data, validate=True) is this call (Python 3.11), without its
+        # module-level lookup of binascii.a2b_base64 at call time
+        code = _LOADS(_A2B_BASE64(data.encode("ascii"), strict_mode=True))
     except (ValueError, EOFError, TypeError, binascii.Error):
         return None
     return code if type(code) is types.CodeType else None

@@ -111,6 +111,28 @@ def test_code_it_cannot_use_is_compiled_from_the_source():
         assert _described(load_test_file(SOURCE, "./tests/q1.py", unusable)) == expected
 
 
+@pytest.mark.parametrize("patched", ["marshal.loads", "binascii.a2b_base64", "base64.b64decode"])
+def test_a_notebooks_patch_of_the_modules_that_load_the_compiled_code_is_not_used(patched, monkeypatch):
+    """Red team atk5 (``b41``): marshal, base64 and binascii are modules a notebook can patch
+    in the fork engine's child before the tests load; the loader uses the functions bound
+    when it was imported (in the zygote), so a replaced one builds nothing."""
+    import binascii
+
+    compiled = compiled_test_file(SOURCE, "./tests/q1.py")
+    forged = compile(SOURCE.replace("assert", "assert True or"), "./tests/q1.py", "exec", dont_inherit=True)
+    module_name, name = patched.split(".")
+    module = {"marshal": marshal, "binascii": binascii, "base64": base64}[module_name]
+    stand_in = {"marshal.loads": lambda data, *args: forged,
+                "binascii.a2b_base64": lambda data, *args, **kwargs: marshal.dumps(forged),
+                "base64.b64decode": lambda data, *args, **kwargs: marshal.dumps(forged)}[patched]
+    monkeypatch.setattr(module, name, stand_in)
+    loaded = load_test_file(SOURCE, "./tests/q1.py", compiled)
+    monkeypatch.undo()
+    assert _described(loaded) == _described(ExceptionTestFile.from_string(SOURCE, path="./tests/q1.py"))
+    for env in ({"x": 3}, {"x": 2.0}, {}):
+        assert _run(loaded, env) == _run(ExceptionTestFile.from_string(SOURCE, path="./tests/q1.py"), env)
+
+
 def test_the_fork_engines_bundle_carries_each_test_files_compiled_code(tmp_path):
     from autograder.engines.fork import protocol
     from autograder.engines.fork.bundle import read_bundle

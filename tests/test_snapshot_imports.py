@@ -90,6 +90,24 @@ def test_sys_modules_rebound_to_a_lying_dict_is_reported_and_put_back():
     assert out["back"] is True and out["json"] is True
 
 
+def test_a_patch_of_the_modules_that_load_the_tests_compiled_code_is_reported_and_put_back():
+    """Red team atk5 (``b41``): the fork engine's child loads the test files' code with
+    marshal, base64 and binascii, so they are snapshotted with the grader's libraries."""
+    def work(snapshot):
+        import base64
+        import binascii
+        import marshal
+
+        originals = (marshal.loads, base64.b64decode, binascii.a2b_base64)
+        marshal.loads = base64.b64decode = binascii.a2b_base64 = lambda *args, **kwargs: None
+        changes = sorted(snapshot.restore())
+        return {"changes": changes, "back": (marshal.loads, base64.b64decode, binascii.a2b_base64) == originals}
+
+    out = _in_child(work)
+    assert out["changes"] == ["base64.b64decode was replaced", "binascii.a2b_base64 was replaced", "marshal.loads was replaced"], out
+    assert out["back"] is True
+
+
 def test_the_path_importer_cache_is_left_empty_and_a_planted_finder_unused():
     def work(snapshot):
         class Planted:
