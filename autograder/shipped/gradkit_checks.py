@@ -142,7 +142,8 @@ def _dispatch_modes_on() -> bool:
     atk5, ``b40``); this module's own names are snapshotted and checked after every test file."""
     if _STACK_LENGTHS is None:  # pragma: no cover - another torch: switch modes off as before
         return True
-    return any(length() for length in _STACK_LENGTHS)
+    dispatch, pre_dispatch = _STACK_LENGTHS
+    return bool(dispatch() or pre_dispatch())
 
 
 def _bound_stack_lengths():
