@@ -205,34 +205,25 @@ def test_plain_floats_is_row_major_python_floats_of_any_real_dtype():
         gc.plain_floats([1.0])
 
 
-@covers("gc.unmodded")
-def test_unmodded_switches_off_a_torch_function_mode_and_puts_it_back():
+def _zeroing_mode(kind: str):
+    """A torch function mode or a dispatch mode that answers every float result with zeros."""
     from torch.overrides import TorchFunctionMode
-
-    class Zero(TorchFunctionMode):
-        def __torch_function__(self, func, types, args=(), kwargs=None):
-            result = func(*args, **(kwargs or {}))
-            return torch.zeros_like(result) if isinstance(result, torch.Tensor) and result.is_floating_point() else result
-
-    three = torch.tensor(3.0)
-    with Zero():
-        assert (three + 1).item() == 0.0  # the mode answers
-        with gc.unmodded():
-            assert (three + 1).item() == 4.0
-        assert (three + 1).item() == 0.0  # and is back afterwards
-
-
-@covers("gc.unmodded")
-def test_unmodded_switches_off_a_torch_dispatch_mode_and_puts_it_back():
     from torch.utils._python_dispatch import TorchDispatchMode
 
-    class Zero(TorchDispatchMode):
-        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-            result = func(*args, **(kwargs or {}))
-            return torch.zeros_like(result) if isinstance(result, torch.Tensor) and result.is_floating_point() else result
+    def answer(self, func, types, args=(), kwargs=None):
+        result = func(*args, **(kwargs or {}))
+        return torch.zeros_like(result) if isinstance(result, torch.Tensor) and result.is_floating_point() else result
 
+    if kind == "function":
+        return type("Zero", (TorchFunctionMode,), {"__torch_function__": answer})()
+    return type("Zero", (TorchDispatchMode,), {"__torch_dispatch__": answer})()
+
+
+@covers("gc.unmodded")
+@pytest.mark.parametrize("kind", ["function", "dispatch"])
+def test_unmodded_switches_off_a_torch_function_or_dispatch_mode_and_puts_it_back(kind):
     three = torch.tensor(3.0)
-    with Zero():
+    with _zeroing_mode(kind):
         assert (three + 1).item() == 0.0  # the mode answers
         with gc.unmodded():
             assert (three + 1).item() == 4.0
