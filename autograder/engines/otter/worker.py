@@ -49,7 +49,7 @@ class KernelStartError(RuntimeError):
     any cell of the submission ran (jupyter_client's ``RuntimeError: Kernel died before
     replying to kernel_info``, or a start timeout). Nothing the student wrote has run, so
     the grade cannot depend on it: :class:`~autograder.engines.otter.OtterEngine` starts
-    a new worker once (seen once in ~1,300 otter-engine runs of the test suite under load,
+    a new worker once (seen once in about 500 otter-engine runs, ten whole test suites under load,
     2026-12-01)."""
 
 
