@@ -62,10 +62,14 @@ def read_bundle(autograder_zip: Path) -> Bundle:
     compiled = []
     for path, source in tests:  # both formats (exception and OK), read by otter's classes
         try:
-            load_test_file(source, path)
+            code = compiled_test_file(source, path)  # compiled once: the check below loads this code
+        except (SyntaxError, ValueError):
+            code = None  # load_test_file compiles the source again and says what is wrong
+        try:
+            load_test_file(source, path, code)
         except TestFileError as error:
             raise ValueError(f"{autograder_zip}: {error}") from None
-        compiled.append(compiled_test_file(source, path))  # it compiles: load_test_file did
+        compiled.append(code)
     return Bundle(tests, config, support, compiled)
 
 
