@@ -52,6 +52,7 @@ from .outputs import (
     GRADES_CSV, HIDDEN_RESULTS_META, RESULTS_DIR, STUDENTS_CSV, rebuild_outputs, results_file_name, students_table, write_exports,
     zip_hidden_results,
 )
+from .read_ahead import ReadAhead
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ PARENT_PHASES = {
     "plan": "the gradebook asked what to grade (resume, relabelling)",
     "grading": "wall-clock of the grading pool: engine start-up and every submission",
     "engine calls": "the engines' grade() calls summed over the threads (reading, screen, run, scoring)",
+    "read ahead": "submissions read and screened during the engines' start-up, in a thread of their own (not in engine calls)",
     "gradebook": "each graded submission's row written and committed",
     "exports": "every output rebuilt from the gradebook (its parts: exports: ...)",
 }
@@ -114,6 +116,9 @@ class BatchSummary:
         outcome_phases: label graded now -> that submission's phases
             (:attr:`autograder.outcome.GradingOutcome.phases`: the engine's, plus
             ``gradebook``, the time its row took to write).
+        read_ahead: how many of the submissions graded now were read and screened during
+            the engines' start-up (:mod:`instructor.read_ahead`) instead of in their
+            grading thread.
     """
 
     table: pd.DataFrame
@@ -129,6 +134,7 @@ class BatchSummary:
     rows: list[GradebookRow] = field(default_factory=list)
     phases: dict[str, float] = field(default_factory=dict)
     outcome_phases: dict[str, dict[str, float]] = field(default_factory=dict)
+    read_ahead: int = 0
 
     def text(self) -> str:
         """A closing summary for the terminal."""
@@ -192,6 +198,7 @@ def grade_batch(
     show_hidden: bool | None = None,
     progress: bool = True,
     wait: float = 0.0,
+    read_ahead: bool = True,
 ) -> BatchSummary:
     """Grade every submission (resuming from the gradebook) and write the exports.
 
@@ -209,6 +216,9 @@ def grade_batch(
             ``gradkit: hidden_results`` (see :func:`instructor.outputs.feedback_shows_hidden`).
         progress: show a progress bar with ETA on stderr.
         wait: seconds to wait for another command writing ``out_dir`` (see :mod:`instructor.lock`).
+        read_ahead: read and screen submissions in a background thread while the engines
+            start (:mod:`instructor.read_ahead`); False: each in its grading thread only.
+            The outputs are the same either way.
 
     The gradebook keeps one row per submission. A file given under a new label that is a
     submission already stored under another one (same student key or none, same content,
@@ -306,6 +316,9 @@ def grade_batch(
             phases["plan"] -= phases["hash"]  # the loop's own work: hashing is a phase of its own
             lock = threading.Lock()
 
+            workers = min(jobs, max(1, len(todo)))
+            ahead = ReadAhead(grader, autograder_zip, [sub for sub, _ in todo], threads=workers, enabled=read_ahead)
+
             def warm_up() -> None:  # engine start-up, per grading thread, timed apart from submissions
                 start = time.monotonic()
                 try:
@@ -313,20 +326,24 @@ def grade_batch(
                 except Exception as error:  # noqa: BLE001 - grading that thread's submissions reports the failure
                     log.info("engine %s did not start: %s: %s", engine, type(error).__name__, error)
                     return
+                finally:
+                    ahead.warm_up_ended()
                 with lock:
                     startup.append(time.monotonic() - start)
                 log.info("engine %s started in %.1f s (not counted in any submission's time)", engine, startup[-1])
 
-            log.info("grading %d submission(s), %d at once; %d taken from the gradebook", len(todo), min(jobs, max(1, len(todo))),
-                     len(reused))
+            log.info("grading %d submission(s), %d at once; %d taken from the gradebook", len(todo), workers, len(reused))
             grader.expect(len(todo))
+
             def timed_grade(sub: Submission) -> GradingOutcome:
+                prepared = ahead.take(sub)  # read during the start-up, or None: read now
                 with _timed(phases, "engine calls", lock):
-                    return grader.grade(sub, autograder_zip, limits=limits)
+                    return grader.grade(sub, autograder_zip, limits=limits, prepared=prepared)
 
             with _timed(phases, "grading"):
                 try:
-                    with ThreadPoolExecutor(max_workers=min(jobs, max(1, len(todo))), initializer=warm_up) as pool:
+                    ahead.start()
+                    with ThreadPoolExecutor(max_workers=workers, initializer=warm_up) as pool:
                         futures = {pool.submit(timed_grade, sub): (sub, h) for sub, h in todo}
                         bar = tqdm(total=len(todo), desc="grading", unit="submission", disable=not progress or not todo,
                                    mininterval=0.5 if sys.stderr.isatty() else 10.0)
@@ -348,8 +365,10 @@ def grade_batch(
                             bar.update()
                         bar.close()
                 finally:
+                    ahead.close()
                     grader.close()
                     _reap_descendants(before)
+            phases["read ahead"] = ahead.seconds
             if todo:
                 book.set_meta("engine_startup", {"engine": engine, "seconds": [round(s, 3) for s in startup]})
         log.info("%s: writing every output from the gradebook", out_dir)
@@ -361,7 +380,7 @@ def grade_batch(
     return BatchSummary(table=rebuilt.table, graded=graded, reused=reused, out_dir=out_dir, skipped=skipped,
                         given=[s.label for s in found], reasons={k: v for k, v in reasons.items() if k in graded},
                         matched=matched, notes=input_summary(found) + rebuilt.notes, startup_seconds=startup, rows=rebuilt.rows,
-                        phases=phases, outcome_phases=outcome_phases)
+                        phases=phases, outcome_phases=outcome_phases, read_ahead=ahead.prepared)
 
 
 def _hash(sub: Submission) -> str:

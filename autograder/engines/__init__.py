@@ -21,12 +21,12 @@ the class with :func:`register_engine` (the README's "Adding an engine").
 
 from __future__ import annotations
 
-from .base import Attempt, Engine
+from .base import Attempt, Engine, PreparedSubmission
 from .fork import ForkEngine
 from .limits import Limits
 from .otter import OtterEngine
 
-__all__ = ["DEFAULT_ENGINE", "FALLBACK_ENGINE", "Attempt", "Engine", "ForkEngine", "Limits", "OtterEngine",
+__all__ = ["DEFAULT_ENGINE", "FALLBACK_ENGINE", "Attempt", "Engine", "ForkEngine", "Limits", "OtterEngine", "PreparedSubmission",
            "available_engines", "engine_here", "get_engine", "register_engine", "unregister_engine"]
 
 _REGISTRY: dict[str, type[Engine]] = {}

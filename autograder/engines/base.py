@@ -1,7 +1,8 @@
 """The engine base class: one lifecycle for every engine, one abstract step per engine.
 
 Modelled on papermill's ``Engine.wrap_and_execute_notebook``/``execute_managed_notebook``:
-:meth:`Engine.grade` reads and screens the submission, :meth:`Engine.grade_notebook`
+:meth:`Engine.grade` reads and screens the submission (:meth:`Engine.read_and_screen`,
+a step of its own that a caller may take earlier and hand over), :meth:`Engine.grade_notebook`
 runs the lifecycle (limits, the cell timeout, the kernel-death and timeout retry, the
 status text) and an engine implements only :meth:`Engine.execute`: run the notebook's
 cells and the autograder's tests once, and say how that went (an :class:`Attempt`).
@@ -9,7 +10,7 @@ cells and the autograder's tests once, and say how that went (an :class:`Attempt
 
 from __future__ import annotations
 
-import functools
+import copy
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -18,17 +19,14 @@ from typing import Any, ClassVar, Literal
 
 import nbformat
 
-from ..install_lines import strip_notebook_install_lines
 from ..non_code_answers import explain_non_code_answers
 from ..findings import Finding
 from ..outcome import COMPLETED, KERNEL_DIED, RAN, TIMED_OUT, GradingOutcome, kernel_died_status, timed_out_status
-from ..screen import screen_notebook
-from ..shipped_files import drop_shipped_file_reads, shipped_files
-from ..shipped.gradkit_submission import restore_assignment_name, zip_assignment_name
-from ..submissions import Submission, SubmissionError, read_submission
+from ..submissions import Submission
 from .limits import Limits
+from .prepared import PreparedSubmission, prepare_submission
 
-__all__ = ["Attempt", "Engine", "runtime_findings"]
+__all__ = ["Attempt", "Engine", "PreparedSubmission", "runtime_findings"]
 
 
 @dataclass
@@ -91,19 +89,46 @@ class Engine(ABC):
         """Why this engine cannot run on this system, or None when it can (the default)."""
         return None
 
-    def grade(self, submission: Submission, autograder_zip: Path, *, limits: Limits) -> GradingOutcome:
+    def read_and_screen(self, submission: Submission, autograder_zip: Path) -> PreparedSubmission | GradingOutcome:
+        """The first step of :meth:`grade` on its own: read and screen ``submission``
+        (:func:`autograder.engines.prepared.prepare_submission`), so that it can be done
+        ahead of grading (``gradkit grade`` does it while the engines start) and handed to
+        :meth:`grade` as ``prepared``. Never raises for a bad submission.
+
+        Args:
+            submission: the file to grade.
+            autograder_zip: the autograder zip it will be graded against.
+
+        Returns:
+            PreparedSubmission | GradingOutcome: the notebook as the engine will run it, its
+            notes, cells as submitted and screen findings; or the failure outcome
+            :meth:`grade` returns for a file that is not a gradable notebook.
+        """
+        return prepare_submission(submission, autograder_zip)
+
+    def grade(self, submission: Submission, autograder_zip: Path, *, limits: Limits,
+              prepared: PreparedSubmission | GradingOutcome | None = None) -> GradingOutcome:
         """Grade ``submission``; never raises for a bad submission.
 
         Args:
             submission: the file to grade.
             autograder_zip: the Otter autograder zip built by ``gradkit build``.
             limits: time, memory and output limits.
+            prepared: what :meth:`read_and_screen` returned for this submission and zip,
+                when it was read earlier; ``None`` (the default): read it now. It is not
+                changed (a failure outcome is returned as a copy), so the same value graded
+                twice gives the same outcome.
 
         Returns:
             GradingOutcome: scores, status and results.json as the tests gave them, with
             the static screen's findings (:mod:`autograder.screen`) added to those the
             engine made; a failure outcome (all questions 0) when the file is not a
-            gradable notebook or grading failed.
+            gradable notebook or grading failed. The same fields whether ``prepared`` was
+            given or not; ``seconds`` is the reading's wall-clock time plus this call's,
+            wherever the reading happened (so it excludes any wait between the two).
+
+        Raises:
+            ValueError: ``prepared`` was made for another submission or autograder zip.
 
         Before an engine sees it, the notebook is read as Jupyter reads it (schema slips
         repaired and noted in the status, :mod:`autograder.notebook_reader`), a missing
@@ -111,26 +136,24 @@ class Engine(ABC):
         package-install lines are replaced by ``pass`` (:mod:`autograder.install_lines`);
         afterwards, answers held by raw or markdown cells are pointed out in the test
         output and status (:mod:`autograder.non_code_answers`). Every engine therefore
-        sees the same notebook.
+        sees the same notebook (:mod:`autograder.engines.prepared`).
         """
         start = time.monotonic()
-        try:
-            read = read_submission(submission)
-        except SubmissionError as error:
-            return GradingOutcome.failure(submission.label, str(error), time.monotonic() - start)
-        notebook = read.notebook
-        assignment_name, shipped = _zip_facts(Path(autograder_zip))
-        notes = [read.status_note(), restore_assignment_name(notebook, assignment_name)]
-        submitted = [(cell.cell_type, cell.source) for cell in notebook.cells]  # for the feedback
-        strip_notebook_install_lines(notebook)  # not run at grading, no finding (Colab's %pip cell)
-        findings = screen_notebook(notebook)  # before anything runs
-        findings = drop_shipped_file_reads(findings, shipped)  # the assignment's data files
-        outcome = self.grade_notebook(notebook, submission.label, Path(autograder_zip), limits=limits)
-        outcome.findings = findings + outcome.findings
-        for note in filter(None, notes):
+        if prepared is None:
+            prepared, earlier = self.read_and_screen(submission, autograder_zip), 0.0  # timed from start
+        else:
+            _check_prepared(prepared, submission, Path(autograder_zip))
+            if isinstance(prepared, GradingOutcome):
+                return copy.deepcopy(prepared)  # the caller's value stays as it was
+            earlier = prepared.seconds
+        if isinstance(prepared, GradingOutcome):
+            return prepared
+        outcome = self.grade_notebook(prepared.notebook, submission.label, Path(autograder_zip), limits=limits)
+        outcome.findings = list(prepared.findings) + outcome.findings
+        for note in prepared.notes:
             outcome.status = f"{outcome.status}; {note}"
-        explain_non_code_answers(submitted, outcome)
-        outcome.seconds = time.monotonic() - start
+        explain_non_code_answers(list(prepared.submitted), outcome)
+        outcome.seconds = earlier + time.monotonic() - start
         return outcome
 
     def grade_notebook(self, notebook: nbformat.NotebookNode, label: str, autograder_zip: Path, *, limits: Limits) -> GradingOutcome:
@@ -239,22 +262,12 @@ def _failure(label: str, reason: str, findings: list[str]) -> GradingOutcome:
     return outcome
 
 
-def _zip_facts(autograder_zip: Path) -> tuple[str | None, frozenset[str]]:
-    """What :meth:`Engine.grade` takes from the autograder zip for every submission: its
-    assignment name (:func:`~autograder.shipped.gradkit_submission.zip_assignment_name`) and the
-    data files students were handed (:func:`~autograder.shipped_files.shipped_files`).
-
-    Read once per zip, not per submission: cached by resolved path, modification time and
-    size, so a rebuilt zip is read again. ``(None, frozenset())`` for a zip that cannot be
-    read (the engines report that themselves).
-    """
-    try:
-        stat = autograder_zip.stat()
-    except OSError:
-        return None, frozenset()
-    return _read_zip_facts(str(autograder_zip.resolve()), stat.st_mtime_ns, stat.st_size)
-
-
-@functools.lru_cache(maxsize=8)
-def _read_zip_facts(path: str, mtime_ns: int, size: int) -> tuple[str | None, frozenset[str]]:
-    return zip_assignment_name(Path(path)), frozenset(shipped_files(Path(path)))
+def _check_prepared(prepared: PreparedSubmission | GradingOutcome, submission: Submission, autograder_zip: Path) -> None:
+    """Raise ``ValueError`` unless ``prepared`` was made for ``submission`` (and, for a
+    :class:`PreparedSubmission`, for ``autograder_zip``)."""
+    if isinstance(prepared, GradingOutcome):
+        if prepared.label != submission.label:
+            raise ValueError(f"{submission.label}: the prepared outcome is for {prepared.label}")
+    elif prepared.submission != submission or prepared.autograder_zip != autograder_zip:
+        raise ValueError(f"{submission.label}: prepared for {prepared.submission.label} with {prepared.autograder_zip}, "
+                         f"not with {autograder_zip}")

@@ -458,7 +458,7 @@ class ForkEngine(Engine):
         self._bundle(Path(autograder_zip))
 
     def _bundle(self, autograder_zip: Path) -> Bundle:
-        # read once per zip; keyed like base._zip_facts (a rebuilt zip is read again)
+        # read once per zip; keyed like prepared._zip_facts (a rebuilt zip is read again)
         resolved, stat = autograder_zip.resolve(), autograder_zip.stat()
         key = (str(resolved), stat.st_mtime_ns, stat.st_size)
         with self._lock:
