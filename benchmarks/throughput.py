@@ -38,9 +38,12 @@ What it measures, and how:
    (``GradingOutcome.phases``: fork, sandbox, cells, snapshot, tests, scoring; "not
    measured" for those the engine does not fill) plus ``gradebook`` (its row written), as
    sums and medians; the parent's own phases (``BatchSummary.phases``: prepare, discover,
-   hash, plan, grading, engine calls, gradebook, exports and its parts); and, measured
-   apart after the run on the same files in this process, reading and screening (what
-   ``Engine.grade`` does in the grading threads before the engine runs anything).
+   hash, plan, grading, engine calls, read ahead, gradebook, exports and its parts); how
+   many submissions were read and screened during the zygote's start-up
+   (``BatchSummary.read_ahead``, ``instructor/read_ahead.py``); and, measured apart after
+   the run on the same files in this process, reading and screening (what
+   ``Engine.grade`` does before the engine runs anything, in the grading threads for the
+   submissions not read ahead).
 
 5. Reference check on a stratified sample (two variants of each of right, wrong and
    flagged, every crashing and timing-out variant; ``--per-kind``): graded again (a) by the
@@ -292,6 +295,8 @@ def _run(args, root: Path, info: dict[str, str]) -> int:
     print(f"\ngrade_batch(jobs={args.jobs}, engine='fork'): {graded} submissions in {wall:.1f} s wall "
           f"({graded / wall:.1f} per second), target < {TARGET_SECONDS:g} s: {'met' if wall < TARGET_SECONDS else 'NOT met'}")
     print(f"  zygote start-up per job: {', '.join(f'{s:.1f} s' for s in summary.startup_seconds)} (inside the wall time)")
+    print(f"  read and screened during the start-up: {summary.read_ahead} of {graded} submissions "
+          f"({summary.phases.get('read ahead', 0.0):.2f} s in a thread of this process; the others in their grading thread)")
     peak = max(memory.peak_bytes, cgroup_peak or 0)  # the two count different pages: the target holds for both
     per = 1000 / max(1, graded)
     print(f"  CPU (getrusage): this grading process {cpu[0]:.1f} s user + {cpu[1]:.1f} s system ({per * (cpu[0] + cpu[1]):.1f} ms "
@@ -320,8 +325,8 @@ def _run(args, root: Path, info: dict[str, str]) -> int:
     engine_calls = summary.phases.get("engine calls", 0.0)
     if sums.keys() - {"gradebook"}:
         inside = sum(v for k, v in sums.items() if k != "gradebook")
-        print(f"  {'other':10s} sum {engine_calls - inside:8.2f} s   (engine calls minus the phases above: reading, screen, "
-              "retries, waiting)")
+        print(f"  {'other':10s} sum {engine_calls - inside:8.2f} s   (engine calls minus the phases above: reading and screen "
+              "of those not read ahead, retries, waiting)")
     print("\nthis process's phases (BatchSummary.phases)")
     for phase, seconds in summary.phases.items():
         what = PARENT_PHASES.get(phase, "")
@@ -329,7 +334,7 @@ def _run(args, root: Path, info: dict[str, str]) -> int:
         print(f"  {phase:22s} {seconds:8.2f} s  {per}  {what}")
     screen_times = read_and_screen([s.path for s in generated.submissions])
     print(f"  {'read + screen (apart)':22s} {sum(screen_times):8.2f} s  {1000 * statistics.median(screen_times):7.2f} ms median  "
-          "measured after the run in this process (the grading threads do it inside engine calls)")
+          "measured after the run in this process (during the run: the read-ahead thread, the grading threads for the rest)")
 
     failed = False
     ref_lines = []
@@ -371,6 +376,7 @@ def _run(args, root: Path, info: dict[str, str]) -> int:
     print(f"| `grade_batch(jobs={args.jobs}, engine=\"fork\")` wall, zygote start included | {wall:.1f} s "
           f"({graded / wall:.1f} submissions/s; target < 60 s) |")
     print(f"| zygote start-up per job | {', '.join(f'{s:.1f} s' for s in summary.startup_seconds)} |")
+    print(f"| read and screened during the start-up | {summary.read_ahead} of {graded} ({summary.phases.get('read ahead', 0.0):.2f} s) |")
     print(f"| CPU, user + system: grading process; zygote, servers and children | {cpu[0]:.1f} + {cpu[1]:.1f} s; "
           f"{cpu[2]:.1f} + {cpu[3]:.1f} s |")
     if cgroup_peak is not None:
