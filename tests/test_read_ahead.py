@@ -4,8 +4,9 @@ handed to ``Engine.grade(prepared=...)`` grades exactly as ``grade`` alone, and
 writes the same outputs as grading without it, also when reading ahead raises.
 
 Everything is real: the built assignment, the fork engine's zygote, nbformat's reading.
-The only thing replaced is gradkit's own ``read_and_screen`` in one test, wrapped to raise
-for chosen submissions (the real one runs for every other)."""
+Only gradkit's own ``ForkEngine.read_and_screen`` is wrapped, never replaced: to raise for
+chosen submissions (the real one reads every other), or to let another thread act while
+a submission is read (the real reading still returns its value)."""
 
 from __future__ import annotations
 
@@ -210,7 +211,7 @@ def test_read_ahead_hands_each_reading_out_once(zip_path, tmp_path):
     ahead.close()
 
     stopped = ReadAhead(engine, zip_path, subs, threads=1)
-    stopped.warm_up_ended()  # the start-up is over before the thread reads anything
+    stopped.warm_up_ended()  # every start-up is over before the thread starts: nothing is read
     stopped.start()
     stopped.close()
     assert [stopped.take(s) for s in subs] == [None, None, None] and stopped.prepared == 0
@@ -218,3 +219,46 @@ def test_read_ahead_hands_each_reading_out_once(zip_path, tmp_path):
     off.start()
     off.close()
     assert off.take(subs[1]) is None
+
+
+class _WhileRead(ForkEngine):
+    """The real reading, with ``hooks[label]()`` called after reading that submission (what
+    other threads do meanwhile)."""
+
+    hooks: dict
+
+    def read_and_screen(self, submission, autograder_zip):
+        value = super().read_and_screen(submission, autograder_zip)
+        self.hooks.get(submission.label, lambda: None)()
+        return value
+
+
+def _notebooks(folder: Path, names: tuple[str, ...]) -> list[Submission]:
+    subs = []
+    for name in names:
+        (folder / name).write_text(nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])))
+        subs.append(Submission(folder / name, name))
+    return subs
+
+
+def test_a_reading_finished_after_its_submission_was_taken_is_dropped(zip_path, tmp_path):
+    subs = _notebooks(tmp_path, ("a.ipynb", "b.ipynb"))
+    engine = _WhileRead()
+    ahead = ReadAhead(engine, zip_path, subs, threads=1)
+    engine.hooks = {"a.ipynb": lambda: ahead.take(subs[0])}  # its grading thread takes it (and reads it) meanwhile
+    ahead.start()
+    ahead._thread.join()
+    assert ahead.take(subs[0]) is None and isinstance(ahead.take(subs[1]), PreparedSubmission)
+    assert ahead.prepared == 1 and ahead._ready == {}
+    ahead.close()
+
+
+def test_the_reading_stops_when_every_start_up_has_ended(zip_path, tmp_path):
+    subs = _notebooks(tmp_path, ("a.ipynb", "b.ipynb", "c.ipynb", "d.ipynb"))
+    engine = _WhileRead()
+    ahead = ReadAhead(engine, zip_path, subs, threads=2)
+    engine.hooks = {"a.ipynb": ahead.warm_up_ended, "b.ipynb": ahead.warm_up_ended}  # the two start-ups end meanwhile
+    ahead.start()
+    ahead._thread.join()
+    assert [type(ahead.take(s)) for s in subs] == [PreparedSubmission, PreparedSubmission, type(None), type(None)]
+    ahead.close()
