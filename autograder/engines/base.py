@@ -148,6 +148,8 @@ class Engine(ABC):
             earlier = prepared.seconds
         if isinstance(prepared, GradingOutcome):
             return prepared
+        # prepared.notebook is not copied: nothing else holds it (engines/prepared.py) and no engine changes it
+        # (execute's contract); a deep copy would cost about 0.6 ms of the 3 to 7 ms reading ahead saves
         outcome = self.grade_notebook(prepared.notebook, submission.label, Path(autograder_zip), limits=limits)
         outcome.findings = list(prepared.findings) + outcome.findings
         for note in prepared.notes:
