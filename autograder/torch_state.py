@@ -35,6 +35,7 @@ back silently; everything else is a finding, so the submission needs review.
 
 from __future__ import annotations
 
+import copy
 import re
 import sys
 import types
@@ -246,7 +247,10 @@ class TorchState:
                 now = module.get_config_copy()
                 changed = [key for key in baseline if _differs(now.get(key, _MISSING), baseline[key])]
                 if changed:
-                    module.load_config(baseline)
+                    # a copy: load_config binds the values it is given, so the baseline's own
+                    # lists and sets would become the live ones, and a later change made in
+                    # place would change the baseline with them and never be found
+                    module.load_config(copy.deepcopy(baseline))
                 changed = [key for key in changed if not _QUIET.search(key)]
             except Exception:  # noqa: BLE001 - a configuration that cannot be read back is a change
                 changed = ["?"]

@@ -147,3 +147,15 @@ def test_a_setting_that_claims_to_be_unchanged_is_still_put_back(state):
     torch.set_printoptions(precision=Liar(9))
     state.check()
     assert type(torch._tensor_str.PRINT_OPTS.precision) is int and torch._tensor_str.PRINT_OPTS.precision == 4
+
+
+def test_a_configuration_changed_in_place_twice_is_found_twice(state):
+    # the restore puts back a copy of the baseline, not the baseline's own set: a second
+    # change made in place (in a later cell or a function a later test file calls) is found
+    import torch._dynamo.config as dynamo_config
+
+    expected = "changed the settings of torch._dynamo.config (traceable_tensor_subclasses)"
+    for _ in range(2):
+        dynamo_config.traceable_tensor_subclasses.add(torch.Tensor)
+        assert expected in state.check()
+        assert dynamo_config.traceable_tensor_subclasses == set()
