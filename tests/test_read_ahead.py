@@ -262,3 +262,53 @@ def test_the_reading_stops_when_every_start_up_has_ended(zip_path, tmp_path):
     ahead._thread.join()
     assert [type(ahead.take(s)) for s in subs] == [PreparedSubmission, PreparedSubmission, type(None), type(None)]
     ahead.close()
+
+
+def _at_depth(frames: int, call):
+    """``call()`` run ``frames`` Python frames deeper than a fresh thread's start: what it
+    returned, or the type and text of what it raised."""
+    result = {}
+
+    def nested(k: int):
+        if k:
+            return nested(k - 1)
+        try:
+            result["value"] = call()
+        except BaseException as error:  # noqa: BLE001 - compared, not handled
+            result["value"] = ("raised", type(error).__name__, str(error))
+
+    thread = threading.Thread(target=nested, args=(frames,))
+    thread.start()
+    thread.join()
+    return result["value"]
+
+
+def _summary(value):
+    if isinstance(value, PreparedSubmission):
+        return ("prepared", value.notes, value.findings)
+    if isinstance(value, GradingOutcome):
+        return ("failure", value.status)
+    return value
+
+
+def test_the_reading_does_not_depend_on_how_deep_the_caller_is(zip_path, tmp_path):
+    # the read-ahead thread reads with fewer frames on its stack than a grading thread (and
+    # `gradkit grade` without it, or another caller, with yet another number): a notebook
+    # nested near Python's recursion limit (JSON in its metadata, an expression in a cell)
+    # was read, refused or failed with a RecursionError depending on which thread read it,
+    # so a class graded with and without reading ahead could differ (red team atk6)
+    subs = []
+    for depth in range(940, 1000, 4):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+        nb.metadata["deep"] = "DEEP"  # written as text: json.dumps itself recurses
+        text = json.dumps(nb).replace('"DEEP"', "[" * depth + "]" * depth)
+        (tmp_path / f"json{depth}.ipynb").write_text(text, encoding="utf-8")
+        subs.append(Submission(tmp_path / f"json{depth}.ipynb", f"json{depth}.ipynb"))
+    for depth in range(280, 520, 16):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = " + "-" * depth + "1\n")])
+        (tmp_path / f"code{depth}.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
+        subs.append(Submission(tmp_path / f"code{depth}.ipynb", f"code{depth}.ipynb"))
+    engine = ForkEngine()
+    for sub in subs:
+        seen = {frames: _summary(_at_depth(frames, lambda: engine.read_and_screen(sub, zip_path))) for frames in (0, 15, 60)}
+        assert seen[0] == seen[15] == seen[60], sub.label

@@ -14,6 +14,7 @@ assignment's own data files (:mod:`autograder.shipped_files`).
 from __future__ import annotations
 
 import functools
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,41 @@ def prepare_submission(submission: Submission, autograder_zip: Path) -> Prepared
             ``grade`` lets it through, and the batch reports it for that submission).
     """
     start = time.monotonic()
+    return _from_a_fresh_stack(_prepare, submission, Path(autograder_zip), start)
+
+
+def _from_a_fresh_stack(function, *args):
+    """``function(*args)`` run in a thread of its own, which starts with the same few frames
+    whoever calls: its return value, or what it raised, raised here.
+
+    Why: reading and screening recurse (JSON decoding, nbformat's dicts, the screen's
+    visitor), and a notebook nested near Python's recursion limit was read, refused or failed
+    with a ``RecursionError`` depending on how many frames the caller already had: the
+    read-ahead thread and a grading thread (or ``gradkit grade`` with and without reading
+    ahead) gave different outcomes for the same file (red team atk6). Starting from a fresh
+    stack makes the outcome the file's alone; a thread costs about 0.1 ms of the 3 to 7 ms a
+    reading takes. (Capping the nesting instead would need a bound for every recursive step
+    of nbformat and the screen, each kept below the limit.)
+    """
+    result: list = []
+
+    def run() -> None:
+        try:
+            result.append((True, function(*args)))
+        except BaseException as error:  # noqa: BLE001 - handed to the caller, raised there
+            result.append((False, error))
+
+    thread = threading.Thread(target=run, name="gradkit-reading", daemon=True)
+    thread.start()
+    thread.join()
+    ok, value = result[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _prepare(submission: Submission, autograder_zip: Path, start: float) -> PreparedSubmission | GradingOutcome:
+    """:func:`prepare_submission`'s work (``start``: its ``time.monotonic()`` at the call)."""
     try:
         read = read_submission(submission)
     except SubmissionError as error:
