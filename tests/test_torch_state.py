@@ -159,3 +159,56 @@ def test_a_configuration_changed_in_place_twice_is_found_twice(state):
         dynamo_config.traceable_tensor_subclasses.add(torch.Tensor)
         assert expected in state.check()
         assert dynamo_config.traceable_tensor_subclasses == set()
+
+
+# Found by red team atk6 and left open: the configuration check compares
+# ``get_config_copy()`` (deep copies of the values) with the baseline, so a change that
+# torch's export does not show is neither found nor put back. None moves a grade today:
+# these modules configure torch.compile and export, which neither the check library nor
+# the tests use (eager torch only), and every route tried is flagged by the static screen
+# (a private attribute, ``del`` of a torch attribute, ``__delattr__``). A check of every
+# entry's fields costs about 1.5 ms per check (894 keys, four checks per submission).
+_CONFIG_GAP = "red team atk6: a configuration change behind get_config_copy is not found (no grade effect; screen flags it)"
+
+
+@pytest.mark.xfail(strict=True, reason=_CONFIG_GAP)
+def test_a_configuration_key_deleted_is_found(state):
+    import torch._dynamo.config as dynamo_config
+
+    entry = dynamo_config._config["recompile_limit"]
+    try:
+        del dynamo_config.recompile_limit  # torch code reading it now gets AttributeError
+        assert state.check() != [] and hasattr(dynamo_config, "recompile_limit")
+    finally:
+        entry.hide = False
+
+
+@pytest.mark.xfail(strict=True, reason=_CONFIG_GAP)
+def test_a_configuration_value_whose_deepcopy_lies_is_found(state):
+    import torch._dynamo.config as dynamo_config
+
+    class Lie(set):
+        def __deepcopy__(self, memo):
+            return set()  # what get_config_copy, and so the check, sees
+
+    dynamo_config.traceable_tensor_subclasses = Lie({torch.Tensor})
+    try:
+        assert state.check() != [] and type(dynamo_config.traceable_tensor_subclasses) is set
+    finally:
+        dynamo_config.traceable_tensor_subclasses = set()
+
+
+@pytest.mark.xfail(strict=True, reason=_CONFIG_GAP)
+def test_a_configuration_forced_like_an_environment_variable_is_put_back(state):
+    import torch._dynamo.config as dynamo_config
+    from torch.utils._config_module import _UNSET_SENTINEL
+
+    entry = dynamo_config._config["recompile_limit"]
+    baseline = dynamo_config.recompile_limit
+    entry.env_value_force = baseline + 1
+    try:
+        assert state.check() != []  # found ...
+        assert dynamo_config.recompile_limit == baseline  # ... but not put back: the forced value wins over load_config's
+    finally:
+        entry.env_value_force = _UNSET_SENTINEL
+        state.check()
