@@ -277,3 +277,17 @@ def test_a_finding_shows_the_line_as_typed_not_as_ipython_rewrote_it():
     assert all("get_ipython()" not in code for code in found.values())
     folded = screen_source("%%bash\nls\n")
     assert [f.code for f in folded] == ["get_ipython().run_cell_magic('bash', '', 'ls\\n')"]
+
+
+@pytest.mark.parametrize("chain, patched", [
+    ([f"a{i} = a{i + 1}.x" for i in range(2000)] + ["a2000 = torch"], "a0.allclose"),  # aliases
+    ([f"m{i} = m{i + 1}" for i in range(2000)] + ["m2000 = torch"], "m0.allclose"),  # module aliases
+])
+def test_a_long_chain_of_aliases_written_backwards_is_followed(chain, patched):
+    """Each link is bound before the one it names, so the screen's old passes over every
+    binding found one link a pass: 2,000 lines took 108 s of the grading process's CPU (a
+    notebook that stalled the whole class's reading and screening, red team atk6). The
+    search over the bindings follows the chain to the patch at its end."""
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import torch\n" + "\n".join(chain)),
+                                               nbformat.v4.new_code_cell(f"{patched} = lambda *a, **k: True")])
+    assert any(f.cell == 2 and f.rule == "patch" and patched in f.message for f in screen_notebook(notebook))
