@@ -256,8 +256,9 @@ def screen_notebook(notebook) -> list[Finding]:
     modules |= _module_aliases(trees, modules, _WATCHED_ROOTS | imported)
     origins = _origins(trees)
     constants = _constants(trees)
-    context = (frozenset(imported), frozenset(modules), frozenset(aliases), tuple(sorted(origins.items())),
-               tuple(sorted(constants.items())))
+    # frozen sets cache their hash: the cache's key costs the same for a cell of a notebook of 10 or 10,000 names
+    context = (frozenset(imported), frozenset(modules), frozenset(aliases), frozenset(origins.items()),
+               frozenset(constants.items()))
     findings: list[Finding] = []
     for number, source, _, _ in cells:
         findings += _screen_in_context(source, number, context)
@@ -278,10 +279,21 @@ def _screen_in_context(source: str, cell: int, context: tuple) -> tuple[Finding,
     cells: a class's notebooks share the template's cells, and honest notebooks share
     their context too, so most cells of a class are screened once. A pure function of its
     arguments: the screen keeps no state between cells."""
-    imported, modules, aliases, origins, constants = context
+    imported, modules, aliases, origins, constants, watched = _thawed(context)
     python, tree = _python(source)
-    return tuple(_screen_tree(source, python, tree, cell=cell, imported=set(imported), modules=set(modules),
-                              aliases=set(aliases), origins=dict(origins), constants=dict(constants)))
+    return tuple(_screen_tree(source, python, tree, cell=cell, imported=imported, modules=modules, aliases=aliases,
+                              origins=origins, constants=constants, watched=watched))
+
+
+@functools.lru_cache(maxsize=4)
+def _thawed(context: tuple) -> tuple:
+    """A notebook's context (see :func:`_screen_in_context`) as the sets and dicts the screen
+    reads, and its watched names: made once per notebook, not per cell (copies per cell made
+    a notebook of n one-line cells cost n squared: 4,000 cells took 3.9 s, red team atk6).
+    Shared by the notebook's cells, so never changed."""
+    imported, modules, aliases, origins, constants = context
+    return (set(imported), set(modules), set(aliases), dict(origins), dict(constants),
+            _WATCHED_ROOTS | imported | aliases | {"grader", "__builtins__"})
 
 
 def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = None, modules: set[str] | None = None,
@@ -313,19 +325,23 @@ def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = Non
 
 def _screen_tree(source: str, python: str, tree: ast.Module | None, *, cell: int, imported: set[str] | None,
                  modules: set[str] | None, aliases: set[str] | None, origins: dict[str, str] | None,
-                 constants: dict[str, str] | None) -> list[Finding]:
+                 constants: dict[str, str] | None, watched: set[str] | None = None) -> list[Finding]:
     """:func:`screen_source` of a cell already turned into Python (``python``) and parsed
-    (``tree``, None when it does not parse): :func:`screen_notebook` does both once per cell."""
+    (``tree``, None when it does not parse): :func:`screen_notebook` does both once per cell.
+    With ``watched`` (:func:`_thawed`), the sets are the whole notebook's, which already hold
+    what this cell imports and binds (the searches are closed over every cell's bindings), so
+    they are used as given and not changed."""
     if tree is None:
         return []
     lines = python.splitlines()
-    imported = (imported or set()) | _imported_names(tree)
-    aliases = (aliases or set()) | _aliases([tree], _WATCHED_ROOTS | imported | {"grader"} | (aliases or set()))
-    modules = (modules or set()) | _module_names(tree)
-    modules |= _module_aliases([tree], modules, _WATCHED_ROOTS | imported)
+    if watched is None:
+        imported = (imported or set()) | _imported_names(tree)
+        aliases = (aliases or set()) | _aliases([tree], _WATCHED_ROOTS | imported | {"grader"} | (aliases or set()))
+        modules = (modules or set()) | _module_names(tree)
+        modules |= _module_aliases([tree], modules, _WATCHED_ROOTS | imported)
     origins = _origins([tree]) if origins is None else origins  # screen_notebook passes the whole notebook's
     constants = _constants([tree]) if constants is None else constants
-    visitor = _Screen(cell, lines, imported, modules, aliases, origins, constants)
+    visitor = _Screen(cell, lines, imported, modules, aliases, origins, constants, watched)
     visitor.visit(tree)
     if "get_ipython" in source and not any(f.message.startswith("reaches the IPython") for f in visitor.findings):
         line = next(i for i, text in enumerate(source.splitlines(), 1) if "get_ipython" in text)
@@ -528,7 +544,8 @@ def _root(node: ast.AST) -> tuple[str | None, str]:
 
 class _Screen(ast.NodeVisitor):
     def __init__(self, cell: int, lines: list[str], imported: set[str], modules: set[str], aliases: set[str],
-                 origins: dict[str, str] | None = None, constants: dict[str, str] | None = None):
+                 origins: dict[str, str] | None = None, constants: dict[str, str] | None = None,
+                 watched: set[str] | None = None):
         self.cell = cell
         self.constants = constants or {}
         self._called: set[int] = set()  # ids of nodes that are the function of a call
@@ -537,7 +554,7 @@ class _Screen(ast.NodeVisitor):
         self.imported = imported
         self.modules = modules
         self.aliases = aliases
-        self.watched = _WATCHED_ROOTS | imported | aliases | {"grader", "__builtins__"}
+        self.watched = _WATCHED_ROOTS | imported | aliases | {"grader", "__builtins__"} if watched is None else watched
         self.findings: list[Finding] = []
         self._bases: set[int] = set()  # ids of Name nodes that are the `x` of an `x.attr`
 
@@ -626,7 +643,7 @@ class _Screen(ast.NodeVisitor):
                     inner = inner.args[0] if _is_name(inner.func, "getattr") and inner.args else inner.func
                 else:
                     inner = inner.value
-            if root is None and isinstance(inner, ast.Name) and inner.id in self.watched - {"grader"}:
+            if root is None and isinstance(inner, ast.Name) and inner.id in self.watched and inner.id != "grader":
                 root, dotted = inner.id, ast.unparse(target)
             if root in self.watched and not dotted.startswith(_SETTINGS_PREFIXES):
                 self.add(node, "patch", f"{verb} {dotted} (patches {'the grader' if root == 'grader' else 'a module'})")
@@ -725,7 +742,7 @@ class _Screen(ast.NodeVisitor):
             self.add(node, "introspection", f"reaches the private attribute {dotted}")
         elif attr in _MODULE_ATTRS:
             self.add(node, self._module_rule(attr), f"reaches the module {attr} through {parent} ({dotted})")
-        elif attr in _TORCH_MACHINERY and root in self.imported | {"torch"} and dotted.count(".") == 1:
+        elif attr in _TORCH_MACHINERY and (root in self.imported or root == "torch") and dotted.count(".") == 1:
             self.add(node, "introspection", f"reaches torch's dispatch overrides ({dotted})")
 
     def visit_Name(self, node: ast.Name) -> None:
@@ -802,7 +819,7 @@ class _Screen(ast.NodeVisitor):
             self.add(node, "patch", "runs a check against an environment of its own (grader.check(..., env))")
         for arg in node.args + [keyword.value for keyword in node.keywords]:
             root, dotted = _root(arg)
-            if isinstance(arg, ast.Attribute) and arg.attr in _SUBMODULES and root in self.watched - {"grader"}:
+            if isinstance(arg, ast.Attribute) and arg.attr in _SUBMODULES and root in self.watched and root != "grader":
                 self.add(node, "patch", f"hands the module {dotted} to a function")
         self.generic_visit(node)
 
