@@ -292,8 +292,14 @@ def _thawed(context: tuple) -> tuple:
     a notebook of n one-line cells cost n squared: 4,000 cells took 3.9 s, red team atk6).
     Shared by the notebook's cells, so never changed."""
     imported, modules, aliases, origins, constants = context
-    return (set(imported), set(modules), set(aliases), dict(origins), dict(constants),
-            _WATCHED_ROOTS | imported | aliases | {"grader", "__builtins__"})
+    return (set(imported), set(modules), set(aliases), dict(origins), dict(constants), _watched_names(imported, aliases))
+
+
+def _watched_names(imported, aliases) -> set[str]:
+    """The names whose attributes the screen watches: the watched roots, what the notebook
+    imports and binds to them, the grader and ``__builtins__`` (sets of str in, a new set
+    out)."""
+    return _WATCHED_ROOTS | imported | aliases | {"grader", "__builtins__"}
 
 
 def screen_source(source: str, *, cell: int = 1, imported: set[str] | None = None, modules: set[str] | None = None,
@@ -554,7 +560,7 @@ class _Screen(ast.NodeVisitor):
         self.imported = imported
         self.modules = modules
         self.aliases = aliases
-        self.watched = _WATCHED_ROOTS | imported | aliases | {"grader", "__builtins__"} if watched is None else watched
+        self.watched = _watched_names(imported, aliases) if watched is None else watched
         self.findings: list[Finding] = []
         self._bases: set[int] = set()  # ids of Name nodes that are the `x` of an `x.attr`
 

@@ -168,10 +168,11 @@ def test_a_configuration_changed_in_place_twice_is_found_twice(state):
 # the tests use (eager torch only), and every route tried is flagged by the static screen
 # (a private attribute, ``del`` of a torch attribute, ``__delattr__``). A check of every
 # entry's fields costs about 1.5 ms per check (894 keys, four checks per submission).
+# raises=AssertionError: an error of another kind (a name torch renamed) fails the test
 _CONFIG_GAP = "red team atk6: a configuration change behind get_config_copy is not found (no grade effect; screen flags it)"
 
 
-@pytest.mark.xfail(strict=True, reason=_CONFIG_GAP)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=_CONFIG_GAP)
 def test_a_configuration_key_deleted_is_found(state):
     import torch._dynamo.config as dynamo_config
 
@@ -183,7 +184,7 @@ def test_a_configuration_key_deleted_is_found(state):
         entry.hide = False
 
 
-@pytest.mark.xfail(strict=True, reason=_CONFIG_GAP)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=_CONFIG_GAP)
 def test_a_configuration_value_whose_deepcopy_lies_is_found(state):
     import torch._dynamo.config as dynamo_config
 
@@ -198,7 +199,7 @@ def test_a_configuration_value_whose_deepcopy_lies_is_found(state):
         dynamo_config.traceable_tensor_subclasses = set()
 
 
-@pytest.mark.xfail(strict=True, reason=_CONFIG_GAP)
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=_CONFIG_GAP)
 def test_a_configuration_forced_like_an_environment_variable_is_put_back(state):
     import torch._dynamo.config as dynamo_config
     from torch.utils._config_module import _UNSET_SENTINEL
